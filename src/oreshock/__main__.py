@@ -1,0 +1,3 @@
+from oreshock.cli import app
+
+app()
