@@ -46,6 +46,12 @@ def ras(seed: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray) -> np.
         flows *= np.divide(cols, col_sum, out=np.zeros_like(cols), where=col_sum > 0)[None, :]
         if np.abs(flows.sum(axis=1) - rows).max() <= RAS_TOLERANCE * max(rows.max(), 1.0):
             break
+    # End on the rows: an exporter never ships more than it has, even if the pattern of
+    # allowed cells makes the column totals unreachable.
+    row_sum = flows.sum(axis=1)
+    flows *= np.minimum(1.0, np.divide(rows, row_sum, out=np.ones_like(rows), where=row_sum > 0))[
+        :, None
+    ]
     return flows
 
 
@@ -150,6 +156,7 @@ def _fill(rows: np.ndarray, cols: np.ndarray, blocked: np.ndarray) -> np.ndarray
     first = ras(np.where(blocked, 0.0, seed), rows, cols)
     row_gap = np.maximum(rows - first.sum(axis=1), 0.0)
     col_gap = np.maximum(cols * rows.sum() / cols.sum() - first.sum(axis=0), 0.0)
+    col_gap *= min(1.0, row_gap.sum() / col_gap.sum()) if col_gap.sum() > 0 else 0.0
     if col_gap.sum() <= RAS_TOLERANCE * max(cols.sum(), 1.0):
         return first
     second = np.outer(row_gap, col_gap)
@@ -193,7 +200,9 @@ def derive_trade(
             if importer not in index or imports[index[importer]] <= 0:
                 continue
             col = index[importer]
-            for e, share, src in zip(rows["exporter"], rows["share"], rows["source_id"], strict=True):
+            for e, share, src in zip(
+                rows["exporter"], rows["share"], rows["source_id"], strict=True
+            ):
                 if e in index and e != importer and e != "OTH" and fixed[index[e], col] == 0:
                     fixed[index[e], col] = float(share) * imports[col]
                     fixed_note[(index[e], col)] = f"import share {float(share):.3f} ({src})"
@@ -229,5 +238,9 @@ def derive_tables(tables: dict[str, pd.DataFrame], base_year: int) -> dict[str, 
     """Tables derived from the published ones: ``consumption`` and the estimated ``trade``."""
     consumption = derive_consumption(tables, base_year)
     estimated = derive_trade(tables, consumption, base_year)
-    trade = pd.concat([tables["trade"], estimated], ignore_index=True) if len(tables["trade"]) else estimated
+    trade = (
+        pd.concat([tables["trade"], estimated], ignore_index=True)
+        if len(tables["trade"])
+        else estimated
+    )
     return {"consumption": consumption, "trade": trade}

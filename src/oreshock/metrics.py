@@ -65,17 +65,19 @@ class Concentration:
 def concentration(ds: Dataset, mineral: str, stage: str, year: int | None = None) -> Concentration:
     """Producer shares of world output at a stage, with HHI and top-n shares."""
     stage = ds.resolve_stage(mineral, stage)
-    rows = ds.sql(
-        "SELECT * FROM production WHERE mineral = ? AND stage = ?", [mineral, stage]
-    )
+    rows = ds.sql("SELECT * FROM production WHERE mineral = ? AND stage = ?", [mineral, stage])
     rows = latest(rows, year or ds.base_year, ["mineral", "stage"])
     if rows.empty:
         from oreshock.errors import UnknownIdError
 
-        raise UnknownIdError(f"no production data for {mineral}/{stage} up to {year or ds.base_year}")
+        raise UnknownIdError(
+            f"no production data for {mineral}/{stage} up to {year or ds.base_year}"
+        )
     world_row = rows[rows["iso3"] == "WLD"]
     parts = rows[rows["iso3"] != "WLD"]
-    world = float(world_row["value"].iloc[0]) if not world_row.empty else float(parts["value"].sum())
+    world = (
+        float(world_row["value"].iloc[0]) if not world_row.empty else float(parts["value"].sum())
+    )
     world = max(world, float(parts["value"].sum()))
     shares = {c: float(v) / world for c, v in zip(parts["iso3"], parts["value"], strict=True)}
     named = np.array([v for c, v in shares.items() if c != RESIDUAL])
@@ -138,8 +140,10 @@ def exposure(network: Network, country: str, mineral: str, stage: str, origin: s
     else:
         o = chain.index(origin.upper())
         total = float(comp[c, o])
-        direct = float(chain.trade[s][o, c] * comp[o, o] / supply) if o != c else float(
-            chain.production[c, s] / supply
+        direct = (
+            float(chain.trade[s][o, c] * comp[o, o] / supply)
+            if o != c
+            else float(chain.production[c, s] / supply)
         )
     return Exposure(
         country=country.upper(),
@@ -162,7 +166,9 @@ def supply_risk(chain: Chain) -> np.ndarray:
     """[country, stage] EU-CRM-style supply-risk index on 0..1 (see module docstring)."""
     world = chain.production.sum(axis=0)
     named = np.array([c != RESIDUAL for c in chain.countries])
-    global_shares = np.divide(chain.production, world, out=np.zeros_like(chain.production), where=world > 0)
+    global_shares = np.divide(
+        chain.production, world, out=np.zeros_like(chain.production), where=world > 0
+    )
     hhi_global = np.sum((global_shares * named[:, None]) ** 2, axis=0)
     n_c, n_s = chain.production.shape
     out = np.zeros((n_c, n_s))
@@ -170,7 +176,9 @@ def supply_risk(chain: Chain) -> np.ndarray:
     for s in range(n_s):
         sourcing = chain.trade[s].T + np.diag(chain.production[:, s])
         supply = sourcing.sum(axis=1)
-        mix = np.divide(sourcing, supply[:, None], out=np.zeros_like(sourcing), where=supply[:, None] > 0)
+        mix = np.divide(
+            sourcing, supply[:, None], out=np.zeros_like(sourcing), where=supply[:, None] > 0
+        )
         foreign = named[None, :] & ~np.eye(n_c, dtype=bool)
         hhi_sourcing = np.sum((mix * foreign) ** 2, axis=1)
         ir = reliance[:, s]
@@ -216,9 +224,11 @@ def first_stage_equivalent(chain: Chain) -> np.ndarray:
 def demand_share(network: Network, group: str, mineral: str | None = None) -> dict:
     """A group's share of world final use, for one mineral or averaged over minerals with data."""
     members = set(network.members(group))
-    minerals = [mineral] if mineral else [
-        m for m, ch in sorted(network.chains.items()) if ch.final_use_reported
-    ]
+    minerals = (
+        [mineral]
+        if mineral
+        else [m for m, ch in sorted(network.chains.items()) if ch.final_use_reported]
+    )
     per_mineral = {}
     for m in minerals:
         chain = network.chain(m)

@@ -207,9 +207,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             end_uses=end_uses[end_uses["mineral"] == mineral].reset_index(drop=True),
         )
     groups_t = ds.table("groups")
-    groups = {
-        g: tuple(sorted(rows["iso3"])) for g, rows in groups_t.groupby("group", sort=True)
-    }
+    groups = {g: tuple(sorted(rows["iso3"])) for g, rows in groups_t.groupby("group", sort=True)}
     return Network(
         chains=chains,
         groups=groups,

@@ -28,4 +28,6 @@ def peak_shortfall_pct(shortfall: np.ndarray, demand: np.ndarray) -> np.ndarray:
 def cumulative_shortfall_pct(shortfall: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """Shortfall over the horizon as percent of demand over the horizon."""
     total = demand.sum(axis=0)
-    return 100.0 * np.divide(shortfall.sum(axis=0), total, out=np.zeros_like(total), where=total > 0)
+    return 100.0 * np.divide(
+        shortfall.sum(axis=0), total, out=np.zeros_like(total), where=total > 0
+    )

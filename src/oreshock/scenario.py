@@ -139,8 +139,12 @@ class Stockpile(Frozen):
     minerals: Targets = ALL
     stages: Targets = ALL
     months_of_demand: float | None = Field(None, ge=0)
-    trigger: float = Field(0.01, ge=0, le=1, description="shortfall share of demand that starts release")
-    rate: float = Field(0.25, gt=0, le=1, description="max release per month, share of the initial level")
+    trigger: float = Field(
+        0.01, ge=0, le=1, description="shortfall share of demand that starts release"
+    )
+    rate: float = Field(
+        0.25, gt=0, le=1, description="max release per month, share of the initial level"
+    )
     floor: float = Field(0.0, ge=0, lt=1, description="share of the initial level kept back")
 
 
@@ -165,7 +169,9 @@ class Rerouting(Frozen):
     """Importers short of supply bid for spare supply elsewhere after a delay, growing slowly."""
 
     delay_months: int = Field(3, ge=0, le=60)
-    growth: float = Field(0.05, gt=0, le=1, description="monthly growth cap, share of importer demand")
+    growth: float = Field(
+        0.05, gt=0, le=1, description="monthly growth cap, share of importer demand"
+    )
 
 
 class Recycling(Frozen):
@@ -275,7 +281,9 @@ def central_value(spec: dict, where: str) -> float:
             return float(spec["mean"])
     except (KeyError, ValueError, TypeError) as exc:
         raise ScenarioError(f"{where}: bad distribution {spec!r} ({exc})") from None
-    raise ScenarioError(f"{where}: unknown distribution {kind!r}; expected one of {sorted(DISTRIBUTIONS)}")
+    raise ScenarioError(
+        f"{where}: unknown distribution {kind!r}; expected one of {sorted(DISTRIBUTIONS)}"
+    )
 
 
 def split_uncertain(data: Any, path: tuple = ()) -> tuple[Any, dict[tuple, dict]]:
@@ -331,7 +339,9 @@ class ScenarioFile:
             raise ScenarioError(f"{path}: expected a mapping at the top of the file")
         self.variants: dict[str, dict] = self.doc.pop("variants", None) or {}
         if not isinstance(self.variants, dict):
-            raise ScenarioError(f"{path}, field 'variants': expected a mapping of name -> overrides")
+            raise ScenarioError(
+                f"{path}, field 'variants': expected a mapping of name -> overrides"
+            )
 
     @property
     def name(self) -> str:
@@ -346,7 +356,11 @@ class ScenarioFile:
                 break
             if isinstance(node, yaml.MappingNode):
                 node = next((v for k, v in node.value if k.value == str(key)), None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(key, int)
+                and key < len(node.value)
+            ):
                 node = node.value[key]
             else:
                 node = None
@@ -360,7 +374,9 @@ class ScenarioFile:
             return copy.deepcopy(self.doc)
         if variant not in self.variants:
             names = ", ".join(self.variants) or "(none)"
-            raise ScenarioError(f"{self.path}: unknown variant {variant!r}; expected one of: {names}")
+            raise ScenarioError(
+                f"{self.path}: unknown variant {variant!r}; expected one of: {names}"
+            )
         if variant in _seen:
             raise ScenarioError(f"{self.path}: variants extend each other in a loop: {_seen}")
         override = dict(self.variants[variant] or {})
@@ -370,7 +386,9 @@ class ScenarioFile:
         merged["variant"] = variant
         return merged
 
-    def build(self, variant: str | None = None, overrides: dict[tuple, Any] | None = None) -> Scenario:
+    def build(
+        self, variant: str | None = None, overrides: dict[tuple, Any] | None = None
+    ) -> Scenario:
         """Validate one variant into a Scenario, naming file, line and field on error."""
         doc, _ = split_uncertain(self.resolve(variant), ())
         for path, value in (overrides or {}).items():
@@ -380,7 +398,11 @@ class ScenarioFile:
         except ValidationError as exc:
             lines = []
             for err in exc.errors():
-                loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x[:1].isupper() or x in _SHOCK_TYPES))
+                loc = tuple(
+                    x
+                    for x in err["loc"]
+                    if not ((isinstance(x, str) and x[:1].isupper()) or x in _SHOCK_TYPES)
+                )
                 field = ".".join(map(str, loc)) or "(top)"
                 line = self.line_of(loc if variant is None else ("variants", variant, *loc))
                 if variant is not None and line == self.line_of(("variants", variant)):
@@ -395,7 +417,12 @@ class ScenarioFile:
 
 
 _SHOCK_TYPES = {
-    "export_ban", "export_quota", "licence_delay", "reexport_control", "outage", "demand_surge"
+    "export_ban",
+    "export_quota",
+    "licence_delay",
+    "reexport_control",
+    "outage",
+    "demand_surge",
 }
 
 

@@ -191,7 +191,9 @@ def compile_chain(
             if tracked_origins is not None and labels[-1] == "other":
                 buckets[-1] = False
             cells = stages[:, None, None] & dest[None, :, None] & buckets[None, None, :]
-            inputs.origin_cut.append(Window(t0, t1, np.broadcast_to(cells * shock.share, (B, S, C, O))))
+            inputs.origin_cut.append(
+                Window(t0, t1, np.broadcast_to(cells * shock.share, (B, S, C, O)))
+            )
         elif shock.type == "outage":
             who = _pick(chain, [shock.country], "country", network, where)
             sel = np.outer(who, stages)
@@ -218,7 +220,9 @@ def compile_chain(
         s = chain.stage_index(rec.stage)
         t0, _ = _window(scenario, rec.start, None)
         ramp = _ramp(T, t0, rec.ramp_months)
-        inputs.recycling[:, :, who, s] += (ramp * rec.rate)[:, None, None] * monthly[who, s][None, None, :]
+        inputs.recycling[:, :, who, s] += (ramp * rec.rate)[:, None, None] * monthly[who, s][
+            None, None, :
+        ]
     for k, project in enumerate(responses.new_capacity):
         if project.mineral != m:
             continue

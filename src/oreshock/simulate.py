@@ -96,6 +96,49 @@ def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None):
     return extra, extra.sum(axis=(2, 3))
 
 
+def _reroute(ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_cons, offdiag):
+    """Step 5: importers short of supply buy spare supply, directly or through swaps.
+
+    Direct: spare supply (blocked exports, stock above its starting level) goes to importers
+    with gaps where the pair is allowed. Swap: a third country redirects shipments from
+    customers who have no gap to an importer in need, and those customers are backfilled from
+    spare supply they may receive (the way a market reallocates around a bilateral ban). Both
+    travel on new routes that open after ``delay`` months of shortfall and grow by at most
+    ``growth`` x the importer's base monthly demand per month. ``gap_age`` and ``route`` are
+    updated in place.
+    """
+    short = gap > 1e-12
+    gap_age += short
+    opened = gap_age > inputs.reroute_delay[:, None]
+    no_gap = ~short
+    receives = ((spare.sum(axis=2)[:, :, None] > 0) & (pairs > 0) & offdiag).any(axis=1)
+    swap_base = ship * (receives & no_gap)[:, None, :, None]
+    can_give = (spare.sum(axis=2) + swap_base.sum(axis=(2, 3))) > 0
+    grow = inputs.reroute_growth[:, None, None] * base_cons[None, None, :]
+    route += grow * (opened & short)[:, None, :] * can_give[:, :, None] * offdiag * (pairs > 0)
+    open_pairs = pairs * (route > 0)
+    direct, used = _allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
+    spare = spare * (1.0 - _div(used, spare.sum(axis=2)))[..., None]
+    gap = np.maximum(gap - direct.sum(axis=(1, 3)), 0.0)
+    ship = ship + direct
+    left = np.maximum(route - direct.sum(axis=3), 0.0)
+    backfill_total = spare.sum(axis=(1, 2))
+    swappable = swap_base.sum(axis=2)
+    if gap.sum() <= 0 or backfill_total.sum() <= 0 or swappable.sum() <= 0:
+        return ship, spare, gap
+    pool = (
+        swappable * np.minimum(1.0, _div(backfill_total, swappable.sum(axis=(1, 2))))[:, None, None]
+    )
+    swapped, _ = _allocate(pool, gap, open_pairs * (left > 0), pass_origin, offdiag, cap=left)
+    taken = swapped.sum(axis=2)  # (B, Ck, O)
+    removed = swap_base * _div(taken, swappable)[:, :, None, :]
+    lost = removed.sum(axis=(1, 3))
+    backfill, used = _allocate(spare, lost, pairs, pass_origin, offdiag)
+    spare = spare * (1.0 - _div(used, spare.sum(axis=2)))[..., None]
+    gap = np.maximum(gap - swapped.sum(axis=(1, 3)), 0.0)
+    return ship - removed + swapped + backfill, spare, gap
+
+
 class ChainRun:
     """Paths of one chain's run: arrays [T, B, C, S] per variable, flows when recorded."""
 
@@ -151,8 +194,14 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
         planned = base_prod * avail + inputs.new_capacity[t]
         cap = capacity * avail + inputs.new_capacity[t]
         utilisation = np.clip(price - 1.0, 0.0, 1.0)[:, None, :]
-        target = np.minimum(planned + np.maximum(cap - planned, 0.0) * utilisation, np.maximum(cap, planned))
-        final = base_final * inputs.demand_factor[t] * price[:, None, :] ** (-inputs.elasticity[:, None, None])
+        target = np.minimum(
+            planned + np.maximum(cap - planned, 0.0) * utilisation, np.maximum(cap, planned)
+        )
+        final = (
+            base_final
+            * inputs.demand_factor[t]
+            * price[:, None, :] ** (-inputs.elasticity[:, None, None])
+        )
         for share_mask, share, lag, ramp in inputs.substitution:
             progress = np.clip((short_age - lag + 1) / max(ramp, 1), 0.0, 1.0) * (short_age >= 0)
             final = final * (1.0 - share[:, None, None] * progress * share_mask[None])
@@ -204,7 +253,9 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
             if members.any():
                 to_others = ship * (~members)[:, None, :, None]
                 pool = spare * members[..., None] + to_others.sum(axis=2) * reserve[..., None]
-                extra, used = _allocate(pool, gap * members, allowed_pairs[:, s], pass_origin, offdiag)
+                extra, used = _allocate(
+                    pool, gap * members, allowed_pairs[:, s], pass_origin, offdiag
+                )
                 from_spare = np.minimum(used, spare.sum(axis=2))
                 spare *= 1.0 - _div(from_spare, spare.sum(axis=2))[..., None]
                 diverted = used - from_spare
@@ -212,19 +263,20 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                 ship = ship - to_others * cut[:, :, None, None]
                 gap = np.maximum(gap - extra.sum(axis=(1, 3)), 0.0)
                 ship = ship + extra
-            # 5. rerouting to spare supply elsewhere
+            # 5. rerouting to spare supply elsewhere, directly or by swaps
             if inputs.reroute_delay is not None:
-                short = gap > 1e-12
-                gap_age[:, s] = np.where(short, gap_age[:, s] + 1, gap_age[:, s])
-                opened = gap_age[:, s] > inputs.reroute_delay[:, None]
-                has_spare = spare.sum(axis=2) > 0
-                grow = inputs.reroute_growth[:, None, None] * base_cons[:, s][None, None, :]
-                route[:, s] += grow * (opened & short)[:, None, :] * has_spare[:, :, None] * offdiag * (
-                    allowed_pairs[:, s] > 0
+                ship, spare, gap = _reroute(
+                    ship,
+                    spare,
+                    gap,
+                    gap_age[:, s],
+                    route[:, s],
+                    inputs,
+                    allowed_pairs[:, s],
+                    pass_origin,
+                    base_cons[:, s],
+                    offdiag,
                 )
-                extra, used = _allocate(spare, gap, allowed_pairs[:, s] * (route[:, s] > 0), pass_origin, offdiag, cap=route[:, s])
-                spare *= 1.0 - _div(used, spare.sum(axis=2))[..., None]
-                ship = ship + extra
             # 6. shipping, with licence delays
             exports_now = ship.sum(axis=(2, 3))
             arrive_now = due + (ship * (delay[s] == 0)[None, :, :, None]).sum(axis=1)
@@ -244,7 +296,13 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
             trigger = _div(missing, demand[:, :, s]) > inputs.pile_trigger[:, :, s]
             release = np.where(
                 trigger,
-                np.minimum(missing, np.minimum(inputs.pile_rate[:, :, s] * pile_start[:, :, s], np.maximum(pile_now - floor, 0.0))),
+                np.minimum(
+                    missing,
+                    np.minimum(
+                        inputs.pile_rate[:, :, s] * pile_start[:, :, s],
+                        np.maximum(pile_now - floor, 0.0),
+                    ),
+                ),
                 0.0,
             )
             drawn = held * _div(use, total)[..., None]
@@ -268,10 +326,16 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                 flows[t, s] = ship[0]
         # 8. price index and substitution
         short_share = _div(series["shortfall"][t].sum(axis=1), series["demand"][t].sum(axis=1))
-        price = 1.0 + inputs.persistence[:, None] * (price - 1.0) + inputs.sensitivity[:, None] * short_share
+        price = (
+            1.0
+            + inputs.persistence[:, None] * (price - 1.0)
+            + inputs.sensitivity[:, None] * short_share
+        )
         prices[t] = price
         ratio = _div(series["shortfall"][t], series["demand"][t])
-        short_age = np.where(short_age >= 0, short_age + 1, np.where(ratio > inputs.threshold, 0.0, -1.0))
+        short_age = np.where(
+            short_age >= 0, short_age + 1, np.where(ratio > inputs.threshold, 0.0, -1.0)
+        )
     return ChainRun(inputs, series, flows, prices)
 
 
@@ -359,7 +423,9 @@ class RunResult:
                             "country": iso3,
                             "mineral": mineral,
                             "stage": stage,
-                            "months_to_shortfall": None if first[c, s] == NEVER else int(first[c, s]),
+                            "months_to_shortfall": None
+                            if first[c, s] == NEVER
+                            else int(first[c, s]),
                             "peak_shortfall_pct": float(peak[c, s]),
                             "cumulative_shortfall_pct": float(cumulative[c, s]),
                         }

@@ -160,7 +160,9 @@ def check_codes(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
             for i, mineral in df["mineral"].items():
                 if mineral and mineral not in minerals:
                     problems.append(
-                        Problem(_file(paths, name), _row(i), "mineral", f"unknown mineral {mineral!r}")
+                        Problem(
+                            _file(paths, name), _row(i), "mineral", f"unknown mineral {mineral!r}"
+                        )
                     )
         if {"mineral", "stage"} <= set(df.columns) and stages:
             for i, (mineral, stage) in enumerate(zip(df["mineral"], df["stage"], strict=True)):
@@ -183,7 +185,10 @@ def check_units(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
     unit_of = {
         (m, s): u
         for m, s, u in zip(
-            tables["stages"]["mineral"], tables["stages"]["stage"], tables["stages"]["unit"], strict=True
+            tables["stages"]["mineral"],
+            tables["stages"]["stage"],
+            tables["stages"]["unit"],
+            strict=True,
         )
     }
     problems = []
@@ -292,7 +297,11 @@ def read_raw_table(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise DataFileError([Problem(str(path), None, None, f"expected UTF-8 text: {exc}")]) from exc
+        raise DataFileError(
+            [Problem(str(path), None, None, f"expected UTF-8 text: {exc}")]
+        ) from exc
     except pd.errors.ParserError as exc:
-        raise DataFileError([Problem(str(path), None, None, f"not a valid CSV file: {exc}")]) from exc
+        raise DataFileError(
+            [Problem(str(path), None, None, f"not a valid CSV file: {exc}")]
+        ) from exc
     return df.apply(lambda s: s.str.strip())

@@ -130,7 +130,7 @@ class Dataset:
 
     def group_members(self, group: str) -> list[str]:
         """ISO3 members of a country group; a bare ISO3 code is a group of one."""
-        members = self.sql("SELECT iso3 FROM groups WHERE \"group\" = ? ORDER BY iso3", [group])
+        members = self.sql('SELECT iso3 FROM groups WHERE "group" = ? ORDER BY iso3', [group])
         if not members.empty:
             return members["iso3"].tolist()
         if group.upper() in set(self.table("countries")["iso3"]):
@@ -141,10 +141,14 @@ class Dataset:
     def check_country(self, iso3: str) -> str:
         code = iso3.upper()
         if code not in set(self.table("countries")["iso3"]):
-            raise UnknownIdError(f"unknown country code {iso3!r}; see `oreshock data show countries`")
+            raise UnknownIdError(
+                f"unknown country code {iso3!r}; see `oreshock data show countries`"
+            )
         return code
 
-    def sources_for(self, table: str, where: str = "TRUE", params: list | None = None) -> pd.DataFrame:
+    def sources_for(
+        self, table: str, where: str = "TRUE", params: list | None = None
+    ) -> pd.DataFrame:
         """Distinct sources cited by the rows of ``table`` that match ``where``."""
         return self.sql(
             f'SELECT DISTINCT s.source_id, s.title, s.url FROM "{table}" t '
@@ -153,9 +157,7 @@ class Dataset:
         )
 
 
-def load_dataset(
-    path: str | Path | None = None, *, database: str | Path = ":memory:"
-) -> Dataset:
+def load_dataset(path: str | Path | None = None, *, database: str | Path = ":memory:") -> Dataset:
     """Validate a dataset folder (the bundled one by default) and load it into DuckDB.
 
     Raises DataFileError listing every problem when a file is malformed.

@@ -1,0 +1,593 @@
+"""Command line: parsing and printing only; the work is done by the Python API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from oreshock.errors import OreshockError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Stress tests for critical-mineral supply chains.",
+)
+data_app = typer.Typer(
+    no_args_is_help=True, help="The bundled dataset: list, show, validate, import."
+)
+metrics_app = typer.Typer(no_args_is_help=True, help="Dependency metrics.")
+runs_app = typer.Typer(
+    no_args_is_help=True, help="Stored runs: list, show, compare, export, delete."
+)
+app.add_typer(data_app, name="data")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(runs_app, name="runs")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of tables: en or ja.")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="Results database (default $ORESHOCK_DB or ~/.oreshock/oreshock.duckdb)."
+    ),
+]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Dataset folder (default: the bundled dataset).")
+]
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn oreshock's errors into a clear message and exit code 2, without a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OreshockError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def print_json(obj: Any) -> None:
+    typer.echo(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=str))
+
+
+def print_frame(df: pd.DataFrame, title: str | None = None, limit: int = 200) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in df.head(limit).itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    out.print(table)
+    if len(df) > limit:
+        out.print(f"... {len(df) - limit} more rows (use --json for all)")
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)
+
+
+def _dataset(path: Path | None = None):
+    from oreshock.datasets import load_dataset
+
+    return load_dataset(path)
+
+
+def _network(path: Path | None = None):
+    from oreshock.network import build_network
+
+    return build_network(_dataset(path))
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@data_app.command("list")
+@friendly
+def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
+    """Tables of the dataset with row counts and file hashes."""
+    ds = _dataset(data)
+    rows = []
+    for name in sorted(ds.tables()):
+        file = ds.files.get(name)
+        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16] if file else "(derived)"
+        rows.append({"table": name, "rows": len(ds.table(name)), "sha256": digest})
+    info = {
+        "name": ds.name,
+        "version": ds.version,
+        "base_year": ds.base_year,
+        "hash": ds.content_hash,
+        "tables": rows,
+    }
+    if json_out:
+        print_json(info)
+        return
+    out.print(f"{ds.name} {ds.version} (base year {ds.base_year}, hash {ds.content_hash[:16]})")
+    print_frame(pd.DataFrame(rows))
+
+
+@data_app.command("show")
+@friendly
+def data_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Table name (minerals, stages, countries, groups, production, trade, ...)."
+        ),
+    ],
+    mineral: Annotated[str | None, typer.Option(help="Only this mineral.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only rows naming this ISO3 code.")] = None,
+    json_out: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Show one table, optionally filtered."""
+    ds = _dataset(data)
+    df = ds.table(name)
+    if mineral and "mineral" in df:
+        ds.check_mineral(mineral)
+        df = df[df["mineral"] == mineral]
+    if stage and "stage" in df:
+        df = df[df["stage"] == stage]
+    if country:
+        code = country.upper()
+        cols = [c for c in ("iso3", "importer", "exporter") if c in df]
+        df = df[df[cols].eq(code).any(axis=1)] if cols else df
+    if json_out:
+        print_json(json.loads(df.to_json(orient="records", force_ascii=False)))
+        return
+    print_frame(df, title=name)
+
+
+@data_app.command("validate")
+@friendly
+def data_validate(
+    path: Annotated[Path | None, typer.Argument(help="Dataset folder (default: bundled).")] = None,
+) -> None:
+    """Check every table and list all problems (exit 1 if any)."""
+    from oreshock.datasets import bundled_path, read_tables
+    from oreshock.errors import DataFileError
+    from oreshock.validate import validate_tables
+
+    folder = path or bundled_path()
+    try:
+        raw, paths = read_tables(folder)
+    except DataFileError as exc:
+        problems = exc.problems
+    else:
+        problems = validate_tables(raw, paths)
+    if problems:
+        for p in problems:
+            out.print(str(p), highlight=False, markup=False)
+        out.print(f"{len(problems)} problem(s) found in {folder}")
+        raise typer.Exit(1)
+    out.print(f"{folder}: all {len(raw)} tables valid")
+
+
+@data_app.command("import")
+@friendly
+def data_import(
+    kind: Annotated[str, typer.Argument(help="usgs, baci or comtrade")],
+    file: Annotated[Path, typer.Argument(help="The file as published.")],
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read a published file and store its rows (all or nothing) in the database."""
+    from oreshock.datasets import loaders
+    from oreshock.store import Store
+
+    if not file.exists():
+        raise OreshockError(f"{file}: no such file")
+    readers = {
+        "usgs": loaders.load_usgs,
+        "baci": loaders.load_baci,
+        "comtrade": loaders.load_comtrade,
+    }
+    if kind not in readers:
+        raise OreshockError(f"unknown import kind {kind!r}; expected one of: {', '.join(readers)}")
+    loaded = readers[kind](file)
+    tables = loaded if isinstance(loaded, dict) else {"trade": loaded}
+    sha = hashlib.sha256(file.read_bytes()).hexdigest()
+    with Store(db) as store:
+        import_id = store.save_import(kind, str(file), sha, tables)
+    counts = {name: len(df) for name, df in tables.items()}
+    if json_out:
+        print_json(
+            {"import_id": import_id, "kind": kind, "file": str(file), "sha256": sha, "rows": counts}
+        )
+        return
+    out.print(f"imported {sum(counts.values())} rows from {file} as {import_id}: {counts}")
+
+
+# -------------------------------------------------------------------------- metrics
+
+
+@metrics_app.command("concentration")
+@friendly
+def metrics_concentration(
+    mineral: Annotated[str, typer.Option(help="Mineral id, e.g. rare_earths.")],
+    stage: Annotated[
+        str, typer.Option(help="Stage id, e.g. mining, refining, separation, magnets.")
+    ],
+    year: Annotated[int | None, typer.Option(help="Data year (default: base year).")] = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = "en",
+    data: DataOpt = None,
+) -> None:
+    """Producer shares of world output at a stage, HHI, top-1 and top-3 shares."""
+    from oreshock.i18n import t
+    from oreshock.metrics import concentration
+
+    result = concentration(_dataset(data), mineral, stage, year).to_dict()
+    if json_out:
+        result.pop("china_share")
+        print_json(result)
+        return
+    out.print(
+        f"{mineral} / {result['stage']} ({result['year']}): {t('hhi', lang)} {result['hhi']:.3f}, "
+        f"{t('top1_share', lang)} {result['top1_share']:.1%}, {t('top3_share', lang)} {result['top3_share']:.1%}"
+    )
+    print_frame(
+        pd.DataFrame(
+            {"iso3": list(result["shares"]), t("share", lang): list(result["shares"].values())}
+        )
+    )
+    for s in result["sources"]:
+        out.print(f"{t('sources', lang)}: {s['title']} — {s['url']}", highlight=False)
+
+
+@metrics_app.command("exposure")
+@friendly
+def metrics_exposure(
+    country: Annotated[str, typer.Option(help="ISO3 code of the exposed country.")],
+    mineral: Annotated[str, typer.Option(help="Mineral id.")],
+    stage: Annotated[str, typer.Option(help="Stage id.")],
+    origin: Annotated[str, typer.Option(help="ISO3 code of the origin.")] = "CHN",
+    json_out: JsonOpt = False,
+    lang: LangOpt = "en",
+    data: DataOpt = None,
+) -> None:
+    """Share of a country's supply originating in a country, directly or via third countries."""
+    from oreshock.i18n import t
+    from oreshock.metrics import exposure
+
+    result = exposure(_network(data), country, mineral, stage, origin).to_dict()
+    if json_out:
+        print_json(result)
+        return
+    out.print(
+        f"{result['country']} {mineral}/{result['stage']} ← {result['origin']}: "
+        f"{t('direct_share', lang)} {result['direct_share']:.1%}, {t('indirect_share', lang)} "
+        f"{result['indirect_share']:.1%}, {t('total_share', lang)} {result['total_share']:.1%}"
+    )
+
+
+@metrics_app.command("demand-share")
+@friendly
+def metrics_demand_share(
+    group: Annotated[str, typer.Option(help="Group id (g7, eu27, g7plus, quad) or ISO3 code.")],
+    mineral: Annotated[
+        str | None, typer.Option(help="Mineral id (default: every mineral with demand data).")
+    ] = None,
+    json_out: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """A group's share of world final use."""
+    from oreshock.metrics import demand_share
+
+    result = demand_share(_network(data), group, mineral)
+    if json_out:
+        print_json(result)
+        return
+    out.print(
+        f"{group}: {result['share']:.1%} of world demand"
+        + (f" for {mineral}" if mineral else " (mean over minerals with demand data)")
+    )
+    print_frame(
+        pd.DataFrame(
+            {"mineral": list(result["by_mineral"]), "share": list(result["by_mineral"].values())}
+        )
+    )
+
+
+@metrics_app.command("dependency")
+@friendly
+def metrics_dependency(
+    mineral: Annotated[str, typer.Option(help="Mineral id.")],
+    country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
+    json_out: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Per stage and country: production share, China-origin share, import reliance, supply risk."""
+    from oreshock.metrics import dependency_table
+
+    df = dependency_table(_network(data), mineral)
+    if country:
+        df = df[df["country"] == country.upper()]
+    if json_out:
+        print_json(df.to_dict("records"))
+        return
+    print_frame(df)
+
+
+# ------------------------------------------------------------------------------ run
+
+
+@app.command("run")
+@friendly
+def run(
+    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")],
+    variant: Annotated[
+        list[str] | None,
+        typer.Option("--variant", help="Variant to run (repeatable; default: all)."),
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option(help="Override the horizon in months.", min=1, max=600)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed recorded with the run.")] = 0,
+    country: Annotated[str, typer.Option(help="Country the comparison table is about.")] = "JPN",
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = "en",
+    data: DataOpt = None,
+) -> None:
+    """Run a scenario's variants, store each run, and compare them."""
+    from oreshock.comparison import claim_check, run_variants, variant_table, worst_sectors
+    from oreshock.i18n import t
+    from oreshock.scenario import open_scenario
+    from oreshock.store import Store
+
+    file = open_scenario(scenario)
+    names = variant or list(file.variants) or [None]
+    for name in variant or []:
+        file.resolve(name)
+    network = _network(data)
+    results = []
+    with Progress(console=err, transient=True, disable=json_out) as progress:
+        task = progress.add_task("simulating", total=len(names))
+        for name in names:
+            results.extend(
+                run_variants(
+                    scenario, network, variants=[name] if name else None, months=months, seed=seed
+                )[:1]
+            )
+            progress.advance(task)
+    with Store(db) as store:
+        run_ids = [store.save_run(r) for r in results]
+    if json_out:
+        print_json(
+            {
+                "runs": [
+                    {
+                        "variant": r.scenario.variant or "base",
+                        "run_id": rid,
+                        "summary": r.summary().to_dict("records"),
+                    }
+                    for r, rid in zip(results, run_ids, strict=True)
+                ]
+            }
+        )
+        return
+    code = country.upper()
+    first = results[0]
+    minerals = list(first.runs)
+    for mineral in minerals:
+        if code not in first.runs[mineral].chain.countries:
+            continue
+        table = variant_table(results, code, mineral)
+        if table.empty:
+            continue
+        wide = table.pivot_table(
+            index="variant",
+            columns="stage",
+            values="months_to_shortfall",
+            aggfunc="first",
+            dropna=False,
+            sort=False,
+        )
+        rows = []
+        for r, rid in zip(results, run_ids, strict=True):
+            name = r.scenario.variant or "base"
+            sub = table[table["variant"] == name]
+            worst = worst_sectors(r, code)
+            label = "sector"
+            rows.append(
+                {
+                    t("variant", lang): name,
+                    **{
+                        f"{stage}": _months(wide.loc[name, stage], lang)
+                        if stage in wide.columns
+                        else "–"
+                        for stage in first.runs[mineral].chain.stages
+                    },
+                    t("peak_shortfall_pct", lang): f"{sub['peak_shortfall_pct'].max():.0f}",
+                    t(
+                        "cumulative_shortfall_pct", lang
+                    ): f"{sub['cumulative_shortfall_pct'].max():.0f}",
+                    t("worst_hit", lang): ", ".join(
+                        worst[f"name_{lang}" if f"name_{lang}" in worst else label]
+                    )
+                    if not worst.empty
+                    else "–",
+                    "run_id": rid,
+                }
+            )
+        print_frame(pd.DataFrame(rows), title=f"{code} {mineral}: {t('months_to_shortfall', lang)}")
+        if mineral == "rare_earths":
+            out.print(t("claim_title", lang))
+            for r in results:
+                check = claim_check(r, code, mineral)
+                key = "claim_holds" if check["holds"] else "claim_fails"
+                stage = check["least_stage"] if check["holds"] else check["worst_stage"]
+                pct = check["least_pct"] if check["holds"] else check["worst_pct"]
+                out.print(
+                    f"  {r.scenario.variant or 'base'}: " + t(key, lang, stage=stage, pct=pct),
+                    highlight=False,
+                )
+
+
+def _months(value: Any, lang: str) -> str:
+    from oreshock.i18n import t
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("never", lang)
+    return str(int(value))
+
+
+@app.command("scenarios")
+@friendly
+def scenarios(json_out: JsonOpt = False) -> None:
+    """Shipped scenarios and their variants."""
+    from oreshock.scenario import open_scenario, shipped_scenarios
+
+    rows = []
+    for name, path in shipped_scenarios().items():
+        file = open_scenario(path)
+        rows.append(
+            {"name": name, "title": file.doc.get("title_en", ""), "variants": list(file.variants)}
+        )
+    if json_out:
+        print_json(rows)
+        return
+    print_frame(pd.DataFrame([{**r, "variants": ", ".join(r["variants"])} for r in rows]))
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+@runs_app.command("list")
+@friendly
+def runs_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Stored runs."""
+    from oreshock.store import Store
+
+    with Store(db) as store:
+        df = store.list_runs()
+    if json_out:
+        print_json(json.loads(df.to_json(orient="records", date_format="iso")))
+        return
+    print_frame(df)
+
+
+@runs_app.command("show")
+@friendly
+def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """A run's provenance and summary."""
+    from oreshock.store import Store
+
+    with Store(db) as store:
+        record = store.run(run_id)
+    if json_out:
+        print_json(record)
+        return
+    for key in (
+        "run_id",
+        "created",
+        "scenario",
+        "variant",
+        "months",
+        "start_month",
+        "seed",
+        "dataset_name",
+        "dataset_version",
+        "dataset_hash",
+        "code_version",
+    ):
+        out.print(f"{key}: {record[key]}", highlight=False)
+    summary = pd.DataFrame(record["summary"])
+    if not summary.empty:
+        summary = summary[summary["cumulative_shortfall_pct"] > 0]
+    print_frame(summary, title="shortfalls")
+
+
+@runs_app.command("compare")
+@friendly
+def runs_compare(
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Side-by-side summaries of stored runs."""
+    from oreshock.store import Store
+
+    frames = []
+    with Store(db) as store:
+        for rid in run_ids:
+            record = store.run(rid)
+            df = pd.DataFrame(record["summary"])
+            df.insert(0, "run", f"{rid} ({record['variant'] or 'base'})")
+            frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    if country:
+        table = table[table["country"] == country.upper()]
+    if json_out:
+        print_json(json.loads(table.to_json(orient="records")))
+        return
+    print_frame(table)
+
+
+@runs_app.command("export")
+@friendly
+def runs_export(
+    run_id: str,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write timeseries and flows into.")
+    ],
+    db: DbOpt = None,
+) -> None:
+    """Write timeseries.parquet and flows.parquet (and CSV copies)."""
+    from oreshock.store import Store
+
+    with Store(db) as store:
+        files = store.export_run(run_id, out_dir)
+    for f in files:
+        out.print(str(f))
+
+
+@runs_app.command("delete")
+@friendly
+def runs_delete(run_id: str, db: DbOpt = None) -> None:
+    """Delete a stored run."""
+    from oreshock.store import Store
+
+    with Store(db) as store:
+        store.delete_run(run_id)
+    out.print(f"deleted {run_id}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(sys.argv[1:])

@@ -1,0 +1,361 @@
+"""Loaders of published bulk files: USGS MCS world data, CEPII BACI, UN Comtrade.
+
+Expected numbers were checked by hand against the fixture rows (copied from the published
+files) and the unit factors, e.g. China rare-earth mine production 2024 = 270000 t REO.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oreshock.datasets.loaders import (
+    HERE,
+    hs_codes,
+    load_baci,
+    load_comtrade,
+    load_usgs,
+    schema_columns,
+)
+from oreshock.datasets.loaders import baci as baci_module
+from oreshock.errors import DataFileError
+
+DATA = Path(__file__).parent / "data" / "loaders"
+USGS = DATA / "MCS2025_World_Data_slice.csv"
+USGS_QUIRKS = DATA / "MCS2026_World_Data_cp1252.csv"
+BACI = DATA / "baci" / "BACI_HS22_Y2023_V202501.csv"
+COMTRADE = DATA / "comtrade_TradeData_2023_HS22.csv"
+REFERENCE = Path("/work/shared/data/reference")
+
+
+def one(frame: pd.DataFrame, **where: object) -> pd.Series:
+    """The single row matching all column=value conditions."""
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    rows = frame[mask]
+    assert len(rows) == 1, f"{len(rows)} rows match {where}"
+    return rows.iloc[0]
+
+
+def raised(call, *args, **kwargs) -> DataFileError:
+    """Run a loader that must fail and return its error."""
+    with pytest.raises(DataFileError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def edit(source: Path, target: Path, replacements: list[tuple[str, str]]) -> Path:
+    """Copy a fixture with exact text replacements (each must match once)."""
+    text = source.read_text(encoding="utf-8-sig")
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+# --- USGS -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def usgs() -> dict[str, pd.DataFrame]:
+    return load_usgs(USGS)
+
+
+def test_usgs_tables_follow_schema(usgs):
+    assert set(usgs) == {"production", "capacity", "reserves"}
+    for table, frame in usgs.items():
+        assert tuple(frame.columns) == schema_columns(table)
+        assert frame["year"].dtype == "int64"
+        assert frame["value"].dtype == "float64"
+        assert set(frame["status"]) <= {"reported", "estimated"}
+        assert set(frame["source_id"]) == {"usgs_mcs2025"}
+
+
+def test_usgs_china_rare_earths(usgs):
+    prod = usgs["production"]
+    y2024 = one(prod, mineral="rare_earths", stage="mining", iso3="CHN", year=2024)
+    assert y2024["value"] == 270000.0
+    assert y2024["unit"] == "t REO"
+    assert y2024["status"] == "estimated"
+    assert y2024["method"].startswith("USGS estimate as published")
+    y2023 = one(prod, mineral="rare_earths", iso3="CHN", year=2023)
+    assert (y2023["value"], y2023["status"]) == (255000.0, "reported")
+    world = one(usgs["reserves"], mineral="rare_earths", iso3="WLD")
+    assert world["value"] == 90_000_000.0  # published as ">90000000"
+    assert "lower bound" in world["method"]
+
+
+def test_usgs_skips_withheld_blank_and_unmapped(usgs):
+    prod = usgs["production"]
+    # Lithium US: "W for 23-24" with blank cells -> no production rows, reserves kept.
+    assert prod[(prod["mineral"] == "lithium") & (prod["iso3"] == "USA")].empty
+    assert one(usgs["reserves"], mineral="lithium", iso3="USA")["value"] == 1_800_000.0
+    assert prod[prod["mineral"] == "germanium"].empty  # "Gemanium": every cell blank
+    assert prod[(prod["mineral"] == "ferrosilicon") & (prod["iso3"] == "USA")].empty
+    assert not prod["mineral"].str.contains("cement").any()
+    assert (prod["value"] > 0).all()
+
+
+def test_usgs_country_labels_to_iso3(usgs):
+    prod = usgs["production"]
+    assert one(prod, mineral="manganese", iso3="CIV", year=2023)["value"] == 357_000.0
+    assert one(prod, mineral="molybdenum", iso3="PRK", year=2024)["value"] == 700.0
+    assert one(prod, mineral="graphite", iso3="KOR", year=2023)["value"] == 9620.0
+    assert one(prod, mineral="cobalt", iso3="COD", year=2024)["value"] == 220_000.0
+    assert one(prod, mineral="antimony", iso3="RUS", year=2023)["value"] == 13000.0  # "Russia "
+    # "World total (rounded) 10": the trailing footnote number is not part of the label.
+    assert one(prod, mineral="antimony", iso3="WLD", year=2023)["value"] == 106_000.0
+    assert one(prod, mineral="rare_earths", iso3="OTH", year=2024)["value"] == 1100.0
+    assert set(prod["iso3"]).isdisjoint({"", "nan"})
+
+
+def test_usgs_unit_conversion_to_tonnes(usgs):
+    prod, cap, res = usgs["production"], usgs["capacity"], usgs["reserves"]
+    copper = one(prod, mineral="copper", stage="mining", iso3="USA", year=2023)
+    assert (copper["value"], copper["unit"]) == (1_130_000.0, "t Cu content")  # 1130 kt
+    assert one(prod, mineral="copper", stage="refining", iso3="CHN", year=2024)["value"] == 12e6
+    assert one(prod, mineral="palladium", iso3="ZAF", year=2023)["value"] == pytest.approx(74.9)
+    assert one(prod, mineral="platinum", iso3="ZAF", year=2024)["value"] == pytest.approx(120.0)
+    assert one(prod, mineral="gallium", iso3="CHN", year=2024)["value"] == pytest.approx(750.0)
+    assert one(cap, mineral="gallium", iso3="CHN", year=2024)["value"] == pytest.approx(1000.0)
+    assert one(cap, mineral="gallium", iso3="OTH", year=2024)["value"] == pytest.approx(88.0)
+    assert one(cap, mineral="magnesium", iso3="CHN", year=2024)["value"] == 1_800_000.0
+    # Molybdenum and vanadium reserves are published in thousand tonnes.
+    assert one(res, mineral="molybdenum", iso3="CHN")["value"] == 5_900_000.0
+    assert one(res, mineral="vanadium", iso3="WLD")["value"] == 18_000_000.0
+    assert one(res, mineral="niobium", iso3="WLD")["value"] == 17_000_000.0  # ">17,000,000"
+    assert one(res, mineral="platinum_group_metals", iso3="ZAF")["value"] == 63_000.0
+    # The magnesium "reserves" column holds capacity, so it is not read as reserves.
+    assert res[res["mineral"] == "magnesium"].empty
+
+
+def test_usgs_statuses_follow_usgs_labels(usgs):
+    prod = usgs["production"]
+    antimony = one(prod, mineral="antimony", iso3="CHN", year=2023)  # note "estimated 2023"
+    assert (antimony["status"], antimony["method"]) == ("estimated", "USGS note: estimated 2023")
+    burma = one(prod, mineral="rare_earths", iso3="MMR", year=2023)
+    assert burma["status"] == "estimated" and "import data for China" in burma["method"]
+    assert one(prod, mineral="cobalt", iso3="COD", year=2023)["status"] == "estimated"
+    assert one(prod, mineral="lithium", iso3="AUS", year=2023)["status"] == "reported"
+    assert (prod.loc[prod["year"] == 2024, "status"] == "estimated").all()
+    assert (usgs["reserves"]["status"] == "reported").all()
+
+
+def test_usgs_cp1252_bom_new_edition_and_value_quirks():
+    tables = load_usgs(USGS_QUIRKS)
+    prod, res = tables["production"], tables["reserves"]
+    assert set(prod["year"]) == {2024, 2025}  # years read from the header, not hard-coded
+    assert set(prod["source_id"]) == {"usgs_mcs2026"}
+    assert one(prod, mineral="graphite", iso3="CHN", year=2024)["value"] == 1_270_000.0
+    china_2025 = one(prod, mineral="graphite", iso3="CHN", year=2025)
+    assert china_2025["value"] == 1_300_000.0 and "footnote" in china_2025["method"]
+    assert one(res, mineral="graphite", iso3="CHN")["value"] == 81_000_000.0
+    # W, NA, dashes and words are skipped, never read as zero.
+    assert set(prod.loc[prod["mineral"] == "graphite", "iso3"]) == {"CHN", "BRA"}
+    assert list(res["iso3"]) == ["CHN"]
+    assert one(prod, mineral="manganese", iso3="CIV", year=2025)["value"] == 370_000.0
+    malaysia = prod[prod["iso3"] == "MYS"]  # "<1" skipped, "130 (3)" read as 130
+    assert list(zip(malaysia["year"], malaysia["value"], strict=True)) == [(2025, 130.0)]
+
+
+def test_usgs_bad_cells_are_all_reported(tmp_path):
+    bad = edit(USGS, tmp_path / "bad.csv", [
+        ("metric tons,91700,88000,", "metric tons,-91700,88000,"),
+        ("metric tons,41400,49000,", "metric tons,41400,49x000,"),
+        ("Rare earths,Burma,", "Rare earths,Atlantis,"),
+        ("Copper ,Chile,\"Mine production, recoverable copper content\",thousand metric tons",
+         "Copper ,Chile,\"Mine production, recoverable copper content\",metric tons"),
+    ])  # fmt: skip
+    error = raised(load_usgs, bad)
+    found = {(p.row, p.column) for p in error.problems}
+    assert found == {(17, "PROD_2023"), (18, "PROD_EST_ 2024"), (28, "COUNTRY"), (10, "UNIT_MEAS")}
+    assert all(p.path == str(bad) for p in error.problems)
+    assert (error.path, error.row, error.column) == (str(bad), 10, "UNIT_MEAS")
+    assert error.found == "metric tons"
+    text = str(error)
+    assert "4 problem(s)" in text
+    assert f"{bad}, row 28, column 'COUNTRY': expected a country listed" in text
+    assert "row 17, column 'PROD_2023': expected a value >= 0, found '-91700'" in text
+
+
+def test_usgs_missing_columns_named(tmp_path):
+    frame = pd.read_csv(USGS, dtype=str, keep_default_na=False)
+    frame.drop(columns=["UNIT_MEAS", "PROD_2023", "PROD_EST_ 2024"]).to_csv(
+        tmp_path / "cut.csv", index=False
+    )
+    error = raised(load_usgs, tmp_path / "cut.csv")
+    assert {(p.row, p.column) for p in error.problems} == {(1, "UNIT_MEAS"), (1, "PROD_<year>")}
+
+
+def test_usgs_duplicate_country_rows_rejected(tmp_path):
+    line = next(x for x in USGS.read_text(encoding="utf-8").splitlines() if "Lithium ,Chile" in x)
+    dup = edit(USGS, tmp_path / "dup.csv", [(line, line + "\n" + line.replace("Chile", "Chile "))])
+    error = raised(load_usgs, dup)
+    assert {(p.row, p.column) for p in error.problems} == {(19, "COUNTRY")}
+    assert "row 18 already gives" in error.problems[0].message
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="shared reference data not on this machine")
+def test_usgs_real_extract_matches_hand_compiled_reference():
+    tables = load_usgs(REFERENCE / "sources" / "usgs_mcs2025_world_data_extract.csv")
+    ref = pd.read_csv(REFERENCE / "mine_production.csv", dtype=str)
+    ref = ref[ref["source"].str.contains("USGS")]
+    scale = ref["unit"].str[:2].map({"kt": 1000.0, "kg": 0.001}).fillna(1.0)
+    renamed = {"graphite_natural": "graphite", "silicon_metal": "silicon",
+               "silicon_ferrosilicon": "ferrosilicon", "magnesium_metal": "magnesium",
+               "titanium_sponge": "titanium"}  # fmt: skip
+    ref = ref.assign(
+        mineral=ref["mineral"].replace(renamed),
+        stage=ref["stage"].where(ref["stage"] == "mining", "refining"),
+        year=ref["year"].astype("int64"),
+        expected=pd.to_numeric(ref["value"]) * scale,
+    ).drop(columns=["value", "unit"])  # fmt: skip
+    merged = ref.merge(tables["production"], on=["mineral", "stage", "iso3", "year"], how="outer")
+    assert len(merged) == len(ref) == len(tables["production"])
+    assert (merged["expected"] - merged["value"]).abs().max() < 1e-6
+
+
+# --- BACI -------------------------------------------------------------------------------
+
+
+def test_baci_trade_rows():
+    trade = load_baci(BACI)  # code files found next to the data file
+    assert tuple(trade.columns) == schema_columns("trade")
+    magnets = one(trade, mineral="rare_earths", stage="magnets", exporter="CHN", importer="JPN")
+    assert magnets["value"] == pytest.approx(21000.25)
+    assert (magnets["unit"], magnets["status"], magnets["year"]) == ("t NdFeB", "estimated", 2023)
+    assert magnets["method"].startswith("BACI HS22 V202501: HS 850511 quantity x 1")
+    lithium = one(trade, mineral="lithium", exporter="CHL", importer="CHN")
+    assert lithium["value"] == pytest.approx(40000 * 0.1879)  # Li share of Li2CO3
+    assert lithium["status"] == "reported"
+    # 284610 + 284690 feed the same stage: 2000 + 9500.5 t.
+    sep = one(trade, mineral="rare_earths", stage="separation", exporter="CHN", importer="JPN")
+    assert sep["value"] == pytest.approx(11500.5)
+    assert one(trade, stage="magnets", exporter="OTH")["value"] == 100.0  # 490 = S19
+    assert one(trade, mineral="graphite", exporter="CHN")["value"] == 3000.0  # k " 250410"
+    assert set(trade["source_id"]) == {"cepii_baci"}
+
+
+def test_baci_skips_missing_quantities_and_unmapped_codes():
+    trade = load_baci(BACI)
+    assert trade[trade["stage"] == "metal"].empty  # 280530 has q "NA"
+    assert trade[trade["exporter"] == "DEU"].empty  # blank q
+    assert len(trade) == 11
+
+
+def test_baci_explicit_code_files_and_chunks(monkeypatch):
+    whole = load_baci(BACI)
+    monkeypatch.setattr(baci_module, "CHUNK_ROWS", 4)
+    chunked = load_baci(
+        BACI,
+        country_codes=BACI.parent / "country_codes_V202501.csv",
+        product_codes=BACI.parent / "product_codes_HS22_V202501.csv",
+    )
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
+def test_baci_bad_rows_all_reported(tmp_path, monkeypatch):
+    folder = tmp_path / "baci"
+    shutil.copytree(BACI.parent, folder)
+    bad = edit(BACI, folder / BACI.name, [
+        ("2023,156,842,850511,", "2023,999,842,850511,"),
+        ("    40000.000\n", "    abc\n"),
+        ("     2000.000,      100.000", "     2000.000,     -100.000"),
+        ("2023,704,392,284690,", "2023,704,39x,284690,"),
+    ])  # fmt: skip
+    monkeypatch.setattr(baci_module, "CHUNK_ROWS", 5)  # row numbers must survive chunking
+    error = raised(load_baci, bad)
+    found = {(p.row, p.column, p.found) for p in error.problems}
+    assert found == {(3, "i", "999"), (7, "q", "abc"), (10, "q", "-100.000"), (15, "j", "39x")}
+    assert "row 3, column 'i': expected a code listed in the country codes file" in str(error)
+
+
+def test_baci_missing_column_and_code_file(tmp_path):
+    folder = tmp_path / "baci"
+    folder.mkdir()
+    data = folder / BACI.name
+    data.write_text("t,i,j,k,v\n2023,156,392,850511,1.0\n", encoding="utf-8")
+    error = raised(load_baci, data)
+    assert "country_codes_V*.csv" in str(error)
+    shutil.copy(BACI.parent / "country_codes_V202501.csv", folder)
+    error = raised(load_baci, data)
+    assert [(p.row, p.column) for p in error.problems] == [(1, "q")]
+
+
+# --- UN Comtrade ------------------------------------------------------------------------
+
+
+def test_comtrade_trade_rows():
+    trade = load_comtrade(COMTRADE)
+    assert tuple(trade.columns) == schema_columns("trade")
+    assert set(trade["source_id"]) == {"un_comtrade"}
+    # Japan's import report is kept; China's mirror export, the World total and the
+    # transport-mode breakdown row are not added to it.
+    magnets = one(trade, stage="magnets", exporter="CHN", importer="JPN")
+    assert magnets["value"] == pytest.approx(21034.567)
+    assert "importer-reported M" in magnets["method"]
+    # China -> USA only reported by China (X); netWgt blank so qty in kg is used.
+    usa = one(trade, stage="magnets", exporter="CHN", importer="USA")
+    assert usa["value"] == pytest.approx(12001.0)
+    assert "exporter-reported X" in usa["method"]
+    assert one(trade, stage="magnets", exporter="OTH")["value"] == pytest.approx(98.0)
+    vietnam = one(trade, stage="separation", exporter="VNM", importer="JPN")
+    assert vietnam["value"] == pytest.approx(310.5)
+    assert "weight estimated by UN Comtrade" in vietnam["method"]
+    assert not trade[["exporter", "importer"]].isin(["W00", "WLD"]).any().any()
+    assert trade[trade["mineral"] == "lithium"].empty  # no weight in kg -> skipped
+    assert len(trade) == 5
+
+
+def test_comtrade_bad_rows_all_reported(tmp_path):
+    text = COMTRADE.read_bytes().decode("utf-8-sig")
+    lines = text.split("\r\n")
+    # qty repeats netWgt in these rows, so both cells go bad (qty is the kg fallback).
+    lines[2] = lines[2].replace(",21034567,", ",21O34567,")  # letter O typed for zero
+    lines[4] = lines[4].replace(",310500,", ",-310500,")
+    lines[5] = lines[5].replace(",392,JPN,Japan,", ",392,,Japan,")
+    lines[6] = lines[6].replace("C,A,", "C,M,", 1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\r\n".join(lines), encoding="utf-8")
+    error = raised(load_comtrade, bad)
+    found = {(p.row, p.column) for p in error.problems}
+    assert found == {
+        (3, "netWgt"), (3, "qty"), (5, "netWgt"), (5, "qty"), (6, "reporterISO"), (7, "freqCode")
+    }  # fmt: skip
+    assert re.search(r"row 3, column 'netWgt': expected a number of kilograms, found '21O34567'",
+                     str(error))  # fmt: skip
+
+
+def test_comtrade_missing_columns(tmp_path):
+    frame = pd.read_csv(COMTRADE, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.drop(columns=["netWgt", "partnerISO"]).to_csv(tmp_path / "cut.csv", index=False)
+    error = raised(load_comtrade, tmp_path / "cut.csv")
+    assert {(p.row, p.column) for p in error.problems} == {(1, "netWgt"), (1, "partnerISO")}
+
+
+# --- mapping files ----------------------------------------------------------------------
+
+
+def test_hs_code_table_is_consistent():
+    table = pd.read_csv(HERE / "hs_codes.csv", dtype=str, keep_default_na=False)
+    assert table["hs6"].str.fullmatch(r"\d{6}").all() and table["hs6"].is_unique
+    assert set(table["status"]) <= {"reported", "assumed"}
+    assert (table["note"].str.len() > 10).all()
+    assert table.groupby(["mineral", "stage"])["unit"].nunique().max() == 1
+    usgs_units = pd.read_csv(HERE / "usgs_commodities.csv", dtype=str, keep_default_na=False)
+    both = table.merge(usgs_units, on=["mineral", "stage"], suffixes=("_hs", "_usgs"))
+    assert (both["unit_hs"] == both["unit_usgs"]).all()
+    li2co3 = hs_codes().loc["283691", "factor"]
+    assert li2co3 == pytest.approx(2 * 6.941 / (2 * 6.941 + 12.011 + 3 * 15.999), abs=1e-4)
+
+
+def test_country_names_are_iso3():
+    names = pd.read_csv(HERE / "country_names.csv", dtype=str, keep_default_na=False)
+    assert names["iso3"].str.fullmatch(r"[A-Z]{3}").all()
+    assert names["name"].str.casefold().is_unique
