@@ -22,6 +22,7 @@ import pandas as pd
 from oreshock.schema import column_names
 
 RAS_TOLERANCE = 1e-9
+RESIDUAL = "OTH"
 BALANCED = "matrix balancing (RAS) of base-year net trade"
 RAS_MAX_ITER = 2000
 
@@ -203,9 +204,26 @@ def derive_trade(
             for e, share, src in zip(
                 rows["exporter"], rows["share"], rows["source_id"], strict=True
             ):
-                if e in index and e != importer and e != "OTH" and fixed[index[e], col] == 0:
-                    fixed[index[e], col] = float(share) * imports[col]
-                    fixed_note[(index[e], col)] = f"import share {float(share):.3f} ({src})"
+                note = f"import share {float(share):.3f} ({src})"
+                if e == RESIDUAL:
+                    continue  # the remainder is left to the balancing
+                if e not in index or exports[index[e]] <= 0:
+                    # A named exporter with no output at this stage in the dataset: its share
+                    # goes to the exporters the source does not name, never to those it does.
+                    named = set(rows["exporter"])
+                    others = [c for c in nodes if c not in named and exports[index[c]] > 0]
+                    weights = np.array([exports[index[c]] for c in others])
+                    for c, w in zip(others, weights / max(weights.sum(), 1e-300), strict=True):
+                        fixed[index[c], col] += float(share) * w * imports[col]
+                        fixed_note[(index[c], col)] = (
+                            f"share {float(share):.3f} of {e} ({src}), which has no {stage} "
+                            "output in the dataset, spread over exporters the source does not name"
+                        )
+                    continue
+                if e == importer:
+                    continue
+                fixed[index[e], col] += float(share) * imports[col]
+                fixed_note[(index[e], col)] = note
         # An exporter cannot ship more than its net exports: scale its pinned flows down.
         pinned_out = fixed.sum(axis=1)
         over = pinned_out > exports + 1e-9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -35,7 +36,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(runs_app, name="runs")
 
-out = Console()
+out = Console(width=shutil.get_terminal_size((140, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -59,7 +60,7 @@ def friendly(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except OreshockError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -365,7 +366,7 @@ def run(
     data: DataOpt = None,
 ) -> None:
     """Run a scenario's variants, store each run, and compare them."""
-    from oreshock.comparison import claim_check, run_variants, variant_table, worst_sectors
+    from oreshock.comparison import claim_check, claim_line, comparison_table, run_variants
     from oreshock.i18n import t
     from oreshock.scenario import open_scenario
     from oreshock.store import Store
@@ -394,7 +395,7 @@ def run(
                     {
                         "variant": r.scenario.variant or "base",
                         "run_id": rid,
-                        "summary": r.summary().to_dict("records"),
+                        "summary": r.summary_records(),
                     }
                     for r, rid in zip(results, run_ids, strict=True)
                 ]
@@ -402,69 +403,20 @@ def run(
         )
         return
     code = country.upper()
-    first = results[0]
-    minerals = list(first.runs)
-    for mineral in minerals:
-        if code not in first.runs[mineral].chain.countries:
-            continue
-        table = variant_table(results, code, mineral)
+    for mineral in results[0].runs:
+        table = comparison_table(results, code, mineral, lang)
         if table.empty:
             continue
-        wide = table.pivot_table(
-            index="variant",
-            columns="stage",
-            values="months_to_shortfall",
-            aggfunc="first",
-            dropna=False,
-            sort=False,
-        )
-        rows = []
-        for r, rid in zip(results, run_ids, strict=True):
-            name = r.scenario.variant or "base"
-            sub = table[table["variant"] == name]
-            worst = worst_sectors(r, code)
-            label = "sector"
-            rows.append(
-                {
-                    t("variant", lang): name,
-                    **{
-                        f"{stage}": _months(wide.loc[name, stage], lang)
-                        if stage in wide.columns
-                        else "–"
-                        for stage in first.runs[mineral].chain.stages
-                    },
-                    t("peak_shortfall_pct", lang): f"{sub['peak_shortfall_pct'].max():.0f}",
-                    t(
-                        "cumulative_shortfall_pct", lang
-                    ): f"{sub['cumulative_shortfall_pct'].max():.0f}",
-                    t("worst_hit", lang): ", ".join(
-                        worst[f"name_{lang}" if f"name_{lang}" in worst else label]
-                    )
-                    if not worst.empty
-                    else "–",
-                    "run_id": rid,
-                }
-            )
-        print_frame(pd.DataFrame(rows), title=f"{code} {mineral}: {t('months_to_shortfall', lang)}")
+        table["run_id"] = run_ids
+        print_frame(table, title=f"{code} {mineral}: {t('months_to_shortfall', lang)}")
         if mineral == "rare_earths":
-            out.print(t("claim_title", lang))
+            out.print(t("claim_title", lang), soft_wrap=True)
             for r in results:
                 check = claim_check(r, code, mineral)
-                key = "claim_holds" if check["holds"] else "claim_fails"
-                stage = check["least_stage"] if check["holds"] else check["worst_stage"]
-                pct = check["least_pct"] if check["holds"] else check["worst_pct"]
+                line = claim_line(check, lang)
                 out.print(
-                    f"  {r.scenario.variant or 'base'}: " + t(key, lang, stage=stage, pct=pct),
-                    highlight=False,
+                    f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True
                 )
-
-
-def _months(value: Any, lang: str) -> str:
-    from oreshock.i18n import t
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return t("never", lang)
-    return str(int(value))
 
 
 @app.command("scenarios")

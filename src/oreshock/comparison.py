@@ -94,3 +94,48 @@ def worst_sectors(result: RunResult, country: str, top: int = 3) -> pd.DataFrame
     hit = sectors.iloc[order]
     hit = hit[hit["cumulative_shortfall_pct"] > 0]
     return hit.head(top).reset_index(drop=True)
+
+
+def comparison_table(
+    results: list[RunResult], country: str, mineral: str, lang: str = "en"
+) -> pd.DataFrame:
+    """The flagship table: per variant, months to first shortfall at each stage, the worst
+    stage's peak and cumulative shortfall, and the end uses hit first."""
+    from oreshock.i18n import t
+
+    rows = []
+    for result in results:
+        if mineral not in result.runs or country not in result.runs[mineral].chain.countries:
+            continue
+        summary = result.summary([country])
+        summary = summary[summary["mineral"] == mineral]
+        if summary.empty:
+            continue
+        row: dict = {t("variant", lang): result.scenario.variant or "base"}
+        for _, r in summary.iterrows():
+            first = r["months_to_shortfall"]
+            row[r["stage"]] = t("never", lang) if pd.isna(first) else int(first)
+        row[t("peak_shortfall_pct", lang)] = round(float(summary["peak_shortfall_pct"].max()), 1)
+        row[t("cumulative_shortfall_pct", lang)] = round(
+            float(summary["cumulative_shortfall_pct"].max()), 1
+        )
+        worst = worst_sectors(result, country)
+        row[t("worst_hit", lang)] = ", ".join(worst["sector"]) if not worst.empty else "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def claim_line(check: dict, lang: str = "en") -> str:
+    """One sentence saying whether the claim holds in a run, from ``claim_check``."""
+    from oreshock.i18n import t
+
+    if check["holds"]:
+        return t("claim_holds", lang, stage=check["least_stage"], pct=check["least_pct"])
+    return t(
+        "claim_fails",
+        lang,
+        stage=check["least_stage"],
+        kept=100 - check["least_pct"],
+        worst=check["worst_stage"],
+        pct=check["worst_pct"],
+    )

@@ -33,9 +33,123 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "成立: 6か月目に日本の{stage}の供給不足は{pct:.0f}%",
     },
     "claim_fails": {
-        "en": "does not hold: at month 6 Japan's worst stage ({stage}) is {pct:.0f}% short",
-        "ja": "不成立: 6か月目の日本の最大不足工程（{stage}）でも不足は{pct:.0f}%",
+        "en": "does not hold: at month 6 Japan still meets {kept:.0f}% of its {stage} demand ({worst} is {pct:.0f}% short)",
+        "ja": "不成立: 6か月目も日本は{stage}の需要の{kept:.0f}%を確保（{worst}の不足は{pct:.0f}%）",
     },
+    # --- reports and dashboard (oreshock.report, oreshock.api) ---
+    "report_title": {"en": "Stress-test report", "ja": "ストレステスト報告書"},
+    "summary_heading": {"en": "Summary", "ja": "要約"},
+    "analysis_heading": {"en": "Analysis", "ja": "解説"},
+    "assumptions_heading": {"en": "Scenario assumptions", "ja": "シナリオの前提"},
+    "sources_heading": {"en": "Data sources", "ja": "データの出典"},
+    "provenance_heading": {"en": "Run provenance", "ja": "実行の記録"},
+    "charts_heading": {"en": "Charts", "ja": "図表"},
+    "variants_heading": {"en": "Responses compared", "ja": "対応策の比較"},
+    "stages_heading": {"en": "Shortfall by stage", "ja": "工程別の供給不足"},
+    "rep_scope": {
+        "en": "Scenario {title}: {months} months from {start}.",
+        "ja": "シナリオ「{title}」: {start}から{months}か月間。",
+    },
+    "rep_first_short": {
+        "en": "{country} first runs short at the {stage} stage in {month}, {m} months after the start; its shortfall there peaks at {peak}% of demand and totals {cum}% of demand over the horizon.",
+        "ja": "{country}は{month}（開始から{m}か月後）に{stage}で初めて供給不足となり、不足は最大で需要の{peak}%、期間全体で需要の{cum}%に達する。",
+    },
+    "rep_worst_stage": {
+        "en": "{country}'s hardest-hit stage is {stage}: peak shortfall {peak}%, cumulative {cum}% of demand.",
+        "ja": "{country}で最も影響が大きい工程は{stage}で、最大不足率{peak}%、累積不足率{cum}%。",
+    },
+    "rep_no_short": {
+        "en": "{country} has no shortfall above the threshold at any stage within the {months} months.",
+        "ja": "{country}では{months}か月の間、どの工程でも閾値を超える供給不足は生じない。",
+    },
+    "rep_who": {
+        "en": "{n} countries run short at some stage; the hardest hit: {list}.",
+        "ja": "いずれかの工程で供給不足となる国は{n}か国。影響が大きいのは{list}。",
+    },
+    "rep_who_item": {"en": "{country} {stage} ({cum}%)", "ja": "{country}の{stage}（{cum}%）"},
+    "rep_none_short": {
+        "en": "No country runs short in this run.",
+        "ja": "この実行ではどの国も供給不足にならない。",
+    },
+    "rep_sectors": {
+        "en": "End uses in {country} hit first: {list}.",
+        "ja": "{country}で最初に影響を受ける用途: {list}。",
+    },
+    "rep_sector_item": {
+        "en": "{name} (from month {m}, {cum}% cumulative)",
+        "ja": "{name}（{m}か月目から、累積{cum}%）",
+    },
+    "rep_variant": {
+        "en": "{variant}: {country} {stage} cumulative shortfall {cum}% of demand, {delta} points below {ref}.",
+        "ja": "{variant}: {country}の{stage}の累積不足率は{cum}%で、{ref}より{delta}ポイント低い。",
+    },
+    "rep_variant_worse": {
+        "en": "{variant}: {country} {stage} cumulative shortfall {cum}% of demand, {delta} points above {ref}.",
+        "ja": "{variant}: {country}の{stage}の累積不足率は{cum}%で、{ref}より{delta}ポイント高い。",
+    },
+    "rep_variant_same": {
+        "en": "{variant}: {country} {stage} cumulative shortfall {cum}% of demand, the same as {ref}.",
+        "ja": "{variant}: {country}の{stage}の累積不足率は{cum}%で、{ref}と変わらない。",
+    },
+    "rep_why_origin": {
+        "en": "Before the shock, {share}% of {country}'s {stage} supply originated in {origin} ({direct}% directly, {indirect}% through third countries) in the dataset's base year.",
+        "ja": "ショック前（データの基準年）、{country}の{stage}の供給のうち{share}%が{origin}由来だった（直接{direct}%、第三国経由{indirect}%）。",
+    },
+    "rep_why_imports": {
+        "en": "{country}'s {stage} imports go from {before} t in {m0} to {after} t in {m1}.",
+        "ja": "{country}の{stage}の輸入は{m0}の{before}トンから{m1}には{after}トンになる。",
+    },
+    "rep_why_stock": {
+        "en": "Its commercial stock at this stage ({initial} t at the start) is used up in {month}.",
+        "ja": "この工程の民間在庫（開始時{initial}トン）は{month}に尽きる。",
+    },
+    "rep_why_stockpile": {
+        "en": "The national stockpile ({initial} t) is drawn down to {last} t by the end.",
+        "ja": "国家備蓄（{initial}トン）は期末までに{last}トンまで取り崩される。",
+    },
+    "chart_stock": {
+        "en": "Stocks and stockpiles at {stage}, months of demand",
+        "ja": "{stage}の在庫・備蓄（需要の月数）",
+    },
+    "months_of_demand": {"en": "months of demand", "ja": "需要の月数"},
+    "chart_shortfall": {
+        "en": "Shortfall at {stage}, % of demand",
+        "ja": "{stage}の供給不足（需要比 %）",
+    },
+    "chart_country_stages": {
+        "en": "{country}: shortfall by stage, % of demand",
+        "ja": "{country}: 工程別の供給不足（需要比 %）",
+    },
+    "chart_sankey_before": {
+        "en": "{country} {stage} supply by origin, base year (t/month)",
+        "ja": "{country}の{stage}供給（原産地別、基準年、トン/月）",
+    },
+    "chart_sankey_after": {
+        "en": "{country} {stage} supply by origin, {month} (t/month)",
+        "ja": "{country}の{stage}供給（原産地別、{month}、トン/月）",
+    },
+    "chart_map": {
+        "en": "World {mineral} {stage} output shares ({year})",
+        "ja": "世界の{mineral}{stage}生産シェア（{year}年）",
+    },
+    "origin_suffix": {"en": " (origin)", "ja": "（原産）"},
+    "domestic": {"en": " (domestic)", "ja": "（国内）"},
+    "base": {"en": "base", "ja": "基本ケース"},
+    "run_id": {"en": "Run id", "ja": "実行ID"},
+    "created": {"en": "Created", "ja": "作成日時"},
+    "dataset": {"en": "Dataset", "ja": "データセット"},
+    "code_version": {"en": "Code version", "ja": "コードのバージョン"},
+    "seed": {"en": "Seed", "ja": "乱数シード"},
+    "publisher": {"en": "Publisher", "ja": "発行者"},
+    "year": {"en": "Year", "ja": "年"},
+    "dataset_mismatch": {
+        "en": "Note: the run used dataset {run_hash}; names and sources come from {now_hash}.",
+        "ja": "注: この実行のデータセットは{run_hash}、名称と出典は{now_hash}による。",
+    },
+    "nav_overview": {"en": "Overview", "ja": "概要"},
+    "nav_builder": {"en": "Scenario builder", "ja": "シナリオ作成"},
+    "nav_runs": {"en": "Runs", "ja": "実行結果"},
+    "nav_compare": {"en": "Compare", "ja": "比較"},
 }
 
 

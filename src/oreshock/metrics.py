@@ -106,7 +106,7 @@ def origin_composition(chain: Chain) -> np.ndarray:
     for s in range(n_s):
         flows = chain.trade[s]
         supply = chain.production[:, s] + flows.sum(axis=0)
-        inv = np.divide(1.0, supply, out=np.zeros(n_c), where=supply > 0)
+        inv = np.divide(1.0, supply, out=np.zeros(n_c), where=supply > 1e-12)
         own = eye if s <= chain.origin_stage else out[s - 1]
         b = (chain.production[:, s] * inv)[:, None] * own
         a = flows.T * inv[:, None]

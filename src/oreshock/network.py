@@ -33,6 +33,7 @@ class Chain:
     stages: tuple[str, ...]
     units: tuple[str, ...]
     yields: np.ndarray
+    published_yields: np.ndarray
     countries: tuple[str, ...]
     production: np.ndarray
     capacity: np.ndarray
@@ -138,6 +139,22 @@ def _stock_tonnes(stocks: pd.DataFrame, consumption: np.ndarray, countries, stag
     return out
 
 
+def implied_yields(production: np.ndarray, consumption: np.ndarray, published: np.ndarray):
+    """Yields the base year implies, so the baseline reproduces the data exactly.
+
+    Where the next stage's output divided by the published yield needs more input than the
+    world consumed (the data do not close: unrecorded stocks or feed), the yield is raised to
+    the one the base-year figures imply; otherwise the published yield stands.
+    """
+    yields = published.astype(float).copy()
+    for s in range(1, len(yields)):
+        need = production[:, s].sum() / yields[s]
+        used = consumption[:, s - 1].sum()
+        if used > 0 and need > used * (1 + 1e-9):
+            yields[s] = yields[s] * need / used
+    return yields
+
+
 def build_network(dataset: Dataset | None = None) -> Network:
     """Assemble every mineral's chain from a dataset (the bundled one by default)."""
     ds = dataset or load_dataset()
@@ -175,10 +192,12 @@ def build_network(dataset: Dataset | None = None) -> Network:
         prod = _matrix(made, countries, stages)
         cap = np.maximum(_matrix(capacity[capacity["mineral"] == mineral], countries, stages), prod)
         cons = _matrix(used, countries, stages)
-        yields = chain_rows["yield"].to_numpy(float)
+        published_yields = chain_rows["yield"].to_numpy(float)
+        yields = implied_yields(prod, cons, published_yields)
         input_need = np.zeros_like(prod)
         input_need[:, :-1] = prod[:, 1:] / yields[1:]
-        fin = np.maximum(cons - input_need, 0.0)
+        fin = cons - input_need
+        fin = np.where(fin > 1e-9 * np.maximum(cons, 1.0), fin, 0.0)
         rec = np.zeros(len(countries))
         rec_rows = recycling[recycling["mineral"] == mineral]
         world_rate = rec_rows.loc[rec_rows["iso3"] == "WLD", "rate"]
@@ -193,6 +212,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             stages=tuple(stages),
             units=tuple(chain_rows["unit"]),
             yields=yields,
+            published_yields=published_yields,
             countries=tuple(countries),
             production=prod,
             capacity=cap,

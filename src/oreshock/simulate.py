@@ -63,8 +63,39 @@ VARIABLES = (
 )
 
 
+SUMMARY_COLUMNS = [
+    "country",
+    "mineral",
+    "stage",
+    "months_to_shortfall",
+    "peak_shortfall_pct",
+    "cumulative_shortfall_pct",
+]
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values: missing values become None, numpy scalars Python ones."""
+    out = []
+    for row in frame.astype(object).to_dict("records"):
+        out.append(
+            {
+                k: (
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                    else (v.item() if hasattr(v, "item") else v)
+                )
+                for k, v in row.items()
+            }
+        )
+    return out
+
+
+TINY = 1e-12  # tonnes: below this a quantity is treated as zero, so ratios stay finite
+
+
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b > 0)
+    """a / b where b is not (numerically) zero, else 0."""
+    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b > TINY)
 
 
 def _combine(windows, t: int, shape) -> np.ndarray:
@@ -81,7 +112,8 @@ def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None):
 
     pool (B, Ce, O), gap (B, Ci), pairs (B, Ce, Ci) share allowed, pass_origin (B, Ci, O).
     No importer receives more than its gap; ``cap`` bounds each route. Returns the shipments
-    (B, Ce, Ci, O) and what each exporter gave (B, Ce).
+    (B, Ce, Ci, O) and what each exporter gave by origin (B, Ce, O), which never exceeds its
+    pool origin by origin.
     """
     open_pairs = pairs * offdiag
     weight = gap[:, None, :] * (open_pairs > 0)
@@ -93,10 +125,12 @@ def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None):
     offer = offer * scale[:, None, :]
     mix = _div(pool, pool.sum(axis=2, keepdims=True))
     extra = offer[..., None] * mix[:, :, None, :] * pass_origin[:, None, :, :]
-    return extra, extra.sum(axis=(2, 3))
+    return extra, extra.sum(axis=2)
 
 
-def _reroute(ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_cons, offdiag):
+def _reroute(
+    ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_cons, offdiag, suppliers
+):
     """Step 5: importers short of supply buy spare supply, directly or through swaps.
 
     Direct: spare supply (blocked exports, stock above its starting level) goes to importers
@@ -104,21 +138,24 @@ def _reroute(ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_
     customers who have no gap to an importer in need, and those customers are backfilled from
     spare supply they may receive (the way a market reallocates around a bilateral ban). Both
     travel on new routes that open after ``delay`` months of shortfall and grow by at most
-    ``growth`` x the importer's base monthly demand per month. ``gap_age`` and ``route`` are
-    updated in place.
+    ``growth`` x the importer's base monthly demand per month. A buyer does not bid feedstock
+    away from its own suppliers of the next stage (``suppliers`` [j, i]: j sold the next
+    stage to i in the base year), which would only starve its own supply further down.
+    ``gap_age`` and ``route`` are updated in place.
     """
     short = gap > 1e-12
     gap_age += short
     opened = gap_age > inputs.reroute_delay[:, None]
     no_gap = ~short
     receives = ((spare.sum(axis=2)[:, :, None] > 0) & (pairs > 0) & offdiag).any(axis=1)
-    swap_base = ship * (receives & no_gap)[:, None, :, None]
+    feeds_short = (suppliers[None, :, :] & short[:, None, :]).any(axis=2)
+    swap_base = ship * (receives & no_gap & ~feeds_short)[:, None, :, None]
     can_give = (spare.sum(axis=2) + swap_base.sum(axis=(2, 3))) > 0
     grow = inputs.reroute_growth[:, None, None] * base_cons[None, None, :]
     route += grow * (opened & short)[:, None, :] * can_give[:, :, None] * offdiag * (pairs > 0)
     open_pairs = pairs * (route > 0)
     direct, used = _allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
-    spare = spare * (1.0 - _div(used, spare.sum(axis=2)))[..., None]
+    spare = np.maximum(spare - used, 0.0)
     gap = np.maximum(gap - direct.sum(axis=(1, 3)), 0.0)
     ship = ship + direct
     left = np.maximum(route - direct.sum(axis=3), 0.0)
@@ -134,7 +171,7 @@ def _reroute(ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_
     removed = swap_base * _div(taken, swappable)[:, :, None, :]
     lost = removed.sum(axis=(1, 3))
     backfill, used = _allocate(spare, lost, pairs, pass_origin, offdiag)
-    spare = spare * (1.0 - _div(used, spare.sum(axis=2)))[..., None]
+    spare = np.maximum(spare - used, 0.0)
     gap = np.maximum(gap - swapped.sum(axis=(1, 3)), 0.0)
     return ship - removed + swapped + backfill, spare, gap
 
@@ -184,6 +221,8 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
     short_age = np.full((B, C, S), -1.0)
     price = np.ones((B, S))
     offdiag = ~np.eye(C, dtype=bool)
+    next_suppliers = np.zeros((S, C, C), dtype=bool)
+    next_suppliers[:-1] = base_flows[1:] > 0
 
     series = {v: np.zeros((T, B, C, S)) for v in VARIABLES}
     flows = np.zeros((T, S, C, C, O)) if record_flows else None
@@ -241,7 +280,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                 * mix[:, :, None, :]
                 * pass_origin[:, None, :, :]
             )
-            unshipped = (exportable - ship.sum(axis=(2, 3)))[..., None] * mix
+            unshipped = np.maximum(exportable[..., None] * mix - ship.sum(axis=2), 0.0)
             held = stock[:, :, s, :]
             excess = np.maximum(held.sum(axis=2) - inputs.stock0[:, :, s], 0.0)
             spare = unshipped + held * _div(excess, held.sum(axis=2))[..., None]
@@ -256,11 +295,11 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                 extra, used = _allocate(
                     pool, gap * members, allowed_pairs[:, s], pass_origin, offdiag
                 )
-                from_spare = np.minimum(used, spare.sum(axis=2))
-                spare *= 1.0 - _div(from_spare, spare.sum(axis=2))[..., None]
+                from_spare = np.minimum(used, spare)
+                spare = spare - from_spare
                 diverted = used - from_spare
-                cut = _div(diverted, to_others.sum(axis=(2, 3)))
-                ship = ship - to_others * cut[:, :, None, None]
+                cut = _div(diverted, to_others.sum(axis=2))
+                ship = ship - to_others * cut[:, :, None, :]
                 gap = np.maximum(gap - extra.sum(axis=(1, 3)), 0.0)
                 ship = ship + extra
             # 5. rerouting to spare supply elsewhere, directly or by swaps
@@ -275,6 +314,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                     allowed_pairs[:, s],
                     pass_origin,
                     base_cons[:, s],
+                    next_suppliers[s],
                     offdiag,
                 )
             # 6. shipping, with licence delays
@@ -430,7 +470,13 @@ class RunResult:
                             "cumulative_shortfall_pct": float(cumulative[c, s]),
                         }
                     )
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        frame["months_to_shortfall"] = frame["months_to_shortfall"].astype("Int64")
+        return frame
+
+    def summary_records(self, countries: list[str] | None = None) -> list[dict]:
+        """The summary as JSON-ready dicts (``months_to_shortfall`` None when never)."""
+        return records(self.summary(countries))
 
     def sectors(self, country: str) -> pd.DataFrame:
         """End-use sectors of a country: when their stage's final use first falls short, and how far.
@@ -445,15 +491,21 @@ class RunResult:
                 continue
             c = ch.countries.index(country)
             uses = ch.end_uses
-            local = uses[uses["iso3"] == country]
-            table = local if not local.empty else uses[uses["iso3"] == "WLD"]
+            # The country's own breakdown of a stage where published, else the world's.
+            local_stages = set(uses.loc[uses["iso3"] == country, "stage"])
+            table = uses[
+                (uses["iso3"] == country)
+                | ((uses["iso3"] == "WLD") & ~uses["stage"].isin(local_stages))
+            ]
             short = run.series["shortfall"][:, 0, c]
             demand = run.series["demand"][:, 0, c]
             first = months_to_shortfall(short, demand, self.scenario.shortfall_threshold)
             peak = peak_shortfall_pct(short, demand)
             cumulative = cumulative_shortfall_pct(short, demand)
             for _, row in table.iterrows():
-                if row["stage"] not in ch.stages:
+                if row["stage"] not in ch.stages or _names_later_stage(
+                    row["sector"], ch, row["stage"]
+                ):
                     continue
                 s = ch.stages.index(row["stage"])
                 rows.append(
@@ -471,6 +523,13 @@ class RunResult:
                     }
                 )
         return pd.DataFrame(rows)
+
+
+def _names_later_stage(sector: str, chain, stage: str) -> bool:
+    """A sector named after a later stage (e.g. ``magnets_via_metal`` of separated oxide) is
+    that stage's demand, which the chain models itself: it is not a final use here."""
+    later = chain.stages[chain.stages.index(stage) + 1 :]
+    return any(sector.startswith(name) for name in later)
 
 
 def simulate(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from oreshock._version import __version__
 from oreshock.errors import UnknownIdError
+from oreshock.simulate import records
 
 SCHEMA_VERSION = 1
 DB_ENV = "ORESHOCK_DB"
@@ -145,7 +146,7 @@ class Store:
                     int(result.seed),
                     scenario.months,
                     scenario.start,
-                    summary.to_json(orient="records"),
+                    json.dumps(records(summary)),
                 ],
             )
             self._insert("timeseries", ts)

@@ -1,0 +1,156 @@
+"""The CLI contract other tools rely on: JSON shapes and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from oreshock.cli import app
+
+runner = CliRunner()
+
+
+def run_json(*args: str) -> dict | list:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_concentration_json():
+    out = run_json("metrics", "concentration", "--mineral", "rare_earths", "--stage", "mining")
+    assert set(out) == {
+        "mineral",
+        "stage",
+        "year",
+        "hhi",
+        "top1_share",
+        "top3_share",
+        "shares",
+        "sources",
+    }
+    assert out["shares"]["CHN"] == pytest.approx(0.69, abs=0.01)
+    assert 0 < out["hhi"] <= 1
+    assert sum(out["shares"].values()) == pytest.approx(1.0, abs=0.02)
+
+
+def test_exposure_json():
+    out = run_json(
+        "metrics",
+        "exposure",
+        "--country",
+        "JPN",
+        "--mineral",
+        "rare_earths",
+        "--stage",
+        "metal",
+        "--origin",
+        "CHN",
+    )
+    assert set(out) == {
+        "country",
+        "mineral",
+        "stage",
+        "origin",
+        "direct_share",
+        "indirect_share",
+        "total_share",
+    }
+    assert out["total_share"] == pytest.approx(out["direct_share"] + out["indirect_share"])
+
+
+def test_demand_share_json():
+    out = run_json("metrics", "demand-share", "--group", "g7plus", "--mineral", "lithium")
+    assert out["group"] == "g7plus" and out["mineral"] == "lithium"
+    assert 0 <= out["share"] <= 1
+
+
+def test_data_show_minerals_lists_ids():
+    out = run_json("data", "show", "minerals")
+    ids = {row["mineral"] for row in out}
+    assert {"rare_earths", "lithium", "cobalt", "nickel", "graphite", "copper"} <= ids
+
+
+def test_run_json_and_runs_commands(db_path, tmp_path):
+    out = run_json(
+        "run", "japan-rare-earths-2026", "--variant", "reexport-control", "--months", "24"
+    )
+    assert [r["variant"] for r in out["runs"]] == ["reexport-control"]
+    row = next(
+        r for r in out["runs"][0]["summary"] if r["country"] == "JPN" and r["stage"] == "magnets"
+    )
+    assert set(row) == {
+        "country",
+        "mineral",
+        "stage",
+        "months_to_shortfall",
+        "peak_shortfall_pct",
+        "cumulative_shortfall_pct",
+    }
+    assert isinstance(row["months_to_shortfall"], int)
+    run_id = out["runs"][0]["run_id"]
+    listed = run_json("runs", "list")
+    assert [r["run_id"] for r in listed] == [run_id]
+    result = runner.invoke(app, ["runs", "export", run_id, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "timeseries.parquet").exists() and (
+        tmp_path / "x" / "flows.parquet"
+    ).exists()
+    assert runner.invoke(app, ["runs", "delete", run_id]).exit_code == 0
+
+
+def test_flagship_table_answers_the_claim(db_path):
+    result = runner.invoke(app, ["run", "japan-rare-earths-2026", "--months", "12"])
+    assert result.exit_code == 0, result.output
+    assert "in six months Japan can make nothing" in result.output
+    for variant in (
+        "no-response",
+        "reexport-control",
+        "stockpiles",
+        "g7plus-sharing",
+        "full-response",
+    ):
+        assert variant in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["metrics", "concentration", "--mineral", "unobtainium", "--stage", "mining"],
+            "unknown mineral 'unobtainium'",
+        ),
+        (
+            ["metrics", "concentration", "--mineral", "lithium", "--stage", "magnets"],
+            "unknown stage 'magnets' of lithium",
+        ),
+        (
+            [
+                "metrics",
+                "exposure",
+                "--country",
+                "XXX",
+                "--mineral",
+                "rare_earths",
+                "--stage",
+                "metal",
+            ],
+            "XXX is not a node",
+        ),
+        (["metrics", "demand-share", "--group", "nato-ish"], "unknown group 'nato-ish'"),
+        (["run", "no-such-scenario"], "not a shipped name"),
+        (["run", "japan-rare-earths-2026", "--variant", "nope"], "unknown variant 'nope'"),
+        (["runs", "show", "deadbeef"], "no run 'deadbeef'"),
+        (["data", "import", "usgs", "/nonexistent.csv"], "no such file"),
+    ],
+)
+def test_bad_arguments_get_clear_errors(args, message, db_path):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output.replace("\n", " ") or message in (result.stderr or "")
+
+
+def test_months_out_of_range_rejected(db_path):
+    result = runner.invoke(app, ["run", "baseline", "--months", "0"])
+    assert result.exit_code == 2
