@@ -172,8 +172,7 @@ def derive_trade(
     production = latest(tables["production"], base_year, ["mineral", "stage"])
     production = production[production["iso3"] != "WLD"]
     shares = latest(tables["import_shares"], base_year, ["importer", "mineral", "stage"])
-    reported = tables["trade"]
-    reported = reported[(reported["year"] == base_year) & (reported["status"] == "reported")]
+    reported = latest(tables["trade"], base_year, ["mineral", "stage", "exporter", "importer"])
     records: list[dict] = []
     for (mineral, stage), used in consumption.groupby(["mineral", "stage"], sort=False):
         made = production[(production["mineral"] == mineral) & (production["stage"] == stage)]
@@ -193,9 +192,18 @@ def derive_trade(
         for e, i, v, src in zip(
             known["exporter"], known["importer"], known["value"], known["source_id"], strict=True
         ):
-            if e in index and i in index:
-                fixed[index[e], index[i]] = float(v)
-                fixed_note[(index[e], index[i])] = f"published flow ({src})"
+            if e in index and i in index and e != i:
+                # A published flow beyond net positions is cross-hauling: the importer also
+                # exports (and the exporter also imports) that much more.
+                a, b, flow = index[e], index[i], float(v)
+                extra_in = max(flow - (imports[b] - fixed[:, b].sum()), 0.0)
+                imports[b] += extra_in
+                exports[b] += extra_in
+                extra_out = max(flow - (exports[a] - fixed[a, :].sum()), 0.0)
+                exports[a] += extra_out
+                imports[a] += extra_out
+                fixed[a, b] = flow
+                fixed_note[(a, b)] = f"published flow ({src})"
         pinned = shares[(shares["mineral"] == mineral) & (shares["stage"] == stage)]
         for importer, rows in pinned.groupby("importer"):
             if importer not in index or imports[index[importer]] <= 0:
@@ -220,7 +228,7 @@ def derive_trade(
                             "output in the dataset, spread over exporters the source does not name"
                         )
                     continue
-                if e == importer:
+                if e == importer or fixed[index[e], col] > 0:
                     continue
                 fixed[index[e], col] += float(share) * imports[col]
                 fixed_note[(index[e], col)] = note

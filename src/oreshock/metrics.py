@@ -2,7 +2,8 @@
 
 Pure functions over a dataset or network. Shares are fractions of the world total. Formulas:
 
-- HHI = sum of squared producer shares (0..1). The residual ``OTH`` (many small producers) is
+- Shares are fractions of the published world total (USGS rounds it, so they may add up to
+  slightly more than 1). HHI = sum of squared producer shares (0..1). The residual ``OTH`` (many small producers) is
   left out of HHI and top-n, so they are not overstated by treating it as one producer.
 - Net import reliance (USGS) = (imports - exports) / apparent consumption, base year, no
   stock change; 0 with ``net_exporter`` set when negative.
@@ -75,10 +76,11 @@ def concentration(ds: Dataset, mineral: str, stage: str, year: int | None = None
         )
     world_row = rows[rows["iso3"] == "WLD"]
     parts = rows[rows["iso3"] != "WLD"]
+    # Shares of the world total as published (USGS rounds it, so shares may add up to a
+    # little more than 1); the sum of countries when no total is published.
     world = (
         float(world_row["value"].iloc[0]) if not world_row.empty else float(parts["value"].sum())
     )
-    world = max(world, float(parts["value"].sum()))
     shares = {c: float(v) / world for c, v in zip(parts["iso3"], parts["value"], strict=True)}
     named = np.array([v for c, v in shares.items() if c != RESIDUAL])
     used = rows["source_id"].unique().tolist()

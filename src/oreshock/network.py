@@ -139,6 +139,16 @@ def _stock_tonnes(stocks: pd.DataFrame, consumption: np.ndarray, countries, stag
     return out
 
 
+MIN_NAMED_CONSUMERS = 3
+
+
+def _demand_by_country_known(demand: pd.DataFrame, mineral: str) -> bool:
+    """Final use counts as known by country when the data name at least three consumers
+    besides the rest of the world (a China-or-rest split says little about other groups)."""
+    rows = demand[(demand["mineral"] == mineral) & (demand["iso3"] != "OTH")]
+    return rows["iso3"].nunique() >= MIN_NAMED_CONSUMERS
+
+
 def implied_yields(production: np.ndarray, consumption: np.ndarray, published: np.ndarray):
     """Yields the base year implies, so the baseline reproduces the data exactly.
 
@@ -223,7 +233,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             stockpiles=_stock_tonnes(st, cons, countries, stages, "national"),
             recycling_rate=rec,
             origin_stage=min(1, len(stages) - 1),
-            final_use_reported=bool((demand["mineral"] == mineral).any()),
+            final_use_reported=_demand_by_country_known(demand, mineral),
             end_uses=end_uses[end_uses["mineral"] == mineral].reset_index(drop=True),
         )
     groups_t = ds.table("groups")

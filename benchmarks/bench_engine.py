@@ -1,0 +1,69 @@
+"""Engine benchmarks: one flagship variant over 60 months, the whole dataset over 120 months.
+
+Run: python -m benchmarks.bench_engine   (prints the figures BENCHMARKS.md records)
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from statistics import median
+
+import numpy as np
+
+from oreshock import build_network, load_dataset, open_scenario, simulate
+from oreshock.scenario import Scenario
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+
+
+def timed(func, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
+def main() -> None:
+    print(f"machine: {machine()}")
+    start = time.perf_counter()
+    dataset = load_dataset()
+    network = build_network(dataset)
+    print(f"load bundled dataset + build network: {time.perf_counter() - start:.3f} s")
+    flagship = open_scenario("japan-rare-earths-2026")
+    for variant in ("reexport-control", "full-response"):
+        scenario = flagship.build(variant)
+        t = timed(lambda s=scenario: simulate(network, s, record_flows=False), repeat=7)
+        t_flows = timed(lambda s=scenario: simulate(network, s), repeat=7)
+        print(f"flagship {variant}, 60 months: {t:.3f} s (with flow recording {t_flows:.3f} s; target < 0.2 s)")
+    whole = Scenario.model_validate(
+        {
+            "name": "whole",
+            "months": 120,
+            "shocks": [
+                {"type": "export_ban", "exporter": "CHN", "destinations": ["g7plus"], "start": "2026-03"},
+                {"type": "reexport_control", "origin": "CHN", "destinations": ["g7plus"], "start": "2026-03"},
+            ],
+            "responses": {"rerouting": {"delay_months": 3, "growth": 0.05}},
+        }
+    )
+    t = timed(lambda: simulate(network, whole, record_flows=False), repeat=3)
+    chains = len(network.chains)
+    stages = sum(len(c.stages) for c in network.chains.values())
+    print(f"whole dataset ({chains} minerals, {stages} stages), 120 months: {t:.3f} s (target < 2 s)")
+
+
+if __name__ == "__main__":
+    main()
