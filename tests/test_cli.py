@@ -154,3 +154,26 @@ def test_bad_arguments_get_clear_errors(args, message, db_path):
 def test_months_out_of_range_rejected(db_path):
     result = runner.invoke(app, ["run", "baseline", "--months", "0"])
     assert result.exit_code == 2
+
+
+FIXTURE = "tests/data/loaders/MCS2025_World_Data_slice.csv"
+
+
+def test_data_import_extends_a_dataset_atomically(db_path, tmp_path):
+    target = tmp_path / "mydata"
+    out = run_json("data", "import", "usgs", FIXTURE, "--into", str(target))
+    assert out["rows"]["production"] > 0 and out["merged"]["production"] > 0
+    shares = run_json(
+        "metrics", "concentration", "--mineral", "rare_earths", "--stage", "mining", "--data", str(target)
+    )
+    assert shares["shares"]["CHN"] == pytest.approx(270000 / 390000, abs=1e-6)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    bad = tmp_path / "bad.csv"
+    text = open(FIXTURE, encoding="utf-8-sig").read().replace("270000", "-5", 1)
+    bad.write_text(text, "utf-8")
+    result = runner.invoke(app, ["data", "import", "usgs", str(bad), "--into", str(target)])
+    assert result.exit_code == 2
+    assert "bad.csv, row 29, column 'PROD_EST_ 2024': expected a value >= 0" in result.output
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    listed = {p.name for p in tmp_path.iterdir()}
+    assert listed == {"mydata", "bad.csv", "results.duckdb"}

@@ -203,15 +203,18 @@ def data_validate(
 def data_import(
     kind: Annotated[str, typer.Argument(help="usgs, baci or comtrade")],
     file: Annotated[Path, typer.Argument(help="The file as published.")],
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Dataset folder to extend (created from the bundled one if new)."),
+    ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Read a published file and store its rows (all or nothing) in the database."""
+    """Read a published file; record its rows in the database and optionally extend a dataset."""
     from oreshock.datasets import loaders
+    from oreshock.datasets.extend import extend_dataset
     from oreshock.store import Store
 
-    if not file.exists():
-        raise OreshockError(f"{file}: no such file")
     readers = {
         "usgs": loaders.load_usgs,
         "baci": loaders.load_baci,
@@ -219,18 +222,31 @@ def data_import(
     }
     if kind not in readers:
         raise OreshockError(f"unknown import kind {kind!r}; expected one of: {', '.join(readers)}")
+    if not file.exists():
+        raise OreshockError(f"{file}: no such file")
     loaded = readers[kind](file)
     tables = loaded if isinstance(loaded, dict) else {"trade": loaded}
+    merged = extend_dataset(into, tables, str(file)) if into else {}
     sha = hashlib.sha256(file.read_bytes()).hexdigest()
     with Store(db) as store:
         import_id = store.save_import(kind, str(file), sha, tables)
     counts = {name: len(df) for name, df in tables.items()}
+    report = {
+        "import_id": import_id,
+        "kind": kind,
+        "file": str(file),
+        "sha256": sha,
+        "rows": counts,
+    }
+    if into:
+        report["dataset"] = str(into)
+        report["merged"] = merged
     if json_out:
-        print_json(
-            {"import_id": import_id, "kind": kind, "file": str(file), "sha256": sha, "rows": counts}
-        )
+        print_json(report)
         return
     out.print(f"imported {sum(counts.values())} rows from {file} as {import_id}: {counts}")
+    if into:
+        out.print(f"extended dataset {into}: {merged}; use it with --data {into}")
 
 
 # -------------------------------------------------------------------------- metrics

@@ -165,6 +165,19 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
     from oreshock.balance import derive_tables
 
     folder = Path(path) if path is not None else bundled_path()
+    if not (folder / "dataset.toml").exists():
+        from oreshock.errors import DataFileError, Problem
+
+        raise DataFileError(
+            [
+                Problem(
+                    str(folder / "dataset.toml"),
+                    None,
+                    None,
+                    "not a dataset folder: dataset.toml is missing",
+                )
+            ]
+        )
     meta = tomllib.loads((folder / "dataset.toml").read_text("utf-8"))
     raw, paths = read_tables(folder)
     raise_on(validate_tables(raw, paths))
