@@ -164,7 +164,14 @@ def test_data_import_extends_a_dataset_atomically(db_path, tmp_path):
     out = run_json("data", "import", "usgs", FIXTURE, "--into", str(target))
     assert out["rows"]["production"] > 0 and out["merged"]["production"] > 0
     shares = run_json(
-        "metrics", "concentration", "--mineral", "rare_earths", "--stage", "mining", "--data", str(target)
+        "metrics",
+        "concentration",
+        "--mineral",
+        "rare_earths",
+        "--stage",
+        "mining",
+        "--data",
+        str(target),
     )
     assert shares["shares"]["CHN"] == pytest.approx(270000 / 390000, abs=1e-6)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -177,3 +184,37 @@ def test_data_import_extends_a_dataset_atomically(db_path, tmp_path):
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     listed = {p.name for p in tmp_path.iterdir()}
     assert listed == {"mydata", "bad.csv", "results.duckdb"}
+
+
+def test_runs_show_and_compare(db_path):
+    out = run_json(
+        "run",
+        "japan-rare-earths-2026",
+        "--variant",
+        "no-response",
+        "--variant",
+        "reexport-control",
+        "--months",
+        "12",
+    )
+    a, b = (r["run_id"] for r in out["runs"])
+    shown = run_json("runs", "show", a)
+    assert shown["variant"] == "no-response" and shown["months"] == 12
+    assert shown["scenario_json"]["shocks"][0]["exporter"] == "CHN"
+    compared = run_json("runs", "compare", a, b, "--country", "JPN")
+    assert {row["run"].split()[0] for row in compared} == {a, b}
+
+
+def test_dependency_and_japanese_tables():
+    rows = run_json("metrics", "dependency", "--mineral", "rare_earths", "--country", "JPN")
+    assert {r["stage"] for r in rows} == {"mining", "separation", "metal", "magnets"}
+    result = runner.invoke(
+        app,
+        ["metrics", "concentration", "--mineral", "lithium", "--stage", "refining", "--lang", "ja"],
+    )
+    assert result.exit_code == 0 and "首位シェア" in result.output
+    bad = runner.invoke(
+        app,
+        ["metrics", "concentration", "--mineral", "lithium", "--stage", "refining", "--lang", "fr"],
+    )
+    assert bad.exit_code == 2 and "expected one of en, ja" in bad.output

@@ -40,7 +40,19 @@ out = Console(width=shutil.get_terminal_size((140, 40)).columns, soft_wrap=False
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of tables: en or ja.")]
+
+
+def _check_lang(value: str) -> str:
+    from oreshock.i18n import LANGUAGES
+
+    if value not in LANGUAGES:
+        raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}, found {value!r}")
+    return value
+
+
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="Language of tables: en or ja.", callback=_check_lang)
+]
 DbOpt = Annotated[
     Path | None,
     typer.Option(
