@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/oreshock run japan-rare-earths-2026
 
 test: $(STAMP)
+	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -n 2 -q
 

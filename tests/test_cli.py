@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -176,7 +177,7 @@ def test_data_import_extends_a_dataset_atomically(db_path, tmp_path):
     assert shares["shares"]["CHN"] == pytest.approx(270000 / 390000, abs=1e-6)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
     bad = tmp_path / "bad.csv"
-    text = open(FIXTURE, encoding="utf-8-sig").read().replace("270000", "-5", 1)
+    text = Path(FIXTURE).read_text("utf-8-sig").replace("270000", "-5", 1)
     bad.write_text(text, "utf-8")
     result = runner.invoke(app, ["data", "import", "usgs", str(bad), "--into", str(target)])
     assert result.exit_code == 2

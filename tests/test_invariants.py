@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -84,7 +86,7 @@ def test_tighter_ban_never_lowers_shortfall(network):
         run = result.runs["rare_earths"]
         j = run.chain.index("JPN")
         shortfalls.append(run.series["shortfall"][:, 0, j].sum())
-    assert all(b >= a - 1e-9 for a, b in zip(shortfalls, shortfalls[1:], strict=False))
+    assert all(b >= a - 1e-9 for a, b in pairwise(shortfalls))
     assert shortfalls[-1] > shortfalls[0]
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tests.conftest import MINI
 from typer.testing import CliRunner
 
 from oreshock import load_dataset
 from oreshock.cli import app
 from oreshock.errors import DataFileError
-from tests.conftest import MINI
 
 
 @pytest.fixture()

@@ -20,7 +20,7 @@ import pandas as pd
 
 from oreshock._version import __version__
 from oreshock.errors import UnknownIdError
-from oreshock.simulate import records
+from oreshock.results import records
 
 SCHEMA_VERSION = 1
 DB_ENV = "ORESHOCK_DB"

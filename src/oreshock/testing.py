@@ -15,8 +15,8 @@ import pandas as pd
 from oreshock.balance import derive_tables
 from oreshock.datasets import typed
 from oreshock.network import Network, build_network
+from oreshock.results import RunResult
 from oreshock.schema import column_names, table_schema
-from oreshock.simulate import RunResult
 
 SOURCE = "test"
 
@@ -51,7 +51,7 @@ def network_from_arrays(
     groups: dict[str, list[str]] | None = None,
 ) -> Network:
     """A one-mineral network ('testium') from [country, stage] production and final use."""
-    n_c, n_s = production.shape
+    n_s = production.shape[1]
     stages = [f"s{k}" for k in range(n_s)]
     rows = {name: [] for name in table_schema()}
     rows["sources"].append(

@@ -26,7 +26,7 @@ def small_networks(draw):
     )
     production[0, :] += 10.0  # somebody produces every stage
     final[-1, -1] += 10.0  # somebody uses the last stage
-    yields = [1.0] + draw(st.lists(st.floats(0.3, 1.0), min_size=n_s - 1, max_size=n_s - 1))
+    yields = [1.0, *draw(st.lists(st.floats(0.3, 1.0), min_size=n_s - 1, max_size=n_s - 1))]
     pile = draw(st.sampled_from([0.0, 30.0, 90.0]))
     countries = COUNTRIES[:n_c]
     net = network_from_arrays(

@@ -1,0 +1,285 @@
+// oreshock dashboard: plain JS, no build step. Every view reads the JSON API only.
+"use strict";
+
+const state = { lang: localStorage.getItem("oreshock-lang") || "ja", text: {}, data: null };
+const view = () => document.getElementById("view");
+
+function t(key) {
+  const entry = state.text[key];
+  return entry ? entry[state.lang] || entry.en : key;
+}
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+async function api(path, options) {
+  const res = await fetch(path, options);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.detail || res.statusText);
+  return body;
+}
+
+function pct(x, digits = 1) {
+  return x === null || x === undefined ? "–" : (100 * x).toFixed(digits);
+}
+
+function num(x, digits = 1) {
+  return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
+}
+
+function name(item) {
+  return item[`name_${state.lang}`] || item.name_en || item.mineral || item.stage;
+}
+
+function table(headers, rows) {
+  const head = headers.map((h) => `<th>${esc(h)}</th>`).join("");
+  const body = rows.map((r) => `<tr>${r.map((c) => (
+    typeof c === "object" && c !== null ? `<td class="num">${esc(c.v)}</td>` : `<td>${c}</td>`
+  )).join("")}</tr>`).join("");
+  return `<table><tr>${head}</tr>${body}</table>`;
+}
+
+function translateStatic() {
+  document.documentElement.lang = state.lang;
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  document.querySelectorAll(".lang button").forEach((b) => {
+    b.classList.toggle("active", b.dataset.lang === state.lang);
+  });
+  document.querySelectorAll("nav a").forEach((a) => {
+    a.classList.toggle("active", location.hash.startsWith(a.getAttribute("href")));
+  });
+}
+
+// ------------------------------------------------------------------ overview
+async function overview(params) {
+  const minerals = state.data.minerals;
+  const mineral = params.get("mineral") || "rare_earths";
+  const m = minerals.find((x) => x.mineral === mineral) || minerals[0];
+  const stage = params.get("stage") || (m.stages[1] || m.stages[0]).stage;
+  const o = await api(`/api/overview?mineral=${m.mineral}&stage=${stage}&lang=${state.lang}`);
+  const c = o.concentration;
+  const mineralOptions = minerals.map((x) => (
+    `<option value="${x.mineral}" ${x.mineral === m.mineral ? "selected" : ""}>${esc(name(x))}</option>`)).join("");
+  const stageOptions = m.stages.map((s) => (
+    `<option value="${s.stage}" ${s.stage === c.stage ? "selected" : ""}>${esc(name(s))}</option>`)).join("");
+  const shares = Object.entries(c.shares).map(([iso3, share]) => [
+    esc(o.names[iso3] || iso3), { v: pct(share) }]);
+  const dep = o.dependency.filter((r) => r.consumption > 0 || r.production_share > 0).map((r) => [
+    esc(r.country), { v: num(r.consumption, 0) }, { v: pct(r.production_share) },
+    { v: pct(r.net_import_reliance) }, { v: pct(r.china_origin_share) }, { v: num(r.supply_risk, 3) }]);
+  view().innerHTML = `
+    <h2 data-t="nav_overview">${esc(t("nav_overview"))}</h2>
+    <label>${esc(t("mineral"))} <select id="ov-mineral">${mineralOptions}</select></label>
+    <label>${esc(t("stage"))} <select id="ov-stage">${stageOptions}</select></label>
+    <p id="ov-metrics">${esc(t("hhi"))} <b>${num(c.hhi, 3)}</b> · ${esc(t("top1_share"))} <b>${pct(c.top1_share)}%</b>
+      · ${esc(t("top3_share"))} <b>${pct(c.top3_share)}%</b> (${c.year})</p>
+    <div id="ov-map">${o.map_svg}</div>
+    <div class="cols">
+      <div><h3>${esc(t("share"))} %</h3>${table([t("country"), t("share") + " %"], shares)}</div>
+      <div><h3>${esc(t("dash_supply_risk"))}</h3>${table([t("country"), t("dash_consumption"),
+        t("dash_production_share") + " %", t("dash_reliance") + " %", t("dash_china_origin") + " %",
+        t("dash_supply_risk")], dep)}</div>
+    </div>
+    <p class="muted">${c.sources.map((s) => `${esc(t("sources"))}: <a href="${esc(s.url)}">${esc(s.title)}</a>`).join("<br>")}</p>
+    <p class="muted"><a href="/api/overview?mineral=${m.mineral}&stage=${c.stage}&lang=${state.lang}">JSON</a></p>`;
+  document.getElementById("ov-mineral").onchange = (e) => { location.hash = `#/overview?mineral=${e.target.value}`; };
+  document.getElementById("ov-stage").onchange = (e) => {
+    location.hash = `#/overview?mineral=${m.mineral}&stage=${e.target.value}`;
+  };
+}
+
+// ------------------------------------------------------------------- builder
+async function builder() {
+  const scenarios = await api("/api/scenarios");
+  const countries = state.data.countries.filter((c) => !["WLD", "OTH", "XEU"].includes(c.iso3));
+  const countryOptions = (sel) => countries.map((c) => (
+    `<option value="${c.iso3}" ${c.iso3 === sel ? "selected" : ""}>${c.iso3} ${esc(name(c))}</option>`)).join("");
+  const scenarioOptions = scenarios.map((s) => s.variants.concat([""]).map((v) => (
+    `<option value="${esc(s.name)}|${esc(v)}">${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}${v ? " / " + esc(v) : ""}</option>`
+  )).join("")).join("");
+  const minerals = state.data.minerals.map((m) => (
+    `<option value="${m.mineral}" ${m.mineral === "rare_earths" ? "selected" : ""}>${esc(name(m))}</option>`)).join("");
+  const groups = state.data.groups.map((g) => `<option value="${g}">${g}</option>`).join("");
+  view().innerHTML = `
+    <h2>${esc(t("nav_builder"))}</h2>
+    <form id="shipped-form"><fieldset><legend>${esc(t("dash_shipped"))}</legend>
+      <select id="b-shipped">${scenarioOptions}</select>
+      <button class="primary" type="submit" id="b-run-shipped">${esc(t("dash_run"))}</button>
+    </fieldset></form>
+    <form id="builder-form"><fieldset><legend>${esc(t("dash_custom"))}</legend>
+      <label>${esc(t("dash_exporter"))} <select id="b-exporter">${countryOptions("CHN")}</select></label>
+      <label>${esc(t("dash_targets"))} <input type="text" id="b-targets" value="JPN" pattern="[A-Za-z]{3}(, *[A-Za-z]{3})*" required></label>
+      <label>${esc(t("mineral"))} <select id="b-mineral">${minerals}</select></label>
+      <div id="b-stages"></div>
+      <label>${esc(t("dash_start"))} <input type="month" id="b-start" value="2026-01" required></label>
+      <label>${esc(t("dash_end"))} <input type="month" id="b-end"></label>
+      <label>${esc(t("dash_months"))} <input type="number" id="b-months" value="36" min="1" max="600"></label>
+      <label>${esc(t("dash_ban_share"))} <input type="number" id="b-share" value="1" min="0" max="1" step="0.05"></label>
+      <label><input type="checkbox" id="b-reexport" checked> ${esc(t("dash_reexport"))}</label>
+      <label><input type="checkbox" id="b-stockpile"> ${esc(t("dash_stockpile"))}</label>
+      <label>${esc(t("dash_sharing"))} <select id="b-sharing"><option value="">${esc(t("dash_none"))}</option>${groups}</select>
+        ${esc(t("dash_sharing_share"))} <input type="number" id="b-sharing-share" value="0.3" min="0" max="1" step="0.05"></label>
+      <label><input type="checkbox" id="b-rerouting"> ${esc(t("dash_rerouting"))}</label>
+      <button class="primary" type="submit" id="b-run">${esc(t("dash_run"))}</button>
+    </fieldset></form>
+    <div id="b-status"></div>`;
+  const stageBoxes = () => {
+    const m = state.data.minerals.find((x) => x.mineral === document.getElementById("b-mineral").value);
+    document.getElementById("b-stages").innerHTML = `${esc(t("stage"))}: ` + m.stages.map((s) => (
+      `<label style="display:inline"><input type="checkbox" name="stage" value="${s.stage}" checked> ${esc(name(s))}</label> `)).join("");
+  };
+  document.getElementById("b-mineral").onchange = stageBoxes;
+  stageBoxes();
+  document.getElementById("shipped-form").onsubmit = (e) => {
+    e.preventDefault();
+    const [scenario, variant] = document.getElementById("b-shipped").value.split("|");
+    startRun({ scenario, variant: variant || null });
+  };
+  document.getElementById("builder-form").onsubmit = (e) => {
+    e.preventDefault();
+    startRun({ scenario: customScenario() });
+  };
+}
+
+function customScenario() {
+  const val = (id) => document.getElementById(id).value;
+  const exporter = val("b-exporter");
+  const targets = val("b-targets").split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const mineral = val("b-mineral");
+  const stages = [...document.querySelectorAll("#b-stages input:checked")].map((x) => x.value);
+  const window = { start: val("b-start"), ...(val("b-end") ? { end: val("b-end") } : {}) };
+  const shocks = [{ type: "export_ban", exporter, destinations: targets, minerals: [mineral],
+    stages, share: Number(val("b-share")), ...window }];
+  if (document.getElementById("b-reexport").checked) {
+    shocks.push({ type: "reexport_control", origin: exporter, destinations: targets,
+      minerals: [mineral], stages, ...window });
+  }
+  const scenario = {
+    name: `custom-${exporter.toLowerCase()}-${targets.join("-").toLowerCase()}`,
+    title_en: `${exporter} cuts ${targets.join(", ")} off from ${mineral}`,
+    title_ja: `${exporter}による${targets.join("・")}向け輸出規制（${mineral}）`,
+    start: val("b-start"), months: Number(val("b-months")), minerals: [mineral], shocks,
+    buffers: { commercial_stocks: true, stockpiles: [] }, responses: {},
+  };
+  if (document.getElementById("b-stockpile").checked) {
+    scenario.buffers.stockpiles = targets.map((holder) => ({ holder }));
+  }
+  if (val("b-sharing")) {
+    scenario.responses.sharing = [{ group: val("b-sharing"), share: Number(val("b-sharing-share")), start: val("b-start") }];
+  }
+  if (document.getElementById("b-rerouting").checked) scenario.responses.rerouting = {};
+  return scenario;
+}
+
+async function startRun(body) {
+  const box = document.getElementById("b-status");
+  box.innerHTML = "";
+  try {
+    const created = await api("/api/runs", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    box.innerHTML = `<p>${esc(t("dash_progress"))}: <progress id="b-progress" max="1" value="0"></progress> <span id="b-state">queued</span></p>`;
+    for (;;) {
+      const s = await api(`/api/runs/${created.id}`);
+      document.getElementById("b-progress").value = s.progress;
+      document.getElementById("b-state").textContent = s.status;
+      if (s.status === "done") { location.hash = `#/run/${s.run_id}`; return; }
+      if (s.status === "failed") throw new Error(s.error);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } catch (err) {
+    box.innerHTML = `<p class="error" id="b-error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
+  }
+}
+
+// ---------------------------------------------------------------- run result
+async function runPage(id) {
+  const r = await api(`/api/runs/${id}/report?lang=${state.lang}`);
+  const stages = r.stages.filter((s) => s.cumulative_shortfall_pct > 0.05).map((s) => [
+    esc(s.country), esc(s.stage), { v: s.months_to_shortfall ?? t("never") },
+    { v: num(s.peak_shortfall_pct) }, { v: num(s.cumulative_shortfall_pct) }]);
+  view().innerHTML = `
+    <h2 id="run-title">${esc(r.title)}${r.variant ? " / " + esc(r.variant) : ""}</h2>
+    <p class="muted">${esc(t("run_id"))} ${esc(r.run_id)} ·
+      <a href="/api/runs/${id}/report.html?lang=${state.lang}" download="oreshock-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
+      <a href="/api/runs/${id}/report?lang=${state.lang}">JSON</a></p>
+    <section id="run-summary"><h3>${esc(t("summary_heading"))}</h3><ul>${r.summary.map((s) => `<li>${s.html}</li>`).join("")}</ul></section>
+    <section id="run-analysis"><h3>${esc(t("analysis_heading"))}</h3>${r.analysis.map((s) => `<p>${s.html}</p>`).join("")}
+      ${table([t("country"), t("stage"), t("months_to_shortfall"), t("peak_shortfall_pct"), t("cumulative_shortfall_pct")], stages)}</section>
+    <section id="run-charts"><h3>${esc(t("charts_heading"))}</h3>${r.figures.map((f) => `<figure id="fig-${esc(f.id)}">${f.svg}</figure>`).join("")}</section>
+    <section><h3>${esc(t("assumptions_heading"))}</h3>${table(["", ""], r.assumptions.map((a) => [esc(a.label), `<code>${esc(a.value)}</code>`]))}</section>
+    <section><h3>${esc(t("sources_heading"))}</h3><ol>${r.sources.map((s) => `<li><a href="${esc(s.url)}">${esc(s.title)}</a></li>`).join("")}</ol></section>`;
+}
+
+// ---------------------------------------------------------------------- runs
+async function runsPage() {
+  const runs = await api("/api/runs");
+  const rows = runs.map((r) => [
+    r.status === "done" ? `<input type="checkbox" class="pick" value="${esc(r.run_id || r.id)}">` : "",
+    r.status === "done" ? `<a href="#/run/${esc(r.run_id || r.id)}">${esc(r.run_id || r.id)}</a>` : esc(r.id),
+    esc(r.scenario), esc(r.variant || t("base")), esc(r.status), esc(r.created)]);
+  view().innerHTML = `<h2>${esc(t("nav_runs"))}</h2>
+    ${table(["", t("run_id"), t("dash_scenario"), t("variant"), t("dash_status"), t("created")], rows)}
+    <button class="primary" id="compare-btn">${esc(t("dash_compare_selected"))}</button>
+    <p class="muted"><a href="/api/runs">JSON</a></p>`;
+  document.getElementById("compare-btn").onclick = () => {
+    const ids = [...document.querySelectorAll(".pick:checked")].map((x) => x.value);
+    if (ids.length >= 2) location.hash = `#/compare?ids=${ids.join(",")}`;
+  };
+}
+
+async function comparePage(params) {
+  const ids = (params.get("ids") || "").split(",").filter(Boolean);
+  const q = ids.map((id) => `ids=${encodeURIComponent(id)}`).join("&");
+  const c = await api(`/api/compare?${q}`);
+  const keys = new Map();
+  c.runs.forEach((run) => run.summary.forEach((s) => {
+    if (s.cumulative_shortfall_pct > 0.05) keys.set(`${s.country}|${s.mineral}|${s.stage}`, s);
+  }));
+  const rows = [...keys.keys()].sort().map((k) => {
+    const [country, mineral, stage] = k.split("|");
+    return [esc(country), esc(stage), ...c.runs.map((run) => {
+      const s = run.summary.find((x) => x.country === country && x.mineral === mineral && x.stage === stage);
+      return { v: s ? `${s.months_to_shortfall ?? t("never")} / ${num(s.cumulative_shortfall_pct)}%` : "–" };
+    })];
+  });
+  view().innerHTML = `<h2>${esc(t("nav_compare"))}</h2>
+    <p class="muted">${esc(t("months_to_shortfall"))} / ${esc(t("cumulative_shortfall_pct"))}</p>
+    <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => `${r.variant || t("base")} (${r.run_id})`)], rows)}</div>
+    <p class="muted"><a href="/api/compare?${q}">JSON</a></p>`;
+}
+
+// -------------------------------------------------------------------- router
+async function route() {
+  const [path, query] = (location.hash.slice(1) || "/overview").split("?");
+  const params = new URLSearchParams(query || "");
+  translateStatic();
+  delete view().dataset.ready;
+  view().innerHTML = "…";
+  try {
+    if (path.startsWith("/run/")) await runPage(path.slice(5));
+    else if (path === "/builder") await builder();
+    else if (path === "/runs") await runsPage();
+    else if (path === "/compare") await comparePage(params);
+    else await overview(params);
+    view().dataset.ready = path;
+  } catch (err) {
+    view().innerHTML = `<p class="error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
+  }
+}
+
+async function main() {
+  [state.text, state.data] = await Promise.all([api("/api/i18n"), api("/api/datasets")]);
+  document.querySelectorAll(".lang button").forEach((b) => {
+    b.onclick = () => {
+      state.lang = b.dataset.lang;
+      localStorage.setItem("oreshock-lang", state.lang);
+      route();
+    };
+  });
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+main();

@@ -1,0 +1,207 @@
+"""HTTP API: schemathesis against its own OpenAPI spec, a full run, and targeted bad input."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from oreshock.api import create_app
+from oreshock.comparison import run_variants
+from oreshock.store import Store
+
+FLAGSHIP = "japan-rare-earths-2026"
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory, network):
+    """A results database holding two flagship variants, and an app over it."""
+    path = tmp_path_factory.mktemp("api") / "runs.duckdb"
+    with Store(path) as store:
+        ids = [
+            store.save_run(r)
+            for r in run_variants(FLAGSHIP, network, variants=["no-response", "full-response"])
+        ]
+    return path, ids
+
+
+@pytest.fixture(scope="module")
+def client(stored):
+    with TestClient(create_app(stored[0])) as c:
+        yield c
+
+
+def wait(client: TestClient, job_id: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/runs/{job_id}").json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"run {job_id} did not finish in {timeout} s")
+
+
+def test_run_flagship_variant_end_to_end(client):
+    r = client.post("/api/runs", json={"scenario": FLAGSHIP, "variant": "stockpiles"})
+    assert r.status_code == 202
+    job = r.json()["id"]
+    # the server answers other requests while the run executes
+    assert client.get("/api/scenarios").status_code == 200
+    body = wait(client, job)
+    assert body["status"] == "done", body
+    assert body["progress"] == 1.0 and body["variant"] == "stockpiles"
+    with Store(client.app.state.service.db_path, read_only=True) as store:
+        assert body["summary"] == store.run(body["run_id"])["summary"]
+    ts = client.get(f"/api/runs/{job}/timeseries", params={"country": "JPN", "variable": "stock"})
+    assert ts.status_code == 200 and {row["variable"] for row in ts.json()} == {"stock"}
+    flows = client.get(f"/api/runs/{body['run_id']}/flows", params={"importer": "JPN"}).json()
+    assert flows and all(f["importer"] == "JPN" for f in flows)
+    report = client.get(f"/api/runs/{job}/report", params={"lang": "ja"}).json()
+    assert report["summary"] and report["figures"]
+    listed = {r.get("run_id") for r in client.get("/api/runs").json()}
+    assert body["run_id"] in listed
+
+
+def test_inline_scenario(client):
+    scenario = {
+        "name": "inline-test",
+        "months": 12,
+        "minerals": ["gallium"],
+        "shocks": [
+            {"type": "export_ban", "exporter": "CHN", "destinations": ["JPN"], "start": "2026-01"}
+        ],
+    }
+    r = client.post("/api/runs", json={"scenario": scenario})
+    assert r.status_code == 202, r.text
+    body = wait(client, r.json()["id"])
+    assert body["status"] == "done" and body["scenario"] == "inline-test"
+
+
+def test_metrics_mirror_cli(client):
+    c = client.get(
+        "/api/metrics/concentration", params={"mineral": "rare_earths", "stage": "separation"}
+    ).json()
+    assert set(c) == {
+        "mineral",
+        "stage",
+        "year",
+        "hhi",
+        "top1_share",
+        "top3_share",
+        "shares",
+        "sources",
+    }
+    e = client.get(
+        "/api/metrics/exposure",
+        params={"country": "JPN", "mineral": "rare_earths", "stage": "magnets"},
+    ).json()
+    assert e["total_share"] == pytest.approx(e["direct_share"] + e["indirect_share"])
+    d = client.get(
+        "/api/metrics/demand-share", params={"group": "g7plus", "mineral": "rare_earths"}
+    ).json()
+    assert 0 < d["share"] < 1
+
+
+def test_compare(client, stored):
+    ids = stored[1]
+    r = client.get("/api/compare", params=[("ids", ids[0]), ("ids", ids[1])])
+    assert r.status_code == 200
+    assert [run["variant"] for run in r.json()["runs"]] == ["no-response", "full-response"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status", "words"),
+    [
+        ("post", "/api/runs", {"scenario": "../../etc/passwd"}, 422, "unknown scenario"),
+        ("post", "/api/runs", {"scenario": "/etc/passwd"}, 422, "unknown scenario"),
+        ("post", "/api/runs", {"scenario": FLAGSHIP, "variant": "nope"}, 422, "unknown variant"),
+        ("post", "/api/runs", {"scenario": {"name": "x", "months": 0}}, 422, "months"),
+        (
+            "post",
+            "/api/runs",
+            {"scenario": {"name": "x", "minerals": ["unobtainium"]}},
+            422,
+            "unknown mineral",
+        ),
+        ("post", "/api/runs", {"scenario": FLAGSHIP, "extra": 1}, 422, "extra"),
+        ("post", "/api/runs", {}, 422, "scenario"),
+        ("get", "/api/runs/000000000000", None, 404, "no run"),
+        ("get", "/api/runs/..%2F..%2Fetc", None, 404, ""),
+        ("get", "/api/runs/XYZ", None, 422, "run_id"),
+        (
+            "get",
+            "/api/metrics/concentration?mineral=unobtainium&stage=mining",
+            None,
+            404,
+            "unknown mineral",
+        ),
+        (
+            "get",
+            "/api/metrics/concentration?mineral=rare_earths&stage=nope",
+            None,
+            404,
+            "unknown stage",
+        ),
+        (
+            "get",
+            "/api/metrics/exposure?country=J&mineral=rare_earths&stage=magnets",
+            None,
+            422,
+            "country",
+        ),
+        ("get", "/api/metrics/demand-share?group=nope", None, 404, "unknown group"),
+        ("get", "/api/runs/000000000000/report?lang=fr", None, 422, "lang"),
+        ("get", "/api/compare?ids=000000000000", None, 422, "ids"),
+        ("get", "/static/../api.py", None, 404, ""),
+    ],
+)
+def test_bad_input(client, method, url, body, status, words):
+    r = client.request(method.upper(), url, json=body)
+    assert r.status_code == status, r.text
+    if words:
+        assert words in r.json()["detail"]
+    assert ("/work/" not in r.text and "duckdb" not in r.text.lower()) or status == 404
+
+
+def test_errors_name_no_server_paths(client):
+    detail = client.get("/api/runs/000000000000").json()["detail"]
+    assert "runs.duckdb" not in detail and "results database" in detail
+
+
+def test_openapi_and_dashboard(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/runs", "/api/runs/{run_id}", "/api/metrics/concentration", "/api/datasets"):
+        assert path in spec["paths"]
+    page = client.get("/")
+    assert page.status_code == 200 and "app.js" in page.text
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(None))
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(stored):
+    app = create_app(stored[0])
+    schema.app = app
+    return app
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_schemathesis(case, fuzz_app):
+    """Every documented operation: no 5xx, documented status codes and content types."""
+    case.operation.schema.app = fuzz_app
+    response = case.call(app=fuzz_app)
+    case.validate_response(
+        response,
+        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
+    assert response.status_code < 500, response.text

@@ -1,0 +1,148 @@
+"""Reports of the flagship variants in both languages; every number in 要約 matches the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from oreshock import Store
+from oreshock.comparison import run_variants
+from oreshock.report import write_report
+
+FLAGSHIP = "japan-rare-earths-2026"
+DATA = re.compile(r'<data value="([^"]*)" data-field="([^"]*)">([^<]*)</data>')
+
+
+@pytest.fixture(scope="module")
+def flagship_db(tmp_path_factory, network) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("report") / "runs.duckdb"
+    results = run_variants(FLAGSHIP, network)
+    with Store(path) as store:
+        ids = [store.save_run(r) for r in results]
+    return path, ids
+
+
+def _summary_row(record: dict, country: str, mineral: str, stage: str) -> dict:
+    return next(
+        r
+        for r in record["summary"]
+        if (r["country"], r["mineral"], r["stage"]) == (country, mineral, stage)
+    )
+
+
+def _month(start: str, offset: int) -> str:
+    y, m = map(int, start.split("-"))
+    yy, mm = divmod(m - 1 + offset, 12)
+    return f"{y + yy:04d}-{mm + 1:02d}"
+
+
+def expected(store: Store, field: str) -> float | str:
+    """The value a tagged number must have, read back from the stored runs."""
+    parts = field.split("|")
+    if parts[0] == "delta":
+        _, ref, run, country, mineral, stage = parts
+        a = _summary_row(store.run(ref), country, mineral, stage)["cumulative_shortfall_pct"]
+        b = _summary_row(store.run(run), country, mineral, stage)["cumulative_shortfall_pct"]
+        return abs(a - b)
+    record = store.run(parts[0])
+    if parts[1] == "months":
+        return record["months"]
+    if parts[1] == "start":
+        return record["start_month"]
+    if parts[1] == "count_short_countries":
+        return len(
+            {r["country"] for r in record["summary"] if r["months_to_shortfall"] is not None}
+        )
+    if parts[1] == "sector":
+        _, _, country, mineral, sector, column = parts
+        sectors = store.sectors(parts[0])
+        row = sectors[(sectors["country"] == country) & (sectors["sector"] == sector)].iloc[0]
+        return float(row[column])
+    country, mineral, stage, column = parts[1:]
+    row = _summary_row(record, country, mineral, stage)
+    if column == "first_shortfall_month":
+        return _month(record["start_month"], row["months_to_shortfall"])
+    return row[column]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_flagship_reports_numbers_match_store(flagship_db, tmp_path, lang):
+    db, ids = flagship_db
+    with Store(db, read_only=True) as store:
+        for run_id in ids:
+            out = write_report(run_id, tmp_path / f"{run_id}.html", lang=lang, db_path=db)
+            html = out.read_text("utf-8")
+            head = html.split('<section id="sources">')[0]
+            assert not re.search(r'(src|href)="(https?:)?//', head)  # self-contained
+            summary = html.split('<section id="summary">')[1].split("</section>")[0]
+            assert ("要約" if lang == "ja" else "Summary") in summary
+            assert ("解説" if lang == "ja" else "Analysis") in html
+            tagged = DATA.findall(summary)
+            assert len(tagged) >= 4
+            # no digit outside a tagged number or a name from the data
+            bare = re.sub(r'<span class="name">[^<]*</span>', "", DATA.sub("", summary))
+            assert not re.search(r"\d", re.sub(r"<[^>]+>", "", bare)), bare
+            for value, field, shown in tagged:
+                want = expected(store, field)
+                if isinstance(want, str):
+                    assert value == want, field
+                    continue
+                assert float(value) == pytest.approx(round(float(want), 1), abs=0.051), field
+                assert float(shown.replace(",", "")) == pytest.approx(float(want), abs=0.051)
+            assert html.count("<svg") >= 5
+            assert 'class="chart chart-sankey"' in html and 'class="chart chart-map"' in html
+
+
+def test_report_assumptions_and_sources(flagship_db, tmp_path):
+    db, ids = flagship_db
+    html = write_report(ids[-1], tmp_path / "r.html", lang="ja", db_path=db).read_text("utf-8")
+    assert "reexport_control" in html  # the scenario's shocks, from the stored JSON
+    assert "usgs_mcs2025" in html  # a source the rare-earth rows cite
+    assert "日本" in html
+
+
+def test_report_pdf(flagship_db, tmp_path):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("PDF needs /usr/bin/chromium (scripts/install-system-deps.sh installs it)")
+    db, ids = flagship_db
+    out = write_report(ids[-1], tmp_path / "r.pdf", lang="ja", fmt="pdf", db_path=db)
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
+    assert b"NotoSansCJK" in data or b"Noto" in data  # the Japanese font was embedded
+
+
+def test_report_bad_input(flagship_db, tmp_path):
+    from oreshock.errors import OreshockError, UnknownIdError
+
+    db, ids = flagship_db
+    with pytest.raises(UnknownIdError):
+        write_report("000000000000", tmp_path / "x.html", db_path=db)
+    with pytest.raises(OreshockError, match="language"):
+        write_report(ids[0], tmp_path / "x.html", lang="fr", db_path=db)
+    with pytest.raises(OreshockError, match="format"):
+        write_report(ids[0], tmp_path / "x.doc", fmt="doc", db_path=db)
+    with pytest.raises(OreshockError, match="no results database"):
+        write_report(ids[0], tmp_path / "x.html", db_path=tmp_path / "missing.duckdb")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_report_command(flagship_db, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from oreshock.cli_web import register
+
+    app = typer.Typer()
+    register(app)
+    db, ids = flagship_db
+    out = tmp_path / "cli.html"
+    result = CliRunner().invoke(
+        app, ["report", ids[1], "--lang", "en", "--out", str(out), "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.exists() and dt.date.today().year > 2000
+    bad = CliRunner().invoke(app, ["report", "000000000000", "--out", str(out), "--db", str(db)])
+    assert bad.exit_code == 2
