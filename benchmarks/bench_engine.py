@@ -24,7 +24,9 @@ def machine() -> str:
         pass
     import os
 
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    )
 
 
 def timed(func, repeat: int) -> float:
@@ -47,14 +49,26 @@ def main() -> None:
         scenario = flagship.build(variant)
         t = timed(lambda s=scenario: simulate(network, s, record_flows=False), repeat=7)
         t_flows = timed(lambda s=scenario: simulate(network, s), repeat=7)
-        print(f"flagship {variant}, 60 months: {t:.3f} s (with flow recording {t_flows:.3f} s; target < 0.2 s)")
+        print(
+            f"flagship {variant}, 60 months: {t:.3f} s (with flow recording {t_flows:.3f} s; target < 0.2 s)"
+        )
     whole = Scenario.model_validate(
         {
             "name": "whole",
             "months": 120,
             "shocks": [
-                {"type": "export_ban", "exporter": "CHN", "destinations": ["g7plus"], "start": "2026-03"},
-                {"type": "reexport_control", "origin": "CHN", "destinations": ["g7plus"], "start": "2026-03"},
+                {
+                    "type": "export_ban",
+                    "exporter": "CHN",
+                    "destinations": ["g7plus"],
+                    "start": "2026-03",
+                },
+                {
+                    "type": "reexport_control",
+                    "origin": "CHN",
+                    "destinations": ["g7plus"],
+                    "start": "2026-03",
+                },
             ],
             "responses": {"rerouting": {"delay_months": 3, "growth": 0.05}},
         }
@@ -62,7 +76,9 @@ def main() -> None:
     t = timed(lambda: simulate(network, whole, record_flows=False), repeat=3)
     chains = len(network.chains)
     stages = sum(len(c.stages) for c in network.chains.values())
-    print(f"whole dataset ({chains} minerals, {stages} stages), 120 months: {t:.3f} s (target < 2 s)")
+    print(
+        f"whole dataset ({chains} minerals, {stages} stages), 120 months: {t:.3f} s (target < 2 s)"
+    )
 
 
 if __name__ == "__main__":

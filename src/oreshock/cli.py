@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from oreshock.cli_ensemble import register as register_ensembles
 from oreshock.cli_web import register as register_web
 from oreshock.errors import OreshockError
 
@@ -37,6 +38,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(runs_app, name="runs")
 register_web(app)
+register_ensembles(app)
 
 out = Console(width=shutil.get_terminal_size((140, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)

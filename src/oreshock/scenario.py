@@ -140,7 +140,10 @@ class Stockpile(Frozen):
     stages: Targets = ALL
     months_of_demand: float | None = Field(None, ge=0)
     trigger: float = Field(
-        0.01, ge=0, le=1, description="shortfall share of demand that starts release"
+        0.01,
+        ge=0,
+        le=1,
+        description="shortfall share of demand tolerated; beyond it the stockpile covers",
     )
     rate: float = Field(
         0.25, gt=0, le=1, description="max release per month, share of the initial level"

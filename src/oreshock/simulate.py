@@ -24,7 +24,8 @@ the next stage), ``step`` does:
    demand per month.
 6. Shipping: shipments subject to a licence delay arrive months later (in transit).
 7. Use: demand (final use + input to the next stage) is met from stock; national stockpiles
-   release by rule (trigger, rate, floor); the rest is shortfall. Input drawn feeds step 1 of
+   cover the shortfall beyond a tolerated share (trigger), at most a rate a month and never
+   below a floor; the rest is shortfall. Input drawn feeds step 1 of
    the next stage.
 8. After all stages: the scarcity price index moves with the world shortfall share, and
    substitution lowers final use after a lag of sustained shortfall.
@@ -35,6 +36,8 @@ change in material in transit.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,6 +57,36 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b > TINY)
 
 
+# Arrays that carry origins put the origin axis before the country axes, (B, O, C) and
+# (B, O, exporter, importer): elementwise work and sums then run along contiguous country
+# axes, several times faster than with a short trailing origin axis.
+def _o(x: np.ndarray) -> np.ndarray:
+    """(B, O, C) -> (B, C): total over origins."""
+    return x.sum(axis=1)
+
+
+def _by_exporter(ship: np.ndarray) -> np.ndarray:
+    """(B, O, Ce, Ci) -> (B, O, Ce): shipped by each exporter, by origin."""
+    return ship.sum(axis=3)
+
+
+def _out_total(ship: np.ndarray) -> np.ndarray:
+    """(B, O, Ce, Ci) -> (B, Ce): shipped by each exporter."""
+    return ship.sum(axis=(1, 3))
+
+
+def _in_total(ship: np.ndarray) -> np.ndarray:
+    """(B, O, Ce, Ci) -> (B, Ci): received by each importer."""
+    return ship.sum(axis=(1, 2))
+
+
+def _arriving(ship: np.ndarray, prompt: np.ndarray | None) -> np.ndarray:
+    """(B, O, Ce, Ci) -> (B, O, Ci): shipments that arrive this month (no licence delay)."""
+    if prompt is None:
+        return ship.sum(axis=2)
+    return np.einsum("boei,ei->boi", ship, prompt)
+
+
 def _combine(windows, t: int, shape) -> np.ndarray:
     """Product of (1 - cut) over active windows: the share allowed through."""
     allowed = np.ones(shape)
@@ -63,25 +96,38 @@ def _combine(windows, t: int, shape) -> np.ndarray:
     return allowed
 
 
-def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None):
+class Allocation(NamedTuple):
+    """Shipments from one allocation pass and their margins."""
+
+    ship: np.ndarray  # (B, O, Ce, Ci)
+    given: np.ndarray  # (B, O, Ce) by exporter and origin
+    received: np.ndarray  # (B, Ci) by importer
+    sent: np.ndarray  # (B, Ce, Ci) by route
+
+
+def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None) -> Allocation:
     """Share exporters' pools among importers in proportion to their gaps, in one pass.
 
-    pool (B, Ce, O), gap (B, Ci), pairs (B, Ce, Ci) share allowed, pass_origin (B, Ci, O).
-    No importer receives more than its gap; ``cap`` bounds each route. Returns the shipments
-    (B, Ce, Ci, O) and what each exporter gave by origin (B, Ce, O), which never exceeds its
-    pool origin by origin.
+    pool (B, O, Ce), gap (B, Ci), pairs (B, Ce, Ci) share allowed, pass_origin (B, O, Ci).
+    No importer receives more than its gap; ``cap`` bounds each route; no exporter gives more
+    than its pool, origin by origin. The margins come from small matrix products rather than
+    sums over the 4-D shipments.
     """
     open_pairs = pairs * offdiag
     weight = gap[:, None, :] * (open_pairs > 0)
     share = _div(weight, weight.sum(axis=2, keepdims=True))
-    offer = pool.sum(axis=2)[:, :, None] * share * open_pairs
+    total = _o(pool)
+    offer = total[:, :, None] * share * open_pairs
     if cap is not None:
         offer = np.minimum(offer, cap)
     scale = np.minimum(1.0, _div(gap, offer.sum(axis=1)))
     offer = offer * scale[:, None, :]
-    mix = _div(pool, pool.sum(axis=2, keepdims=True))
-    extra = offer[..., None] * mix[:, :, None, :] * pass_origin[:, None, :, :]
-    return extra, extra.sum(axis=2)
+    mix = _div(pool, total[:, None, :])
+    ship = offer[:, None, :, :] * mix[:, :, :, None] * pass_origin[:, :, None, :]
+    given = mix * np.matmul(pass_origin, offer.transpose(0, 2, 1))
+    received = (pass_origin * np.matmul(mix, offer)).sum(axis=1)
+    sent = offer * np.matmul(mix.transpose(0, 2, 1), pass_origin)
+    return Allocation(ship, given, received, sent)
 
 
 def _reroute(
@@ -101,39 +147,44 @@ def _reroute(
     """
     short = gap > 1e-12
     gap_age += short
+    if not short.any():
+        return ship, spare, gap
     opened = gap_age > inputs.reroute_delay[:, None]
-    no_gap = ~short
-    receives = ((spare.sum(axis=2)[:, :, None] > 0) & (pairs > 0) & offdiag).any(axis=1)
+    receives = ((_o(spare)[:, :, None] > 0) & (pairs > 0) & offdiag).any(axis=1)
     feeds_short = (suppliers[None, :, :] & short[:, None, :]).any(axis=2)
-    swap_base = ship * (receives & no_gap & ~feeds_short)[:, None, :, None]
-    can_give = (spare.sum(axis=2) + swap_base.sum(axis=(2, 3))) > 0
+    swap_base = ship * (receives & ~short & ~feeds_short)[:, None, None, :]
+    can_give = (_o(spare) + _out_total(swap_base)) > 0
     grow = inputs.reroute_growth[:, None, None] * base_cons[None, None, :]
     route += grow * (opened & short)[:, None, :] * can_give[:, :, None] * offdiag * (pairs > 0)
     open_pairs = pairs * (route > 0)
-    direct, used = _allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
-    spare = np.maximum(spare - used, 0.0)
-    gap = np.maximum(gap - direct.sum(axis=(1, 3)), 0.0)
-    ship = ship + direct
-    left = np.maximum(route - direct.sum(axis=3), 0.0)
+    direct = _allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
+    spare = np.maximum(spare - direct.given, 0.0)
+    gap = np.maximum(gap - direct.received, 0.0)
+    ship = ship + direct.ship
+    left = np.maximum(route - direct.sent, 0.0)
     backfill_total = spare.sum(axis=(1, 2))
-    swappable = swap_base.sum(axis=2)
+    swappable = _by_exporter(swap_base)
     if gap.sum() <= 0 or backfill_total.sum() <= 0 or swappable.sum() <= 0:
         return ship, spare, gap
-    pool = (
-        swappable * np.minimum(1.0, _div(backfill_total, swappable.sum(axis=(1, 2))))[:, None, None]
+    room = np.minimum(1.0, _div(backfill_total, swappable.sum(axis=(1, 2))))
+    swapped = _allocate(
+        swappable * room[:, None, None],
+        gap,
+        open_pairs * (left > 0),
+        pass_origin,
+        offdiag,
+        cap=left,
     )
-    swapped, _ = _allocate(pool, gap, open_pairs * (left > 0), pass_origin, offdiag, cap=left)
-    taken = swapped.sum(axis=2)  # (B, Ck, O)
-    removed = swap_base * _div(taken, swappable)[:, :, None, :]
-    lost = removed.sum(axis=(1, 3))
-    backfill, used = _allocate(spare, lost, pairs, pass_origin, offdiag)
-    spare = np.maximum(spare - used, 0.0)
-    gap = np.maximum(gap - swapped.sum(axis=(1, 3)), 0.0)
-    return ship - removed + swapped + backfill, spare, gap
+    removed = swap_base * _div(swapped.given, swappable)[..., None]
+    backfill = _allocate(spare, _in_total(removed), pairs, pass_origin, offdiag)
+    spare = np.maximum(spare - backfill.given, 0.0)
+    gap = np.maximum(gap - swapped.received, 0.0)
+    return ship - removed + swapped.ship + backfill.ship, spare, gap
 
 
 class ChainRun:
-    """Paths of one chain's run: arrays [T, B, C, S] per variable, flows when recorded."""
+    """Paths of one chain's run: arrays [T, B, C, S] per variable, flows [T, S, Ce, Ci, O]
+    when recorded."""
 
     def __init__(self, inputs: ChainInputs, series: dict[str, np.ndarray], flows, price):
         self.inputs = inputs
@@ -152,8 +203,8 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
     T, B = inputs.months, inputs.batch
     C, S = ch.production.shape
     O = len(inputs.origin_labels)
-    own = np.zeros((C, O))
-    own[np.arange(C), inputs.origin_of] = 1.0
+    own = np.zeros((O, C))
+    own[inputs.origin_of, np.arange(C)] = 1.0
 
     base_prod = ch.production / 12.0
     base_cons = ch.consumption / 12.0
@@ -165,13 +216,13 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
     capacity = ch.capacity / 12.0
     yields = np.nan_to_num(ch.yields, nan=1.0)
 
-    comp0 = origin_composition(ch)  # (S, C, C-origin)
-    comp0 = np.stack([comp0[s] @ own for s in range(S)], axis=1)  # (C, S, O)
-    stock = inputs.stock0[..., None] * comp0[None]
-    pile = inputs.pile0[..., None] * comp0[None]
+    composition = origin_composition(ch)  # (S, C, origin country)
+    comp0 = np.stack([(composition[s] @ own.T).T for s in range(S)])  # (S, O, C)
+    stock = inputs.stock0.transpose(0, 2, 1)[:, :, None, :] * comp0[None]  # (B, S, O, C)
+    pile = inputs.pile0.transpose(0, 2, 1)[:, :, None, :] * comp0[None]
     pile_start = inputs.pile0.copy()
     slots = inputs.max_delay + 1
-    transit = np.zeros((slots, B, S, C, O))
+    transit = np.zeros((slots, B, S, O, C))
     route = np.zeros((B, S, C, C))
     gap_age = np.zeros((B, S, C))
     short_age = np.full((B, C, S), -1.0)
@@ -204,7 +255,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
         need_input[..., :-1] = target[..., 1:] / yields[1:]
         demand = final + need_input
         allowed_pairs = _combine(inputs.export_cut, t, (B, S, C, C))
-        allowed_origin = _combine(inputs.origin_cut, t, (B, S, C, O))
+        allowed_origin = _combine(inputs.origin_cut, t, (B, S, C, O)).transpose(0, 1, 3, 2)
         delay = np.zeros((S, C, C), dtype=int)
         for w in inputs.delays:
             if w.active(t):
@@ -218,46 +269,42 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
         for s in range(S):
             # 1. production
             if s == 0:
-                made = target[:, :, 0, None] * own[None]
+                made = target[:, None, :, 0] * own[None]
             else:
                 made = carried * yields[s]
                 if s <= ch.origin_stage:
-                    made = made.sum(axis=2, keepdims=True) * own[None]
-            made = made + inputs.recycling[t][:, :, s, None] * own[None]
-            prod = made.sum(axis=2)
-            mix = _div(made, prod[..., None])
+                    made = _o(made)[:, None, :] * own[None]
+            made = made + inputs.recycling[t][:, None, :, s] * own[None]
+            prod = _o(made)
+            mix = _div(made, prod[:, None, :])
             # 2. home first
             home = np.minimum(prod, home_share[:, s] * demand[:, :, s])
             exportable = prod - home
             # 3. existing customers, after bans, quotas and origin controls
-            pass_origin = allowed_origin[:, s]  # (B, Ci, O)
-            ship = (
-                (exportable[:, :, None] * weights[s] * allowed_pairs[:, s])[..., None]
-                * mix[:, :, None, :]
-                * pass_origin[:, None, :, :]
-            )
-            unshipped = np.maximum(exportable[..., None] * mix - ship.sum(axis=2), 0.0)
-            held = stock[:, :, s, :]
-            excess = np.maximum(held.sum(axis=2) - inputs.stock0[:, :, s], 0.0)
-            spare = unshipped + held * _div(excess, held.sum(axis=2))[..., None]
+            pass_origin = allowed_origin[:, s]  # (B, O, Ci)
+            prompt = None if not delay[s].any() else (delay[s] == 0).astype(float)
+            flow = exportable[:, :, None] * weights[s] * allowed_pairs[:, s]  # (B, Ce, Ci)
+            ship = flow[:, None, :, :] * mix[:, :, :, None] * pass_origin[:, :, None, :]
+            unshipped = np.maximum(exportable[:, None, :] * mix - _by_exporter(ship), 0.0)
+            held = stock[:, s]
+            held_total = _o(held)
+            excess = np.maximum(held_total - inputs.stock0[:, :, s], 0.0)
+            spare = unshipped + held * _div(excess, held_total)[:, None, :]
             due = transit[t % slots, :, s].copy()
             transit[t % slots, :, s] = 0.0
-            expected = due + (ship * (delay[s] == 0)[None, :, :, None]).sum(axis=1)
-            gap = np.maximum(demand[:, :, s] - home - expected.sum(axis=2), 0.0)
+            expected = due + _arriving(ship, prompt)
+            gap = np.maximum(demand[:, :, s] - home - _o(expected), 0.0)
             # 4. sharing agreements among members
             if members.any():
-                to_others = ship * (~members)[:, None, :, None]
-                pool = spare * members[..., None] + to_others.sum(axis=2) * reserve[..., None]
-                extra, used = _allocate(
-                    pool, gap * members, allowed_pairs[:, s], pass_origin, offdiag
-                )
-                from_spare = np.minimum(used, spare)
+                to_others = ship * (~members)[:, None, None, :]
+                others_by_exporter = _by_exporter(to_others)
+                pool = spare * members[:, None, :] + others_by_exporter * reserve[:, None, :]
+                shared = _allocate(pool, gap * members, allowed_pairs[:, s], pass_origin, offdiag)
+                from_spare = np.minimum(shared.given, spare)
                 spare = spare - from_spare
-                diverted = used - from_spare
-                cut = _div(diverted, to_others.sum(axis=2))
-                ship = ship - to_others * cut[:, :, None, :]
-                gap = np.maximum(gap - extra.sum(axis=(1, 3)), 0.0)
-                ship = ship + extra
+                cut = _div(shared.given - from_spare, others_by_exporter)
+                ship = ship - to_others * cut[..., None] + shared.ship
+                gap = np.maximum(gap - shared.received, 0.0)
             # 5. rerouting to spare supply elsewhere, directly or by swaps
             if inputs.reroute_delay is not None:
                 ship, spare, gap = _reroute(
@@ -267,59 +314,57 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                     gap_age[:, s],
                     route[:, s],
                     inputs,
-                    allowed_pairs[:, s],
-                    pass_origin,
-                    base_cons[:, s],
-                    next_suppliers[s],
-                    offdiag,
+                    pairs=allowed_pairs[:, s],
+                    pass_origin=pass_origin,
+                    base_cons=base_cons[:, s],
+                    offdiag=offdiag,
+                    suppliers=next_suppliers[s],
                 )
             # 6. shipping, with licence delays
-            exports_now = ship.sum(axis=(2, 3))
-            arrive_now = due + (ship * (delay[s] == 0)[None, :, :, None]).sum(axis=1)
+            exports_now = _out_total(ship)
+            arrive_now = due + _arriving(ship, prompt)
             for d in np.unique(delay[s]):
                 if d == 0:
                     continue
-                late = (ship * (delay[s] == d)[None, :, :, None]).sum(axis=1)
+                late = np.einsum("boei,ei->boi", ship, (delay[s] == d).astype(float))
                 transit[(t + d) % slots, :, s] += late
-            stock[:, :, s, :] += made - ship.sum(axis=2) + arrive_now
+            stock[:, s] += made - _by_exporter(ship) + arrive_now
             # 7. use, with stockpile release
-            held = stock[:, :, s, :]
-            total = held.sum(axis=2)
+            held = stock[:, s]
+            total = _o(held)
             use = np.minimum(demand[:, :, s], total)
             missing = demand[:, :, s] - use
-            pile_now = pile[:, :, s, :].sum(axis=2)
+            pile_now = _o(pile[:, s])
             floor = inputs.pile_floor[:, :, s] * pile_start[:, :, s]
-            trigger = _div(missing, demand[:, :, s]) > inputs.pile_trigger[:, :, s]
-            release = np.where(
-                trigger,
+            # The stockpile tolerates a shortfall up to `trigger` x demand and covers the rest,
+            # at most `rate` x its initial level a month and never below its floor.
+            beyond = np.maximum(missing - inputs.pile_trigger[:, :, s] * demand[:, :, s], 0.0)
+            release = np.minimum(
+                beyond,
                 np.minimum(
-                    missing,
-                    np.minimum(
-                        inputs.pile_rate[:, :, s] * pile_start[:, :, s],
-                        np.maximum(pile_now - floor, 0.0),
-                    ),
+                    inputs.pile_rate[:, :, s] * pile_start[:, :, s],
+                    np.maximum(pile_now - floor, 0.0),
                 ),
-                0.0,
             )
-            drawn = held * _div(use, total)[..., None]
-            released = pile[:, :, s, :] * _div(release, pile_now)[..., None]
-            stock[:, :, s, :] -= drawn
-            pile[:, :, s, :] -= released
+            drawn = held * _div(use, total)[:, None, :]
+            released = pile[:, s] * _div(release, pile_now)[:, None, :]
+            stock[:, s] -= drawn
+            pile[:, s] -= released
             consumed = drawn + released
             if s + 1 < S:
-                carried = consumed * _div(need_input[:, :, s], demand[:, :, s])[..., None]
+                carried = consumed * _div(need_input[:, :, s], demand[:, :, s])[:, None, :]
             out = use + release
             series["production"][t, :, :, s] = prod
             series["exports"][t, :, :, s] = exports_now
-            series["imports"][t, :, :, s] = arrive_now.sum(axis=2)
+            series["imports"][t, :, :, s] = _o(arrive_now)
             series["consumption"][t, :, :, s] = out
             series["demand"][t, :, :, s] = demand[:, :, s]
             series["shortfall"][t, :, :, s] = demand[:, :, s] - out
-            series["stock"][t, :, :, s] = stock[:, :, s, :].sum(axis=2)
-            series["stockpile"][t, :, :, s] = pile[:, :, s, :].sum(axis=2)
-            series["in_transit"][t, :, :, s] = transit[:, :, s].sum(axis=(0, 3))
+            series["stock"][t, :, :, s] = _o(stock[:, s])
+            series["stockpile"][t, :, :, s] = _o(pile[:, s])
+            series["in_transit"][t, :, :, s] = transit[:, :, s].sum(axis=(0, 2))
             if flows is not None:
-                flows[t, s] = ship[0]
+                flows[t, s] = ship[0].transpose(1, 2, 0)
         # 8. price index and substitution
         short_share = _div(series["shortfall"][t].sum(axis=1), series["demand"][t].sum(axis=1))
         price = (
