@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dask-runs", type=int, default=2_000)
-    ap.add_argument("--big", type=int, default=100_000, help="runs of the memory benchmark")
+    ap.add_argument(
+        "--big", type=int, default=100_000, help="runs of the memory benchmark (0 skips it)"
+    )
     ap.add_argument("--big-variant", default=None)
     args = ap.parse_args(argv)
 
@@ -142,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         batched_vs_loop(network, args.variant, 500, 30)
         throughput(network, args.variant, args.runs, args.workers, root / "main")
         dask_speedup(network, args.variant, args.dask_runs, root)
-        peak_memory(args.big_variant or args.variant, args.big, root / "big")
+        if args.big > 0:
+            peak_memory(args.big_variant or args.variant, args.big, root / "big")
     print(
         f"benchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     )

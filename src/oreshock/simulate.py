@@ -123,7 +123,8 @@ def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None) -> Allocation:
     scale = np.minimum(1.0, _div(gap, offer.sum(axis=1)))
     offer = offer * scale[:, None, :]
     mix = _div(pool, total[:, None, :])
-    ship = offer[:, None, :, :] * mix[:, :, :, None] * pass_origin[:, :, None, :]
+    ship = mix[:, :, :, None] * pass_origin[:, :, None, :]
+    ship *= offer[:, None, :, :]  # in place: large temporaries cost more than the products
     given = mix * np.matmul(pass_origin, offer.transpose(0, 2, 1))
     received = (pass_origin * np.matmul(mix, offer)).sum(axis=1)
     sent = offer * np.matmul(mix.transpose(0, 2, 1), pass_origin)
@@ -160,7 +161,7 @@ def _reroute(
     direct = _allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
     spare = np.maximum(spare - direct.given, 0.0)
     gap = np.maximum(gap - direct.received, 0.0)
-    ship = ship + direct.ship
+    ship = ship + direct.ship  # a new array: the caller's stays as it was
     left = np.maximum(route - direct.sent, 0.0)
     backfill_total = spare.sum(axis=(1, 2))
     swappable = _by_exporter(swap_base)
@@ -179,7 +180,10 @@ def _reroute(
     backfill = _allocate(spare, _in_total(removed), pairs, pass_origin, offdiag)
     spare = np.maximum(spare - backfill.given, 0.0)
     gap = np.maximum(gap - swapped.received, 0.0)
-    return ship - removed + swapped.ship + backfill.ship, spare, gap
+    ship -= removed
+    ship += swapped.ship
+    ship += backfill.ship
+    return ship, spare, gap
 
 
 class ChainRun:
@@ -284,7 +288,8 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
             pass_origin = allowed_origin[:, s]  # (B, O, Ci)
             prompt = None if not delay[s].any() else (delay[s] == 0).astype(float)
             flow = exportable[:, :, None] * weights[s] * allowed_pairs[:, s]  # (B, Ce, Ci)
-            ship = flow[:, None, :, :] * mix[:, :, :, None] * pass_origin[:, :, None, :]
+            ship = mix[:, :, :, None] * pass_origin[:, :, None, :]
+            ship *= flow[:, None, :, :]
             unshipped = np.maximum(exportable[:, None, :] * mix - _by_exporter(ship), 0.0)
             held = stock[:, s]
             held_total = _o(held)
@@ -303,7 +308,9 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
                 from_spare = np.minimum(shared.given, spare)
                 spare = spare - from_spare
                 cut = _div(shared.given - from_spare, others_by_exporter)
-                ship = ship - to_others * cut[..., None] + shared.ship
+                to_others *= cut[..., None]
+                ship -= to_others
+                ship += shared.ship
                 gap = np.maximum(gap - shared.received, 0.0)
             # 5. rerouting to spare supply elsewhere, directly or by swaps
             if inputs.reroute_delay is not None:
