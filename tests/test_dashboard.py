@@ -11,18 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from oreshock.report import CHROMIUM_FLAGS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = list(CHROMIUM_FLAGS)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),

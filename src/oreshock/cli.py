@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import shutil
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
+from oreshock.cli_common import (
+    DataOpt,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    err,
+    friendly,
+    out,
+    print_frame,
+    print_json,
+)
 from oreshock.cli_ensemble import register as register_ensembles
 from oreshock.cli_web import register as register_web
 from oreshock.errors import OreshockError
@@ -39,82 +44,6 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(runs_app, name="runs")
 register_web(app)
 register_ensembles(app)
-
-out = Console(width=shutil.get_terminal_size((140, 40)).columns, soft_wrap=False)
-err = Console(stderr=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
-
-def _check_lang(value: str) -> str:
-    from oreshock.i18n import LANGUAGES
-
-    if value not in LANGUAGES:
-        raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}, found {value!r}")
-    return value
-
-
-LangOpt = Annotated[
-    str, typer.Option("--lang", help="Language of tables: en or ja.", callback=_check_lang)
-]
-DbOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--db", help="Results database (default $ORESHOCK_DB or ~/.oreshock/oreshock.duckdb)."
-    ),
-]
-DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Dataset folder (default: the bundled dataset).")
-]
-
-
-def friendly(func: Callable) -> Callable:
-    """Turn oreshock's errors into a clear message and exit code 2, without a traceback."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OreshockError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    return value
-
-
-def print_json(obj: Any) -> None:
-    typer.echo(json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=str))
-
-
-def print_frame(df: pd.DataFrame, title: str | None = None, limit: int = 200) -> None:
-    table = Table(title=title, show_lines=False)
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")
-    for row in df.head(limit).itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
-    out.print(table)
-    if len(df) > limit:
-        out.print(f"... {len(df) - limit} more rows (use --json for all)")
-
-
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return str(v)
 
 
 def _dataset(path: Path | None = None):

@@ -6,10 +6,7 @@ Parsing and printing only; ``register(app)`` adds the commands to the main Typer
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,47 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.errors import OreshockError
-
-DbOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--db", help="Results database (default $ORESHOCK_DB or ~/.oreshock/oreshock.duckdb)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-
-
-def _friendly(func: Callable) -> Callable:
-    """oreshock's errors become a clear message and exit code 2, without a traceback."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OreshockError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(_clean(obj), ensure_ascii=False, indent=2))
+from oreshock.cli_common import DbOpt, JsonOpt, friendly, json_safe, print_json
 
 
 def ensemble(
@@ -108,7 +65,7 @@ def ensemble(
     json_out: JsonOpt = False,
 ) -> None:
     """Run an ensemble over a variant's uncertain parameters; resumes if run again."""
-    _friendly(_ensemble)(**locals())
+    friendly(_ensemble)(**locals())
 
 
 def _ensemble(
@@ -166,7 +123,7 @@ def _ensemble(
 
             report["plots"] = [str(p) for p in write_plots(frame, report, names, result.folder)]
     if json_out:
-        _print_json(report)
+        print_json(report)
         return
     console = Console()
     console.print(
@@ -197,7 +154,7 @@ def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
 
     df = list_ensembles(db)
     if json_out:
-        _print_json(df.to_dict(orient="records"))
+        print_json(df.to_dict(orient="records"))
         return
     table = Table(*df.columns)
     for row in df.itertuples(index=False):
@@ -229,9 +186,9 @@ def ensembles_show(
             seed=int(record["seed"]),
         )
     if json_out:
-        _print_json(record)
+        print_json(record)
         return
-    Console().print_json(json.dumps(_clean(record)))
+    Console().print_json(json.dumps(json_safe(record)))
 
 
 def ensembles_export(
@@ -258,7 +215,7 @@ def register(app: typer.Typer) -> None:
     """Add ``ensemble`` and the ``ensembles`` sub-app to the main CLI."""
     app.command("ensemble")(ensemble)
     sub = typer.Typer(no_args_is_help=True, help="Stored ensembles: list, show, export.")
-    sub.command("list")(_friendly(ensembles_list))
-    sub.command("show")(_friendly(ensembles_show))
-    sub.command("export")(_friendly(ensembles_export))
+    sub.command("list")(friendly(ensembles_list))
+    sub.command("show")(friendly(ensembles_show))
+    sub.command("export")(friendly(ensembles_export))
     app.add_typer(sub, name="ensembles")

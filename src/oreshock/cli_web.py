@@ -7,46 +7,34 @@ from typing import Annotated
 
 import typer
 
+from oreshock.cli_common import DataOpt, DbOpt, LangOpt, friendly
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``report`` and ``serve`` commands to ``app`` (the CLI in ``oreshock.cli``)."""
 
     @app.command("report")
+    @friendly
     def report(
         run_id: Annotated[str, typer.Argument(help="Stored run id (see `oreshock runs list`).")],
         out: Annotated[Path, typer.Option("--out", help="File to write.")],
-        lang: Annotated[str, typer.Option("--lang", help="Language: ja or en.")] = "en",
+        lang: LangOpt = "en",
         fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
-        db: Annotated[
-            Path | None,
-            typer.Option("--db", help="Results database (default $ORESHOCK_DB)."),
-        ] = None,
-        data: Annotated[
-            Path | None, typer.Option("--data", help="Dataset folder (default: bundled).")
-        ] = None,
+        db: DbOpt = None,
+        data: DataOpt = None,
     ) -> None:
         """Write a standalone report of a stored run (要約, 解説, charts, assumptions, sources)."""
-        from oreshock.errors import OreshockError
         from oreshock.report import write_report
 
-        try:
-            path = write_report(run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data)
-        except OreshockError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        path = write_report(run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data)
         typer.echo(str(path))
 
     @app.command("serve")
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
-        db: Annotated[
-            Path | None,
-            typer.Option("--db", help="Results database (default $ORESHOCK_DB)."),
-        ] = None,
-        data: Annotated[
-            Path | None, typer.Option("--data", help="Dataset folder (default: bundled).")
-        ] = None,
+        db: DbOpt = None,
+        data: DataOpt = None,
     ) -> None:
         """Serve the HTTP API (docs at /docs) and the dashboard (at /)."""
         import uvicorn

@@ -22,7 +22,7 @@ import pandas as pd
 
 from oreshock import report_charts as charts
 from oreshock.errors import OreshockError
-from oreshock.i18n import t
+from oreshock.i18n import LANGUAGES, t
 from oreshock.report_text import (
     Names,
     focus_countries,
@@ -37,7 +37,6 @@ from oreshock.report_text import (
 )
 from oreshock.report_text import path as _path
 
-LANGS = ("en", "ja")
 FORMATS = ("html", "pdf")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = (
@@ -227,8 +226,8 @@ def build_context(dataset=None):
 
 def report_data(store, run_id: str, lang: str = "en", context=None) -> dict:
     """Everything a report shows, as JSON-able data (the API's report endpoint returns it)."""
-    if lang not in LANGS:
-        raise OreshockError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+    if lang not in LANGUAGES:
+        raise OreshockError(f"unknown language {lang!r}; expected one of: {', '.join(LANGUAGES)}")
     record = store.run(run_id)
     ts = store.timeseries(run_id)
     flows = store.flows(run_id)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.i18n import t
+from oreshock.results import SUMMARY_COLUMNS
 
 SHOCK_TARGETS = ("export_ban", "reexport_control", "export_quota", "licence_delay")
 
@@ -128,15 +129,7 @@ def sibling_runs(store, record: dict) -> list[dict]:
 
 
 def frame(summary: list[dict]) -> pd.DataFrame:
-    cols = [
-        "country",
-        "mineral",
-        "stage",
-        "months_to_shortfall",
-        "peak_shortfall_pct",
-        "cumulative_shortfall_pct",
-    ]
-    return pd.DataFrame(summary, columns=cols) if summary else pd.DataFrame(columns=cols)
+    return pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
 
 
 def _fieldname(run_id: str, row: pd.Series | dict, column: str) -> str:
