@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from oreshock.scenario import Scenario, open_scenario
@@ -94,8 +95,8 @@ def test_stockpile_never_brings_first_shortfall_earlier(network):
     without = simulate(network, FLAGSHIP.build("reexport-control")).summary(["JPN"])
     with_pile = simulate(network, FLAGSHIP.build("stockpiles")).summary(["JPN"])
     for (_, a), (_, b) in zip(without.iterrows(), with_pile.iterrows(), strict=True):
-        first_a = np.inf if a["months_to_shortfall"] is None else a["months_to_shortfall"]
-        first_b = np.inf if b["months_to_shortfall"] is None else b["months_to_shortfall"]
+        first_a = np.inf if pd.isna(a["months_to_shortfall"]) else a["months_to_shortfall"]
+        first_b = np.inf if pd.isna(b["months_to_shortfall"]) else b["months_to_shortfall"]
         assert first_b >= first_a
         assert b["cumulative_shortfall_pct"] <= a["cumulative_shortfall_pct"] + 1e-9
 
@@ -121,3 +122,18 @@ def test_whole_dataset_run_balances(network):
     assert len(result.runs) == len(network.chains)
     assert_mass_balance(result)
     assert_no_negative(result)
+
+
+def test_sectors_follow_their_stage(network):
+    result = simulate(network, FLAGSHIP.build("reexport-control"))
+    sectors = result.sectors("JPN")
+    # Oxide used for magnets is the metal stage's input, not a final use of separated oxide.
+    assert "magnets_via_metal" not in set(sectors["sector"])
+    # Japan publishes no magnet end-use split: the world's applies.
+    magnets = sectors[sectors["stage"] == "magnets"]
+    assert {"ev_motors", "wind"} <= set(magnets["sector"])
+    summary = result.summary(["JPN"]).set_index("stage")
+    for _, row in sectors.iterrows():
+        assert row["cumulative_shortfall_pct"] == pytest.approx(
+            summary.loc[row["stage"], "cumulative_shortfall_pct"]
+        )
