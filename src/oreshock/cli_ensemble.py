@@ -165,8 +165,13 @@ def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
 def ensembles_show(
     ensemble_id: str,
     db: DbOpt = None,
-    outcome: Annotated[str | None, typer.Option("--outcome")] = None,
-    threshold: Annotated[float | None, typer.Option("--threshold")] = None,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="Outcome for failure and PRIM.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", help="Failure threshold (default: worst quarter)."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """An ensemble's spec and, when complete, its analysis."""
