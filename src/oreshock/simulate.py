@@ -42,12 +42,12 @@ from typing import NamedTuple
 import numpy as np
 
 from oreshock.metrics import origin_composition
-from oreshock.network import Network
+from oreshock.network import Chain, Network
 from oreshock.results import VARIABLES, RunResult, records
 
 __all__ = ["VARIABLES", "ChainRun", "RunResult", "records", "run_chain", "simulate"]
 from oreshock.scenario import Scenario
-from oreshock.shocks import ChainInputs, compile_chain
+from oreshock.shocks import ChainInputs, Window, compile_chain
 
 TINY = 1e-12  # tonnes: below this a quantity is treated as zero, so ratios stay finite
 
@@ -87,7 +87,7 @@ def _arriving(ship: np.ndarray, prompt: np.ndarray | None) -> np.ndarray:
     return np.einsum("boei,ei->boi", ship, prompt)
 
 
-def _combine(windows, t: int, shape) -> np.ndarray:
+def _combine(windows: list[Window], t: int, shape: tuple[int, ...]) -> np.ndarray:
     """Product of (1 - cut) over active windows: the share allowed through."""
     allowed = np.ones(shape)
     for w in windows:
@@ -105,7 +105,14 @@ class Allocation(NamedTuple):
     sent: np.ndarray  # (B, Ce, Ci) by route
 
 
-def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None) -> Allocation:
+def _allocate(
+    pool: np.ndarray,
+    gap: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    offdiag: np.ndarray,
+    cap: np.ndarray | None = None,
+) -> Allocation:
     """Share exporters' pools among importers in proportion to their gaps, in one pass.
 
     pool (B, O, Ce), gap (B, Ci), pairs (B, Ce, Ci) share allowed, pass_origin (B, O, Ci).
@@ -132,8 +139,18 @@ def _allocate(pool, gap, pairs, pass_origin, offdiag, cap=None) -> Allocation:
 
 
 def _reroute(
-    ship, spare, gap, gap_age, route, inputs, pairs, pass_origin, base_cons, offdiag, suppliers
-):
+    ship: np.ndarray,
+    spare: np.ndarray,
+    gap: np.ndarray,
+    gap_age: np.ndarray,
+    route: np.ndarray,
+    inputs: ChainInputs,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    base_cons: np.ndarray,
+    offdiag: np.ndarray,
+    suppliers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 5: importers short of supply buy spare supply, directly or through swaps.
 
     Direct: spare supply (blocked exports, stock above its starting level) goes to importers
@@ -190,14 +207,20 @@ class ChainRun:
     """Paths of one chain's run: arrays [T, B, C, S] per variable, flows [T, S, Ce, Ci, O]
     when recorded."""
 
-    def __init__(self, inputs: ChainInputs, series: dict[str, np.ndarray], flows, price):
+    def __init__(
+        self,
+        inputs: ChainInputs,
+        series: dict[str, np.ndarray],
+        flows: np.ndarray | None,
+        price: np.ndarray,
+    ):
         self.inputs = inputs
         self.series = series
         self.flows = flows
         self.price = price
 
     @property
-    def chain(self):
+    def chain(self) -> Chain:
         return self.inputs.chain
 
 
