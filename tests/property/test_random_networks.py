@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,8 @@ from oreshock.simulate import simulate
 from oreshock.testing import assert_mass_balance, assert_no_negative, network_from_arrays
 
 COUNTRIES = ["AAA", "BBB", "CCC", "DDD", "EEE"]
+# More examples for a deeper search: ORESHOCK_PROPERTY_EXAMPLES=500 pytest tests/property
+EXAMPLES = int(os.environ.get("ORESHOCK_PROPERTY_EXAMPLES", "50"))
 
 
 @st.composite
@@ -80,7 +84,7 @@ def shock_scenario(countries, ban_share, target, reexport, sharing, reroute, del
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=small_networks(),
     ban=st.floats(0, 1),
@@ -101,7 +105,7 @@ def test_invariants_hold(data, ban, reexport, sharing, reroute, delay):
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=small_networks())
 def test_baseline_has_no_shortfall(data):
     net, _ = data
@@ -110,7 +114,7 @@ def test_baseline_has_no_shortfall(data):
     assert np.abs(run.series["shortfall"]).max() <= 1e-9 * max(1.0, run.chain.production.max())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=small_networks(), low=st.floats(0, 0.5), extra=st.floats(0, 0.5))
 def test_tighter_ban_never_lowers_target_shortfall(data, low, extra):
     net, countries = data
