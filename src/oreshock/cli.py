@@ -52,6 +52,13 @@ def _dataset(path: Path | None = None):
     return load_dataset(path)
 
 
+def stage_names(dataset, mineral: str, lang: str) -> dict[str, str]:
+    """Stage ids of a mineral -> their names in ``lang`` (from the dataset's stages table)."""
+    stages = dataset.table("stages")
+    rows = stages[stages["mineral"] == mineral]
+    return dict(zip(rows["stage"], rows[f"name_{lang}"], strict=True))
+
+
 def _network(path: Path | None = None):
     from oreshock.network import build_network
 
@@ -336,7 +343,10 @@ def run(
     names = variant or list(file.variants) or [None]
     for name in variant or []:
         file.resolve(name)
-    network = _network(data)
+    from oreshock.network import build_network
+
+    dataset = _dataset(data)
+    network = build_network(dataset)
     results = []
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("simulating", total=len(names))
@@ -365,7 +375,8 @@ def run(
         return
     code = country.upper()
     for mineral in results[0].runs:
-        table = comparison_table(results, code, mineral, lang)
+        names = stage_names(dataset, mineral, lang)
+        table = comparison_table(results, code, mineral, lang, names)
         if table.empty:
             continue
         table["run_id"] = run_ids
@@ -374,7 +385,7 @@ def run(
             out.print(t("claim_title", lang), soft_wrap=True)
             for r in results:
                 check = claim_check(r, code, mineral)
-                line = claim_line(check, lang)
+                line = claim_line(check, lang, names)
                 out.print(
                     f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True
                 )

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from oreshock.errors import OreshockError
 
-out = Console(width=shutil.get_terminal_size((140, 40)).columns, soft_wrap=False)
+out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
 
 
@@ -82,8 +82,8 @@ def print_json(obj: Any) -> None:
 
 def print_frame(df: pd.DataFrame, title: str | None = None, limit: int = 200) -> None:
     table = Table(title=title, show_lines=False)
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")
+    for k, col in enumerate(df.columns):
+        table.add_column(str(col), overflow="fold", no_wrap=k == 0)
     for row in df.head(limit).itertuples(index=False):
         table.add_row(*[_cell(v) for v in row])
     out.print(table)

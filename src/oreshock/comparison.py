@@ -97,12 +97,17 @@ def worst_sectors(result: RunResult, country: str, top: int = 3) -> pd.DataFrame
 
 
 def comparison_table(
-    results: list[RunResult], country: str, mineral: str, lang: str = "en"
+    results: list[RunResult],
+    country: str,
+    mineral: str,
+    lang: str = "en",
+    stage_names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The flagship table: per variant, months to first shortfall at each stage, the worst
-    stage's peak and cumulative shortfall, and the end uses hit first."""
+    stage's cumulative shortfall, and the end use hit first (names in ``lang``)."""
     from oreshock.i18n import t
 
+    names = stage_names or {}
     rows = []
     for result in results:
         if mineral not in result.runs or country not in result.runs[mineral].chain.countries:
@@ -114,28 +119,32 @@ def comparison_table(
         row: dict = {t("variant", lang): result.scenario.variant or "base"}
         for _, r in summary.iterrows():
             first = r["months_to_shortfall"]
-            row[r["stage"]] = t("never", lang) if pd.isna(first) else int(first)
-        row[t("peak_shortfall_pct", lang)] = round(float(summary["peak_shortfall_pct"].max()), 1)
+            row[names.get(r["stage"], r["stage"])] = (
+                t("never", lang) if pd.isna(first) else int(first)
+            )
         row[t("cumulative_shortfall_pct", lang)] = round(
             float(summary["cumulative_shortfall_pct"].max()), 1
         )
-        worst = worst_sectors(result, country)
-        row[t("worst_hit", lang)] = ", ".join(worst["sector"]) if not worst.empty else "–"
+        worst = worst_sectors(result, country, top=1)
+        row[t("worst_hit", lang)] = ", ".join(worst[f"name_{lang}"]) if not worst.empty else "–"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def claim_line(check: dict, lang: str = "en") -> str:
+def claim_line(check: dict, lang: str = "en", stage_names: dict[str, str] | None = None) -> str:
     """One sentence saying whether the claim holds in a run, from ``claim_check``."""
     from oreshock.i18n import t
 
+    names = stage_names or {}
+    least = names.get(check["least_stage"], check["least_stage"])
     if check["holds"]:
-        return t("claim_holds", lang, stage=check["least_stage"], pct=check["least_pct"])
+        return t("claim_holds", lang, stage=least, pct=check["least_pct"])
+    worst = names.get(check["worst_stage"], check["worst_stage"])
     return t(
         "claim_fails",
         lang,
-        stage=check["least_stage"],
+        stage=least,
         kept=100 - check["least_pct"],
-        worst=check["worst_stage"],
+        worst=worst,
         pct=check["worst_pct"],
     )

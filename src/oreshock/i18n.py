@@ -13,7 +13,7 @@ TEXT: dict[str, dict[str, str]] = {
     "months_to_shortfall": {"en": "Months to shortfall", "ja": "不足までの月数"},
     "peak_shortfall_pct": {"en": "Peak shortfall %", "ja": "最大不足率 %"},
     "cumulative_shortfall_pct": {"en": "Cumulative shortfall %", "ja": "累積不足率 %"},
-    "worst_hit": {"en": "Worst-hit end uses", "ja": "影響の大きい用途"},
+    "worst_hit": {"en": "First end use hit", "ja": "最初に影響を受ける用途"},
     "never": {"en": "never", "ja": "なし"},
     "share": {"en": "Share", "ja": "シェア"},
     "hhi": {"en": "HHI", "ja": "HHI"},
