@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oreshock.cli_docs import reference
+from oreshock.reference import cli_reference, scenario_reference
 from oreshock.schema import table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,11 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_cli_reference_is_current():
     written = (ROOT / "docs" / "cli.md").read_text("utf-8")
-    assert written == reference(), "docs/cli.md is stale: python -m oreshock.cli_docs > docs/cli.md"
+    assert written == cli_reference(), "stale: python -m oreshock.reference cli > docs/cli.md"
+
+
+def test_scenario_reference_is_current():
+    written = (ROOT / "docs" / "scenario.md").read_text("utf-8")
+    assert written == scenario_reference(), (
+        "stale: python -m oreshock.reference scenario > docs/scenario.md"
+    )
 
 
 def test_every_option_has_help():
-    text = reference()
+    text = cli_reference()
     rows = [line for line in text.splitlines() if line.startswith("| `-")]
     assert rows and all(not line.rstrip().endswith("| option |  |") for line in rows)
 

@@ -70,7 +70,7 @@ class ExportBan(Window):
     destinations: list[str]
     minerals: Targets = ALL
     stages: Targets = ALL
-    share: float = Field(1.0, ge=0, le=1)
+    share: float = Field(1.0, ge=0, le=1, description="share of base exports blocked")
 
 
 class ExportQuota(Window):
@@ -152,6 +152,9 @@ class Stockpile(Frozen):
 
 
 class Buffers(Frozen):
+    """Stocks that absorb a shock: commercial inventories (dataset levels, or months of
+    demand per country) and national or joint stockpiles."""
+
     commercial_stocks: bool = True
     commercial_months: dict[str, float] = Field(default_factory=dict)
     stockpiles: list[Stockpile] = Field(default_factory=list)
@@ -217,6 +220,9 @@ class Substitution(Frozen):
 
 
 class Responses(Frozen):
+    """What countries do about a shock: sharing, rerouting, recycling, new capacity and
+    substitution."""
+
     sharing: list[Sharing] = Field(default_factory=list)
     rerouting: Rerouting | None = None
     recycling: list[Recycling] = Field(default_factory=list)
@@ -240,14 +246,16 @@ class Scenario(Frozen):
     title_ja: str = ""
     description: str = ""
     start: Month = "2026-01"
-    months: int = Field(60, ge=1, le=600)
-    minerals: Targets = ALL
-    shortfall_threshold: float = Field(0.01, ge=0, lt=1)
+    months: int = Field(60, ge=1, le=600, description="horizon in monthly steps")
+    minerals: Targets = Field(ALL, description="chains to run (every mineral when `all`)")
+    shortfall_threshold: float = Field(
+        0.01, ge=0, lt=1, description="a month is short when shortfall exceeds this share of demand"
+    )
     shocks: list[Shock] = Field(default_factory=list)
     buffers: Buffers = Field(default_factory=Buffers)
     responses: Responses = Field(default_factory=Responses)
     market: Market = Field(default_factory=Market)
-    variant: str | None = None
+    variant: str | None = Field(None, description="set by the loader to the variant's name")
 
     _check_start = field_validator("start", mode="before")(_month)
 
