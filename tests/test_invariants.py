@@ -137,3 +137,36 @@ def test_sectors_follow_their_stage(network):
         assert row["cumulative_shortfall_pct"] == pytest.approx(
             summary.loc[row["stage"], "cumulative_shortfall_pct"]
         )
+
+
+def test_ration_serves_priorities_first():
+    from oreshock.results import ration
+
+    wanted = np.array([[4.0, 3.0, 2.0, 1.0]])
+    got = ration(wanted, np.array([6.0]), [1, None, 0, None])
+    # sector 2 (rank 0) then sector 0 (rank 1) in full; sectors 1 and 3 share nothing left
+    np.testing.assert_allclose(got, [[4.0, 0.0, 2.0, 0.0]])
+    got = ration(wanted, np.array([8.0]), [None, None, 0, None])
+    np.testing.assert_allclose(got, [[3.0, 2.25, 2.0, 0.75]])
+    assert got.sum() == pytest.approx(8.0)
+
+
+def test_end_use_priority_protects_the_listed_sector(network):
+    base = FLAGSHIP.build("reexport-control")
+    protected = FLAGSHIP.build("reexport-control", {("end_use_priority",): ["ev_motors"]})
+    plain = simulate(network, base).sectors("JPN").set_index("sector")
+    first = simulate(network, protected).sectors("JPN").set_index("sector")
+    assert (
+        first.loc["ev_motors", "cumulative_shortfall_pct"]
+        < plain.loc["ev_motors", "cumulative_shortfall_pct"]
+    )
+    assert (
+        first.loc["wind", "cumulative_shortfall_pct"]
+        > plain.loc["wind", "cumulative_shortfall_pct"]
+    )
+    magnets = plain.index[plain["stage"] == "magnets"]
+    weights = plain.loc[magnets, "share_of_stage_use"]
+    # the same magnets are delivered, only to different sectors
+    assert (weights * first.loc[magnets, "cumulative_shortfall_pct"]).sum() == pytest.approx(
+        (weights * plain.loc[magnets, "cumulative_shortfall_pct"]).sum(), rel=1e-6
+    )

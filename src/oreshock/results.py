@@ -162,12 +162,16 @@ class RunResult:
         return records(self.summary(countries))
 
     def sectors(self, country: str) -> pd.DataFrame:
-        """End-use sectors of a country: when their stage's final use first falls short, and how far.
+        """End-use sectors of a country: when each first falls short, and how far.
 
-        Final use at a stage is rationed in proportion across the sectors using it, so a sector's
-        shortfall share equals its stage's final-use shortfall share.
+        A stage's final use is split among its sectors by their shares. What is delivered goes
+        first to the scenario's ``end_use_priority`` sectors, in order, and the rest is shared in
+        proportion (with no priorities, every sector's shortfall share equals its stage's).
+        Final use and input to the next stage are rationed in proportion at each node.
         """
         rows = []
+        priority = list(self.scenario.end_use_priority)
+        threshold = self.scenario.shortfall_threshold
         for mineral, run in self.runs.items():
             ch = run.chain
             if country not in ch.countries or ch.end_uses.empty:
@@ -180,32 +184,66 @@ class RunResult:
                 (uses["iso3"] == country)
                 | ((uses["iso3"] == "WLD") & ~uses["stage"].isin(local_stages))
             ]
-            short = run.series["shortfall"][:, 0, c]
-            demand = run.series["demand"][:, 0, c]
-            first = months_to_shortfall(short, demand, self.scenario.shortfall_threshold)
-            peak = peak_shortfall_pct(short, demand)
-            cumulative = cumulative_shortfall_pct(short, demand)
-            for _, row in table.iterrows():
-                if row["stage"] not in ch.stages or _names_later_stage(
-                    row["sector"], ch, row["stage"]
-                ):
-                    continue
-                s = ch.stages.index(row["stage"])
-                rows.append(
-                    {
-                        "country": country,
-                        "mineral": mineral,
-                        "stage": row["stage"],
-                        "sector": row["sector"],
-                        "name_en": row["name_en"],
-                        "name_ja": row["name_ja"],
-                        "share_of_stage_use": float(row["share"]),
-                        "months_to_shortfall": None if first[s] == NEVER else int(first[s]),
-                        "peak_shortfall_pct": float(peak[s]),
-                        "cumulative_shortfall_pct": float(cumulative[s]),
-                    }
+            table = table[
+                [
+                    st in ch.stages and not _names_later_stage(sec, ch, st)
+                    for sec, st in zip(table["sector"], table["stage"], strict=True)
+                ]
+            ]
+            for stage, group in table.groupby("stage", sort=False):
+                s = ch.stages.index(stage)
+                demand = run.series["demand"][:, 0, c, s]
+                final = run.final_use[:, 0, c, s] if run.final_use is not None else demand
+                delivered = final * (1.0 - _ratio(run.series["shortfall"][:, 0, c, s], demand))
+                shares = group["share"].to_numpy(float)
+                wanted = np.outer(final, shares / shares.sum())  # [T, sector]
+                got = ration(
+                    wanted,
+                    delivered,
+                    [priority.index(x) if x in priority else None for x in group["sector"]],
                 )
+                short = wanted - got
+                first = months_to_shortfall(short, wanted, threshold)
+                peak = peak_shortfall_pct(short, wanted)
+                cumulative = cumulative_shortfall_pct(short, wanted)
+                for k, (_, row) in enumerate(group.iterrows()):
+                    rows.append(
+                        {
+                            "country": country,
+                            "mineral": mineral,
+                            "stage": stage,
+                            "sector": row["sector"],
+                            "name_en": row["name_en"],
+                            "name_ja": row["name_ja"],
+                            "share_of_stage_use": float(row["share"]),
+                            "months_to_shortfall": None if first[k] == NEVER else int(first[k]),
+                            "peak_shortfall_pct": float(peak[k]),
+                            "cumulative_shortfall_pct": float(cumulative[k]),
+                        }
+                    )
         return pd.DataFrame(rows)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+
+
+def ration(wanted: np.ndarray, delivered: np.ndarray, rank: list[int | None]) -> np.ndarray:
+    """Share ``delivered`` [T] among sectors wanting ``wanted`` [T, K]: ranked sectors first,
+    in rank order, each up to what it wants; the unranked share the rest in proportion."""
+    got = np.zeros_like(wanted)
+    left = delivered.copy()
+    ranked = sorted((r, k) for k, r in enumerate(rank) if r is not None)
+    for _, k in ranked:
+        got[:, k] = np.minimum(wanted[:, k], left)
+        left = left - got[:, k]
+    rest = [k for k, r in enumerate(rank) if r is None]
+    if rest:
+        want = wanted[:, rest]
+        total = want.sum(axis=1)
+        fill = np.minimum(1.0, _ratio(left, total))
+        got[:, rest] = want * fill[:, None]
+    return got
 
 
 def _names_later_stage(sector: str, chain, stage: str) -> bool:

@@ -255,6 +255,11 @@ class Scenario(Frozen):
     buffers: Buffers = Field(default_factory=Buffers)
     responses: Responses = Field(default_factory=Responses)
     market: Market = Field(default_factory=Market)
+    end_use_priority: list[str] = Field(
+        default_factory=list,
+        description="end-use sectors served first when a stage's final use falls short, in "
+        "order; the others share what is left in proportion",
+    )
     variant: str | None = Field(None, description="set by the loader to the variant's name")
 
     _check_start = field_validator("start", mode="before")(_month)

@@ -213,11 +213,13 @@ class ChainRun:
         series: dict[str, np.ndarray],
         flows: np.ndarray | None,
         price: np.ndarray,
+        final_use: np.ndarray | None = None,
     ):
         self.inputs = inputs
         self.series = series
         self.flows = flows
         self.price = price
+        self.final_use = final_use  # [T, B, C, S] final-use part of demand
 
     @property
     def chain(self) -> Chain:
@@ -259,6 +261,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
     next_suppliers[:-1] = base_flows[1:] > 0
 
     series = {v: np.zeros((T, B, C, S)) for v in VARIABLES}
+    final_use = np.zeros((T, B, C, S))
     flows = np.zeros((T, S, C, C, O)) if record_flows else None
     prices = np.zeros((T, B, S))
 
@@ -278,6 +281,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
         for share_mask, share, lag, ramp in inputs.substitution:
             progress = np.clip((short_age - lag + 1) / max(ramp, 1), 0.0, 1.0) * (short_age >= 0)
             final = final * (1.0 - share[:, None, None] * progress * share_mask[None])
+        final_use[t] = final
         need_input = np.zeros((B, C, S))
         need_input[..., :-1] = target[..., 1:] / yields[1:]
         demand = final + need_input
@@ -407,7 +411,7 @@ def run_chain(inputs: ChainInputs, *, record_flows: bool = False) -> ChainRun:
         short_age = np.where(
             short_age >= 0, short_age + 1, np.where(ratio > inputs.threshold, 0.0, -1.0)
         )
-    return ChainRun(inputs, series, flows, prices)
+    return ChainRun(inputs, series, flows, prices, final_use)
 
 
 def simulate(
