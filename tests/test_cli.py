@@ -219,3 +219,19 @@ def test_dependency_and_japanese_tables():
         ["metrics", "concentration", "--mineral", "lithium", "--stage", "refining", "--lang", "fr"],
     )
     assert bad.exit_code == 2 and "expected one of en, ja" in bad.output
+
+
+def test_run_a_scenario_file(db_path, tmp_path):
+    path = tmp_path / "outage.yaml"
+    path.write_text(
+        "name: malaysia-outage\nmonths: 36\nminerals: [rare_earths]\n"
+        "shocks:\n  - type: outage\n    country: MYS\n    stages: [separation]\n"
+        "    share: 1.0\n    start: 2026-03\n",
+        "utf-8",
+    )
+    out = run_json("run", str(path), "--country", "JPN")
+    assert [r["variant"] for r in out["runs"]] == ["base"]
+    rows = {(r["country"], r["stage"]): r for r in out["runs"][0]["summary"]}
+    assert ("MYS", "separation") not in rows  # Malaysia uses no separated oxide itself
+    # Japan buys 8.6% of its oxide from Lynas: two months of stock last about two years
+    assert rows[("JPN", "separation")]["months_to_shortfall"] > 12
