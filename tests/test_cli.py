@@ -235,3 +235,13 @@ def test_run_a_scenario_file(db_path, tmp_path):
     assert ("MYS", "separation") not in rows  # Malaysia uses no separated oxide itself
     # Japan buys 8.6% of its oxide from Lynas: two months of stock last about two years
     assert rows[("JPN", "separation")]["months_to_shortfall"] > 12
+
+
+def test_rerun_reproduces_a_stored_run(db_path):
+    out = run_json("run", "japan-rare-earths-2026", "--variant", "full-response", "--months", "12")
+    run_id = out["runs"][0]["run_id"]
+    again = run_json("runs", "rerun", run_id)
+    assert again["rerun_of"] == run_id and again["identical"] is True
+    other = runner.invoke(app, ["runs", "rerun", run_id, "--data", "tests/data/mini_dataset"])
+    assert other.exit_code == 2
+    assert "pass --data with the dataset it used" in other.output.replace("\n", " ")

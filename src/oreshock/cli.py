@@ -37,7 +37,7 @@ data_app = typer.Typer(
 )
 metrics_app = typer.Typer(no_args_is_help=True, help="Dependency metrics.")
 runs_app = typer.Typer(
-    no_args_is_help=True, help="Stored runs: list, show, compare, export, delete."
+    no_args_is_help=True, help="Stored runs: list, show, compare, export, rerun, delete."
 )
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
@@ -511,6 +511,44 @@ def runs_delete(run_id: str, db: DbOpt = None) -> None:
     with Store(db) as store:
         store.delete_run(run_id)
     out.print(f"deleted {run_id}")
+
+
+@runs_app.command("rerun")
+@friendly
+def runs_rerun(
+    run_id: str,
+    db: DbOpt = None,
+    data: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run a stored run again from its record and check that the results are identical."""
+    from oreshock.network import build_network
+    from oreshock.scenario import Scenario
+    from oreshock.simulate import simulate
+    from oreshock.store import Store
+
+    with Store(db) as store:
+        record = store.run(run_id)
+    dataset = _dataset(data)
+    if dataset.content_hash != record["dataset_hash"]:
+        raise OreshockError(
+            f"run {run_id} used dataset {record['dataset_name']} {record['dataset_version']} "
+            f"(hash {record['dataset_hash'][:16]}); this dataset's hash is "
+            f"{dataset.content_hash[:16]}: pass --data with the dataset it used"
+        )
+    scenario = Scenario.model_validate(record["scenario_json"])
+    result = simulate(build_network(dataset), scenario, seed=int(record["seed"]))
+    with Store(db) as store:
+        new_id = store.save_run(result)
+    identical = result.summary_records() == record["summary"]
+    report = {"run_id": new_id, "rerun_of": run_id, "identical": identical}
+    if json_out:
+        print_json(report)
+    else:
+        verdict = "identical to" if identical else "DIFFERENT from"
+        out.print(f"{new_id}: summary {verdict} {run_id}")
+    if not identical:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point
