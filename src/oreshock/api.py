@@ -10,7 +10,6 @@ No route takes a filesystem path: scenarios are shipped names or inline objects.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -42,30 +41,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown id"},
     422: {"description": "Invalid request"},
 }
-
-
-def clean(value: Any) -> Any:
-    """JSON-safe values: NaN/inf become null, numpy scalars Python ones (as the CLI prints)."""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return clean(value.item())
-    return value
-
-
-def frame_records(df: pd.DataFrame) -> list[dict]:
-    return clean(df.astype(object).to_dict("records"))
 
 
 class RunRequest(BaseModel):

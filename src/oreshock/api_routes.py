@@ -17,9 +17,9 @@ from oreshock.api import (
     RunRequest,
     Service,
     StageQ,
-    clean,
-    frame_records,
 )
+from oreshock.results import frame_records
+from oreshock.results import json_safe as clean
 
 FilterQ = Annotated[str | None, Query(pattern=r"^[A-Za-z_]{1,40}$")]
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oreshock.errors import OreshockError
+from oreshock.results import json_safe
 
 out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
@@ -59,21 +60,6 @@ def friendly(func: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return wrapper
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON values: NaN and infinities become null, numpy scalars Python ones."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item"):
-        return json_safe(value.item())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def print_json(obj: Any) -> None:
