@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 from html import escape
 from importlib import resources
 
@@ -187,8 +187,39 @@ def sankey(
     return "".join(parts)
 
 
+@cache
+def world_outlines() -> dict[str, list[list[list[float]]]]:
+    """Country outlines (lon, lat rings) from Natural Earth 1:110m, shipped with the package."""
+    text = resources.files("oreshock").joinpath("dashboard", "world_110m.json").read_text("utf-8")
+    return json.loads(text)["countries"]
+
+
+def _shade(share: float) -> str:
+    """Fill for a country: grey without output, light to dark red as its share grows."""
+    if share <= 0:
+        return "#dde3ea"
+    k = min(1.0, math.sqrt(share))
+    low, high = (253, 208, 162), (165, 15, 21)
+    r, g, b = (round(a + (z - a) * k) for a, z in zip(low, high, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _ring_path(ring: list[list[float]], xy) -> str:
+    """SVG path of one ring; a jump across the antimeridian starts a new stroke, not a line
+    across the whole map."""
+    out = []
+    previous = None
+    for lon, lat in ring:
+        x, y = xy(lat, lon)
+        jump = previous is None or abs(lon - previous) > 180
+        out.append(f"{'M' if jump else 'L'}{x:.1f},{y:.1f}")
+        previous = lon
+    return "".join(out) + "Z"
+
+
 def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: int = 380) -> str:
-    """World bubble map of shares at country centroids (equirectangular, graticule only)."""
+    """World map of shares: countries shaded by share (Natural Earth outlines,
+    equirectangular), with circles sized by share at their centroids."""
     top = 26
     ph = height - top
     cents = centroids()
@@ -204,6 +235,15 @@ def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: i
     for lat in range(-60, 91, 30):
         _, y = xy(lat, 0)
         parts.append(f'<line x1="0" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#cfdbe8"/>')
+    for iso3, rings in world_outlines().items():
+        if iso3 == "ATA":
+            continue
+        share = shares.get(iso3, 0.0)
+        d = "".join(_ring_path(r, xy) for r in rings)
+        parts.append(
+            f'<path class="country" data-iso3="{iso3}" d="{d}" fill="{_shade(share)}" '
+            f'stroke="#ffffff" stroke-width="0.4"><title>{iso3}: {share:.1%}</title></path>'
+        )
     ranked = sorted(shares.items(), key=lambda kv: -kv[1])
     for rank, (iso3, share) in enumerate(ranked):
         if iso3 not in cents or share <= 0:
