@@ -256,9 +256,10 @@ def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: i
             f"<title>{iso3}: {share:.1%}</title></circle>"
         )
         if rank < 8:
+            label = f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
             parts.append(
                 f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
-                f"{iso3} {share:.0%}</text>"
+                f"{iso3} {label}</text>"
             )
     parts.append("</svg>")
     return "".join(parts)
