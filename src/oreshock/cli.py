@@ -52,6 +52,13 @@ def _dataset(path: Path | None = None):
     return load_dataset(path)
 
 
+def label(dataset, table: str, key: str, value: str, lang: str) -> str:
+    """The name of a country or mineral in ``lang``, or its id when the dataset has none."""
+    rows = dataset.table(table)
+    match = rows.loc[rows[key] == value, f"name_{lang}"]
+    return str(match.iloc[0]) if not match.empty else value
+
+
 def stage_names(dataset, mineral: str, lang: str) -> dict[str, str]:
     """Stage ids of a mineral -> their names in ``lang`` (from the dataset's stages table)."""
     stages = dataset.table("stages")
@@ -380,8 +387,10 @@ def run(
         if table.empty:
             continue
         table["run_id"] = run_ids
-        print_frame(table, title=f"{code} {mineral}: {t('months_to_shortfall', lang)}")
-        if mineral == "rare_earths":
+        title = f"{label(dataset, 'countries', 'iso3', code, lang)} · "
+        title += f"{label(dataset, 'minerals', 'mineral', mineral, lang)}: "
+        print_frame(table, title=title + t("months_to_shortfall", lang))
+        if mineral == "rare_earths" and code == "JPN":  # the claim is about Japan
             out.print(t("claim_title", lang), soft_wrap=True)
             for r in results:
                 check = claim_check(r, code, mineral)
