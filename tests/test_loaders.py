@@ -29,7 +29,8 @@ USGS = DATA / "MCS2025_World_Data_slice.csv"
 USGS_QUIRKS = DATA / "MCS2026_World_Data_cp1252.csv"
 BACI = DATA / "baci" / "BACI_HS22_Y2023_V202501.csv"
 COMTRADE = DATA / "comtrade_TradeData_2023_HS22.csv"
-REFERENCE = Path("/work/shared/data/reference")
+# The compiled reference figures sit beside the repository (../shared) where they are available.
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
 
 
 def one(frame: pd.DataFrame, **where: object) -> pd.Series:
