@@ -29,6 +29,7 @@ import pandas as pd
 
 from oreshock.balance import latest
 from oreshock.datasets import Dataset
+from oreshock.errors import UnknownIdError
 from oreshock.network import Chain, Network
 
 RESIDUAL = "OTH"
@@ -69,8 +70,6 @@ def concentration(ds: Dataset, mineral: str, stage: str, year: int | None = None
     rows = ds.sql("SELECT * FROM production WHERE mineral = ? AND stage = ?", [mineral, stage])
     rows = latest(rows, year or ds.base_year, ["mineral", "stage"])
     if rows.empty:
-        from oreshock.errors import UnknownIdError
-
         raise UnknownIdError(
             f"no production data for {mineral}/{stage} up to {year or ds.base_year}"
         )

@@ -223,24 +223,18 @@ class Store:
     ) -> str:
         """Record the rows read from a published file, all or nothing."""
         import_id = uuid.uuid4().hex[:12]
-        rows = (
-            pd.concat(
-                [
-                    pd.DataFrame(
-                        {
-                            "import_id": import_id,
-                            "table": name,
-                            "row_json": df.to_json(orient="records", lines=True).splitlines(),
-                        }
-                    )
-                    for name, df in tables.items()
-                    if not df.empty
-                ],
-                ignore_index=True,
+        frames = [
+            pd.DataFrame(
+                {
+                    "import_id": import_id,
+                    "table": name,
+                    "row_json": df.to_json(orient="records", lines=True).splitlines(),
+                }
             )
-            if any(not df.empty for df in tables.values())
-            else pd.DataFrame()
-        )
+            for name, df in tables.items()
+            if not df.empty
+        ]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         with self.transaction():
             self.con.execute(
                 "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?)",

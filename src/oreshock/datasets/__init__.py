@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from oreshock.errors import UnknownIdError
+from oreshock.errors import DataFileError, Problem, UnknownIdError
 from oreshock.schema import table_schema
 from oreshock.validate import raise_on, read_raw_table, validate_tables
 
@@ -41,8 +41,6 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
         if not file.exists():
             if name in OPTIONAL_TABLES:
                 continue
-            from oreshock.errors import DataFileError, Problem
-
             raise DataFileError([Problem(str(file), None, None, "required table file is missing")])
         tables[name] = read_raw_table(file)
         paths[name] = str(file)
@@ -166,8 +164,6 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
 
     folder = Path(path) if path is not None else bundled_path()
     if not (folder / "dataset.toml").exists():
-        from oreshock.errors import DataFileError, Problem
-
         raise DataFileError(
             [
                 Problem(
