@@ -1,0 +1,71 @@
+"""Write the stored reference results that tests/test_reference.py compares against.
+
+For every shipped scenario and every variant (the base included): the summary of every
+country x mineral x stage, the tidy time series, and the end-use sectors of Japan; plus the
+flagship table that the README prints. Run it only when a change is meant to move these
+figures, and say why in the same commit (README and docs updated):
+
+    python -m tests.reference.build
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+import oreshock
+from oreshock.comparison import comparison_table
+
+HERE = Path(__file__).parent
+SECTOR_COUNTRY = "JPN"
+FLAGSHIP = "japan-rare-earths-2026"
+
+
+def variant_results():
+    """(scenario name, variant label, RunResult) for every shipped scenario and variant."""
+    from oreshock.scenario import shipped_scenarios
+
+    network = oreshock.build_network(oreshock.load_dataset())
+    for name in shipped_scenarios():
+        file = oreshock.open_scenario(name)
+        for variant in [None, *file.variants]:
+            scenario = file.build(variant)
+            yield name, variant or "base", oreshock.simulate(network, scenario)
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    """The reference tables, keyed by file stem."""
+    summaries, series, flows, sectors, flagship = [], [], [], [], []
+    for name, variant, result in variant_results():
+        if name == FLAGSHIP:
+            flagship.append(result)
+        for frame, target in (
+            (result.summary(), summaries),
+            (result.timeseries(), series),
+            (result.flows(), flows),
+            (result.sectors(SECTOR_COUNTRY), sectors),
+        ):
+            frame = frame.copy()
+            frame.insert(0, "variant", variant)
+            frame.insert(0, "scenario", name)
+            target.append(frame)
+    sector_table = pd.concat(sectors, ignore_index=True)
+    sector_table["months_to_shortfall"] = sector_table["months_to_shortfall"].astype("Int64")
+    return {
+        "summary": pd.concat(summaries, ignore_index=True),
+        "timeseries": pd.concat(series, ignore_index=True),
+        "flows": pd.concat(flows, ignore_index=True),
+        "sectors": sector_table,
+        "flagship": comparison_table(flagship, SECTOR_COUNTRY, "rare_earths"),
+    }
+
+
+def main() -> None:
+    for stem, frame in frames().items():
+        frame.to_parquet(HERE / f"{stem}.parquet", index=False, compression="zstd")
+        print(f"{stem}: {len(frame)} rows")
+
+
+if __name__ == "__main__":
+    main()
