@@ -12,7 +12,7 @@ from statistics import median
 import numpy as np
 
 from oreshock import build_network, load_dataset, open_scenario, simulate
-from oreshock.scenario import Scenario
+from oreshock.model.scenario import Scenario
 
 
 def machine() -> str:

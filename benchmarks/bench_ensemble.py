@@ -38,8 +38,8 @@ def machine() -> str:
 
 def throughput(network, variant: str, runs: int, workers: int, folder: Path) -> float:
     """Runs/s of a full ensemble (sampling, batches on a process pool, Parquet, DuckDB)."""
-    from oreshock.ensemble import EnsembleSpec, run_ensemble
-    from oreshock.evaluators import PoolEvaluator
+    from oreshock.ensemble.evaluators import PoolEvaluator
+    from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
 
     spec = EnsembleSpec(SCENARIO, variant, runs=runs, seed=1, batch_size=500)
     res = run_ensemble(
@@ -54,9 +54,9 @@ def throughput(network, variant: str, runs: int, workers: int, folder: Path) -> 
 
 def batched_vs_loop(network, variant: str, batched_runs: int, loop_runs: int) -> None:
     """One core each: ``evaluate_batch`` on a batch against ``simulate()`` per sample."""
-    from oreshock.batching import evaluate_batch
-    from oreshock.ensemble import EnsembleSpec, plan_ensemble
-    from oreshock.simulate import simulate
+    from oreshock.ensemble.batching import evaluate_batch
+    from oreshock.ensemble.runner import EnsembleSpec, plan_ensemble
+    from oreshock.model.simulate import simulate
 
     plan = plan_ensemble(
         EnsembleSpec(SCENARIO, variant, runs=batched_runs, seed=2, batch_size=batched_runs),
@@ -81,8 +81,8 @@ def batched_vs_loop(network, variant: str, batched_runs: int, loop_runs: int) ->
 
 
 def dask_speedup(network, variant: str, runs: int, folder: Path) -> None:
-    from oreshock.ensemble import EnsembleSpec, run_ensemble
-    from oreshock.evaluators import DaskEvaluator
+    from oreshock.ensemble.evaluators import DaskEvaluator
+    from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
 
     rates = {}
     for n in (1, 2):
@@ -105,8 +105,8 @@ def peak_memory(variant: str, runs: int, folder: Path) -> None:
     """A large ensemble in a fresh process; peak RSS of the parent and of the workers."""
     code = (
         "import resource, sys, time\n"
-        "from oreshock.ensemble import EnsembleSpec, run_ensemble\n"
-        "from oreshock.evaluators import PoolEvaluator\n"
+        "from oreshock.ensemble.runner import EnsembleSpec, run_ensemble\n"
+        "from oreshock.ensemble.evaluators import PoolEvaluator\n"
         "if __name__ == '__main__':\n"
         f"    spec = EnsembleSpec({SCENARIO!r}, {variant!r}, runs={runs}, seed=4, batch_size=1000)\n"
         f"    r = run_ensemble(spec, evaluator=PoolEvaluator(2), out={str(folder)!r}, db={str(folder / 'db.duckdb')!r})\n"
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--big-variant", default=None)
     args = ap.parse_args(argv)
 
-    from oreshock.network import build_network
+    from oreshock.model.network import build_network
 
     print(machine())
     network = build_network()

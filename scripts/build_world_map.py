@@ -5,7 +5,7 @@ the npm package world-atlas 2.0.2 (ISC licence). Steps to rebuild:
 
     npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
     pip install iso3166
-    python scripts/build_world_map.py package/countries-110m.json > src/oreshock/dashboard/world_110m.json
+    python scripts/build_world_map.py package/countries-110m.json > src/oreshock/report/maps/world_110m.json
 
 Arcs are decoded (delta-encoded, quantized) into longitude/latitude rings rounded to 0.1
 degree; countries are keyed by ISO 3166 alpha-3 code from their numeric id.

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from oreshock.analysis import failures, percentiles, prim, sobol_indices, summarize
-from oreshock.sampling import EnsembleError, unit_sample
+from oreshock.ensemble.analysis import failures, percentiles, prim, sobol_indices, summarize
+from oreshock.ensemble.sampling import EnsembleError, unit_sample
 
 
 def test_prim_finds_a_planted_box():

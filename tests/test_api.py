@@ -14,9 +14,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from oreshock.api import create_app
-from oreshock.comparison import run_variants
-from oreshock.store import Store
+from oreshock.model.variants import run_variants
+from oreshock.store.store import Store
+from oreshock.web.app import create_app
 
 FLAGSHIP = "japan-rare-earths-2026"
 

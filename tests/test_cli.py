@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from oreshock.cli import app
+from oreshock.cli.app import app
 
 runner = CliRunner()
 

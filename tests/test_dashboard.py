@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oreshock.report import CHROMIUM_FLAGS
+from oreshock.report.builder import CHROMIUM_FLAGS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -35,7 +35,7 @@ def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("dash") / "runs.duckdb"
     port = free_port()
     code = (
-        "import uvicorn; from oreshock.api import create_app; "
+        "import uvicorn; from oreshock.web.app import create_app; "
         f"uvicorn.run(create_app({str(db)!r}), host='127.0.0.1', port={port}, log_level='warning')"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oreshock.reference import cli_reference, scenario_reference
-from oreshock.schema import table_schema
+from oreshock.cli.reference import cli_reference, scenario_reference
+from oreshock.data.schema import table_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_cli_reference_is_current():
     written = (ROOT / "docs" / "cli.md").read_text("utf-8")
-    assert written == cli_reference(), "stale: python -m oreshock.reference cli > docs/cli.md"
+    assert written == cli_reference(), "stale: python -m oreshock.cli.reference cli > docs/cli.md"
 
 
 def test_scenario_reference_is_current():
     written = (ROOT / "docs" / "scenario.md").read_text("utf-8")
     assert written == scenario_reference(), (
-        "stale: python -m oreshock.reference scenario > docs/scenario.md"
+        "stale: python -m oreshock.cli.reference scenario > docs/scenario.md"
     )
 
 

@@ -10,9 +10,11 @@ import typer
 from typer.testing import CliRunner
 
 from oreshock import simulate
-from oreshock.batching import evaluate_batch, never_value
-from oreshock.cli_ensemble import register
-from oreshock.ensemble import (
+from oreshock.cli.ensemble import register
+from oreshock.core.errors import OreshockError
+from oreshock.ensemble.batching import evaluate_batch, never_value
+from oreshock.ensemble.evaluators import DaskEvaluator
+from oreshock.ensemble.runner import (
     EnsembleSpec,
     get_ensemble,
     list_ensembles,
@@ -20,10 +22,8 @@ from oreshock.ensemble import (
     plan_ensemble,
     run_ensemble,
 )
-from oreshock.errors import OreshockError
-from oreshock.evaluators import DaskEvaluator
-from oreshock.sampling import EnsembleError, ParameterError, sample, scenario_parameters
-from oreshock.scenario import open_scenario
+from oreshock.ensemble.sampling import EnsembleError, ParameterError, sample, scenario_parameters
+from oreshock.model.scenario import open_scenario
 
 SCENARIO = "japan-rare-earths-2026"
 # An export-ban share as an extra parameter exercises batched policy windows too.

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oreshock.scenario import Scenario, open_scenario
-from oreshock.simulate import simulate
-from oreshock.testing import assert_mass_balance, assert_no_negative
+from oreshock.model.scenario import Scenario, open_scenario
+from oreshock.model.simulate import simulate
+from oreshock.testing.helpers import assert_mass_balance, assert_no_negative
 
 FLAGSHIP = open_scenario("japan-rare-earths-2026")
 
@@ -140,7 +140,7 @@ def test_sectors_follow_their_stage(network):
 
 
 def test_ration_serves_priorities_first():
-    from oreshock.results import ration
+    from oreshock.model.results import ration
 
     wanted = np.array([[4.0, 3.0, 2.0, 1.0]])
     got = ration(wanted, np.array([6.0]), [1, None, 0, None])

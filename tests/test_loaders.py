@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from oreshock.datasets.loaders import (
+from oreshock.core.errors import DataFileError
+from oreshock.data.loaders import (
     HERE,
     hs_codes,
     load_baci,
@@ -21,8 +22,7 @@ from oreshock.datasets.loaders import (
     load_usgs,
     schema_columns,
 )
-from oreshock.datasets.loaders import baci as baci_module
-from oreshock.errors import DataFileError
+from oreshock.data.loaders import baci as baci_module
 
 DATA = Path(__file__).parent / "data" / "loaders"
 USGS = DATA / "MCS2025_World_Data_slice.csv"

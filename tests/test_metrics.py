@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oreshock import metrics
+from oreshock.model import metrics
 
 
 def test_hhi_and_top_shares():
@@ -38,7 +38,7 @@ def test_exposure_direct_and_indirect(mini_network):
 
 
 def test_indirect_exposure_through_a_third_country():
-    from oreshock.testing import network_from_arrays
+    from oreshock.testing.helpers import network_from_arrays
 
     # AAA refines (stage 1) and sells to BBB; BBB makes stage 2 and sells it to CCC.
     production = np.array([[100.0, 100.0, 0.0], [0.0, 0.0, 50.0], [0.0, 0.0, 0.0]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oreshock.balance import ras
+from oreshock.data.balance import ras
 
 
 def test_ras_matches_margins():

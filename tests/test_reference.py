@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from tests.reference.build import frames
 
 HERE = Path(__file__).parent / "reference"

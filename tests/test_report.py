@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from oreshock import Store
-from oreshock.comparison import run_variants
-from oreshock.report import write_report
+from oreshock.model.variants import run_variants
+from oreshock.report.builder import write_report
 
 FLAGSHIP = "japan-rare-earths-2026"
 DATA = re.compile(r'<data value="([^"]*)" data-field="([^"]*)">([^<]*)</data>')
@@ -115,7 +115,7 @@ def test_report_pdf(flagship_db, tmp_path):
 
 
 def test_report_bad_input(flagship_db, tmp_path):
-    from oreshock.errors import OreshockError, UnknownIdError
+    from oreshock.core.errors import OreshockError, UnknownIdError
 
     db, ids = flagship_db
     with pytest.raises(UnknownIdError):
@@ -133,7 +133,7 @@ def test_cli_report_command(flagship_db, tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from oreshock.cli_web import register
+    from oreshock.cli.web import register
 
     app = typer.Typer()
     register(app)

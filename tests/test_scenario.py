@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oreshock.errors import ScenarioError
-from oreshock.scenario import ScenarioFile, load_scenario, open_scenario, shipped_scenarios
+from oreshock.core.errors import ScenarioError
+from oreshock.model.scenario import ScenarioFile, load_scenario, open_scenario, shipped_scenarios
 
 BAD = """name: broken
 start: 2026-01

@@ -6,10 +6,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from oreshock.errors import UnknownIdError
-from oreshock.scenario import open_scenario
-from oreshock.simulate import simulate
-from oreshock.store import Store
+from oreshock.core.errors import UnknownIdError
+from oreshock.model.scenario import open_scenario
+from oreshock.model.simulate import simulate
+from oreshock.store.store import Store
 
 
 @pytest.fixture(scope="module")

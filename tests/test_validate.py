@@ -9,8 +9,8 @@ from tests.conftest import MINI
 from typer.testing import CliRunner
 
 from oreshock import load_dataset
-from oreshock.cli import app
-from oreshock.errors import DataFileError
+from oreshock.cli.app import app
+from oreshock.core.errors import DataFileError
 
 
 @pytest.fixture()

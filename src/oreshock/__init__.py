@@ -1,12 +1,15 @@
 """oreshock: stress tests and resilience planning for critical-mineral supply chains."""
 
-from oreshock._version import __version__
-from oreshock.datasets import Dataset, load_dataset
-from oreshock.errors import DataFileError, OreshockError, OreshockWarning, ScenarioError
-from oreshock.network import Chain, Network, build_network
-from oreshock.scenario import Scenario, load_scenario, open_scenario
-from oreshock.simulate import RunResult, simulate
-from oreshock.store import Store
+from oreshock import _compat
+from oreshock.core.errors import DataFileError, OreshockError, OreshockWarning, ScenarioError
+from oreshock.core.version import __version__
+from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.model.network import Chain, Network, build_network
+from oreshock.model.scenario import Scenario, load_scenario, open_scenario
+from oreshock.model.simulate import RunResult, simulate
+from oreshock.store.store import Store
+
+_compat.install()  # old flat module paths stay importable for one release
 
 __all__ = [
     "Chain",

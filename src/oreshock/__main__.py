@@ -1,3 +1,3 @@
-from oreshock.cli import app
+from oreshock.cli.app import app
 
 app()

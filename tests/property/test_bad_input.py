@@ -10,9 +10,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oreshock.datasets import load_dataset
-from oreshock.datasets.loaders import load_comtrade, load_usgs
-from oreshock.errors import DataFileError
+from oreshock.core.errors import DataFileError
+from oreshock.data.datasets import load_dataset
+from oreshock.data.loaders import load_comtrade, load_usgs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NASTY = [

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oreshock.scenario import Scenario
-from oreshock.simulate import simulate
-from oreshock.testing import assert_mass_balance, assert_no_negative, network_from_arrays
+from oreshock.model.scenario import Scenario
+from oreshock.model.simulate import simulate
+from oreshock.testing.helpers import assert_mass_balance, assert_no_negative, network_from_arrays
 
 COUNTRIES = ["AAA", "BBB", "CCC", "DDD", "EEE"]
 # More examples for a deeper search: ORESHOCK_PROPERTY_EXAMPLES=500 pytest tests/property

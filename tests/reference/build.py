@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import oreshock
-from oreshock.comparison import comparison_table
+from oreshock.model.variants import comparison_table
 
 HERE = Path(__file__).parent
 SECTOR_COUNTRY = "JPN"
@@ -24,7 +24,7 @@ FLAGSHIP = "japan-rare-earths-2026"
 
 def variant_results():
     """(scenario name, variant label, RunResult) for every shipped scenario and variant."""
-    from oreshock.scenario import shipped_scenarios
+    from oreshock.model.scenario import shipped_scenarios
 
     network = oreshock.build_network(oreshock.load_dataset())
     for name in shipped_scenarios():

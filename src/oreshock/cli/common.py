@@ -1,0 +1,85 @@
+"""What every command shares: options, error handling and printing.
+
+The commands live in ``cli.py``, ``cli_web.py`` and ``cli_ensemble.py``; each takes its
+``--db``, ``--data``, ``--json`` and ``--lang`` options and its error handling from here, so
+they behave the same.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oreshock.core.errors import OreshockError
+from oreshock.model.results import json_safe
+
+out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
+err = Console(stderr=True)
+
+
+def _check_lang(value: str) -> str:
+    from oreshock.core.i18n import LANGUAGES
+
+    if value not in LANGUAGES:
+        raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}, found {value!r}")
+    return value
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language: en or ja.", callback=_check_lang)]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="Results database (default $ORESHOCK_DB or ~/.oreshock/oreshock.duckdb)."
+    ),
+]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Dataset folder (default: the bundled dataset).")
+]
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn oreshock's errors into a clear message and exit code 2, without a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OreshockError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def print_json(obj: Any) -> None:
+    typer.echo(json.dumps(json_safe(obj), ensure_ascii=False, indent=2, default=str))
+
+
+def print_frame(df: pd.DataFrame, title: str | None = None, limit: int = 200) -> None:
+    table = Table(title=title, show_lines=False)
+    for k, col in enumerate(df.columns):
+        table.add_column(str(col), overflow="fold", no_wrap=k == 0)
+    for row in df.head(limit).itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    out.print(table)
+    if len(df) > limit:
+        out.print(f"... {len(df) - limit} more rows (use --json for all)")
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)

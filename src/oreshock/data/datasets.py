@@ -1,0 +1,199 @@
+"""The dataset: versioned tables of figures with provenance, held in an embedded DuckDB.
+
+``load_dataset()`` reads the bundled CSV files (or a folder of the same layout), validates
+them, derives the estimated tables (apparent consumption at every stage, bilateral trade by
+matrix balancing) and loads everything into DuckDB, where every value keeps its source, year,
+unit and status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from oreshock.core.errors import DataFileError, Problem, UnknownIdError
+from oreshock.data.schema import table_schema
+from oreshock.data.validate import raise_on, read_raw_table, validate_tables
+
+OPTIONAL_TABLES = ("trade", "capacity", "stage_shares", "stocks", "recycling", "end_uses")
+DERIVED_TABLES = ("consumption",)
+
+
+def bundled_path() -> Path:
+    """Folder of the dataset shipped inside the package."""
+    return Path(str(resources.files("oreshock.data").joinpath("bundled")))
+
+
+def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Read every schema table found in ``path`` as raw strings, with their file paths."""
+    tables: dict[str, pd.DataFrame] = {}
+    paths: dict[str, str] = {}
+    for name in table_schema():
+        if name in DERIVED_TABLES:
+            continue
+        file = path / f"{name}.csv"
+        if not file.exists():
+            if name in OPTIONAL_TABLES:
+                continue
+            raise DataFileError([Problem(str(file), None, None, "required table file is missing")])
+        tables[name] = read_raw_table(file)
+        paths[name] = str(file)
+    return tables, paths
+
+
+def typed(name: str, raw: pd.DataFrame) -> pd.DataFrame:
+    """Cast a validated raw table to its schema types (numbers as float64, years as int)."""
+    df = raw.copy()
+    for col in table_schema()[name]:
+        if col.type in ("float", "fraction"):
+            df[col.name] = pd.to_numeric(df[col.name].replace("", None), errors="raise").astype(
+                "float64"
+            )
+        elif col.type == "int":
+            df[col.name] = pd.to_numeric(df[col.name].replace("", None), errors="raise").astype(
+                "Int64"
+            )
+        else:
+            df[col.name] = df[col.name].astype(object)
+    return df
+
+
+def content_hash(path: Path) -> str:
+    """sha256 over the dataset's files, so a run records exactly which data it used."""
+    digest = hashlib.sha256()
+    for file in sorted(path.glob("*.csv")) + sorted(path.glob("*.toml")):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Dataset:
+    """Tables of figures with provenance in a DuckDB connection, plus what identifies them."""
+
+    con: duckdb.DuckDBPyConnection
+    name: str
+    version: str
+    base_year: int
+    content_hash: str
+    path: Path
+    files: dict[str, str] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as a DataFrame (estimated rows included, with their status)."""
+        if name not in self.tables():
+            raise UnknownIdError(f"unknown table {name!r}; expected one of {self.tables()}")
+        return self.con.execute(f'SELECT * FROM "{name}"').df()
+
+    def tables(self) -> list[str]:
+        """Names of the tables held."""
+        return [r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a query against the dataset's DuckDB database."""
+        return self.con.execute(query, params or []).df()
+
+    @property
+    def minerals(self) -> list[str]:
+        return self.table("minerals")["mineral"].tolist()
+
+    def stages(self, mineral: str) -> list[str]:
+        """Stage ids of a mineral's chain in order."""
+        self.check_mineral(mineral)
+        rows = self.sql('SELECT stage FROM stages WHERE mineral = ? ORDER BY "order"', [mineral])
+        return rows["stage"].tolist()
+
+    def check_mineral(self, mineral: str) -> None:
+        if mineral not in self.minerals:
+            raise UnknownIdError(
+                f"unknown mineral {mineral!r}; expected one of: {', '.join(self.minerals)}"
+            )
+
+    def resolve_stage(self, mineral: str, stage: str) -> str:
+        """Check a stage id; ``refining`` names a chain's first processing stage too."""
+        stages = self.stages(mineral)
+        if stage in stages:
+            return stage
+        if stage == "refining" and len(stages) > 1:
+            return stages[1]
+        raise UnknownIdError(
+            f"unknown stage {stage!r} of {mineral}; expected one of: {', '.join(stages)}"
+        )
+
+    def group_members(self, group: str) -> list[str]:
+        """ISO3 members of a country group; a bare ISO3 code is a group of one."""
+        members = self.sql('SELECT iso3 FROM groups WHERE "group" = ? ORDER BY iso3', [group])
+        if not members.empty:
+            return members["iso3"].tolist()
+        if group.upper() in set(self.table("countries")["iso3"]):
+            return [group.upper()]
+        groups = sorted(set(self.table("groups")["group"]))
+        raise UnknownIdError(f"unknown group {group!r}; expected one of: {', '.join(groups)}")
+
+    def check_country(self, iso3: str) -> str:
+        code = iso3.upper()
+        if code not in set(self.table("countries")["iso3"]):
+            raise UnknownIdError(
+                f"unknown country code {iso3!r}; see `oreshock data show countries`"
+            )
+        return code
+
+    def sources_for(
+        self, table: str, where: str = "TRUE", params: list | None = None
+    ) -> pd.DataFrame:
+        """Distinct sources cited by the rows of ``table`` that match ``where``."""
+        return self.sql(
+            f'SELECT DISTINCT s.source_id, s.title, s.url FROM "{table}" t '
+            f"JOIN sources s USING (source_id) WHERE {where} ORDER BY s.source_id",
+            params,
+        )
+
+
+def load_dataset(path: str | Path | None = None, *, database: str | Path = ":memory:") -> Dataset:
+    """Validate a dataset folder (the bundled one by default) and load it into DuckDB.
+
+    Raises DataFileError listing every problem when a file is malformed.
+    """
+    from oreshock.data.balance import derive_tables
+
+    folder = Path(path) if path is not None else bundled_path()
+    if not (folder / "dataset.toml").exists():
+        raise DataFileError(
+            [
+                Problem(
+                    str(folder / "dataset.toml"),
+                    None,
+                    None,
+                    "not a dataset folder: dataset.toml is missing",
+                )
+            ]
+        )
+    meta = tomllib.loads((folder / "dataset.toml").read_text("utf-8"))
+    raw, paths = read_tables(folder)
+    raise_on(validate_tables(raw, paths))
+    tables = {name: typed(name, df) for name, df in raw.items()}
+    for name in OPTIONAL_TABLES:
+        if name not in tables:
+            tables[name] = typed(name, pd.DataFrame({c.name: [] for c in table_schema()[name]}))
+    base_year = int(meta.get("base_year", 2024))
+    tables.update(derive_tables(tables, base_year))
+    con = duckdb.connect(str(database))
+    for name, df in tables.items():
+        con.register("_incoming", df)
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
+        con.unregister("_incoming")
+    return Dataset(
+        con=con,
+        name=str(meta.get("name", folder.name)),
+        version=str(meta.get("version", "unversioned")),
+        base_year=base_year,
+        content_hash=content_hash(folder),
+        path=folder,
+        files=paths,
+    )

@@ -1,0 +1,188 @@
+"""Evaluate many sampled parameter sets as one vectorised engine call.
+
+Each sample is built into a Scenario (so any numeric field, however it enters the model, is
+handled by the same code as a single run) and compiled with ``batch=1``; compiling costs
+~0.2 ms against tens of ms of stepping. Members whose compiled *structure* agrees (the same
+time windows, licence delays, substitution lags, ...) are stacked along the leading batch
+axis and stepped together by ``run_chain``; members that differ in structure (say, a sampled
+start month) go in separate stacks, so results never depend on how runs were grouped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import pandas as pd
+
+from oreshock.ensemble.sampling import EnsembleError
+from oreshock.model.compile import ChainInputs, Window, compile_chain
+from oreshock.model.network import Network
+from oreshock.model.outcomes import (
+    cumulative_shortfall_pct,
+    months_to_shortfall,
+    peak_shortfall_pct,
+)
+from oreshock.model.scenario import Scenario, ScenarioFile
+from oreshock.model.simulate import run_chain
+
+METRICS = ("months_to_shortfall", "peak_shortfall_pct", "cumulative_shortfall_pct")
+# ChainInputs fields carrying the batch axis, and where it sits.
+_AXIS1 = ("availability", "new_capacity", "recycling", "demand_factor")
+_AXIS0 = (
+    "stock0",
+    "pile0",
+    "pile_trigger",
+    "pile_rate",
+    "pile_floor",
+    "persistence",
+    "sensitivity",
+    "elasticity",
+    "reroute_delay",
+    "reroute_growth",
+)
+_BATCHED_WINDOWS = ("export_cut", "origin_cut", "sharing")
+_SHARED = ("chain", "months", "origin_of", "origin_labels", "delays", "threshold")
+
+
+def never_value(months: int) -> int:
+    """What ``months_to_shortfall`` holds for a run that never falls short: horizon + 1."""
+    return months + 1
+
+
+@dataclass(frozen=True)
+class OutcomeCell:
+    """One target country x mineral x stage whose outcomes an ensemble records."""
+
+    mineral: str
+    stage: str
+    stage_index: int
+
+    def columns(self, country: str) -> list[str]:
+        return [f"{m}.{country}.{self.mineral}.{self.stage}" for m in METRICS]
+
+
+def outcome_cells(network: Network, summary: pd.DataFrame) -> list[OutcomeCell]:
+    """Cells from a single run's summary for the target (the stages where it has demand)."""
+    return [
+        OutcomeCell(r.mineral, r.stage, network.chain(r.mineral).stages.index(r.stage))
+        for r in summary.itertuples(index=False)
+    ]
+
+
+def minerals_of(network: Network, scenario: Scenario) -> list[str]:
+    return sorted(network.chains) if scenario.minerals == "all" else list(scenario.minerals)
+
+
+def structure_key(inp: ChainInputs) -> tuple:
+    """What must agree for two members to share one engine call."""
+
+    def spans(ws: list[Window]) -> tuple:
+        return tuple((w.t0, w.t1) for w in ws)
+
+    return (
+        inp.months,
+        inp.threshold,
+        inp.origin_labels,
+        spans(inp.export_cut),
+        spans(inp.origin_cut),
+        spans(inp.sharing),
+        tuple((w.t0, w.t1, w.value.tobytes()) for w in inp.delays),
+        inp.reroute_delay is None,
+        tuple((m.tobytes(), lag, ramp) for m, _, lag, ramp in inp.substitution),
+    )
+
+
+def stack_inputs(items: list[ChainInputs]) -> ChainInputs:
+    """Concatenate members (each compiled with batch=1) along the batch axis."""
+    first = items[0]
+    known = set(_AXIS0) | set(_AXIS1) | set(_BATCHED_WINDOWS) | set(_SHARED)
+    known |= {"batch", "substitution"}
+    unknown = {f.name for f in fields(ChainInputs)} - known
+    if unknown:  # a new engine input: refuse rather than silently share member 0's value
+        raise EnsembleError(
+            f"cannot batch ChainInputs fields {sorted(unknown)}; update batching.py"
+        )
+    out = {name: np.concatenate([getattr(i, name) for i in items], axis=1) for name in _AXIS1}
+    for name in _AXIS0:
+        if getattr(first, name) is not None:
+            out[name] = np.concatenate([getattr(i, name) for i in items], axis=0)
+    for name in _BATCHED_WINDOWS:
+        out[name] = [
+            Window(w.t0, w.t1, np.concatenate([getattr(i, name)[k].value for i in items], axis=0))
+            for k, w in enumerate(getattr(first, name))
+        ]
+    out["substitution"] = [
+        (mask, np.concatenate([i.substitution[k][1] for i in items]), lag, ramp)
+        for k, (mask, _, lag, ramp) in enumerate(first.substitution)
+    ]
+    return replace(first, batch=sum(i.batch for i in items), **out)
+
+
+@dataclass
+class BatchTask:
+    """One batch of an ensemble: everything a worker needs, picklable, no shared state."""
+
+    index: int
+    first_run: int
+    values: np.ndarray  # (n, k) parameter values
+    names: list[str]
+    paths: list[tuple]
+    scenario_text: str
+    scenario_path: str
+    variant: str | None
+    network: Network
+    target: str
+    tracked_origins: list[str]
+    cells: list[OutcomeCell]
+    chunk: int = 100
+
+
+def _outcomes(run, country: int, cells: list[OutcomeCell], months: int) -> np.ndarray:
+    """(B, 3 x len(cells)) outcomes of one chain's stacked run for the target country."""
+    short = run.series["shortfall"][:, :, country, :]  # (T, B, S)
+    demand = run.series["demand"][:, :, country, :]
+    first = months_to_shortfall(short, demand, run.inputs.threshold).astype(float)
+    first[first < 0] = never_value(months)
+    peak = peak_shortfall_pct(short, demand)
+    cumulative = cumulative_shortfall_pct(short, demand)
+    cols = []
+    for cell in cells:
+        s = cell.stage_index
+        cols += [first[:, s], peak[:, s], cumulative[:, s]]
+    return np.column_stack(cols) if cols else np.zeros((short.shape[1], 0))
+
+
+def evaluate_batch(task: BatchTask) -> pd.DataFrame:
+    """Runs of one batch: a row per run with its parameters and outcomes."""
+    sf = ScenarioFile(task.scenario_text, task.scenario_path)
+    n = len(task.values)
+    scenarios = [
+        sf.build(task.variant, dict(zip(task.paths, row.tolist(), strict=True)))
+        for row in task.values
+    ]
+    minerals = minerals_of(task.network, scenarios[0])
+    columns = [c for cell in task.cells for c in cell.columns(task.target)]
+    result = np.full((n, len(columns)), np.nan)
+    for mineral in minerals:
+        chain = task.network.chain(mineral)
+        cells = [c for c in task.cells if c.mineral == mineral]
+        if not cells or task.target not in chain.countries:
+            continue
+        col0 = columns.index(cells[0].columns(task.target)[0])
+        country = chain.countries.index(task.target)
+        groups: dict[tuple, list[tuple[int, ChainInputs]]] = {}
+        for i, sc in enumerate(scenarios):
+            inp = compile_chain(chain, sc, task.network, tracked_origins=task.tracked_origins)
+            groups.setdefault(structure_key(inp), []).append((i, inp))
+        for members in groups.values():
+            for lo in range(0, len(members), task.chunk):
+                part = members[lo : lo + task.chunk]
+                run = run_chain(stack_inputs([inp for _, inp in part]))
+                rows = [i for i, _ in part]
+                result[rows, col0 : col0 + 3 * len(cells)] = _outcomes(
+                    run, country, cells, scenarios[0].months
+                )
+    frame = pd.DataFrame(task.values, columns=task.names)
+    frame.insert(0, "run", np.arange(task.first_run, task.first_run + n, dtype=np.int64))
+    return pd.concat([frame, pd.DataFrame(result, columns=columns)], axis=1)

@@ -1,0 +1,283 @@
+"""A run's results: labelled tables built from the engine's arrays at the boundary.
+
+``RunResult`` holds one simulation's paths for every chain plus what reproduces it (the
+scenario, the network's dataset identity, the seed) and turns them into tidy tables: the
+time series, the flows by origin, the summary per country x mineral x stage, and the end-use
+sectors hit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from oreshock.model.outcomes import (
+    NEVER,
+    cumulative_shortfall_pct,
+    months_to_shortfall,
+    peak_shortfall_pct,
+)
+
+if TYPE_CHECKING:
+    from oreshock.model.simulate import ChainRun
+
+VARIABLES = (
+    "production",
+    "imports",
+    "exports",
+    "consumption",
+    "demand",
+    "shortfall",
+    "stock",
+    "stockpile",
+    "in_transit",
+)
+
+SUMMARY_COLUMNS = [
+    "country",
+    "mineral",
+    "stage",
+    "months_to_shortfall",
+    "peak_shortfall_pct",
+    "cumulative_shortfall_pct",
+]
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe values: NaN/inf/NA become null, numpy scalars Python ones, dates ISO text.
+
+    The CLI's ``--json`` and the HTTP API both print through this, so they agree.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return json_safe(value.item())
+    return value
+
+
+def frame_records(df: pd.DataFrame) -> list[dict]:
+    """A table as JSON-safe row dicts."""
+    return json_safe(df.astype(object).to_dict("records"))
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values: missing values become None, numpy scalars Python ones."""
+    out = []
+    for row in frame.astype(object).to_dict("records"):
+        out.append(
+            {
+                k: (
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                    else (v.item() if hasattr(v, "item") else v)
+                )
+                for k, v in row.items()
+            }
+        )
+    return out
+
+
+class RunResult:
+    """One simulation's paths for every chain, with what is needed to reproduce it."""
+
+    def __init__(self, scenario, network, runs: dict[str, ChainRun], seed: int = 0):
+        self.scenario = scenario
+        self.network = network
+        self.runs = runs
+        self.seed = seed
+
+    def months(self) -> list[str]:
+        return self.scenario.month_labels()
+
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy table: month, country, mineral, stage, variable, value (first batch member)."""
+        frames = []
+        months = np.array(self.months(), dtype="datetime64[D]")
+        for mineral, run in self.runs.items():
+            ch = run.chain
+            T, C, S = len(months), len(ch.countries), len(ch.stages)
+            grid_t = np.repeat(months, C * S)
+            grid_c = np.tile(np.repeat(np.array(ch.countries, dtype=object), S), T)
+            grid_s = np.tile(np.array(ch.stages, dtype=object), T * C)
+            for variable in VARIABLES:
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "month": grid_t,
+                            "country": grid_c,
+                            "mineral": mineral,
+                            "stage": grid_s,
+                            "variable": variable,
+                            "value": run.series[variable][:, 0].reshape(-1),
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    def flows(self) -> pd.DataFrame:
+        """Shipments: month, mineral, stage, exporter, importer, origin, value (non-zero only)."""
+        frames = []
+        months = np.array(self.months(), dtype="datetime64[D]")
+        for mineral, run in self.runs.items():
+            if run.flows is None:
+                continue
+            ch = run.chain
+            idx = np.nonzero(run.flows > 1e-12)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "month": months[idx[0]],
+                        "mineral": mineral,
+                        "stage": np.array(ch.stages, dtype=object)[idx[1]],
+                        "exporter": np.array(ch.countries, dtype=object)[idx[2]],
+                        "importer": np.array(ch.countries, dtype=object)[idx[3]],
+                        "origin": np.array(run.inputs.origin_labels, dtype=object)[idx[4]],
+                        "value": run.flows[idx],
+                    }
+                )
+            )
+        columns = ["month", "mineral", "stage", "exporter", "importer", "origin", "value"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    def summary(self, countries: list[str] | None = None) -> pd.DataFrame:
+        """Per country x mineral x stage: months to first shortfall, peak and cumulative %."""
+        rows = []
+        threshold = self.scenario.shortfall_threshold
+        for mineral, run in self.runs.items():
+            ch = run.chain
+            short = run.series["shortfall"][:, 0]
+            demand = run.series["demand"][:, 0]
+            first = months_to_shortfall(short, demand, threshold)
+            peak = peak_shortfall_pct(short, demand)
+            cumulative = cumulative_shortfall_pct(short, demand)
+            for c, iso3 in enumerate(ch.countries):
+                if countries and iso3 not in countries:
+                    continue
+                for s, stage in enumerate(ch.stages):
+                    if demand[:, c, s].sum() <= 0:
+                        continue
+                    rows.append(
+                        {
+                            "country": iso3,
+                            "mineral": mineral,
+                            "stage": stage,
+                            "months_to_shortfall": None
+                            if first[c, s] == NEVER
+                            else int(first[c, s]),
+                            "peak_shortfall_pct": float(peak[c, s]),
+                            "cumulative_shortfall_pct": float(cumulative[c, s]),
+                        }
+                    )
+        frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        frame["months_to_shortfall"] = frame["months_to_shortfall"].astype("Int64")
+        return frame
+
+    def summary_records(self, countries: list[str] | None = None) -> list[dict]:
+        """The summary as JSON-ready dicts (``months_to_shortfall`` None when never)."""
+        return records(self.summary(countries))
+
+    def sectors(self, country: str) -> pd.DataFrame:
+        """End-use sectors of a country: when each first falls short, and how far.
+
+        A stage's final use is split among its sectors by their shares. What is delivered goes
+        first to the scenario's ``end_use_priority`` sectors, in order, and the rest is shared in
+        proportion (with no priorities, every sector's shortfall share equals its stage's).
+        Final use and input to the next stage are rationed in proportion at each node.
+        """
+        rows = []
+        priority = list(self.scenario.end_use_priority)
+        threshold = self.scenario.shortfall_threshold
+        for mineral, run in self.runs.items():
+            ch = run.chain
+            if country not in ch.countries or ch.end_uses.empty:
+                continue
+            c = ch.countries.index(country)
+            uses = ch.end_uses
+            # The country's own breakdown of a stage where published, else the world's.
+            local_stages = set(uses.loc[uses["iso3"] == country, "stage"])
+            table = uses[
+                (uses["iso3"] == country)
+                | ((uses["iso3"] == "WLD") & ~uses["stage"].isin(local_stages))
+            ]
+            table = table[
+                [
+                    st in ch.stages and not _names_later_stage(sec, ch, st)
+                    for sec, st in zip(table["sector"], table["stage"], strict=True)
+                ]
+            ]
+            for stage, group in table.groupby("stage", sort=False):
+                s = ch.stages.index(stage)
+                demand = run.series["demand"][:, 0, c, s]
+                final = run.final_use[:, 0, c, s] if run.final_use is not None else demand
+                delivered = final * (1.0 - _ratio(run.series["shortfall"][:, 0, c, s], demand))
+                shares = group["share"].to_numpy(float)
+                wanted = np.outer(final, shares / shares.sum())  # [T, sector]
+                got = ration(
+                    wanted,
+                    delivered,
+                    [priority.index(x) if x in priority else None for x in group["sector"]],
+                )
+                short = wanted - got
+                first = months_to_shortfall(short, wanted, threshold)
+                peak = peak_shortfall_pct(short, wanted)
+                cumulative = cumulative_shortfall_pct(short, wanted)
+                for k, (_, row) in enumerate(group.iterrows()):
+                    rows.append(
+                        {
+                            "country": country,
+                            "mineral": mineral,
+                            "stage": stage,
+                            "sector": row["sector"],
+                            "name_en": row["name_en"],
+                            "name_ja": row["name_ja"],
+                            "share_of_stage_use": float(row["share"]),
+                            "months_to_shortfall": None if first[k] == NEVER else int(first[k]),
+                            "peak_shortfall_pct": float(peak[k]),
+                            "cumulative_shortfall_pct": float(cumulative[k]),
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+
+
+def ration(wanted: np.ndarray, delivered: np.ndarray, rank: list[int | None]) -> np.ndarray:
+    """Share ``delivered`` [T] among sectors wanting ``wanted`` [T, K]: ranked sectors first,
+    in rank order, each up to what it wants; the unranked share the rest in proportion."""
+    got = np.zeros_like(wanted)
+    left = delivered.copy()
+    ranked = sorted((r, k) for k, r in enumerate(rank) if r is not None)
+    for _, k in ranked:
+        got[:, k] = np.minimum(wanted[:, k], left)
+        left = left - got[:, k]
+    rest = [k for k, r in enumerate(rank) if r is None]
+    if rest:
+        want = wanted[:, rest]
+        total = want.sum(axis=1)
+        fill = np.minimum(1.0, _ratio(left, total))
+        got[:, rest] = want * fill[:, None]
+    return got
+
+
+def _names_later_stage(sector: str, chain, stage: str) -> bool:
+    """A sector named after a later stage (e.g. ``magnets_via_metal`` of separated oxide) is
+    that stage's demand, which the chain models itself: it is not a final use here."""
+    later = chain.stages[chain.stages.index(stage) + 1 :]
+    return any(sector.startswith(name) for name in later)

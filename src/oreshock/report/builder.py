@@ -1,0 +1,380 @@
+"""Reports of a stored run in Japanese or English, as standalone HTML or PDF.
+
+Every number in the text comes from the stored run (or, for base-year structure, from the
+dataset the run used) and is written as ``<data value=... data-field=...>``, so a test can
+parse each one back and compare it with the store. The same ``report_data`` feeds the HTTP
+API, so the dashboard and the file say the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import LANGUAGES, t
+from oreshock.report import charts as charts
+from oreshock.report.text import (
+    Names,
+    focus_countries,
+    frame,
+    month_label,
+    month_num,
+    pct,
+    sentence,
+    sibling_runs,
+    summary_sentences,
+    tonnes,
+)
+from oreshock.report.text import path as _path
+
+FORMATS = ("html", "pdf")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def analysis(
+    record: dict, ts: pd.DataFrame, flows: pd.DataFrame, names: Names, ds, network
+) -> tuple[list[dict], list[dict]]:
+    """解説: why it happened (origins, imports, stocks) and the charts that show it."""
+    from oreshock.model.metrics import concentration, exposure, origin_composition
+
+    lang, rid = names.lang, record["run_id"]
+    scen, start = record["scenario_json"], record["start_month"]
+    summary = frame(record["summary"])
+    n_months = int(record["months"])
+    month_axis = [str(month_num(start, k, "", lang).value) for k in range(n_months)]
+    labels = month_axis
+    text: list[dict] = []
+    figs: list[dict] = []
+    focus = focus_countries(scen, summary)
+    origin = next(
+        (
+            s.get("exporter") or s.get("origin")
+            for s in scen.get("shocks", [])
+            if s.get("exporter") or s.get("origin")
+        ),
+        "CHN",
+    )
+    for iso3 in focus[:2]:
+        rows = summary[summary["country"] == iso3]
+        if rows.empty:
+            continue
+        worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
+        mineral, stage = worst["mineral"], worst["stage"]
+        cname, sname = names.country(iso3), names.stage(mineral, stage)
+        if network is not None and mineral in network.chains:
+            ex = exposure(network, iso3, mineral, stage, origin)
+            base = f"dataset|exposure|{iso3}|{mineral}|{stage}|{origin}|"
+            text.append(
+                sentence(
+                    "rep_why_origin",
+                    lang,
+                    country=cname,
+                    stage=sname,
+                    origin=names.country(origin),
+                    share=pct(100 * ex.total_share, base + "total_share"),
+                    direct=pct(100 * ex.direct_share, base + "direct_share"),
+                    indirect=pct(100 * ex.indirect_share, base + "indirect_share"),
+                )
+            )
+        imports = _path(ts, iso3, mineral, stage, "imports")
+        if imports.size:
+            base = f"{rid}|ts|{iso3}|{mineral}|{stage}|imports|"
+            text.append(
+                sentence(
+                    "rep_why_imports",
+                    lang,
+                    country=cname,
+                    stage=sname,
+                    before=tonnes(imports[0], base + month_axis[0]),
+                    after=tonnes(imports[-1], base + month_axis[-1]),
+                    m0=month_label(start, 0, lang),
+                    m1=month_label(start, n_months - 1, lang),
+                )
+            )
+        stock = _path(ts, iso3, mineral, stage, "stock")
+        if stock.size and stock[0] > 0:
+            gone = np.nonzero(stock <= 1e-6 * stock[0])[0]
+            if gone.size:
+                k = int(gone[0])
+                text.append(
+                    sentence(
+                        "rep_why_stock",
+                        lang,
+                        initial=tonnes(
+                            stock[0], f"{rid}|ts|{iso3}|{mineral}|{stage}|stock|{month_axis[0]}"
+                        ),
+                        month=month_num(
+                            start, k, f"{rid}|ts|{iso3}|{mineral}|{stage}|stock_gone", lang
+                        ),
+                    )
+                )
+        pile = _path(ts, iso3, mineral, stage, "stockpile")
+        if pile.size and pile[0] > 0:
+            base = f"{rid}|ts|{iso3}|{mineral}|{stage}|stockpile|"
+            text.append(
+                sentence(
+                    "rep_why_stockpile",
+                    lang,
+                    initial=tonnes(pile[0], base + month_axis[0]),
+                    last=tonnes(pile[-1], base + month_axis[-1]),
+                )
+            )
+        figs += charts.path_charts(ts, summary, names, iso3, mineral, stage, labels)
+        if network is not None and mineral in network.chains:
+            chain = network.chain(mineral)
+            figs += charts.sankey_charts(
+                chain,
+                origin_composition(chain),
+                flows,
+                ts,
+                names,
+                iso3,
+                mineral,
+                stage,
+                start,
+                n_months,
+            )
+            try:
+                conc = concentration(ds, mineral, stage)
+            except OreshockError:
+                conc = None
+            if conc is not None:
+                title = t(
+                    "chart_map", lang, mineral=names.mineral(mineral), stage=sname, year=conc.year
+                )
+                figs.append(
+                    {
+                        "id": f"map-{iso3}",
+                        "title": title,
+                        "svg": charts.bubble_map(conc.shares, title),
+                    }
+                )
+    return text, figs
+
+
+def assumptions(scenario: dict) -> list[dict]:
+    """The scenario's settings as label/value pairs, straight from the stored JSON."""
+    rows = []
+    for key in (
+        "name",
+        "variant",
+        "description",
+        "start",
+        "months",
+        "minerals",
+        "shortfall_threshold",
+    ):
+        if scenario.get(key) not in (None, "", []):
+            rows.append({"label": key, "value": str(scenario[key])})
+    for i, shock in enumerate(scenario.get("shocks", []), 1):
+        rows.append({"label": f"shock {i}", "value": _compact(shock)})
+    buffers = scenario.get("buffers", {})
+    rows.append({"label": "buffers", "value": _compact(buffers)})
+    for key, value in (scenario.get("responses") or {}).items():
+        if value:
+            rows.append({"label": f"responses.{key}", "value": _compact(value)})
+    rows.append({"label": "market", "value": _compact(scenario.get("market", {}))})
+    return rows
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def sources(dataset, minerals: list[str]) -> list[dict]:
+    """Sources cited by the dataset rows about the run's minerals."""
+    frames = []
+    for name in dataset.tables():
+        cols = dataset.table(name).columns
+        if "source_id" in cols and "mineral" in cols:
+            frames.append(dataset.sources_for(name, "list_contains(?, t.mineral)", [minerals]))
+    if not frames:
+        return []
+    ids = pd.concat(frames)["source_id"].unique().tolist()
+    table = dataset.table("sources")
+    table = table[table["source_id"].isin(ids)].sort_values("source_id")
+    return json.loads(table.to_json(orient="records", force_ascii=False))
+
+
+def build_context(dataset=None):
+    """Dataset and network for names, base-year structure and sources (bundled by default)."""
+    from oreshock import build_network, load_dataset
+
+    ds = dataset or load_dataset()
+    return ds, build_network(ds)
+
+
+def report_data(store, run_id: str, lang: str = "en", context=None) -> dict:
+    """Everything a report shows, as JSON-able data (the API's report endpoint returns it)."""
+    if lang not in LANGUAGES:
+        raise OreshockError(f"unknown language {lang!r}; expected one of: {', '.join(LANGUAGES)}")
+    record = store.run(run_id)
+    ts = store.timeseries(run_id)
+    flows = store.flows(run_id)
+    sectors = store.sectors(run_id)
+    siblings = sibling_runs(store, record)
+    ds, network = context or build_context()
+    names = Names(ds, lang)
+    summary = summary_sentences(record, siblings, names, sectors)
+    text, figures = analysis(record, ts, flows, names, ds, network)
+    scen = record["scenario_json"]
+    minerals = sorted(frame(record["summary"])["mineral"].unique().tolist())
+    notes = []
+    if record["dataset_hash"] != ds.content_hash:
+        notes.append(
+            t(
+                "dataset_mismatch",
+                lang,
+                run_hash=record["dataset_hash"][:12],
+                now_hash=ds.content_hash[:12],
+            )
+        )
+    return {
+        "lang": lang,
+        "run_id": run_id,
+        "title": scen.get(f"title_{lang}") or scen.get("title_en") or scen["name"],
+        "variant": record["variant"],
+        "summary": summary,
+        "analysis": text,
+        "figures": figures,
+        "stages": frame(record["summary"]).to_dict("records"),
+        "variants": [
+            {
+                "run_id": r["run_id"],
+                "variant": r["variant"] or t("base", lang),
+                "summary": r["summary"],
+            }
+            for r in siblings
+        ],
+        "assumptions": assumptions(scen),
+        "sources": sources(ds, minerals),
+        "provenance": {
+            k: record[k]
+            for k in (
+                "run_id",
+                "created",
+                "scenario",
+                "variant",
+                "dataset_name",
+                "dataset_version",
+                "dataset_hash",
+                "code_version",
+                "seed",
+            )
+        },
+        "notes": notes,
+    }
+
+
+def render_html(data: dict) -> str:
+    """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("oreshock.report", "templates"), autoescape=select_autoescape(["html"])
+    )
+    env.globals["t"] = t
+    env.filters["num"] = _num_cell
+    env.filters["months"] = _months_cell
+    return env.get_template("report.html").render(d=data, lang=data["lang"])
+
+
+def _months_cell(value: Any, never: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return never
+    return str(int(value))
+
+
+def _num_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def html_to_pdf(html: str, out: Path, chromium: str = CHROMIUM, timeout: float = 120) -> Path:
+    """Print HTML to PDF with headless Chromium (same engine as the dashboard tests)."""
+    exe = (
+        chromium
+        if Path(chromium).exists()
+        else shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if not exe:
+        raise OreshockError(
+            f"PDF needs Chromium at {chromium}; install it with scripts/install-system-deps.sh "
+            "or write --format html"
+        )
+    with tempfile.TemporaryDirectory(prefix="oreshock-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, "utf-8")
+        target = Path(tmp) / "report.pdf"
+        cmd = [
+            exe,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={target}",
+            page.as_uri(),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        if proc.returncode != 0 or not target.exists():
+            raise OreshockError(f"chromium could not print the PDF: {proc.stderr.strip()[-500:]}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = out.with_name(out.name + ".tmp")
+        shutil.copyfile(target, tmp_out)
+        os.replace(tmp_out, out)
+    return out
+
+
+def write_report(
+    run_id: str,
+    out: str | Path,
+    *,
+    lang: str = "en",
+    fmt: str = "html",
+    db_path: str | Path | None = None,
+    data_path: str | Path | None = None,
+) -> Path:
+    """Write the report of a stored run to ``out`` as HTML or PDF (atomically)."""
+    from oreshock import Store, load_dataset
+
+    if fmt not in FORMATS:
+        raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    from oreshock.store.store import default_path
+
+    db = Path(db_path) if db_path else default_path()
+    if not db.exists():
+        raise OreshockError(f"no results database at {db}; run a scenario first (`oreshock run`)")
+    context = build_context(load_dataset(data_path) if data_path else None)
+    with Store(db, read_only=True) as store:
+        data = report_data(store, run_id, lang, context)
+    html = render_html(data)
+    target = Path(out)
+    if fmt == "pdf":
+        return html_to_pdf(html, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(html, "utf-8")
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,386 @@
+"""Charts as inline SVG strings, shared by the report and the dashboard.
+
+Hand-written SVG keeps reports self-contained (no plotting library, no CDN, no map tiles) and
+lets the dashboard show exactly the charts the report prints: the API hands these strings out
+in JSON. Text is escaped; fonts fall back to Noto CJK so Japanese renders.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache, lru_cache
+from html import escape
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from oreshock.core.i18n import t
+from oreshock.report.text import month_label
+from oreshock.report.text import path as _path
+
+FONT = "'Noto Sans CJK JP','Noto Sans JP','Noto Sans',sans-serif"
+PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+]
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+@lru_cache(maxsize=1)
+def centroids() -> dict[str, tuple[float, float]]:
+    """Approximate country centroids (lat, lon) shipped with the package."""
+    text = resources.files("oreshock.report").joinpath("maps", "centroids.json").read_text("utf-8")
+    raw = json.loads(text)
+    return {k: (float(v[0]), float(v[1])) for k, v in raw.items() if not k.startswith("_")}
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    exp = 10 ** math.floor(math.log10(value))
+    for m in (1, 2, 2.5, 5, 10):
+        if value <= m * exp:
+            return m * exp
+    return 10 * exp
+
+
+def _fmt(v: float) -> str:
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.0f}"
+    return f"{v:.3g}"
+
+
+def _svg_open(width: int, height: int, title: str, kind: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
+        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-family:{FONT}">'
+        f"<title>{escape(title)}</title>"
+        f'<text x="8" y="18" font-size="14" font-weight="bold">{escape(title)}</text>'
+    )
+
+
+def line_chart(
+    series: dict[str, list[float]],
+    x_labels: list[str],
+    title: str,
+    y_label: str = "",
+    width: int = 680,
+    height: int = 300,
+) -> str:
+    """Lines over months with a legend; ``series`` maps a label to one value per month."""
+    left, right, top, bottom = 64, 130, 30, 40
+    pw, ph = width - left - right, height - top - bottom
+    n = max(len(x_labels), 1)
+    ymax = _nice_max(max((max(v) for v in series.values() if v), default=1.0))
+    parts = [_svg_open(width, height, title, "line")]
+    for k in range(5):
+        y = top + ph - ph * k / 4
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+            f"{_fmt(ymax * k / 4)}</text>"
+        )
+    step = max(1, n // 6)
+    for i in range(0, n, step):
+        x = left + pw * i / max(n - 1, 1)
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle">'
+            f"{escape(x_labels[i][:7])}</text>"
+        )
+    parts.append(
+        f'<text x="12" y="{top + ph / 2:.1f}" font-size="11" transform="rotate(-90 12 {top + ph / 2:.1f})" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    for j, (label, values) in enumerate(series.items()):
+        pts = " ".join(
+            f"{left + pw * i / max(n - 1, 1):.1f},{top + ph - ph * min(v, ymax) / ymax:.1f}"
+            for i, v in enumerate(values)
+        )
+        parts.append(
+            f'<polyline class="series" data-label="{escape(label)}" fill="none" '
+            f'stroke="{color(j)}" stroke-width="2" points="{pts}"/>'
+        )
+        ly = top + 14 * j + 6
+        parts.append(
+            f'<rect x="{left + pw + 10}" y="{ly - 8}" width="12" height="3" fill="{color(j)}"/>'
+            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sankey(
+    links: list[tuple[str, str, float]],
+    columns: list[list[str]],
+    title: str,
+    width: int = 680,
+    height: int = 320,
+) -> str:
+    """A Sankey of ``links`` between consecutive ``columns`` of node labels."""
+    top, pad, node_w = 30, 8, 12
+    if not links:
+        return _svg_open(width, 60, title, "sankey") + "</svg>"
+    col_of = {name: k for k, col in enumerate(columns) for name in col}
+    out_sum: dict[str, float] = {}
+    in_sum: dict[str, float] = {}
+    for a, b, v in links:
+        out_sum[a] = out_sum.get(a, 0.0) + v
+        in_sum[b] = in_sum.get(b, 0.0) + v
+    size = {
+        name: max(out_sum.get(name, 0.0), in_sum.get(name, 0.0)) for name in {*out_sum, *in_sum}
+    }
+    usable = height - top - 10
+    scale = min(
+        (usable - pad * (len([n for n in col if n in size]) - 1))
+        / max(sum(size.get(n, 0) for n in col), 1e-12)
+        for col in columns
+        if any(n in size for n in col)
+    )
+    xs = [20 + (width - 140 - node_w) * k / max(len(columns) - 1, 1) for k in range(len(columns))]
+    ypos: dict[str, float] = {}
+    parts = [_svg_open(width, height, title, "sankey")]
+    for k, col in enumerate(columns):
+        y = top
+        for name in col:
+            if name not in size:
+                continue
+            h = max(size[name] * scale, 1.0)
+            ypos[name] = y
+            parts.append(
+                f'<rect class="node" x="{xs[k]:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" '
+                f'fill="{color(k * 3)}"/>'
+                f'<text x="{xs[k] + node_w + 4:.1f}" y="{y + h / 2 + 4:.1f}" font-size="11">'
+                f"{escape(name)} {_fmt(size[name])}</text>"
+            )
+            y += h + pad
+    out_off = dict.fromkeys(size, 0.0)
+    in_off = dict.fromkeys(size, 0.0)
+    for j, (a, b, v) in enumerate(sorted(links, key=lambda lk: (col_of[lk[0]], -lk[2]))):
+        w = max(v * scale, 0.5)
+        x0, x1 = xs[col_of[a]] + node_w, xs[col_of[b]]
+        y0 = ypos[a] + out_off[a] + w / 2
+        y1 = ypos[b] + in_off[b] + w / 2
+        out_off[a] += w
+        in_off[b] += w
+        mx = (x0 + x1) / 2
+        parts.append(
+            f'<path class="link" d="M{x0:.1f},{y0:.1f} C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} '
+            f'{x1:.1f},{y1:.1f}" stroke="{color(j)}" stroke-opacity="0.45" fill="none" '
+            f'stroke-width="{w:.1f}"><title>{escape(a)} → {escape(b)}: {_fmt(v)}</title></path>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@cache
+def world_outlines() -> dict[str, list[list[list[float]]]]:
+    """Country outlines (lon, lat rings) from Natural Earth 1:110m, shipped with the package."""
+    text = resources.files("oreshock.report").joinpath("maps", "world_110m.json").read_text("utf-8")
+    return json.loads(text)["countries"]
+
+
+def _shade(share: float) -> str:
+    """Fill for a country: grey without output, light to dark red as its share grows."""
+    if share <= 0:
+        return "#dde3ea"
+    k = min(1.0, math.sqrt(share))
+    low, high = (253, 208, 162), (165, 15, 21)
+    r, g, b = (round(a + (z - a) * k) for a, z in zip(low, high, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _ring_path(ring: list[list[float]], xy) -> str:
+    """SVG path of one ring; a jump across the antimeridian starts a new stroke, not a line
+    across the whole map."""
+    out = []
+    previous = None
+    for lon, lat in ring:
+        x, y = xy(lat, lon)
+        jump = previous is None or abs(lon - previous) > 180
+        out.append(f"{'M' if jump else 'L'}{x:.1f},{y:.1f}")
+        previous = lon
+    return "".join(out) + "Z"
+
+
+def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: int = 380) -> str:
+    """World map of shares: countries shaded by share (Natural Earth outlines,
+    equirectangular), with circles sized by share at their centroids."""
+    top = 26
+    ph = height - top
+    cents = centroids()
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return (lon + 180) / 360 * width, top + (90 - lat) / 180 * ph
+
+    parts = [_svg_open(width, height, title, "map")]
+    parts.append(f'<rect x="0" y="{top}" width="{width}" height="{ph}" fill="#eef4fa"/>')
+    for lon in range(-180, 181, 30):
+        x, _ = xy(0, lon)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height}" stroke="#cfdbe8"/>')
+    for lat in range(-60, 91, 30):
+        _, y = xy(lat, 0)
+        parts.append(f'<line x1="0" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#cfdbe8"/>')
+    for iso3, rings in world_outlines().items():
+        if iso3 == "ATA":
+            continue
+        share = shares.get(iso3, 0.0)
+        d = "".join(_ring_path(r, xy) for r in rings)
+        parts.append(
+            f'<path class="country" data-iso3="{iso3}" d="{d}" fill="{_shade(share)}" '
+            f'stroke="#ffffff" stroke-width="0.4"><title>{iso3}: {share:.1%}</title></path>'
+        )
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    for rank, (iso3, share) in enumerate(ranked):
+        if iso3 not in cents or share <= 0:
+            continue
+        x, y = xy(*cents[iso3])
+        r = 3 + 40 * math.sqrt(share)
+        parts.append(
+            f'<circle class="bubble" data-iso3="{iso3}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
+            f'fill="#d62728" fill-opacity="0.45" stroke="#8b0000">'
+            f"<title>{iso3}: {share:.1%}</title></circle>"
+        )
+        if rank < 8:
+            label = f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
+            parts.append(
+                f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
+                f"{iso3} {label}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
+    lang = names.lang
+    sname = names.stage(mineral, stage)
+    at_stage = summary[(summary["mineral"] == mineral) & (summary["stage"] == stage)]
+    top = at_stage.sort_values("cumulative_shortfall_pct", ascending=False)
+    countries = [iso3, *[c for c in top["country"] if c != iso3][:5]]
+    stock_series, short_series = {}, {}
+    for c in countries:
+        stock = _path(ts, c, mineral, stage, "stock") + _path(ts, c, mineral, stage, "stockpile")
+        short = _path(ts, c, mineral, stage, "shortfall")
+        demand = _path(ts, c, mineral, stage, "demand")
+        if stock.size:
+            cover = np.divide(stock, demand, out=np.zeros_like(stock), where=demand > 0)
+            stock_series[c] = cover.tolist()
+        if short.size:
+            share = np.divide(100 * short, demand, out=np.zeros_like(short), where=demand > 0)
+            short_series[c] = share.tolist()
+    by_stage = {}
+    for st in summary[(summary["country"] == iso3) & (summary["mineral"] == mineral)]["stage"]:
+        short = _path(ts, iso3, mineral, st, "shortfall")
+        demand = _path(ts, iso3, mineral, st, "demand")
+        by_stage[names.stage(mineral, st)] = np.divide(
+            100 * short, demand, out=np.zeros_like(short), where=demand > 0
+        ).tolist()
+    figs = []
+    for fid, key, series, unit in (
+        ("stock", "chart_stock", stock_series, t("months_of_demand", lang)),
+        ("shortfall", "chart_shortfall", short_series, "%"),
+    ):
+        title = t(key, lang, stage=sname)
+        figs.append(
+            {
+                "id": f"{fid}-{iso3}",
+                "title": title,
+                "svg": line_chart(series, labels, title, unit),
+            }
+        )
+    title = t("chart_country_stages", lang, country=names.country(iso3))
+    figs.append(
+        {
+            "id": f"stages-{iso3}",
+            "title": title,
+            "svg": line_chart(by_stage, labels, title, "%"),
+        }
+    )
+    return figs
+
+
+def sankey_charts(
+    chain, comp, flows, ts, names, iso3, mineral, stage, start, n_months
+) -> list[dict]:
+    """Supply of ``iso3`` at a stage by origin -> supplier, base year and at the end of the run."""
+    lang = names.lang
+    s, c = chain.stage_index(stage), chain.index(iso3)
+    suffix = t("origin_suffix", lang)
+    home = iso3 + t("domestic", lang)
+    monthly = 1 / 12
+    before: dict[tuple[str, str], float] = {}
+    for e, exporter in enumerate(chain.countries):
+        amount = float(chain.trade[s][e, c]) * monthly
+        if amount <= 0:
+            continue
+        for o, orig in enumerate(chain.countries):
+            share = float(comp[s][e, o])
+            if share > 1e-6:
+                before[(orig + suffix, exporter)] = (
+                    before.get((orig + suffix, exporter), 0.0) + amount * share
+                )
+    prod = float(chain.production[c, s]) * monthly
+    if prod > 0:
+        before[(home, iso3)] = prod
+    after: dict[tuple[str, str], float] = {}
+    if not flows.empty:
+        sel = flows[
+            (flows["importer"] == iso3) & (flows["mineral"] == mineral) & (flows["stage"] == stage)
+        ]
+        sel = (
+            sel[pd.to_datetime(sel["month"]) == pd.to_datetime(sel["month"]).max()]
+            if not sel.empty
+            else sel
+        )
+        for (orig, exporter), v in sel.groupby(["origin", "exporter"])["value"].sum().items():
+            if v > 1e-6:
+                after[(orig + suffix, exporter)] = float(v)
+    prod_after = _path(ts, iso3, mineral, stage, "production")
+    if prod_after.size and prod_after[-1] > 0:
+        after[(home, iso3)] = float(prod_after[-1])
+    figs = []
+    sname = names.stage(mineral, stage)
+    for fid, pairs, title in (
+        (
+            "sankey-before",
+            before,
+            t("chart_sankey_before", lang, country=names.country(iso3), stage=sname),
+        ),
+        (
+            "sankey-after",
+            after,
+            t(
+                "chart_sankey_after",
+                lang,
+                country=names.country(iso3),
+                stage=sname,
+                month=month_label(start, n_months - 1, lang),
+            ),
+        ),
+    ):
+        links = [(o, e + " ", v) for (o, e), v in pairs.items()]
+        into: dict[str, float] = {}
+        for _, e, v in links:
+            into[e] = into.get(e, 0.0) + v
+        links += [(e, iso3 + "  ", v) for e, v in into.items()]
+        cols = [
+            sorted({o for o, _, _ in links if o.endswith(suffix) or o == home}),
+            sorted(into),
+            [iso3 + "  "],
+        ]
+        figs.append({"id": f"{fid}-{iso3}", "title": title, "svg": sankey(links, cols, title)})
+    return figs
