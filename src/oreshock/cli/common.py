@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oreshock.core.errors import OreshockError
-from oreshock.model.results import json_safe
+from oreshock.core.serialize import json_safe
 
 out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)

@@ -30,7 +30,7 @@ import pandas as pd
 from oreshock.core.errors import UnknownIdError
 from oreshock.data.balance import latest
 from oreshock.data.datasets import Dataset
-from oreshock.model.network import Chain, Network
+from oreshock.model.network import Chain, Network, origin_composition
 
 RESIDUAL = "OTH"
 CHINA = "CHN"
@@ -97,22 +97,6 @@ def concentration(ds: Dataset, mineral: str, stage: str, year: int | None = None
         shares=dict(sorted(shares.items(), key=lambda kv: -kv[1])),
         sources=sources.to_dict("records"),
     )
-
-
-def origin_composition(chain: Chain) -> np.ndarray:
-    """[stage, holder, origin] fraction of each country's supply by origin country."""
-    n_c, n_s = len(chain.countries), len(chain.stages)
-    out = np.zeros((n_s, n_c, n_c))
-    eye = np.eye(n_c)
-    for s in range(n_s):
-        flows = chain.trade[s]
-        supply = chain.production[:, s] + flows.sum(axis=0)
-        inv = np.divide(1.0, supply, out=np.zeros(n_c), where=supply > 1e-12)
-        own = eye if s <= chain.origin_stage else out[s - 1]
-        b = (chain.production[:, s] * inv)[:, None] * own
-        a = flows.T * inv[:, None]
-        out[s] = np.linalg.solve(eye - a, b)
-    return out
 
 
 @dataclass(frozen=True)

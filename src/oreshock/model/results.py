@@ -8,13 +8,12 @@ sectors hit.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from oreshock.core.serialize import records
 from oreshock.model.outcomes import (
     NEVER,
     cumulative_shortfall_pct,
@@ -45,51 +44,6 @@ SUMMARY_COLUMNS = [
     "peak_shortfall_pct",
     "cumulative_shortfall_pct",
 ]
-
-
-def json_safe(value: Any) -> Any:
-    """JSON-safe values: NaN/inf/NA become null, numpy scalars Python ones, dates ISO text.
-
-    The CLI's ``--json`` and the HTTP API both print through this, so they agree.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return json_safe(value.item())
-    return value
-
-
-def frame_records(df: pd.DataFrame) -> list[dict]:
-    """A table as JSON-safe row dicts."""
-    return json_safe(df.astype(object).to_dict("records"))
-
-
-def records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as plain Python values: missing values become None, numpy scalars Python ones."""
-    out = []
-    for row in frame.astype(object).to_dict("records"):
-        out.append(
-            {
-                k: (
-                    None
-                    if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                    else (v.item() if hasattr(v, "item") else v)
-                )
-                for k, v in row.items()
-            }
-        )
-    return out
 
 
 class RunResult:

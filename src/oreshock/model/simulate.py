@@ -41,11 +41,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from oreshock.model.metrics import origin_composition
-from oreshock.model.network import Chain, Network
-from oreshock.model.results import VARIABLES, RunResult, records
+from oreshock.model.network import Chain, Network, origin_composition
+from oreshock.model.results import VARIABLES, RunResult
 
-__all__ = ["VARIABLES", "ChainRun", "RunResult", "records", "run_chain", "simulate"]
+__all__ = ["VARIABLES", "ChainRun", "RunResult", "run_chain", "simulate"]
 from oreshock.model.compile import ChainInputs, Window, compile_chain
 from oreshock.model.scenario import Scenario
 

@@ -19,8 +19,8 @@ import duckdb
 import pandas as pd
 
 from oreshock.core.errors import UnknownIdError
+from oreshock.core.serialize import records
 from oreshock.core.version import __version__
-from oreshock.model.results import records
 
 SCHEMA_VERSION = 1
 DB_ENV = "ORESHOCK_DB"

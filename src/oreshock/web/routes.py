@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from oreshock.model.results import frame_records
-from oreshock.model.results import json_safe as clean
+from oreshock.core.serialize import json_safe as clean
+from oreshock.core.serialize import records as frame_records
 from oreshock.web.app import (
     ERRORS,
     CountryQ,
