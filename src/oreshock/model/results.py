@@ -8,8 +8,6 @@ sectors hit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
@@ -20,21 +18,7 @@ from oreshock.model.outcomes import (
     months_to_shortfall,
     peak_shortfall_pct,
 )
-
-if TYPE_CHECKING:
-    from oreshock.model.simulate import ChainRun
-
-VARIABLES = (
-    "production",
-    "imports",
-    "exports",
-    "consumption",
-    "demand",
-    "shortfall",
-    "stock",
-    "stockpile",
-    "in_transit",
-)
+from oreshock.model.record import VARIABLES, ChainRun
 
 SUMMARY_COLUMNS = [
     "country",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,8 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from oreshock.core.errors import ScenarioError
-
-ALL = "all"
+from oreshock.core.ids import ALL
+from oreshock.core.months import month_index, month_labels
 
 
 class Frozen(BaseModel):
@@ -266,17 +267,15 @@ class Scenario(Frozen):
 
     def month_index(self, month: str) -> int:
         """Months from the scenario start to ``month`` (negative if before)."""
-        y0, m0 = map(int, self.start.split("-"))
-        y1, m1 = map(int, month.split("-"))
-        return (y1 - y0) * 12 + (m1 - m0)
+        return month_index(self.start, month)
 
     def month_labels(self) -> list[str]:
-        y, m = map(int, self.start.split("-"))
-        out = []
-        for k in range(self.months):
-            yy, mm = divmod(m - 1 + k, 12)
-            out.append(f"{y + yy:04d}-{mm + 1:02d}-01")
-        return out
+        """ISO dates of the first day of each month of the horizon."""
+        return month_labels(self.start, self.months)
+
+    def chains_covered(self, available: Iterable[str]) -> list[str]:
+        """The chains this scenario runs, among ``available``: every one when ``all``."""
+        return sorted(available) if self.minerals == ALL else list(self.minerals)
 
 
 DISTRIBUTIONS = {"uniform", "triangular", "normal", "lognormal"}

@@ -1,0 +1,111 @@
+"""The engine's data: constants of a chain and the state that a month's step changes.
+
+Two objects, so that the rules in ``rules.py`` can be read as equations over named arrays:
+
+- ``ChainConstants``: what the base year fixes for a run (monthly base flows, trade weights,
+  home shares, capacities, yields); built once per run.
+- ``ChainState``: what carries from one month to the next (stocks and stockpiles by origin,
+  shipments in transit, rerouted routes, how long each node has been short, the price index).
+
+Arrays that carry origins put the origin axis before the country axes, (B, S, O, C): elementwise
+work and sums then run along contiguous country axes, several times faster than with a short
+trailing origin axis. Axis letters are those of ``record.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oreshock.model.compile import ChainInputs
+from oreshock.model.network import origin_composition
+
+TINY = 1e-12  # tonnes: below this a quantity is treated as zero, so ratios stay finite
+
+
+def safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b where b is not (numerically) zero, else 0."""
+    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(a.shape, b.shape)), where=b > TINY)
+
+
+@dataclass(frozen=True)
+class ChainConstants:
+    """Base-year quantities of one chain, per month, in the engine's axis order."""
+
+    own: np.ndarray  # (O, C) 1 where country C's own output takes origin bucket O
+    base_prod: np.ndarray  # (C, S) t/month
+    base_cons: np.ndarray  # (C, S) t/month
+    base_final: np.ndarray  # (C, S) t/month
+    weights: np.ndarray  # (S, Ce, Ci) exporter's share of its exports going to each importer
+    home_share: np.ndarray  # (C, S) share of demand a producer serves from its own output
+    capacity: np.ndarray  # (C, S) t/month
+    yields: np.ndarray  # (S,) output per unit of input (1 where not given)
+    offdiag: np.ndarray  # (C, C) bool, every route but a country to itself
+    next_suppliers: np.ndarray  # (S, C, C) bool: j sold the next stage to i in the base year
+    origin_stage: int  # up to this stage output takes its producer as origin
+
+    @classmethod
+    def of(cls, inputs: ChainInputs) -> ChainConstants:
+        ch = inputs.chain
+        C, S = ch.production.shape
+        O = len(inputs.origin_labels)
+        own = np.zeros((O, C))
+        own[inputs.origin_of, np.arange(C)] = 1.0
+        base_prod = ch.production / 12.0
+        base_cons = ch.consumption / 12.0
+        base_flows = ch.trade / 12.0  # (S, C, C)
+        base_exports = base_flows.sum(axis=2)  # (S, C)
+        next_suppliers = np.zeros((S, C, C), dtype=bool)
+        next_suppliers[:-1] = base_flows[1:] > 0
+        return cls(
+            own=own,
+            base_prod=base_prod,
+            base_cons=base_cons,
+            base_final=ch.final_use / 12.0,
+            weights=safe_div(base_flows, base_exports[:, :, None]),
+            home_share=np.clip(safe_div(base_prod - base_exports.T, base_cons), 0.0, 1.0),
+            capacity=ch.capacity / 12.0,
+            yields=np.nan_to_num(ch.yields, nan=1.0),
+            offdiag=~np.eye(C, dtype=bool),
+            next_suppliers=next_suppliers,
+            origin_stage=ch.origin_stage,
+        )
+
+
+@dataclass
+class ChainState:
+    """What one month hands to the next, for every member of the batch."""
+
+    stock: np.ndarray  # (B, S, O, C) commercial stock by origin, t
+    pile: np.ndarray  # (B, S, O, C) stockpile by origin, t
+    pile_start: np.ndarray  # (B, C, S) stockpile at the start, t (release rates refer to it)
+    transit: np.ndarray  # (slots, B, S, O, Ci) shipments due in month t % slots, t
+    route: np.ndarray  # (B, S, Ce, Ci) capacity of rerouted routes opened so far, t/month
+    gap_age: np.ndarray  # (B, S, C) months an importer has had a gap after trade
+    short_age: np.ndarray  # (B, C, S) months since the node first ran short, -1 if not
+    price: np.ndarray  # (B, S) scarcity price index, 1 = base year
+
+    @property
+    def slots(self) -> int:
+        return self.transit.shape[0]
+
+    @classmethod
+    def initial(cls, inputs: ChainInputs, consts: ChainConstants) -> ChainState:
+        """Stocks split by origin as the base year's supply is; nothing in transit."""
+        ch = inputs.chain
+        B = inputs.batch
+        C, S = ch.production.shape
+        O = len(inputs.origin_labels)
+        composition = origin_composition(ch)  # (S, C, origin country)
+        comp0 = np.stack([(composition[s] @ consts.own.T).T for s in range(S)])  # (S, O, C)
+        return cls(
+            stock=inputs.stock0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],
+            pile=inputs.pile0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],
+            pile_start=inputs.pile0.copy(),
+            transit=np.zeros((inputs.max_delay + 1, B, S, O, C)),
+            route=np.zeros((B, S, C, C)),
+            gap_age=np.zeros((B, S, C)),
+            short_age=np.full((B, C, S), -1.0),
+            price=np.ones((B, S)),
+        )

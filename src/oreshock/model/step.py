@@ -1,0 +1,196 @@
+"""One month of the engine: the rules of ``rules.py`` called in a fixed, numbered order.
+
+``step(state, inputs, consts, t, run)`` first works out what the scenario sets for month t
+(production targets, demand, the trade policy in force), then, for each stage in chain order
+(so material made upstream this month can feed the next stage):
+
+1. Production: the first stage produces its target (base output x availability + new
+   capacity, plus spare capacity when the price index is up); later stages turn the input
+   drawn in the previous stage into output (x yield). Up to the origin stage, output takes
+   the producing country as origin; later it keeps its inputs' origins. Recycling adds
+   secondary output.
+2. Home first: a producer keeps up to its base home share of its demand, the rest is
+   exportable.
+3. Existing customers: exportable supply goes to importers in proportion to base-year
+   trade shares, after export bans and quotas (per exporter -> importer) and re-export
+   controls (per origin -> importer). Blocked supply stays home as stock and becomes spare.
+4. Sharing agreements: members reserve a share of their exports (and their spare) for
+   members whose supply falls short of demand, ahead of other customers.
+5. Rerouting: importers still short bid for spare supply elsewhere, in proportion to their
+   gaps; a new route opens after a delay and grows by at most a share of the importer's base
+   demand per month.
+6. Shipping: shipments subject to a licence delay arrive months later (in transit).
+7. Use: demand (final use + input to the next stage) is met from stock; national stockpiles
+   cover the shortfall beyond a tolerated share (trigger), at most a rate a month and never
+   below a floor; the rest is shortfall. Input drawn feeds step 1 of the next stage.
+
+and after all stages:
+
+8. Market: the scarcity price index moves with the world shortfall share, and the months of
+   sustained shortfall that drive substitution are counted.
+
+Mass balance holds at every node and step: the change in stock + stockpile equals
+production + imports - exports - consumption, and world exports equal world imports plus the
+change in material in transit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oreshock.model import rules
+from oreshock.model.allocation import Allocator, allocate_by_gap
+from oreshock.model.compile import ChainInputs
+from oreshock.model.record import ChainRun
+from oreshock.model.state import ChainConstants, ChainState, safe_div
+
+
+@dataclass(frozen=True)
+class MonthDrivers:
+    """What the scenario and last month's market set for month t, before the stage loop."""
+
+    target: np.ndarray  # (B, C, S) production aimed at
+    final: np.ndarray  # (B, C, S) final use wanted
+    need_input: np.ndarray  # (B, C, S) input wanted by the next stage
+    demand: np.ndarray  # (B, C, S) final + input
+    allowed_pairs: np.ndarray  # (B, S, Ce, Ci) share of each route let through
+    allowed_origin: np.ndarray  # (B, S, O, Ci) share of each origin an importer may receive
+    delay: np.ndarray  # (S, Ce, Ci) licence delay, months
+    reserve: np.ndarray  # (B, C) share reserved by sharing members
+
+
+def month_drivers(
+    state: ChainState, inputs: ChainInputs, consts: ChainConstants, t: int
+) -> MonthDrivers:
+    """Targets, demand and the policies in force in month t."""
+    B = inputs.batch
+    C, S = consts.base_prod.shape
+    O = consts.own.shape[0]
+    target = rules.production_target(inputs, consts, state.price, t)
+    final = rules.final_demand(inputs, consts, state.price, state.short_age, t)
+    need_input = rules.input_demand(target, consts.yields)
+    return MonthDrivers(
+        target=target,
+        final=final,
+        need_input=need_input,
+        demand=final + need_input,
+        allowed_pairs=rules.allowed_share(inputs.export_cut, t, (B, S, C, C)),
+        allowed_origin=rules.allowed_share(inputs.origin_cut, t, (B, S, C, O)).transpose(
+            0, 1, 3, 2
+        ),
+        delay=rules.licence_delay(inputs, t, S, C),
+        reserve=rules.sharing_reserve(inputs, t, B, C),
+    )
+
+
+def step(
+    state: ChainState,
+    inputs: ChainInputs,
+    consts: ChainConstants,
+    t: int,
+    run: ChainRun,
+    allocate: Allocator = allocate_by_gap,
+) -> None:
+    """Advance ``state`` by month t and record the month into ``run`` (steps 1-8)."""
+    drivers = month_drivers(state, inputs, consts, t)
+    assert run.final_use is not None
+    run.final_use[t] = drivers.final
+    carried = None
+    for s in range(consts.yields.shape[0]):
+        carried = step_stage(state, inputs, consts, drivers, t, s, carried, run, allocate)
+    shortfall, demand = run.series["shortfall"][t], run.series["demand"][t]
+    state.price = rules.price_index(
+        state.price, shortfall, demand, inputs.persistence, inputs.sensitivity
+    )
+    run.price[t] = state.price
+    state.short_age = rules.shortfall_age(state.short_age, shortfall, demand, inputs.threshold)
+
+
+def step_stage(
+    state: ChainState,
+    inputs: ChainInputs,
+    consts: ChainConstants,
+    d: MonthDrivers,
+    t: int,
+    s: int,
+    carried: np.ndarray | None,
+    run: ChainRun,
+    allocate: Allocator,
+) -> np.ndarray | None:
+    """Steps 1-7 at stage s; returns the input drawn for stage s + 1 (B, O, C)."""
+    demand = d.demand[:, :, s]
+    made = rules.produce(d.target, carried, consts, inputs.recycling[t][:, :, s], s)  # 1
+    prod = rules.by_origin_total(made)
+    mix = safe_div(made, prod[:, None, :])
+    home, exportable = rules.home_first(prod, consts.home_share[:, s], demand)  # 2
+    pairs, pass_origin = d.allowed_pairs[:, s], d.allowed_origin[:, s]
+    prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
+    ship = rules.existing_customers(exportable, mix, consts.weights[s], pairs, pass_origin)  # 3
+    spare = rules.spare_supply(exportable, mix, ship, state.stock[:, s], inputs.stock0[:, :, s])
+    due = rules.take_due(state.transit, t, s)
+    expected = due + rules.arriving(ship, prompt)
+    gap = np.maximum(demand - home - rules.by_origin_total(expected), 0.0)
+    if (d.reserve > 0).any():  # 4
+        ship, spare, gap = rules.share_among_members(
+            ship, spare, gap, d.reserve, pairs, pass_origin, consts.offdiag, allocate
+        )
+    if inputs.reroute_delay is not None:  # 5
+        ship, spare, gap = rules.reroute(
+            ship,
+            spare,
+            gap,
+            state.gap_age[:, s],
+            state.route[:, s],
+            inputs,
+            pairs=pairs,
+            pass_origin=pass_origin,
+            base_cons=consts.base_cons[:, s],
+            offdiag=consts.offdiag,
+            suppliers=consts.next_suppliers[s],
+            allocate=allocate,
+        )
+    arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s)  # 6
+    state.stock[:, s] += made - rules.shipped_by_exporter(ship) + arrive_now
+    use, release, drawn, released = rules.use_and_release(  # 7
+        state.stock[:, s],
+        state.pile[:, s],
+        demand,
+        state.pile_start[:, :, s],
+        inputs.pile_trigger[:, :, s],
+        inputs.pile_rate[:, :, s],
+        inputs.pile_floor[:, :, s],
+    )
+    state.stock[:, s] -= drawn
+    state.pile[:, s] -= released
+    record_stage(run, state, t, s, prod, ship, arrive_now, use + release, demand)
+    if s + 1 == consts.yields.shape[0]:
+        return None
+    return (drawn + released) * safe_div(d.need_input[:, :, s], demand)[:, None, :]
+
+
+def record_stage(
+    run: ChainRun,
+    state: ChainState,
+    t: int,
+    s: int,
+    prod: np.ndarray,
+    ship: np.ndarray,
+    arrive_now: np.ndarray,
+    out: np.ndarray,
+    demand: np.ndarray,
+) -> None:
+    """Write stage s of month t into the run's arrays (the variables of ``RECORDED``)."""
+    series = run.series
+    series["production"][t, :, :, s] = prod
+    series["exports"][t, :, :, s] = rules.exports_of(ship)
+    series["imports"][t, :, :, s] = rules.by_origin_total(arrive_now)
+    series["consumption"][t, :, :, s] = out
+    series["demand"][t, :, :, s] = demand
+    series["shortfall"][t, :, :, s] = demand - out
+    series["stock"][t, :, :, s] = rules.by_origin_total(state.stock[:, s])
+    series["stockpile"][t, :, :, s] = rules.by_origin_total(state.pile[:, s])
+    series["in_transit"][t, :, :, s] = state.transit[:, :, s].sum(axis=(0, 2))
+    if run.flows is not None:
+        run.flows[t, s] = ship[0].transpose(1, 2, 0)
