@@ -14,15 +14,9 @@ import pandas as pd
 import pytest
 
 from oreshock.core.errors import DataFileError
-from oreshock.data.loaders import (
-    HERE,
-    hs_codes,
-    load_baci,
-    load_comtrade,
-    load_usgs,
-    schema_columns,
-)
 from oreshock.data.loaders import baci as baci_module
+from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
+from oreshock.data.loaders.common import HERE, hs_codes, schema_columns
 
 DATA = Path(__file__).parent / "data" / "loaders"
 USGS = DATA / "MCS2025_World_Data_slice.csv"

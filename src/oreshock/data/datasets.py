@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from oreshock.core.errors import DataFileError, Problem, UnknownIdError
+from oreshock.data.balance import derive_tables
 from oreshock.data.schema import table_schema
 from oreshock.data.validate import raise_on, read_raw_table, validate_tables
 
@@ -160,8 +161,6 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
 
     Raises DataFileError listing every problem when a file is malformed.
     """
-    from oreshock.data.balance import derive_tables
-
     folder = Path(path) if path is not None else bundled_path()
     if not (folder / "dataset.toml").exists():
         raise DataFileError(

@@ -1,9 +1,12 @@
 """Evaluators: one interface to run batches sequentially, on a local process pool or on Dask.
 
-Each is a context manager with ``imap_unordered(fn, tasks)``, which yields results as they
-finish while keeping at most a few tasks in flight, so a 100,000-run ensemble never holds
-more than a handful of batches in memory. No chdir, no module globals: every task carries
-what it needs.
+``Evaluator`` is the seam: a context manager whose ``__enter__`` starts whatever the back-end
+needs (nothing, a process pool, a Dask client) and whose ``__exit__`` stops it, with
+``imap_unordered(fn, tasks)`` in between, which yields results as they finish while keeping
+at most a few tasks in flight, so a 100,000-run ensemble never holds more than a handful of
+batches in memory. The sequential evaluator is the reference; the parallel ones sit behind
+the same methods and give the same results, in completion order. No chdir, no module
+globals: every task carries what it needs.
 """
 
 from __future__ import annotations
@@ -11,11 +14,43 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 from oreshock.ensemble.sampling import EnsembleError
 
 TRIM = "MALLOC_TRIM_THRESHOLD_"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """What ``run_ensemble`` needs from a back-end.
+
+    ``workers`` is how many tasks run at once (known after ``__enter__`` for a remote
+    cluster); ``describe`` is the one-line name the CLI reports.
+    """
+
+    workers: int
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
+
+    def describe(self) -> str: ...
+
+
+def _not_started(name: str) -> EnsembleError:
+    return EnsembleError(f"{name}: use the evaluator as a context manager (with ...:)")
 
 
 class SequentialEvaluator:
@@ -23,13 +58,18 @@ class SequentialEvaluator:
 
     workers = 1
 
-    def __enter__(self) -> SequentialEvaluator:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         return None
 
-    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Any]:
+    def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         for task in tasks:
             yield fn(task)
 
@@ -40,29 +80,36 @@ class SequentialEvaluator:
 class PoolEvaluator:
     """A local process pool (spawned processes: safe with DuckDB and threads in the parent)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int) -> None:
         if workers < 1:
             raise EnsembleError(f"--workers must be at least 1 (found {workers})")
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> PoolEvaluator:
+    def __enter__(self) -> Self:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Any]:
-        assert self._pool is not None, "use the evaluator as a context manager"
-        pending: set[Future] = set()
+    def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        pool = self._pool
+        if pool is None:
+            raise _not_started("PoolEvaluator")
+        pending: set[Future[R]] = set()
         todo = iter(tasks)
         limit = 2 * self.workers
         while True:
             for task in todo:
-                pending.add(self._pool.submit(fn, task))
+                pending.add(pool.submit(fn, task))
                 if len(pending) >= limit:
                     break
             if not pending:
@@ -78,8 +125,9 @@ class PoolEvaluator:
 class DaskEvaluator:
     """Dask: ``"local"`` starts a LocalCluster of ``workers``; else a scheduler address."""
 
-    def __init__(self, address: str, workers: int = 2, *, processes: bool = True):
+    def __init__(self, address: str, workers: int = 2, *, processes: bool = True) -> None:
         try:
+            # dask[distributed] is the optional `ensemble` extra: checked here, used on enter.
             import distributed  # noqa: F401
         except ImportError:  # pragma: no cover - optional dependency
             raise EnsembleError(
@@ -88,13 +136,15 @@ class DaskEvaluator:
         self.address = address
         self.workers = workers
         self.processes = processes
-        self._cluster = None
-        self._client = None
+        self._cluster: Any = None
+        self._client: Any = None
 
-    def __enter__(self) -> DaskEvaluator:
+    def __enter__(self) -> Self:
+        # Optional extra (dask[distributed]), loaded only when a Dask evaluator is used.
         from distributed import Client, LocalCluster
 
         if self.address == "local":
+            # Optional extra, as above; needed only to configure the LocalCluster's workers.
             import dask
 
             # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand
@@ -116,30 +166,38 @@ class DaskEvaluator:
             self.workers = max(1, len(self._client.scheduler_info()["workers"]))
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
         self._client = self._cluster = None
 
-    def imap_unordered(self, fn: Callable, tasks: Iterable) -> Iterator[Any]:
+    def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        # Optional extra (dask[distributed]); __enter__ has already imported it.
         from distributed import as_completed
 
-        assert self._client is not None, "use the evaluator as a context manager"
+        client = self._client
+        if client is None:
+            raise _not_started("DaskEvaluator")
         todo = iter(tasks)
         first = [
-            self._client.submit(fn, t, pure=False)
+            client.submit(fn, t, pure=False)
             for _, t in zip(range(2 * self.workers), todo, strict=False)
         ]
         if not first:
             return
         queue = as_completed(first)
         for future in queue:
-            result = future.result()
+            result: R = future.result()
             future.release()
             for task in todo:
-                queue.add(self._client.submit(fn, task, pure=False))
+                queue.add(client.submit(fn, task, pure=False))
                 break
             yield result
 
@@ -147,7 +205,7 @@ class DaskEvaluator:
         return f"dask {self.address} ({self.workers} workers)"
 
 
-def make_evaluator(workers: int = 1, dask: str | None = None):
+def make_evaluator(workers: int = 1, dask: str | None = None) -> Evaluator:
     """The evaluator the CLI options ask for."""
     if dask:
         return DaskEvaluator(dask, max(workers, 1))

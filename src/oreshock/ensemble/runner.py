@@ -25,10 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from oreshock.core.errors import UnknownIdError
 from oreshock.core.version import __version__
 from oreshock.ensemble.batching import BatchTask, OutcomeCell, evaluate_batch, outcome_cells
+from oreshock.ensemble.evaluators import Evaluator, SequentialEvaluator
 from oreshock.ensemble.sampling import (
     METHODS,
     EnsembleError,
@@ -40,19 +43,6 @@ from oreshock.model.network import Network, build_network
 from oreshock.model.scenario import ScenarioFile, open_scenario
 from oreshock.model.simulate import simulate
 from oreshock.store.store import Store, default_path
-
-DDL = """
-CREATE TABLE IF NOT EXISTS ensembles (
-    ensemble_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
-    runs BIGINT, seed BIGINT, method VARCHAR, target VARCHAR, batch_size INTEGER,
-    batches INTEGER, batches_done INTEGER, status VARCHAR, seconds DOUBLE, folder VARCHAR,
-    parameters_json VARCHAR, outcomes_json VARCHAR, dataset_hash VARCHAR, code_version VARCHAR
-);
-CREATE TABLE IF NOT EXISTS ensemble_batches (
-    ensemble_id VARCHAR, batch INTEGER, first_run BIGINT, rows INTEGER, file VARCHAR,
-    seconds DOUBLE, PRIMARY KEY (ensemble_id, batch)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -204,7 +194,6 @@ def plan_ensemble(
 def _index(db: str | Path | None, sql: str, params: list) -> None:
     """One short write to the results DB (so other commands can open it between batches)."""
     with Store(db) as store:
-        store.con.execute(DDL)
         store.con.execute(sql, params)
 
 
@@ -256,7 +245,7 @@ def _write_manifest(plan: Plan) -> None:
 def run_ensemble(
     spec: EnsembleSpec,
     *,
-    evaluator=None,
+    evaluator: Evaluator | None = None,
     network: Network | None = None,
     out: str | Path | None = None,
     db: str | Path | None = None,
@@ -269,8 +258,6 @@ def run_ensemble(
     ``max_batches`` stops after that many new batches (the rest can be resumed later).
     ``evaluator`` defaults to running in this process; see ``oreshock.ensemble.evaluators``.
     """
-    from oreshock.ensemble.evaluators import SequentialEvaluator
-
     started = time.perf_counter()
     plan = plan_ensemble(spec, network=network, out=out, db=db)
     _write_manifest(plan)
@@ -323,10 +310,7 @@ def run_ensemble(
     )
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
+def _progress(enabled: bool) -> Progress:
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -351,7 +335,6 @@ def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.Dat
 
 def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
     with Store(db) as store:
-        store.con.execute(DDL)
         return store.con.execute(
             "SELECT ensemble_id, created, scenario, variant, runs, method, seed, status, "
             "batches_done, batches, round(seconds, 2) AS seconds, folder "
@@ -362,7 +345,6 @@ def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
 def get_ensemble(ensemble_id: str, db: str | Path | None = None) -> dict:
     """The indexed record of one ensemble, with its parameters and outcome names decoded."""
     with Store(db) as store:
-        store.con.execute(DDL)
         df = store.con.execute("SELECT * FROM ensembles WHERE ensemble_id = ?", [ensemble_id]).df()
     if df.empty:
         raise UnknownIdError(f"no ensemble {ensemble_id!r} in {Path(db or default_path())}")

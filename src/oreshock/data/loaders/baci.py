@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oreshock.data.loaders import (
+from oreshock.data.loaders.common import (
     Problems,
     check_columns,
     hs_codes,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oreshock.data.loaders import (
+from oreshock.data.loaders.common import (
     Problems,
     hs_codes,
     iso3_or_oth,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oreshock.data.loaders import HERE, Problems, read_csv_text, to_schema
+from oreshock.data.loaders.common import HERE, Problems, read_csv_text, to_schema
 
 REQUIRED = ["COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS"]
 # Cell texts that mean "no number published"; compared after trimming and lower-casing.

@@ -1,0 +1,220 @@
+"""What the loaders of published files share: problem collection, tolerant CSV reading,
+number and code parsing, the schema's column order and the HS-code mapping.
+
+Kept apart from ``oreshock.data.loaders`` so each loader imports these helpers without
+importing the package that re-exports the loaders (no import cycle).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from oreshock.core.errors import DataFileError, Problem
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_CSV = HERE.parent / "schema" / "tables.csv"
+MAX_PROBLEMS = 500
+MISSING = frozenset({"", "na", "n/a", "nan", "null"})
+_ISO3 = re.compile(r"[A-Z]{3}")
+
+
+class Problems:
+    """Collects every problem of one file so the user sees them all in a single error."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.dropped = 0
+
+    def add(
+        self,
+        path: str | Path,
+        row: int | None,
+        column: str | None,
+        expected: str,
+        found: object = None,
+    ) -> None:
+        """Record one problem; ``found`` is the offending text as it appears in the file."""
+        if len(self.items) >= MAX_PROBLEMS:
+            self.dropped += 1
+            return
+        found_text = None if found is None else str(found)
+        message = f"expected {expected}"
+        if found_text is not None:
+            message += f", found {found_text!r}"
+        self.items.append(Problem(str(path), row, column, message, expected, found_text))
+
+    def raise_if_any(self) -> None:
+        """Raise one DataFileError listing everything collected so far."""
+        if not self.items:
+            return
+        items = list(self.items)
+        if self.dropped:
+            first = items[0]
+            items.append(Problem(first.path, None, None, f"... and {self.dropped} more problems"))
+        raise DataFileError(items)
+
+
+def decode(raw: bytes) -> str:
+    """Decode a download: UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
+
+    USGS and Comtrade files have been published in all three; guessing wrong would turn
+    "Côte d’Ivoire" into an unknown country, so the strict decoders are tried first.
+    """
+    raw_body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw_body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw_body.decode("latin-1")
+
+
+def read_csv_text(path: Path, problems: Problems, required: list[str]) -> pd.DataFrame | None:
+    """Read a whole CSV as strings, header cells trimmed; report missing required columns.
+
+    Everything stays text so that quirks like "W", "1,200" or "NA" reach the caller intact.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add(path, None, None, "a readable file", exc.strerror or str(exc))
+        return None
+    frame = pd.read_csv(
+        io.StringIO(decode(raw)),
+        dtype=str,
+        keep_default_na=False,
+        index_col=False,
+        skip_blank_lines=True,
+    )
+    frame = frame.rename(columns=lambda c: " ".join(str(c).split()))
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or not c]
+    frame = frame.drop(columns=[c for c in unnamed if (frame[c].str.strip() == "").all()])
+    check_columns(path, frame.columns, required, problems)
+    return frame
+
+
+def check_columns(path: Path, columns: pd.Index, required: list[str], problems: Problems) -> bool:
+    """Report each required column missing from the header (row 1); True when all present."""
+    header = ",".join(columns)
+    missing = [c for c in required if c not in columns]
+    for column in missing:
+        problems.add(path, 1, column, f"a column named {column!r}", f"header {header}")
+    return not missing
+
+
+def row_numbers(index: pd.Index) -> pd.Series:
+    """Spreadsheet row numbers of data rows: the header is row 1, the first data row is 2."""
+    return pd.Series(index.to_numpy() + 2, index=index)
+
+
+def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse trimmed cells as floats; return (values, missing mask, non-numeric mask)."""
+    clean = text.str.strip()
+    missing = clean.str.lower().isin(MISSING)
+    values = pd.to_numeric(clean.where(~missing), errors="coerce").astype("float64")
+    bad = ~missing & values.isna()
+    return values, missing, bad
+
+
+def normalise_hs(codes: pd.Series) -> pd.Series:
+    """Normalise HS6 codes: drop spaces, restore leading zeros lost by spreadsheet round trips."""
+    clean = codes.str.replace(r"\s+", "", regex=True)
+    digits = clean.str.fullmatch(r"\d{1,6}").fillna(False)
+    return clean.where(~digits, clean.str.zfill(6))
+
+
+def iso3_or_oth(code: str) -> str:
+    """Keep real ISO alpha-3 codes; fold non-ISO areas ("S19", "_X", "X1") into OTH."""
+    code = code.strip().upper()
+    return code if _ISO3.fullmatch(code) else "OTH"
+
+
+@cache
+def schema_columns(table: str) -> tuple[str, ...]:
+    """Column order of ``table`` as declared in ``schema/tables.csv``."""
+    schema = pd.read_csv(SCHEMA_CSV, dtype=str, keep_default_na=False)
+    columns = tuple(schema.loc[schema["table"] == table, "column"])
+    if not columns:
+        raise KeyError(f"table {table!r} is not declared in {SCHEMA_CSV}")
+    return columns
+
+
+def to_schema(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Select, order and type the columns of ``table`` so every loader returns the same shape."""
+    columns = list(schema_columns(table))
+    out = frame.reindex(columns=columns).reset_index(drop=True)
+    for column in columns:
+        if column == "year":
+            out[column] = out[column].astype("int64")
+        elif column == "value":
+            out[column] = out[column].astype("float64")
+        else:
+            out[column] = out[column].astype("str").where(out[column].notna(), None)
+    return out
+
+
+@cache
+def hs_codes() -> pd.DataFrame:
+    """The HS6 -> (mineral, stage, unit, factor) table, indexed by six-digit code."""
+    table = pd.read_csv(HERE / "hs_codes.csv", dtype=str, keep_default_na=False)
+    table["hs6"] = normalise_hs(table["hs6"])
+    table["factor"] = table["factor"].astype("float64")
+    return table.set_index("hs6")
+
+
+def trade_records(
+    frame: pd.DataFrame, source_id: str, method_prefix: str, hs_column: str
+) -> pd.DataFrame:
+    """Turn rows with exporter, importer, year, tonnes and an HS code into trade rows.
+
+    Factors marked ``assumed`` in hs_codes.csv make the flow ``estimated``: the tonnage
+    itself is reported, but its conversion to the stage basis rests on an assumption.
+    """
+    if frame.empty:
+        return pd.DataFrame()
+    hs = hs_codes()
+    rules = hs.loc[frame[hs_column]]
+    out = pd.DataFrame(
+        {
+            "mineral": rules["mineral"].to_numpy(),
+            "stage": rules["stage"].to_numpy(),
+            "exporter": frame["exporter"].to_numpy(),
+            "importer": frame["importer"].to_numpy(),
+            "year": frame["year"].to_numpy(),
+            "value": frame["tonnes"].to_numpy() * rules["factor"].to_numpy(),
+            "unit": rules["unit"].to_numpy(),
+            "estimated": (rules["status"] == "assumed").to_numpy() | frame["estimated"].to_numpy(),
+            "source_id": source_id,
+        }
+    )
+    factor_text = [
+        f"{f:g}" + (" (assumed factor, see hs_codes.csv)" if s == "assumed" else "")
+        for f, s in zip(rules["factor"], rules["status"], strict=True)
+    ]
+    detail = frame["detail"].to_numpy() if "detail" in frame else [""] * len(frame)
+    out["method"] = [
+        f"{method_prefix}HS {code} quantity x {factor}{extra}"
+        for code, factor, extra in zip(frame[hs_column], factor_text, detail, strict=True)
+    ]
+    return out
+
+
+def sum_trade(records: pd.DataFrame) -> pd.DataFrame:
+    """Sum flows that share a key (several HS codes feed one stage) into schema trade rows."""
+    key = ["mineral", "stage", "exporter", "importer", "year", "unit", "source_id"]
+    if records.empty:
+        return to_schema("trade", pd.DataFrame(columns=[*key, "value", "status", "method"]))
+    records = records[records["exporter"] != records["importer"]]
+    grouped = records.groupby(key, sort=True, dropna=False).agg(
+        value=("value", "sum"),
+        estimated=("estimated", "any"),
+        method=("method", lambda m: "; ".join(sorted(set(m)))),
+    )
+    grouped = grouped.reset_index()
+    grouped["status"] = grouped["estimated"].map({True: "estimated", False: "reported"})
+    return to_schema("trade", grouped)
