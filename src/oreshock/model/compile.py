@@ -4,17 +4,33 @@ Every array carries a leading batch axis ``B`` so one call can evaluate many par
 (an ensemble) as one vectorised computation; a single run has B = 1. Time-varying switches
 (bans, controls, delays, sharing) are kept as windows [t0, t1) with a static array each, and
 combined month by month, which keeps memory flat in the horizon.
+
+Each shock type has one compiler, registered with ``@compiles(type)`` in ``SHOCK_COMPILERS``;
+buffers and responses have one function each. A new shock is a scenario class plus one
+compiler here (and, if it needs a new array, a field of ``ChainInputs`` and the rule that
+reads it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from oreshock.core.errors import ScenarioError
+from oreshock.core.ids import ALL, stage_position
 from oreshock.model.network import Chain, Network
-from oreshock.model.scenario import ALL, Scenario
+from oreshock.model.scenario import (
+    DemandSurge,
+    ExportBan,
+    ExportQuota,
+    LicenceDelay,
+    Outage,
+    ReexportControl,
+    Scenario,
+)
 
 
 @dataclass
@@ -64,38 +80,58 @@ class ChainInputs:
         return max((int(w.value.max()) for w in self.delays), default=0)
 
 
-def _window(scenario: Scenario, start: str, end: str | None) -> tuple[int, int]:
-    t0 = max(scenario.month_index(start), 0)
-    t1 = scenario.months if end is None else min(scenario.month_index(end), scenario.months)
-    return t0, max(t1, t0)
+@dataclass(frozen=True)
+class ChainContext:
+    """What every compiler of one chain needs: the chain, the scenario, the network (for
+    groups), the origin buckets, and the inputs it fills in."""
 
+    chain: Chain
+    scenario: Scenario
+    network: Network
+    inputs: ChainInputs
+    tracked_origins: list[str] | None
 
-def _pick(chain: Chain, targets, axis: str, network: Network, where: str) -> np.ndarray:
-    """Boolean mask over countries or stages of a chain from a list of ids or groups."""
-    if axis == "stage":
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(B, C, S)."""
+        C, S = self.chain.production.shape
+        return self.inputs.batch, C, S
+
+    def window(self, start: str, end: str | None) -> tuple[int, int]:
+        """Months [t0, t1) of the horizon that a start and optional end cover."""
+        t0 = max(self.scenario.month_index(start), 0)
+        months = self.scenario.months
+        t1 = months if end is None else min(self.scenario.month_index(end), months)
+        return t0, max(t1, t0)
+
+    def countries(self, targets: Any, where: str) -> np.ndarray:
+        """(C,) mask of the countries named by ids or groups (every one for ``all``)."""
         if targets == ALL:
-            return np.ones(len(chain.stages), bool)
-        mask = np.zeros(len(chain.stages), bool)
-        for s in targets:
-            if s in chain.stages:
-                mask[chain.stages.index(s)] = True
-            elif s == "refining" and len(chain.stages) > 1:
-                mask[1] = True
+            return np.ones(len(self.chain.countries), bool)
+        names = [targets] if isinstance(targets, str) else targets
+        members: set[str] = set()
+        for name in names:
+            try:
+                members |= set(self.network.members(name))
+            except KeyError as exc:
+                raise ScenarioError(f"{where}: {exc}") from None
+        return np.array([c in members for c in self.chain.countries])
+
+    def stages(self, targets: Any) -> np.ndarray:
+        """(S,) mask of the stages named (every one for ``all``; aliases resolved)."""
+        mask = np.zeros(len(self.chain.stages), bool)
+        if targets == ALL:
+            mask[:] = True
+            return mask
+        for stage in targets:
+            position = stage_position(stage, self.chain.stages)
+            if position is not None:
+                mask[position] = True
         return mask
-    if targets == ALL:
-        return np.ones(len(chain.countries), bool)
-    names = [targets] if isinstance(targets, str) else targets
-    members: set[str] = set()
-    for name in names:
-        try:
-            members |= set(network.members(name))
-        except KeyError as exc:
-            raise ScenarioError(f"{where}: {exc}") from None
-    return np.array([c in members for c in chain.countries])
 
 
-def _applies(mineral: str, targets) -> bool:
-    return targets == ALL or mineral in targets
+def _applies(mineral: str, targets: Any) -> bool:
+    return bool(targets == ALL or mineral in targets)
 
 
 def origin_buckets(chain: Chain, tracked: list[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -111,22 +147,91 @@ def origin_buckets(chain: Chain, tracked: list[str] | None) -> tuple[np.ndarray,
     )
 
 
-def compile_chain(
-    chain: Chain,
-    scenario: Scenario,
-    network: Network,
-    *,
-    batch: int = 1,
-    tracked_origins: list[str] | None = None,
+ShockCompiler = Callable[[ChainContext, Any, str], None]
+SHOCK_COMPILERS: dict[str, ShockCompiler] = {}
+
+
+def compiles(*types: str) -> Callable[[ShockCompiler], ShockCompiler]:
+    """Register a function as the compiler of the shock types named."""
+
+    def register(func: ShockCompiler) -> ShockCompiler:
+        for kind in types:
+            SHOCK_COMPILERS[kind] = func
+        return func
+
+    return register
+
+
+def _route_cells(ctx: ChainContext, shock: Any, where: str) -> np.ndarray:
+    """(S, Ce, Ci) the stages x exporter x destination routes a trade shock covers."""
+    stages = ctx.stages(shock.stages)
+    exporter = ctx.countries([shock.exporter], where)
+    dest = ctx.countries(shock.destinations, where) & ~exporter
+    return stages[:, None, None] & exporter[None, :, None] & dest[None, None, :]
+
+
+@compiles("export_ban", "export_quota")
+def _export_cut(ctx: ChainContext, shock: ExportBan | ExportQuota, where: str) -> None:
+    """Share of base exports blocked on the covered routes: ``share`` of a ban, 1 - ``allowed``
+    of a quota."""
+    B, C, S = ctx.shape
+    t0, t1 = ctx.window(shock.start, shock.end)
+    cut = shock.share if isinstance(shock, ExportBan) else 1.0 - shock.allowed
+    cells = _route_cells(ctx, shock, where)
+    ctx.inputs.export_cut.append(Window(t0, t1, np.broadcast_to(cells * cut, (B, S, C, C))))
+
+
+@compiles("licence_delay")
+def _licence_delay(ctx: ChainContext, shock: LicenceDelay, where: str) -> None:
+    """Shipments on the covered routes arrive ``months`` later."""
+    t0, t1 = ctx.window(shock.start, shock.end)
+    cells = _route_cells(ctx, shock, where)
+    ctx.inputs.delays.append(Window(t0, t1, np.where(cells, shock.months, 0)))
+
+
+@compiles("reexport_control")
+def _reexport_control(ctx: ChainContext, shock: ReexportControl, where: str) -> None:
+    """Material of the controlled origin's bucket may not reach the destinations from anyone."""
+    B, C, S = ctx.shape
+    inputs = ctx.inputs
+    O = len(inputs.origin_labels)
+    t0, t1 = ctx.window(shock.start, shock.end)
+    stages = ctx.stages(shock.stages)
+    dest = ctx.countries(shock.destinations, where)
+    origin = ctx.countries([shock.origin], where)
+    buckets = np.zeros(O, bool)
+    buckets[np.unique(inputs.origin_of[origin])] = True
+    if ctx.tracked_origins is not None and inputs.origin_labels[-1] == "other":
+        buckets[-1] = False
+    cells = stages[:, None, None] & dest[None, :, None] & buckets[None, None, :]
+    inputs.origin_cut.append(Window(t0, t1, np.broadcast_to(cells * shock.share, (B, S, C, O))))
+
+
+@compiles("outage")
+def _outage(ctx: ChainContext, shock: Outage, where: str) -> None:
+    """Capacity of the country's covered stages falls by ``share`` during the window."""
+    t0, t1 = ctx.window(shock.start, shock.end)
+    sel = np.outer(ctx.countries([shock.country], where), ctx.stages(shock.stages))
+    ctx.inputs.availability[t0:t1, :, sel] *= 1.0 - shock.share
+
+
+@compiles("demand_surge")
+def _demand_surge(ctx: ChainContext, shock: DemandSurge, where: str) -> None:
+    """Final use of the countries' covered stages is multiplied by ``factor``."""
+    t0, t1 = ctx.window(shock.start, shock.end)
+    sel = np.outer(ctx.countries(shock.countries, where), ctx.stages(shock.stages))
+    ctx.inputs.demand_factor[t0:t1, :, sel] *= shock.factor
+
+
+def _empty_inputs(
+    chain: Chain, scenario: Scenario, batch: int, tracked: list[str] | None
 ) -> ChainInputs:
-    """Arrays of one chain under one scenario (the same for each of ``batch`` members)."""
+    """Inputs of an undisturbed run: full availability, no shocks, dataset stocks."""
     T, B = scenario.months, batch
     C, S = chain.production.shape
-    m = chain.mineral
-    origin_of, labels = origin_buckets(chain, tracked_origins)
-    O = len(labels)
+    origin_of, labels = origin_buckets(chain, tracked)
     ones = np.ones((T, B, C, S))
-    inputs = ChainInputs(
+    return ChainInputs(
         chain=chain,
         months=T,
         batch=B,
@@ -146,102 +251,138 @@ def compile_chain(
         elasticity=np.full(B, scenario.market.demand_elasticity),
         threshold=scenario.shortfall_threshold,
     )
-    monthly = chain.consumption / 12.0
-    buffers = scenario.buffers
+
+
+def _commercial_stocks(ctx: ChainContext) -> None:
+    """Dataset stock levels, none, or ``months`` of demand for the countries named."""
+    buffers, inputs = ctx.scenario.buffers, ctx.inputs
+    monthly = ctx.chain.consumption / 12.0
     if not buffers.commercial_stocks:
         inputs.stock0[:] = 0.0
     for iso3, months in buffers.commercial_months.items():
-        who = _pick(chain, [iso3], "country", network, "buffers.commercial_months")
+        who = ctx.countries([iso3], "buffers.commercial_months")
         inputs.stock0[:, who, :] = months * monthly[who, :]
-    for k, pile in enumerate(buffers.stockpiles):
-        if not _applies(m, pile.minerals):
+
+
+def _stockpiles(ctx: ChainContext) -> None:
+    """Stockpile level (dataset, or months of demand) and its release rule per holder."""
+    inputs, monthly = ctx.inputs, ctx.chain.consumption / 12.0
+    for k, pile in enumerate(ctx.scenario.buffers.stockpiles):
+        if not _applies(ctx.chain.mineral, pile.minerals):
             continue
-        where = f"buffers.stockpiles[{k}]"
-        who = _pick(chain, [pile.holder], "country", network, where)
-        stages = _pick(chain, pile.stages, "stage", network, where)
-        sel = np.outer(who, stages)
+        who = ctx.countries([pile.holder], f"buffers.stockpiles[{k}]")
+        sel = np.outer(who, ctx.stages(pile.stages))
         level = (
-            chain.stockpiles if pile.months_of_demand is None else pile.months_of_demand * monthly
+            ctx.chain.stockpiles
+            if pile.months_of_demand is None
+            else pile.months_of_demand * monthly
         )
         inputs.pile0[:, sel] = level[sel]
         inputs.pile_trigger[:, sel] = pile.trigger
         inputs.pile_rate[:, sel] = pile.rate
         inputs.pile_floor[:, sel] = pile.floor
-    for k, shock in enumerate(scenario.shocks):
-        if not _applies(m, shock.minerals):
+
+
+def _shocks(ctx: ChainContext) -> None:
+    """Each shock that covers this chain, through the compiler of its type."""
+    for k, shock in enumerate(ctx.scenario.shocks):
+        if _applies(ctx.chain.mineral, shock.minerals):
+            SHOCK_COMPILERS[shock.type](ctx, shock, f"shocks[{k}]")
+
+
+def _sharing(ctx: ChainContext) -> None:
+    """Members' reserved share of exports, from the agreement's start."""
+    B = ctx.inputs.batch
+    for k, share in enumerate(ctx.scenario.responses.sharing):
+        if not _applies(ctx.chain.mineral, share.minerals):
             continue
-        where = f"shocks[{k}]"
-        t0, t1 = _window(scenario, shock.start, shock.end)
-        stages = _pick(chain, shock.stages, "stage", network, where)
-        if shock.type in ("export_ban", "export_quota", "licence_delay"):
-            exporter = _pick(chain, [shock.exporter], "country", network, where)
-            dest = _pick(chain, shock.destinations, "country", network, where)
-            dest = dest & ~exporter
-            cells = stages[:, None, None] & exporter[None, :, None] & dest[None, None, :]
-            if shock.type == "licence_delay":
-                inputs.delays.append(Window(t0, t1, np.where(cells, shock.months, 0)))
-            else:
-                cut = shock.share if shock.type == "export_ban" else 1.0 - shock.allowed
-                inputs.export_cut.append(Window(t0, t1, np.broadcast_to(cells * cut, (B, S, C, C))))
-        elif shock.type == "reexport_control":
-            dest = _pick(chain, shock.destinations, "country", network, where)
-            origin = _pick(chain, [shock.origin], "country", network, where)
-            buckets = np.zeros(O, bool)
-            buckets[np.unique(origin_of[origin])] = True
-            if tracked_origins is not None and labels[-1] == "other":
-                buckets[-1] = False
-            cells = stages[:, None, None] & dest[None, :, None] & buckets[None, None, :]
-            inputs.origin_cut.append(
-                Window(t0, t1, np.broadcast_to(cells * shock.share, (B, S, C, O)))
-            )
-        elif shock.type == "outage":
-            who = _pick(chain, [shock.country], "country", network, where)
-            sel = np.outer(who, stages)
-            inputs.availability[t0:t1, :, sel] *= 1.0 - shock.share
-        elif shock.type == "demand_surge":
-            who = _pick(chain, shock.countries, "country", network, where)
-            sel = np.outer(who, stages)
-            inputs.demand_factor[t0:t1, :, sel] *= shock.factor
-    responses = scenario.responses
-    for k, share in enumerate(responses.sharing):
-        if not _applies(m, share.minerals):
+        members = ctx.countries([share.group], f"responses.sharing[{k}]")
+        t0, t1 = ctx.window(share.start, None)
+        value = np.broadcast_to(members * share.share, (B, len(members))).copy()
+        ctx.inputs.sharing.append(Window(t0, t1, value))
+
+
+def _rerouting(ctx: ChainContext) -> None:
+    """Delay before a new route opens and its monthly growth cap."""
+    rerouting, B = ctx.scenario.responses.rerouting, ctx.inputs.batch
+    if rerouting is not None:
+        ctx.inputs.reroute_delay = np.full(B, float(rerouting.delay_months))
+        ctx.inputs.reroute_growth = np.full(B, rerouting.growth)
+
+
+def _recycling(ctx: ChainContext) -> None:
+    """Secondary supply ramping to ``rate`` of the countries' base consumption at a stage."""
+    T, chain = ctx.scenario.months, ctx.chain
+    monthly = chain.consumption / 12.0
+    for k, rec in enumerate(ctx.scenario.responses.recycling):
+        if rec.mineral != chain.mineral:
             continue
-        members = _pick(chain, [share.group], "country", network, f"responses.sharing[{k}]")
-        t0, t1 = _window(scenario, share.start, None)
-        inputs.sharing.append(Window(t0, t1, np.broadcast_to(members * share.share, (B, C)).copy()))
-    if responses.rerouting is not None:
-        inputs.reroute_delay = np.full(B, float(responses.rerouting.delay_months))
-        inputs.reroute_growth = np.full(B, responses.rerouting.growth)
-    for k, rec in enumerate(responses.recycling):
-        if rec.mineral != m:
-            continue
-        where = f"responses.recycling[{k}]"
-        who = _pick(chain, rec.countries, "country", network, where)
+        who = ctx.countries(rec.countries, f"responses.recycling[{k}]")
         s = chain.stage_index(rec.stage)
-        t0, _ = _window(scenario, rec.start, None)
+        t0, _ = ctx.window(rec.start, None)
         ramp = _ramp(T, t0, rec.ramp_months)
-        inputs.recycling[:, :, who, s] += (ramp * rec.rate)[:, None, None] * monthly[who, s][
+        ctx.inputs.recycling[:, :, who, s] += (ramp * rec.rate)[:, None, None] * monthly[who, s][
             None, None, :
         ]
-    for k, project in enumerate(responses.new_capacity):
-        if project.mineral != m:
+
+
+def _new_capacity(ctx: ChainContext) -> None:
+    """Projects' capacity after their lead time, ramping up linearly."""
+    T, chain = ctx.scenario.months, ctx.chain
+    for k, project in enumerate(ctx.scenario.responses.new_capacity):
+        if project.mineral != chain.mineral:
             continue
         where = f"responses.new_capacity[{k}] ({project.name})"
-        who = _pick(chain, [project.country], "country", network, where)
+        who = ctx.countries([project.country], where)
         if not who.any():
-            raise ScenarioError(f"{where}: {project.country} is not a node of the {m} chain")
+            raise ScenarioError(
+                f"{where}: {project.country} is not a node of the {chain.mineral} chain"
+            )
         s = chain.stage_index(project.stage)
-        t0, _ = _window(scenario, project.start, None)
+        t0, _ = ctx.window(project.start, None)
         ramp = _ramp(T, t0 + project.lead_months, project.ramp_months)
-        inputs.new_capacity[:, :, who, s] += (ramp * project.capacity / 12.0)[:, None, None]
-    for sub in responses.substitution:
-        if not _applies(m, sub.minerals):
+        ctx.inputs.new_capacity[:, :, who, s] += (ramp * project.capacity / 12.0)[:, None, None]
+
+
+def _substitution(ctx: ChainContext) -> None:
+    """Final use that falls after sustained shortfall: mask, share, lag and ramp."""
+    B = ctx.inputs.batch
+    for sub in ctx.scenario.responses.substitution:
+        if not _applies(ctx.chain.mineral, sub.minerals):
             continue
-        who = _pick(chain, sub.countries, "country", network, "responses.substitution")
-        stages = _pick(chain, sub.stages, "stage", network, "responses.substitution")
-        inputs.substitution.append(
+        who = ctx.countries(sub.countries, "responses.substitution")
+        stages = ctx.stages(sub.stages)
+        ctx.inputs.substitution.append(
             (np.outer(who, stages), np.full(B, sub.share), sub.lag_months, sub.ramp_months)
         )
+
+
+# The order matters only where two parts write the same array: stocks before stockpiles.
+COMPILE_STEPS = (
+    _commercial_stocks,
+    _stockpiles,
+    _shocks,
+    _sharing,
+    _rerouting,
+    _recycling,
+    _new_capacity,
+    _substitution,
+)
+
+
+def compile_chain(
+    chain: Chain,
+    scenario: Scenario,
+    network: Network,
+    *,
+    batch: int = 1,
+    tracked_origins: list[str] | None = None,
+) -> ChainInputs:
+    """Arrays of one chain under one scenario (the same for each of ``batch`` members)."""
+    inputs = _empty_inputs(chain, scenario, batch, tracked_origins)
+    ctx = ChainContext(chain, scenario, network, inputs, tracked_origins)
+    for part in COMPILE_STEPS:
+        part(ctx)
     return inputs
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.errors import UnknownIdError
+from oreshock.core.ids import stage_position
 from oreshock.data.balance import BALANCED, latest
 from oreshock.data.datasets import Dataset, load_dataset
 
@@ -66,10 +67,10 @@ class Chain:
             ) from None
 
     def stage_index(self, stage: str) -> int:
-        if stage in self.stages:
-            return self.stages.index(stage)
-        if stage == "refining" and len(self.stages) > 1:
-            return 1
+        """Position of a stage id (or alias, such as ``refining``) in the chain."""
+        position = stage_position(stage, self.stages)
+        if position is not None:
+            return position
         raise UnknownIdError(
             f"unknown stage {stage!r} of {self.mineral}; expected one of: {', '.join(self.stages)}"
         )
