@@ -88,3 +88,22 @@ def test_refining_alias_names_the_first_processing_stage():
     assert stage_position("refining", ["mining", "refined"]) == 1
     assert stage_position("refining", ["mining"]) is None
     assert stage_position("mining", ["mining", "refined"]) == 0
+
+
+def test_labelled_arrays_hold_the_same_numbers_as_the_table(network):
+    result = simulate(network, open_scenario("japan-rare-earths-2026").build("reexport-control"))
+    data = result.to_xarray("rare_earths")
+    assert data["shortfall"].dims == ("month", "country", "stage")
+    assert data["stock"].attrs["units"] == "t"
+    table = result.timeseries()
+    row = table[
+        (table["variable"] == "shortfall")
+        & (table["country"] == "JPN")
+        & (table["stage"] == "metal")
+    ].reset_index(drop=True)
+    np.testing.assert_array_equal(
+        data["shortfall"].sel(country="JPN", stage="metal").to_numpy(), row["value"].to_numpy()
+    )
+    assert data["price_index"].dims == ("month", "stage")
+    with pytest.raises(KeyError, match="no 'copper' chain"):
+        result.to_xarray("copper")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
+from oreshock.core.errors import UnknownIdError
 from oreshock.core.serialize import records
 from oreshock.model.outcomes import (
     NEVER,
@@ -18,7 +20,7 @@ from oreshock.model.outcomes import (
     months_to_shortfall,
     peak_shortfall_pct,
 )
-from oreshock.model.record import VARIABLES, ChainRun
+from oreshock.model.record import NODE_AXES, RECORDED, VARIABLES, ChainRun
 
 SUMMARY_COLUMNS = [
     "country",
@@ -41,6 +43,42 @@ class RunResult:
 
     def months(self) -> list[str]:
         return self.scenario.month_labels()
+
+    def to_xarray(self, mineral: str) -> xr.Dataset:
+        """One chain's recorded paths as labelled arrays (first batch member): each node
+        variable over (month, country, stage), the price index over (month, stage), with the
+        unit and meaning of each from ``RECORDED``."""
+        if mineral not in self.runs:
+            raise UnknownIdError(
+                f"this run has no {mineral!r} chain; it covers: {', '.join(self.runs)}"
+            )
+        run = self.runs[mineral]
+        coords = {
+            "month": np.array(self.months(), dtype="datetime64[ns]"),
+            "country": list(run.chain.countries),
+            "stage": list(run.chain.stages),
+        }
+        units = {r.name: r for r in RECORDED}
+        variables = {
+            v: (
+                NODE_AXES,
+                run.series[v][:, 0],
+                {"units": units[v].unit, "long_name": units[v].description},
+            )
+            for v in VARIABLES
+        }
+        price = units["price_index"]
+        variables["price_index"] = (
+            price.axes,
+            run.price[:, 0],
+            {"units": price.unit, "long_name": price.description},
+        )
+        attrs = {
+            "scenario": self.scenario.name,
+            "variant": self.scenario.variant or "",
+            "mineral": mineral,
+        }
+        return xr.Dataset(variables, coords=coords, attrs=attrs)
 
     def timeseries(self) -> pd.DataFrame:
         """Tidy table: month, country, mineral, stage, variable, value (first batch member)."""
