@@ -80,7 +80,9 @@ class _Alias(importlib.abc.Loader):
 class _MovedFinder(importlib.abc.MetaPathFinder):
     """Finds the old flat paths listed in ``MOVED``."""
 
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         new = MOVED.get(fullname)
         if new is None:
             return None

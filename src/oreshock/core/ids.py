@@ -8,8 +8,9 @@ after its product); the alias resolves to that stage wherever a stage id is read
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final, Literal
 
-ALL = "all"
+ALL: Final[Literal["all"]] = "all"
 
 STAGE_ALIASES = {"refining": 1}  # alias -> position in a chain of more than one stage
 

@@ -23,6 +23,7 @@ Pure functions over a dataset or network. Shares are fractions of the world tota
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,7 @@ def concentration(ds: Dataset, mineral: str, stage: str, year: int | None = None
         top3_share=top_share(named, 3),
         china_share=shares.get(CHINA, 0.0),
         shares=dict(sorted(shares.items(), key=lambda kv: -kv[1])),
-        sources=sources.to_dict("records"),
+        sources=cast(list[dict[str, str]], sources.to_dict("records")),
     )
 
 

@@ -183,7 +183,8 @@ def build_network(dataset: Dataset | None = None) -> Network:
     recycling = latest(ds.table("recycling"), year, ["mineral", "iso3"])
     end_uses = latest(ds.table("end_uses"), year, ["mineral", "stage", "iso3"])
     chains: dict[str, Chain] = {}
-    for mineral, chain_rows in stages_t.groupby("mineral", sort=True):
+    for mineral_id, chain_rows in stages_t.groupby("mineral", sort=True):
+        mineral = str(mineral_id)
         stages = chain_rows["stage"].tolist()
         made = production[production["mineral"] == mineral]
         used = consumption[consumption["mineral"] == mineral]
@@ -238,7 +239,9 @@ def build_network(dataset: Dataset | None = None) -> Network:
             end_uses=end_uses[end_uses["mineral"] == mineral].reset_index(drop=True),
         )
     groups_t = ds.table("groups")
-    groups = {g: tuple(sorted(rows["iso3"])) for g, rows in groups_t.groupby("group", sort=True)}
+    groups = {
+        str(g): tuple(sorted(rows["iso3"])) for g, rows in groups_t.groupby("group", sort=True)
+    }
     return Network(
         chains=chains,
         groups=groups,

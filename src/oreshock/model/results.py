@@ -59,7 +59,7 @@ class RunResult:
             "stage": list(run.chain.stages),
         }
         units = {r.name: r for r in RECORDED}
-        variables = {
+        variables: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = {
             v: (
                 NODE_AXES,
                 run.series[v][:, 0],
