@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,23 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/oreshock run japan-rare-earths-2026
 
+# mypy joins `test` once the whole package type-checks; until then it is `make typecheck`.
 test: $(STAMP)
 	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+	$(MAKE) typecheck
+
+# Static types: the package (files and options in pyproject's [tool.mypy]) and the benchmarks.
+typecheck: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/mypy benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -1,6 +1,7 @@
 """Ensemble benchmarks: throughput, batched vs single-run loop, Dask speed-up, peak memory.
 
-Run: ``python -m benchmarks.bench_ensemble [--variant V] [--runs N] [--big N] [--dask-runs N]``.
+Run: ``python -m benchmarks.bench_ensemble [--variant V] [--runs N] [--big N] [--dask-runs N]
+[--batched-runs N] [--loop-runs N]``.
 Prints one line per figure; BENCHMARKS.md records them with the machine they came from.
 """
 
@@ -17,6 +18,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from oreshock.ensemble.batching import evaluate_batch
+from oreshock.ensemble.evaluators import DaskEvaluator, PoolEvaluator
+from oreshock.ensemble.runner import EnsembleSpec, plan_ensemble, run_ensemble
+from oreshock.model.network import Network, build_network
+from oreshock.model.simulate import simulate
 
 SCENARIO = "japan-rare-earths-2026"
 
@@ -36,11 +43,8 @@ def machine() -> str:
     )
 
 
-def throughput(network, variant: str, runs: int, workers: int, folder: Path) -> float:
+def throughput(network: Network, variant: str, runs: int, workers: int, folder: Path) -> float:
     """Runs/s of a full ensemble (sampling, batches on a process pool, Parquet, DuckDB)."""
-    from oreshock.ensemble.evaluators import PoolEvaluator
-    from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
-
     spec = EnsembleSpec(SCENARIO, variant, runs=runs, seed=1, batch_size=500)
     res = run_ensemble(
         spec, network=network, evaluator=PoolEvaluator(workers), out=folder, db=folder / "db.duckdb"
@@ -52,12 +56,8 @@ def throughput(network, variant: str, runs: int, workers: int, folder: Path) -> 
     return runs / res.seconds
 
 
-def batched_vs_loop(network, variant: str, batched_runs: int, loop_runs: int) -> None:
+def batched_vs_loop(network: Network, variant: str, batched_runs: int, loop_runs: int) -> None:
     """One core each: ``evaluate_batch`` on a batch against ``simulate()`` per sample."""
-    from oreshock.ensemble.batching import evaluate_batch
-    from oreshock.ensemble.runner import EnsembleSpec, plan_ensemble
-    from oreshock.model.simulate import simulate
-
     plan = plan_ensemble(
         EnsembleSpec(SCENARIO, variant, runs=batched_runs, seed=2, batch_size=batched_runs),
         network=network,
@@ -80,11 +80,8 @@ def batched_vs_loop(network, variant: str, batched_runs: int, loop_runs: int) ->
     )
 
 
-def dask_speedup(network, variant: str, runs: int, folder: Path) -> None:
-    from oreshock.ensemble.evaluators import DaskEvaluator
-    from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
-
-    rates = {}
+def dask_speedup(network: Network, variant: str, runs: int, folder: Path) -> None:
+    rates: dict[int, float] = {}
     for n in (1, 2):
         spec = EnsembleSpec(SCENARIO, variant, runs=runs, seed=3, batch_size=250)
         res = run_ensemble(
@@ -133,15 +130,17 @@ def main(argv: list[str] | None = None) -> None:
         "--big", type=int, default=100_000, help="runs of the memory benchmark (0 skips it)"
     )
     ap.add_argument("--big-variant", default=None)
+    ap.add_argument(
+        "--batched-runs", type=int, default=500, help="batch of the batched-vs-loop row"
+    )
+    ap.add_argument("--loop-runs", type=int, default=30, help="single runs of that row")
     args = ap.parse_args(argv)
-
-    from oreshock.model.network import build_network
 
     print(machine())
     network = build_network()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        batched_vs_loop(network, args.variant, 500, 30)
+        batched_vs_loop(network, args.variant, args.batched_runs, args.loop_runs)
         throughput(network, args.variant, args.runs, args.workers, root / "main")
         dask_speedup(network, args.variant, args.dask_runs, root)
         if args.big > 0:

@@ -16,6 +16,8 @@ and saying how:
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -94,8 +96,8 @@ def derive_consumption(tables: dict[str, pd.DataFrame], base_year: int) -> pd.Da
             parts: dict[str, float] = {}
             notes: list[str] = []
             if k + 1 < len(chain):
-                nxt = chain.at[k + 1, "stage"]
-                y = float(chain.at[k + 1, "yield"])
+                nxt = str(chain.at[k + 1, "stage"])
+                y = float(cast(float, chain.at[k + 1, "yield"]))
                 down = production[(production["mineral"] == mineral) & (production["stage"] == nxt)]
                 for iso3, value in zip(down["iso3"], down["value"], strict=True):
                     parts[iso3] = parts.get(iso3, 0.0) + float(value) / y

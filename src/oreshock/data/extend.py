@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -68,7 +69,7 @@ def to_dataset_units(
             values[i] *= factor(unit, unit_of[key])
         except UnitError as exc:
             where = ", ".join(
-                f"{c}={rows.at[i, c]}" for c in ("mineral", "iso3", "year") if c in rows
+                f"{c}={rows.at[i, c]!s}" for c in ("mineral", "iso3", "year") if c in rows
             )
             problems.append(Problem(source, None, "unit", f"{where}: {exc}"))
             continue
@@ -88,15 +89,15 @@ def close_world_totals(rows: pd.DataFrame) -> pd.DataFrame:
         group = rows.loc[idx]
         world = group.index[group["iso3"] == "WLD"]
         parts = float(group.loc[group["iso3"] != "WLD", "value"].sum())
-        if len(world) == 1 and parts > float(rows.at[world[0], "value"]) * (
-            1 + WORLD_TOTAL_TOLERANCE
-        ):
-            published = float(rows.at[world[0], "value"])
-            rows.loc[world[0], ["value", "status", "method"]] = [
-                parts,
-                "estimated",
-                f"published world total {published:g} is below the sum of countries; the sum is used",
-            ]
+        if len(world) != 1:
+            continue
+        published = float(cast(float, rows.at[world[0], "value"]))
+        if parts > published * (1 + WORLD_TOTAL_TOLERANCE):
+            rows.at[world[0], "value"] = parts
+            rows.at[world[0], "status"] = "estimated"
+            rows.at[world[0], "method"] = (
+                f"published world total {published:g} is below the sum of countries; the sum is used"
+            )
     return rows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -28,7 +29,8 @@ SHARE_SUM_TOLERANCE = 0.02
 WORLD_TOTAL_TOLERANCE = 0.03
 
 
-def _row(i: int) -> int:
+def _row(i: Any) -> int:
+    """Spreadsheet row of index label ``i`` (tables keep the RangeIndex of read_csv)."""
     return int(i) + 2
 
 
@@ -124,12 +126,13 @@ def check_provenance(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
         if {"status", "method"} <= set(df.columns):
             lacking = df[(df["status"].isin(["estimated", "assumed"])) & (df["method"] == "")]
             for i in lacking.index:
+                status = str(df.at[i, "status"])
                 problems.append(
                     Problem(
                         _file(paths, name),
                         _row(i),
                         "method",
-                        f"a {df.at[i, 'status']} value must say how it was obtained",
+                        f"a {status} value must say how it was obtained",
                     )
                 )
     return problems
@@ -227,7 +230,7 @@ def check_share_sums(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
     for key, idx in df.groupby(keys, sort=False).groups.items():
         total = float(shares.loc[idx].sum())
         if abs(total - 1.0) > SHARE_SUM_TOLERANCE:
-            label = dict(zip(keys, key, strict=True))
+            label = dict(zip(keys, cast(tuple, key), strict=True))
             problems.append(
                 Problem(
                     _file(paths, "import_shares"),
@@ -256,7 +259,7 @@ def check_world_totals(tables: Tables, paths: Mapping[str, str]) -> list[Problem
             total = float(values.loc[world[0]])
             parts = float(values.loc[rows.index[rows["iso3"] != "WLD"]].sum())
             if parts > total * (1 + WORLD_TOTAL_TOLERANCE) + 1e-9:
-                label = dict(zip(keys, key, strict=True))
+                label = dict(zip(keys, cast(tuple, key), strict=True))
                 problems.append(
                     Problem(
                         _file(paths, name),

@@ -131,6 +131,7 @@ def prim(
             score = 2 * cov * dens / (cov + dens) if cov + dens > 0 else 0.0
             if score > best_score:
                 best, best_score = (lo, hi, inside, cov, dens), score
+        assert best is not None  # the trajectory always holds the full box
         lo, hi, inside, cov, dens = best
         if dens <= base and boxes:
             break
@@ -148,6 +149,7 @@ def prim(
 
 def sobol_indices(y: np.ndarray, names: list[str], *, seed: int = 0) -> dict[str, dict[str, float]]:
     """First-order and total Sobol indices from outputs of a Saltelli sample (SALib order)."""
+    # SALib is the optional `ensemble` extra, loaded only when Sobol indices are asked for.
     from SALib.analyze import sobol
 
     k = len(names)

@@ -11,6 +11,7 @@ start month) go in separate stacks, so results never depend on how runs were gro
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,9 +65,10 @@ class OutcomeCell:
 
 def outcome_cells(network: Network, summary: pd.DataFrame) -> list[OutcomeCell]:
     """Cells from a single run's summary for the target (the stages where it has demand)."""
+    pairs = zip(summary["mineral"].astype(str), summary["stage"].astype(str), strict=True)
     return [
-        OutcomeCell(r.mineral, r.stage, network.chain(r.mineral).stages.index(r.stage))
-        for r in summary.itertuples(index=False)
+        OutcomeCell(mineral, stage, network.chain(mineral).stages.index(stage))
+        for mineral, stage in pairs
     ]
 
 
@@ -103,7 +105,9 @@ def stack_inputs(items: list[ChainInputs]) -> ChainInputs:
         raise EnsembleError(
             f"cannot batch ChainInputs fields {sorted(unknown)}; update batching.py"
         )
-    out = {name: np.concatenate([getattr(i, name) for i in items], axis=1) for name in _AXIS1}
+    out: dict[str, Any] = {
+        name: np.concatenate([getattr(i, name) for i in items], axis=1) for name in _AXIS1
+    }
     for name in _AXIS0:
         if getattr(first, name) is not None:
             out[name] = np.concatenate([getattr(i, name) for i in items], axis=0)

@@ -6,12 +6,15 @@ matplotlib is imported lazily with the Agg backend so the CLI works headless.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
+    """pyplot on the Agg backend, so charts render without a display."""
+    # matplotlib is the optional `ensemble` extra, loaded only when charts are written.
     import matplotlib
 
     matplotlib.use("Agg")

@@ -202,6 +202,7 @@ def unit_sample(k: int, runs: int, method: str, seed: int) -> np.ndarray:
     if method == "lhs":
         return qmc.LatinHypercube(d=k, seed=np.random.default_rng(seed)).random(runs)
     if method == "sobol":
+        # SALib is the optional `ensemble` extra, loaded only for Sobol (Saltelli) samples.
         from SALib.sample import sobol
 
         problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": [[0, 1]] * k}

@@ -141,6 +141,7 @@ def load_baci(
         problems.add(path, None, None, "a country_codes_V*.csv file next to the data file",
                      f"none in {path.parent}")  # fmt: skip
         problems.raise_if_any()
+    assert cc_path is not None  # raise_if_any raised above
     countries = read_country_codes(cc_path, problems)
     products = read_product_codes(pc_path, problems) if pc_path else None
     problems.raise_if_any()

@@ -87,7 +87,7 @@ def _flows(path: Path, rows: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     for line, text in zip(lines[bad], rows["refYear"][bad], strict=True):
         problems.add(path, int(line), "refYear", "a year", text)
     ok &= ~bad
-    weights = {}
+    weights: dict[str, pd.Series] = {}
     for column in ("netWgt", "qty"):
         cells = _text(rows, column)
         values, _, bad = parse_numbers(cells)
@@ -101,7 +101,7 @@ def _flows(path: Path, rows: pd.DataFrame, problems: Problems) -> pd.DataFrame:
             problems.add(path, int(line), column, "a value >= 0", text)
         ok &= ~bad & ~negative
         weights[column] = values
-    isos = {}
+    isos: dict[str, pd.Series] = {}
     for column in ("reporterISO", "partnerISO"):
         iso = _text(rows, column)
         blank = iso == ""

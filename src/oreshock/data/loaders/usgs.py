@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -158,11 +159,13 @@ def load_usgs(path: str | Path) -> dict[str, pd.DataFrame]:
     rules = commodity_rules()
     records: dict[str, list[dict]] = {"production": [], "capacity": [], "reserves": []}
     seen: dict[tuple, int] = {}
-    for index, row in enumerate(frame.to_dict("records")):
+    text_rows = cast(list[dict[str, Any]], frame.to_dict("records"))  # every cell is text
+    for index, row in enumerate(text_rows):
         line = index + 2
         candidates = rules[rules["key"] == _norm(row["COMMODITY"])]
         type_key = _norm(row["TYPE"])
-        rule = next((r for r in candidates.itertuples() if r.type_key in type_key), None)
+        matches: list[Any] = list(candidates.itertuples())  # rows of commodity text
+        rule = next((r for r in matches if r.type_key in type_key), None)
         if rule is None:
             continue
         iso3 = country_iso3(row["COUNTRY"])

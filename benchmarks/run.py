@@ -1,0 +1,51 @@
+"""Run every benchmark, each in its own process, and print its figures (``make bench``).
+
+The default sizes suit a 2-core machine and finish in a few minutes; ``--full`` runs the
+sizes that BENCHMARKS.md records (``bench_ensemble --runs 10000 --dask-runs 2000 --big
+100000``, which takes well over ten minutes). Each benchmark prints the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+SMALL: dict[str, list[str]] = {
+    "bench_engine": [],
+    "bench_ensemble": [
+        "--runs=1000",
+        "--dask-runs=400",
+        "--big=0",
+        "--batched-runs=200",
+        "--loop-runs=10",
+    ],
+}
+FULL: dict[str, list[str]] = {
+    "bench_engine": [],
+    "bench_ensemble": ["--runs=10000", "--dask-runs=2000", "--big=100000"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--full", action="store_true", help="the sizes BENCHMARKS.md records")
+    args = ap.parse_args(argv)
+    plan = FULL if args.full else SMALL
+    failed = []
+    for name, extra in plan.items():
+        command = [sys.executable, "-m", f"benchmarks.{name}", *extra]
+        print(f"== {' '.join(['python', *command[1:]])}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.run(command, check=False).returncode
+        print(f"== {name}: {time.perf_counter() - start:.1f} s, exit {code}\n", flush=True)
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
