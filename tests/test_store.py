@@ -1,14 +1,20 @@
-"""The results store: atomic saves, listing, export checked by an independent reader."""
+"""The results store: atomic saves, listing, export checked by an independent reader, and
+the schema version checked (and upgraded or refused) on open."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from oreshock.core.errors import UnknownIdError
+from oreshock.core.errors import OreshockError, UnknownIdError
+from oreshock.ensemble import runner
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
+from oreshock.store.schema import SCHEMA_VERSION, TABLES, found_version, open_schema, table_names
 from oreshock.store.store import Store
 
 
@@ -117,3 +123,219 @@ def test_export_passes_balance_identities(controlled, tmp_path):
         pd.read_csv(tmp_path / "out" / "flows.csv").shape[0]
         == con.execute(f"SELECT count(*) FROM '{flows}'").fetchone()[0]
     )
+
+
+# The schema version, checked on open ------------------------------------------------------
+
+# The tables exactly as the store created them before it checked its version: one statement
+# after another, outside a transaction, then the version row in a separate statement. A file
+# interrupted before that last statement is the version-0 file migrated below.
+UNVERSIONED_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
+    scenario_json VARCHAR, dataset_name VARCHAR, dataset_version VARCHAR, dataset_hash VARCHAR,
+    code_version VARCHAR, seed BIGINT, months INTEGER, start_month VARCHAR, summary_json VARCHAR
+);
+CREATE TABLE IF NOT EXISTS timeseries (
+    run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
+    variable VARCHAR, value DOUBLE
+);
+CREATE TABLE IF NOT EXISTS flows (
+    run_id VARCHAR, month DATE, mineral VARCHAR, stage VARCHAR, exporter VARCHAR,
+    importer VARCHAR, origin VARCHAR, value DOUBLE
+);
+CREATE TABLE IF NOT EXISTS sectors (
+    run_id VARCHAR, country VARCHAR, mineral VARCHAR, stage VARCHAR, sector VARCHAR,
+    name_en VARCHAR, name_ja VARCHAR, share_of_stage_use DOUBLE,
+    months_to_shortfall INTEGER, peak_shortfall_pct DOUBLE, cumulative_shortfall_pct DOUBLE
+);
+CREATE TABLE IF NOT EXISTS imports (
+    import_id VARCHAR PRIMARY KEY, created TIMESTAMP, kind VARCHAR, file VARCHAR,
+    sha256 VARCHAR, tables VARCHAR, rows INTEGER
+);
+CREATE TABLE IF NOT EXISTS imported_rows (
+    import_id VARCHAR, "table" VARCHAR, row_json VARCHAR
+);
+INSERT INTO runs (run_id, scenario, scenario_json, summary_json)
+    VALUES ('old000000001', 'japan-rare-earths-2026', '{}', '[]');
+"""
+
+
+def _version(path: Path) -> str | None:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return None if row is None else row[0]
+    finally:
+        con.close()
+
+
+def _tables(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return table_names(con)
+    finally:
+        con.close()
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file in the folder, so a test can say that nothing was written."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _make(path: Path, sql: str) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute(sql)
+    con.close()
+    return path
+
+
+def test_fresh_file_gets_every_table_and_the_version(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with Store(path) as store:
+        assert store.schema_version_found == SCHEMA_VERSION
+    assert _tables(path) == set(TABLES)
+    assert _version(path) == str(SCHEMA_VERSION)
+    assert {"runs", "timeseries", "flows", "sectors", "imports", "imported_rows"} <= set(TABLES)
+    assert {"ensembles", "ensemble_batches"} <= set(TABLES)
+
+
+def test_read_only_open_never_writes(controlled, tmp_path):
+    missing = tmp_path / "missing.duckdb"
+    with pytest.raises(OreshockError, match=re.escape(f"no results database at {missing}")):
+        Store(missing, read_only=True)
+    assert not missing.exists()
+    path = tmp_path / "r.duckdb"
+    with Store(path) as store:
+        run_id = store.save_run(controlled)
+    before = _snapshot(tmp_path)
+    with Store(path, read_only=True) as store:
+        assert store.list_runs()["run_id"].tolist() == [run_id]
+    assert _snapshot(tmp_path) == before
+
+
+def test_version_0_file_is_migrated_in_place(tmp_path):
+    """A store interrupted before it recorded its version: meta empty, no ensemble tables."""
+    path = _make(tmp_path / "old.duckdb", UNVERSIONED_DDL)
+    assert _version(path) is None and "ensembles" not in _tables(path)
+    before = _snapshot(tmp_path)
+    with pytest.raises(OreshockError) as info:
+        Store(path, read_only=True)
+    message = str(info.value)
+    assert (
+        str(path) in message and "version 0" in message and f"version {SCHEMA_VERSION}" in message
+    )
+    assert "oreshock runs list" in message
+    assert _snapshot(tmp_path) == before, "a read-only open must not upgrade"
+    with Store(path) as store:
+        assert store.schema_version_found == 0
+        assert store.list_runs()["run_id"].tolist() == ["old000000001"]
+    assert _version(path) == str(SCHEMA_VERSION)
+    assert _tables(path) == set(TABLES)
+
+
+def test_newer_version_is_refused(tmp_path):
+    path = tmp_path / "future.duckdb"
+    with Store(path):
+        pass
+    newer = SCHEMA_VERSION + 1
+    _make(path, f"UPDATE meta SET value = '{newer}' WHERE key = 'schema_version'")
+    before = _snapshot(tmp_path)
+    for read_only in (False, True):
+        with pytest.raises(OreshockError) as info:
+            Store(path, read_only=read_only)
+        message = str(info.value)
+        assert str(path) in message
+        assert f"version {newer}" in message and f"version {SCHEMA_VERSION}" in message
+        assert "upgrade oreshock" in message
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("sql", "found"),
+    [
+        ("CREATE TABLE measurements (id INTEGER, value DOUBLE)", "measurements"),
+        (
+            "CREATE TABLE meta (key VARCHAR, value VARCHAR); "
+            "INSERT INTO meta VALUES ('schema_version', 'one')",
+            "'one'",
+        ),
+    ],
+)
+def test_other_databases_are_refused(tmp_path, sql, found):
+    path = _make(tmp_path / "other.duckdb", sql)
+    before = _snapshot(tmp_path)
+    with pytest.raises(OreshockError, match="is not an oreshock results store") as info:
+        Store(path)
+    assert str(path) in str(info.value) and found in str(info.value)
+    assert f"version {SCHEMA_VERSION}" in str(info.value)
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database\n" * 100, "utf-8")
+    for read_only in (False, True):
+        with pytest.raises(OreshockError, match="cannot open the results database") as info:
+            Store(path, read_only=read_only)
+        assert str(path) in str(info.value)
+    assert path.read_text("utf-8") == "not a database\n" * 100
+
+
+def test_version_1_file_without_ensemble_tables_gets_them(tmp_path):
+    """Before the schema lived in one place, the ensemble tables came with the first ensemble."""
+    path = _make(
+        tmp_path / "v1.duckdb",
+        UNVERSIONED_DDL + "INSERT INTO meta VALUES ('schema_version', '1');",
+    )
+    with Store(path, read_only=True) as store:
+        assert store.list_runs()["run_id"].tolist() == ["old000000001"]
+    assert "ensembles" not in _tables(path)
+    with Store(path):
+        pass
+    assert _tables(path) == set(TABLES)
+
+
+def _add_label(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE runs ADD COLUMN label VARCHAR DEFAULT 'unlabelled'")
+
+
+def _half_done(con: duckdb.DuckDBPyConnection) -> None:
+    _add_label(con)
+    con.execute("UPDATE runs SET label = 'x'")
+    raise RuntimeError("disk on fire")
+
+
+def test_migrations_run_in_order_and_each_is_all_or_nothing(controlled, tmp_path):
+    """A synthetic version 2 (runs gain a label column) exercises the mechanism itself."""
+    path = tmp_path / "r.duckdb"
+    with Store(path) as store:
+        run_id = store.save_run(controlled)
+    con = duckdb.connect(str(path))
+    try:
+        with pytest.raises(OreshockError, match=r"version 1 to 2.*disk on fire") as info:
+            open_schema(con, path, read_only=False, version=2, migrations={1: _half_done})
+        assert str(path) in str(info.value)
+        assert found_version(con, path) == 1
+        assert "label" not in con.execute("SELECT * FROM runs").df().columns
+        with pytest.raises(OreshockError, match="no upgrade from version 2 to 3"):
+            open_schema(con, path, read_only=False, version=3, migrations={1: _add_label})
+        assert found_version(con, path) == 1
+        assert open_schema(con, path, read_only=False, version=2, migrations={1: _add_label}) == 1
+        assert found_version(con, path) == 2
+        rows = con.execute("SELECT run_id, label FROM runs").fetchall()
+        assert rows == [(run_id, "unlabelled")]
+    finally:
+        con.close()
+
+
+def test_table_definitions_live_only_in_the_schema_module():
+    src = Path(__file__).resolve().parents[1] / "src" / "oreshock"
+    holders = sorted(
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if "CREATE TABLE" in p.read_text("utf-8").upper()
+    )
+    assert holders == ["store/schema.py"]
+    assert not hasattr(runner, "DDL")

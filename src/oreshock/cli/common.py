@@ -21,15 +21,23 @@ from rich.console import Console
 from rich.table import Table
 
 from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import LANGUAGES
+from oreshock.core.options import get_option
 from oreshock.core.serialize import json_safe
 
 out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
 
 
-def _check_lang(value: str) -> str:
-    from oreshock.core.i18n import LANGUAGES
-
+def _check_lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """The ``--lang`` given, else the ``language`` option ($ORESHOCK_LANG, else en)."""
+    # By name: typer may carry its own copy of click, whose ParameterSource is another class.
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if source is not None and source.name == "DEFAULT":
+        try:
+            return str(get_option("language"))
+        except OreshockError as exc:
+            raise typer.BadParameter(str(exc)) from None
     if value not in LANGUAGES:
         raise typer.BadParameter(f"expected one of {', '.join(LANGUAGES)}, found {value!r}")
     return value

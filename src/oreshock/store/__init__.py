@@ -1,5 +1,9 @@
-"""The results store: one DuckDB database of runs, imports and ensemble indexes."""
+"""The results store: one DuckDB database of runs, imports and ensemble indexes.
 
-from oreshock.store.store import DB_ENV, SCHEMA_VERSION, Store, default_path
+``schema`` defines every table and the schema version, checked and upgraded on open.
+"""
 
-__all__ = ["DB_ENV", "SCHEMA_VERSION", "Store", "default_path"]
+from oreshock.store.schema import SCHEMA_VERSION, TABLES
+from oreshock.store.store import DB_ENV, Store, default_path
+
+__all__ = ["DB_ENV", "SCHEMA_VERSION", "TABLES", "Store", "default_path"]

@@ -9,81 +9,62 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import duckdb
 import pandas as pd
 
-from oreshock.core.errors import UnknownIdError
+from oreshock.core.errors import OreshockError, UnknownIdError
+from oreshock.core.options import OPTIONS, get_option
 from oreshock.core.serialize import records
 from oreshock.core.version import __version__
+from oreshock.model.results import RunResult
+from oreshock.store.schema import SCHEMA_VERSION, open_schema
 
-SCHEMA_VERSION = 1
-DB_ENV = "ORESHOCK_DB"
-
-DDL = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY,
-    created TIMESTAMP,
-    scenario VARCHAR,
-    variant VARCHAR,
-    scenario_json VARCHAR,
-    dataset_name VARCHAR,
-    dataset_version VARCHAR,
-    dataset_hash VARCHAR,
-    code_version VARCHAR,
-    seed BIGINT,
-    months INTEGER,
-    start_month VARCHAR,
-    summary_json VARCHAR
-);
-CREATE TABLE IF NOT EXISTS timeseries (
-    run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
-    variable VARCHAR, value DOUBLE
-);
-CREATE TABLE IF NOT EXISTS flows (
-    run_id VARCHAR, month DATE, mineral VARCHAR, stage VARCHAR, exporter VARCHAR,
-    importer VARCHAR, origin VARCHAR, value DOUBLE
-);
-CREATE TABLE IF NOT EXISTS sectors (
-    run_id VARCHAR, country VARCHAR, mineral VARCHAR, stage VARCHAR, sector VARCHAR,
-    name_en VARCHAR, name_ja VARCHAR, share_of_stage_use DOUBLE,
-    months_to_shortfall INTEGER, peak_shortfall_pct DOUBLE, cumulative_shortfall_pct DOUBLE
-);
-CREATE TABLE IF NOT EXISTS imports (
-    import_id VARCHAR PRIMARY KEY, created TIMESTAMP, kind VARCHAR, file VARCHAR,
-    sha256 VARCHAR, tables VARCHAR, rows INTEGER
-);
-CREATE TABLE IF NOT EXISTS imported_rows (
-    import_id VARCHAR, "table" VARCHAR, row_json VARCHAR
-);
-"""
+DB_ENV = OPTIONS["db_path"].env
 
 
 def default_path() -> Path:
-    """Database file: $ORESHOCK_DB, else ~/.oreshock/oreshock.duckdb."""
-    env = os.environ.get(DB_ENV)
-    return Path(env) if env else Path.home() / ".oreshock" / "oreshock.duckdb"
+    """Database file: the ``db_path`` option ($ORESHOCK_DB, else ~/.oreshock/oreshock.duckdb)."""
+    path: Path = get_option("db_path")
+    return path
 
 
 class Store:
     """A DuckDB database of runs, their time series, flows and sector outcomes."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or create) the database and check its schema version; see ``store.schema``.
+
+        ``read_only`` never writes: a missing, empty or older file is refused with a message
+        saying what to do, instead of being created or upgraded.
+        """
         self.path = Path(path) if path is not None else default_path()
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise OreshockError(
+                f"no results database at {self.path}; run a scenario first (`oreshock run`) "
+                "or choose another file with --db or ORESHOCK_DB"
+            )
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only and self.path.exists())
-        if not read_only:
-            self.con.execute(DDL)
-            self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise OreshockError(
+                f"cannot open the results database {self.path} (an oreshock store of schema "
+                f"version {SCHEMA_VERSION} expected): {exc}"
+            ) from exc
+        try:
+            self.schema_version_found = open_schema(self.con, self.path, read_only=read_only)
+        except BaseException:
+            self.con.close()
+            raise
 
     def close(self) -> None:
         self.con.close()
@@ -91,7 +72,12 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     @contextmanager
@@ -113,7 +99,7 @@ class Store:
         self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _rows')
         self.con.unregister("_rows")
 
-    def save_run(self, result, *, sector_countries: list[str] | None = None) -> str:
+    def save_run(self, result: RunResult, *, sector_countries: list[str] | None = None) -> str:
         """Store a RunResult atomically and return its id."""
         run_id = uuid.uuid4().hex[:12]
         scenario = result.scenario
@@ -162,12 +148,12 @@ class Store:
             "FROM runs ORDER BY created"
         ).df()
 
-    def run(self, run_id: str) -> dict:
+    def run(self, run_id: str) -> dict[str, Any]:
         """A run's record, with its scenario and summary parsed."""
         rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
         if rows.empty:
             raise UnknownIdError(f"no run {run_id!r} in {self.path}; see `oreshock runs list`")
-        record = rows.iloc[0].to_dict()
+        record = {str(k): v for k, v in rows.iloc[0].items()}
         record["scenario_json"] = json.loads(record["scenario_json"])
         record["summary"] = json.loads(record.pop("summary_json"))
         record["created"] = str(record["created"])
@@ -205,7 +191,7 @@ class Store:
         """Write timeseries and flows as Parquet (and CSV) into ``out``; returns the files."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        written = []
+        written: list[Path] = []
         for name, df in (("timeseries", self.timeseries(run_id)), ("flows", self.flows(run_id))):
             target = folder / f"{name}.parquet"
             tmp = target.with_suffix(".parquet.tmp")

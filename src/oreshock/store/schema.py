@@ -1,0 +1,261 @@
+"""Every table of the results store, its schema version, and how an older file is upgraded.
+
+This module is the one place that knows the layout of a results database: the store and the
+ensemble index both write to the tables defined here, and nothing else issues DDL.
+
+On open (``open_schema``):
+
+1. A new file (no tables, or an empty meta table) gets the current schema and
+   ``meta.schema_version``, in one transaction.
+2. A file whose ``meta.schema_version`` is older is upgraded by the registered migrations,
+   version N to N + 1, each in one transaction that also records the new version; a failing
+   step rolls back and leaves the file at version N.
+3. A file at the current version gets any table it lacks (stores written before the ensemble
+   tables were defined here only have them once an ensemble ran).
+4. A newer version than this code knows, or a database that is not an oreshock store, is
+   refused with an error naming the file, the version found and the version expected.
+
+A read-only open never writes: it refuses an empty or older file and says how to upgrade it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from oreshock.core.errors import OreshockError
+
+SCHEMA_VERSION = 1
+"""Version of the layout below; raise it together with a migration from the previous one."""
+
+TABLES: dict[str, str] = {
+    "meta": "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    "runs": """CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    created TIMESTAMP,
+    scenario VARCHAR,
+    variant VARCHAR,
+    scenario_json VARCHAR,
+    dataset_name VARCHAR,
+    dataset_version VARCHAR,
+    dataset_hash VARCHAR,
+    code_version VARCHAR,
+    seed BIGINT,
+    months INTEGER,
+    start_month VARCHAR,
+    summary_json VARCHAR
+)""",
+    "timeseries": """CREATE TABLE IF NOT EXISTS timeseries (
+    run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
+    variable VARCHAR, value DOUBLE
+)""",
+    "flows": """CREATE TABLE IF NOT EXISTS flows (
+    run_id VARCHAR, month DATE, mineral VARCHAR, stage VARCHAR, exporter VARCHAR,
+    importer VARCHAR, origin VARCHAR, value DOUBLE
+)""",
+    "sectors": """CREATE TABLE IF NOT EXISTS sectors (
+    run_id VARCHAR, country VARCHAR, mineral VARCHAR, stage VARCHAR, sector VARCHAR,
+    name_en VARCHAR, name_ja VARCHAR, share_of_stage_use DOUBLE,
+    months_to_shortfall INTEGER, peak_shortfall_pct DOUBLE, cumulative_shortfall_pct DOUBLE
+)""",
+    "imports": """CREATE TABLE IF NOT EXISTS imports (
+    import_id VARCHAR PRIMARY KEY, created TIMESTAMP, kind VARCHAR, file VARCHAR,
+    sha256 VARCHAR, tables VARCHAR, rows INTEGER
+)""",
+    "imported_rows": """CREATE TABLE IF NOT EXISTS imported_rows (
+    import_id VARCHAR, "table" VARCHAR, row_json VARCHAR
+)""",
+    "ensembles": """CREATE TABLE IF NOT EXISTS ensembles (
+    ensemble_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
+    runs BIGINT, seed BIGINT, method VARCHAR, target VARCHAR, batch_size INTEGER,
+    batches INTEGER, batches_done INTEGER, status VARCHAR, seconds DOUBLE, folder VARCHAR,
+    parameters_json VARCHAR, outcomes_json VARCHAR, dataset_hash VARCHAR, code_version VARCHAR
+)""",
+    "ensemble_batches": """CREATE TABLE IF NOT EXISTS ensemble_batches (
+    ensemble_id VARCHAR, batch INTEGER, first_run BIGINT, rows INTEGER, file VARCHAR,
+    seconds DOUBLE, PRIMARY KEY (ensemble_id, batch)
+)""",
+}
+"""Table name -> its CREATE statement, at ``SCHEMA_VERSION``."""
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+"""Upgrades an open database by one version; runs inside the transaction the caller holds."""
+
+MIGRATIONS: dict[int, Migration] = {}
+"""Version N -> the function that upgrades a version-N file to N + 1."""
+
+UNVERSIONED = 0
+"""The version of a file that has oreshock's run tables but no ``meta.schema_version``."""
+
+
+def migration(from_version: int) -> Callable[[Migration], Migration]:
+    """Register ``func`` as the upgrade from ``from_version`` to ``from_version + 1``."""
+
+    def register(func: Migration) -> Migration:
+        if from_version in MIGRATIONS:
+            raise ValueError(f"a migration from schema version {from_version} already exists")
+        MIGRATIONS[from_version] = func
+        return func
+
+    return register
+
+
+@migration(UNVERSIONED)
+def _record_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 0 -> 1: a store with the run tables but no ``meta.schema_version``.
+
+    The store before version 1 was checked created its tables and recorded the version in
+    separate statements outside a transaction, so an interruption between them left such a
+    file; it also lacks the ensemble tables unless an ensemble ran. Version 1 adds every
+    missing table; the caller records the version.
+    """
+    for ddl in TABLES.values():
+        con.execute(ddl)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:
+    """Create every table and record ``version``; the caller holds the transaction."""
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    _set_version(con, version)
+
+
+def _set_version(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main'"
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _not_a_store(path: Path, why: str) -> OreshockError:
+    return OreshockError(
+        f"{path} is not an oreshock results store ({why}); expected schema version "
+        f"{SCHEMA_VERSION}. Choose another file with --db or ORESHOCK_DB."
+    )
+
+
+def found_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The schema version of an open database; None when it holds nothing of a store yet.
+
+    Raises when the database holds tables but is not an oreshock store.
+    """
+    tables = table_names(con)
+    row = None
+    if "meta" in tables:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None:
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise _not_a_store(path, f"its schema_version is {row[0]!r}, not a number") from None
+    if "runs" in tables and {"run_id", "scenario_json"} <= _columns(con, "runs"):
+        return UNVERSIONED
+    if tables <= {"meta"} and not _has_rows(con, tables):
+        return None
+    names = ", ".join(sorted(tables))
+    raise _not_a_store(path, f"it has tables {names} but no schema_version in a meta table")
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, tables: set[str]) -> bool:
+    return any(con.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() for t in tables)
+
+
+def open_schema(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    read_only: bool,
+    version: int = SCHEMA_VERSION,
+    migrations: Mapping[int, Migration] = MIGRATIONS,
+) -> int:
+    """Bring an open database to ``version`` (or refuse it); returns the version it had.
+
+    ``version`` and ``migrations`` default to this code's; tests pass others to exercise the
+    mechanism on a synthetic future version.
+    """
+    found = found_version(con, path)
+    if found is None:
+        if read_only:
+            raise OreshockError(
+                f"{path} has no oreshock tables yet (no schema version found, version "
+                f"{version} expected); run a scenario first (`oreshock run`) to create them"
+            )
+        _in_transaction(con, path, lambda: create_schema(con, version), "creating the schema")
+        return version
+    if found > version:
+        raise OreshockError(
+            f"{path} has results store schema version {found}, newer than version {version} "
+            "that this oreshock reads; upgrade oreshock to open it, or choose another file "
+            "with --db or ORESHOCK_DB"
+        )
+    if found < version:
+        if read_only:
+            raise OreshockError(
+                f"{path} has results store schema version {found}, older than version "
+                f"{version} that this oreshock reads, and was opened read-only; open it once "
+                f"for writing to upgrade it, e.g. `oreshock runs list --db {path}`"
+            )
+        gaps = [step for step in range(found, version) if step not in migrations]
+        if gaps:
+            raise OreshockError(
+                f"{path} has results store schema version {found}, older than version "
+                f"{version} that this oreshock reads, and there is no upgrade from version "
+                f"{gaps[0]} to {gaps[0] + 1}; open it with the oreshock that wrote it and "
+                "export its runs (`oreshock runs export`)"
+            )
+        for step in range(found, version):
+            upgrade = migrations[step]
+
+            def apply(upgrade: Migration = upgrade, target: int = step + 1) -> None:
+                upgrade(con)
+                _set_version(con, target)
+
+            _in_transaction(
+                con,
+                path,
+                apply,
+                f"upgrading it from schema version {step} to {step + 1} (left at {step})",
+            )
+        return found
+    if not read_only:
+        missing = [ddl for name, ddl in TABLES.items() if name not in table_names(con)]
+        if missing:
+
+            def add() -> None:
+                for ddl in missing:
+                    con.execute(ddl)
+
+            _in_transaction(con, path, add, "adding the tables it lacks")
+    return found
+
+
+def _in_transaction(
+    con: duckdb.DuckDBPyConnection, path: Path, work: Callable[[], object], what: str
+) -> None:
+    """Run ``work`` all or nothing; a database error becomes one naming the file and step."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        work()
+    except Exception as exc:
+        con.execute("ROLLBACK")
+        raise OreshockError(f"{path}: {what} failed: {exc}") from exc
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
