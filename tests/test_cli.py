@@ -6,8 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from oreshock.cli import data as cli_data
+from oreshock.cli import ensemble as cli_ensemble
+from oreshock.cli import metrics as cli_metrics
+from oreshock.cli import run as cli_run
+from oreshock.cli import runs as cli_runs
+from oreshock.cli import web as cli_web
 from oreshock.cli.app import app
 
 runner = CliRunner()
@@ -245,3 +252,37 @@ def test_rerun_reproduces_a_stored_run(db_path):
     other = runner.invoke(app, ["runs", "rerun", run_id, "--data", "tests/data/mini_dataset"])
     assert other.exit_code == 2
     assert "pass --data with the dataset it used" in other.output.replace("\n", " ")
+
+
+def test_help_lists_commands_then_groups_in_a_fixed_order():
+    root = typer.main.get_command(app)
+    assert list(root.commands) == [
+        "report",
+        "serve",
+        "ensemble",
+        "run",
+        "scenarios",
+        "data",
+        "metrics",
+        "runs",
+        "ensembles",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("module", "names"),
+    [
+        (cli_data, {"data"}),
+        (cli_metrics, {"metrics"}),
+        (cli_runs, {"runs"}),
+        (cli_run, {"run", "scenarios"}),
+        (cli_web, {"report", "serve"}),
+        (cli_ensemble, {"ensemble", "ensembles"}),
+    ],
+)
+def test_each_command_group_registers_itself(module, names):
+    """A group module adds exactly its own commands to any app, so it stands alone."""
+    alone = typer.Typer()
+    alone.callback()(lambda: None)  # a callback keeps a one-command app a group
+    module.register(alone)
+    assert set(typer.main.get_command(alone).commands) == names

@@ -11,6 +11,7 @@ import pytest
 from oreshock import Store
 from oreshock.model.variants import run_variants
 from oreshock.report.builder import write_report
+from oreshock.report.comparison import claim_line
 
 FLAGSHIP = "japan-rare-earths-2026"
 DATA = re.compile(r'<data value="([^"]*)" data-field="([^"]*)">([^<]*)</data>')
@@ -146,3 +147,19 @@ def test_cli_report_command(flagship_db, tmp_path):
     assert out.exists() and dt.date.today().year > 2000
     bad = CliRunner().invoke(app, ["report", "000000000000", "--out", str(out), "--db", str(db)])
     assert bad.exit_code == 2
+
+
+def test_claim_line_names_stages_in_the_chosen_language():
+    check = {
+        "holds": False,
+        "least_stage": "magnets",
+        "least_pct": 44.0,
+        "worst_stage": "separation",
+        "worst_pct": 70.0,
+    }
+    names = {"magnets": "ネオジム磁石", "separation": "分離精製（酸化物）"}
+    assert claim_line(check, "ja", names) == (
+        "不成立: 6か月目も日本はネオジム磁石の需要の56%を確保（分離精製（酸化物）の不足は70%）"
+    )
+    holds = {**check, "holds": True, "least_pct": 95.0}
+    assert claim_line(holds, "en") == "holds: by month 6 Japan's magnets supply is 95% short"

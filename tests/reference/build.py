@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import oreshock
-from oreshock.model.variants import comparison_table
+from oreshock.report.comparison import comparison_table
 
 HERE = Path(__file__).parent
 SECTOR_COUNTRY = "JPN"

@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.cli.common import DbOpt, JsonOpt, friendly, json_safe, print_json
+from oreshock.cli.common import DbOpt, JsonOpt, friendly, print_json
+from oreshock.core.serialize import json_safe
 
 
 def ensemble(
@@ -69,24 +70,25 @@ def ensemble(
 
 
 def _ensemble(
-    scenario,
-    runs,
-    variant,
-    workers,
-    dask,
-    seed,
-    out,
-    method,
-    target,
-    param,
-    outcome,
-    threshold,
-    batch_size,
-    max_batches,
-    plots,
-    db,
-    json_out,
+    scenario: str,
+    runs: int,
+    variant: str | None,
+    workers: int | None,
+    dask: str | None,
+    seed: int,
+    out: Path | None,
+    method: str,
+    target: str,
+    param: list[str] | None,
+    outcome: str | None,
+    threshold: float | None,
+    batch_size: int,
+    max_batches: int | None,
+    plots: bool,
+    db: Path | None,
+    json_out: bool,
 ) -> None:
+    # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.analysis import summarize
     from oreshock.ensemble.evaluators import make_evaluator
     from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
@@ -119,6 +121,7 @@ def _ensemble(
             seed=seed,
         )
         if plots:
+            # Lazy for the same reason; write_plots loads matplotlib (the ensemble extra) itself.
             from oreshock.ensemble.plots import write_plots
 
             report["plots"] = [str(p) for p in write_plots(frame, report, names, result.folder)]
@@ -150,6 +153,7 @@ def _ensemble(
 
 def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Ensembles indexed in the results database."""
+    # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.runner import list_ensembles
 
     df = list_ensembles(db)
@@ -175,6 +179,7 @@ def ensembles_show(
     json_out: JsonOpt = False,
 ) -> None:
     """An ensemble's spec and, when complete, its analysis."""
+    # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.analysis import summarize
     from oreshock.ensemble.runner import get_ensemble, load_results
 
@@ -202,6 +207,7 @@ def ensembles_export(
     db: DbOpt = None,
 ) -> None:
     """Write every run of an ensemble (parameters and outcomes) to one file."""
+    # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.runner import get_ensemble, load_results
     from oreshock.ensemble.sampling import EnsembleError
 

@@ -10,27 +10,30 @@ from __future__ import annotations
 
 import sys
 import typing
+from typing import Any
 
 import typer
 from pydantic import BaseModel
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from oreshock.cli.app import app
 from oreshock.model.scenario import Scenario
 
 
-def _walk(command, path: list[str]) -> list[tuple[list[str], object]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+    """Every command under ``command`` (a Typer-built click command), with its path."""
     found = [(path, command)]
-    if hasattr(command, "commands"):
+    if isinstance(command, TyperGroup):
         for name in sorted(command.commands):
             found.extend(_walk(command.commands[name], [*path, name]))
     return found
 
 
-def _describe(param) -> str:
+def _describe(param: TyperArgument | TyperOption) -> str:
     help_text = (getattr(param, "help", None) or "").replace("|", "\\|")
     if param.param_type_name == "argument":
         need = "required" if param.required else "optional"
-        return f"| `{param.name.upper()}` | argument ({need}) | {help_text} |"
+        return f"| `{(param.name or '').upper()}` | argument ({need}) | {help_text} |"
     names = ", ".join(f"`{o}`" for o in param.opts)
     default = param.default
     empty = default is None or default is False or default == () or default == []
@@ -56,7 +59,7 @@ def cli_reference() -> str:
             lines.append(command.help.strip().splitlines()[0])
             lines.append("")
         params = [p for p in command.params if p.name != "help"]
-        if params and not hasattr(command, "commands"):
+        if params and not isinstance(command, TyperGroup):
             lines.extend(["| parameter | kind | description |", "| --- | --- | --- |"])
             lines.extend(_describe(p) for p in params)
             lines.append("")
@@ -72,7 +75,7 @@ READABLE = {
 }
 
 
-def _type_name(annotation) -> str:
+def _type_name(annotation: object) -> str:
     """A short, readable name for a field's type."""
     text = str(annotation).replace("typing.", "").replace("oreshock.model.scenario.", "")
     text = text.replace("<class '", "").replace("'>", "")

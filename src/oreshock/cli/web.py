@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from oreshock.cli.common import DataOpt, DbOpt, LangOpt, friendly
+from oreshock.report.builder import write_report
 
 
 def register(app: typer.Typer) -> None:
@@ -24,8 +25,6 @@ def register(app: typer.Typer) -> None:
         data: DataOpt = None,
     ) -> None:
         """Write a standalone report of a stored run (要約, 解説, charts, assumptions, sources)."""
-        from oreshock.report.builder import write_report
-
         path = write_report(run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data)
         typer.echo(str(path))
 
@@ -37,6 +36,7 @@ def register(app: typer.Typer) -> None:
         data: DataOpt = None,
     ) -> None:
         """Serve the HTTP API (docs at /docs) and the dashboard (at /)."""
+        # Lazy: FastAPI and uvicorn take ~0.25 s to import, which every `oreshock --help` would pay.
         import uvicorn
 
         from oreshock.web.app import create_app

@@ -1,11 +1,17 @@
-"""Comparisons between a scenario's variants, and the check of a claim against a run.
+"""Comparisons between a scenario's variants, and the check of a claim against a run: numbers.
 
 The flagship question is whether "in six months Japan can make nothing": the claim holds in a
 run when, in month 6 after the start, the country's shortfall is at least ``level`` percent
 of demand at every stage with final use (every kind of rare-earth-using production).
+
+The same comparisons written in a language (the flagship table, the claim as a sentence) are
+in ``oreshock.report.comparison``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,12 +28,12 @@ def run_variants(
     variants: list[str] | None = None,
     months: int | None = None,
     seed: int = 0,
-    progress=None,
+    progress: Callable[[str | None], object] | None = None,
 ) -> list[RunResult]:
     """Run the named variants (all of them, base first, when none are named)."""
     file = open_scenario(name_or_path)
     names: list[str | None] = list(variants) if variants else [None, *file.variants]
-    results = []
+    results: list[RunResult] = []
     for name in names:
         overrides = {("months",): months} if months else None
         scenario = file.build(name, overrides)
@@ -39,7 +45,7 @@ def run_variants(
 
 def claim_check(
     result: RunResult, country: str, mineral: str, month: int = 6, level: float = 90.0
-) -> dict:
+) -> dict[str, Any]:
     """Whether the country's shortfall in ``month`` reaches ``level`` % at every final-use stage."""
     run = result.runs[mineral]
     ch = run.chain
@@ -59,8 +65,8 @@ def claim_check(
             "worst_stage": None,
             "worst_pct": 0.0,
         }
-    least = min(pct, key=pct.get)
-    worst = max(pct, key=pct.get)
+    least = min(pct, key=pct.__getitem__)
+    worst = max(pct, key=pct.__getitem__)
     return {
         "holds": bool(pct[least] >= level),
         "month": t,
@@ -94,57 +100,3 @@ def worst_sectors(result: RunResult, country: str, top: int = 3) -> pd.DataFrame
     hit = sectors.iloc[order]
     hit = hit[hit["cumulative_shortfall_pct"] > 0]
     return hit.head(top).reset_index(drop=True)
-
-
-def comparison_table(
-    results: list[RunResult],
-    country: str,
-    mineral: str,
-    lang: str = "en",
-    stage_names: dict[str, str] | None = None,
-) -> pd.DataFrame:
-    """The flagship table: per variant, months to first shortfall at each stage, the worst
-    stage's cumulative shortfall, and the end use hit first (names in ``lang``)."""
-    from oreshock.core.i18n import t
-
-    names = stage_names or {}
-    rows = []
-    for result in results:
-        if mineral not in result.runs or country not in result.runs[mineral].chain.countries:
-            continue
-        summary = result.summary([country])
-        summary = summary[summary["mineral"] == mineral]
-        if summary.empty:
-            continue
-        row: dict = {t("variant", lang): result.scenario.variant or "base"}
-        for _, r in summary.iterrows():
-            first = r["months_to_shortfall"]
-            row[names.get(r["stage"], r["stage"])] = (
-                t("never", lang) if pd.isna(first) else int(first)
-            )
-        row[t("cumulative_shortfall_pct", lang)] = round(
-            float(summary["cumulative_shortfall_pct"].max()), 1
-        )
-        worst = worst_sectors(result, country, top=1)
-        row[t("worst_hit", lang)] = ", ".join(worst[f"name_{lang}"]) if not worst.empty else "–"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def claim_line(check: dict, lang: str = "en", stage_names: dict[str, str] | None = None) -> str:
-    """One sentence saying whether the claim holds in a run, from ``claim_check``."""
-    from oreshock.core.i18n import t
-
-    names = stage_names or {}
-    least = names.get(check["least_stage"], check["least_stage"])
-    if check["holds"]:
-        return t("claim_holds", lang, stage=least, pct=check["least_pct"])
-    worst = names.get(check["worst_stage"], check["worst_stage"])
-    return t(
-        "claim_fails",
-        lang,
-        stage=least,
-        kept=100 - check["least_pct"],
-        worst=worst,
-        pct=check["worst_pct"],
-    )

@@ -22,6 +22,9 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES, t
+from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.model.metrics import concentration, exposure, origin_composition
+from oreshock.model.network import Network, build_network
 from oreshock.report import charts as charts
 from oreshock.report.text import (
     Names,
@@ -36,6 +39,7 @@ from oreshock.report.text import (
     tonnes,
 )
 from oreshock.report.text import path as _path
+from oreshock.store.store import Store, default_path
 
 FORMATS = ("html", "pdf")
 CHROMIUM = "/usr/bin/chromium"
@@ -52,11 +56,14 @@ CHROMIUM_FLAGS = (
 
 
 def analysis(
-    record: dict, ts: pd.DataFrame, flows: pd.DataFrame, names: Names, ds, network
+    record: dict,
+    ts: pd.DataFrame,
+    flows: pd.DataFrame,
+    names: Names,
+    ds: Dataset,
+    network: Network,
 ) -> tuple[list[dict], list[dict]]:
     """解説: why it happened (origins, imports, stocks) and the charts that show it."""
-    from oreshock.model.metrics import concentration, exposure, origin_composition
-
     lang, rid = names.lang, record["run_id"]
     scen, start = record["scenario_json"], record["start_month"]
     summary = frame(record["summary"])
@@ -201,7 +208,7 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def sources(dataset, minerals: list[str]) -> list[dict]:
+def sources(dataset: Dataset, minerals: list[str]) -> list[dict]:
     """Sources cited by the dataset rows about the run's minerals."""
     frames = []
     for name in dataset.tables():
@@ -216,15 +223,15 @@ def sources(dataset, minerals: list[str]) -> list[dict]:
     return json.loads(table.to_json(orient="records", force_ascii=False))
 
 
-def build_context(dataset=None):
+def build_context(dataset: Dataset | None = None) -> tuple[Dataset, Network]:
     """Dataset and network for names, base-year structure and sources (bundled by default)."""
-    from oreshock import build_network, load_dataset
-
     ds = dataset or load_dataset()
     return ds, build_network(ds)
 
 
-def report_data(store, run_id: str, lang: str = "en", context=None) -> dict:
+def report_data(
+    store: Store, run_id: str, lang: str = "en", context: tuple[Dataset, Network] | None = None
+) -> dict:
     """Everything a report shows, as JSON-able data (the API's report endpoint returns it)."""
     if lang not in LANGUAGES:
         raise OreshockError(f"unknown language {lang!r}; expected one of: {', '.join(LANGUAGES)}")
@@ -288,6 +295,7 @@ def report_data(store, run_id: str, lang: str = "en", context=None) -> dict:
 
 def render_html(data: dict) -> str:
     """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
+    # Lazy: jinja2 (it loads asyncio) would add ~20 ms to every CLI start; only rendering needs it.
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -357,12 +365,8 @@ def write_report(
     data_path: str | Path | None = None,
 ) -> Path:
     """Write the report of a stored run to ``out`` as HTML or PDF (atomically)."""
-    from oreshock import Store, load_dataset
-
     if fmt not in FORMATS:
         raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
-    from oreshock.store.store import default_path
-
     db = Path(db_path) if db_path else default_path()
     if not db.exists():
         raise OreshockError(f"no results database at {db}; run a scenario first (`oreshock run`)")

@@ -155,7 +155,7 @@ def sankey(
     ypos: dict[str, float] = {}
     parts = [_svg_open(width, height, title, "sankey")]
     for k, col in enumerate(columns):
-        y = top
+        y = float(top)
         for name in col:
             if name not in size:
                 continue
@@ -374,8 +374,8 @@ def sankey_charts(
     ):
         links = [(o, e + " ", v) for (o, e), v in pairs.items()]
         into: dict[str, float] = {}
-        for _, e, v in links:
-            into[e] = into.get(e, 0.0) + v
+        for _, dest, v in links:
+            into[dest] = into.get(dest, 0.0) + v
         links += [(e, iso3 + "  ", v) for e, v in into.items()]
         cols = [
             sorted({o for o, _, _ in links if o.endswith(suffix) or o == home}),

@@ -16,7 +16,10 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.i18n import t
+from oreshock.data.datasets import Dataset
 from oreshock.model.results import SUMMARY_COLUMNS
+from oreshock.model.scenario import open_scenario, shipped_scenarios
+from oreshock.store.store import Store
 
 SHOCK_TARGETS = ("export_ban", "reexport_control", "export_quota", "licence_delay")
 
@@ -77,7 +80,7 @@ def sentence(key: str, lang: str, **parts: Any) -> dict:
 class Names:
     """Country, stage and mineral names in one language, from the dataset."""
 
-    def __init__(self, dataset, lang: str):
+    def __init__(self, dataset: Dataset, lang: str) -> None:
         col = f"name_{lang}"
         self.lang = lang
         self.countries = dict(
@@ -100,6 +103,10 @@ class Names:
     def mineral(self, mineral: str) -> str:
         return self.minerals.get(mineral, mineral)
 
+    def stages_of(self, mineral: str) -> dict[str, str]:
+        """Stage ids of one mineral -> their names, for tables whose columns are stages."""
+        return {s: n for (m, s), n in self.stages.items() if m == mineral}
+
 
 def focus_countries(scenario: dict, summary: pd.DataFrame) -> list[str]:
     """Countries a scenario targets; else the ones hit hardest in the run."""
@@ -116,7 +123,7 @@ def focus_countries(scenario: dict, summary: pd.DataFrame) -> list[str]:
     return worst.index[:2].tolist()
 
 
-def sibling_runs(store, record: dict) -> list[dict]:
+def sibling_runs(store: Store, record: dict) -> list[dict]:
     """The latest stored run of each variant of the same scenario (this run included)."""
     runs = store.list_runs()
     same = runs[(runs["scenario"] == record["scenario"]) & (runs["months"] == record["months"])]
@@ -267,8 +274,6 @@ def who_sentence(record: dict, names: Names) -> dict:
 
 def parents(scenario_name: str) -> dict[str, str | None]:
     """Which variant each variant of a shipped scenario builds on (``extends``; base = None)."""
-    from oreshock.model.scenario import open_scenario, shipped_scenarios
-
     if scenario_name not in shipped_scenarios():
         return {}
     file = open_scenario(scenario_name)

@@ -1,0 +1,148 @@
+"""``oreshock data list|show|validate|import``: the dataset's tables, their checks, and
+published files read into the database or into an extended dataset."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from oreshock.cli.common import DataOpt, DbOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.core.errors import DataFileError, OreshockError
+from oreshock.data.datasets import bundled_path, load_dataset, read_tables
+from oreshock.data.extend import extend_dataset
+from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
+from oreshock.data.validate import validate_tables
+from oreshock.store.store import Store
+
+Reader = Callable[[Path], pd.DataFrame | dict[str, pd.DataFrame]]
+READERS: dict[str, Reader] = {"usgs": load_usgs, "baci": load_baci, "comtrade": load_comtrade}
+
+
+def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
+    """Tables of the dataset with row counts and file hashes."""
+    ds = load_dataset(data)
+    rows = []
+    for name in sorted(ds.tables()):
+        file = ds.files.get(name)
+        digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16] if file else "(derived)"
+        rows.append({"table": name, "rows": len(ds.table(name)), "sha256": digest})
+    info = {
+        "name": ds.name,
+        "version": ds.version,
+        "base_year": ds.base_year,
+        "hash": ds.content_hash,
+        "tables": rows,
+    }
+    if json_out:
+        print_json(info)
+        return
+    out.print(f"{ds.name} {ds.version} (base year {ds.base_year}, hash {ds.content_hash[:16]})")
+    print_frame(pd.DataFrame(rows))
+
+
+def data_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Table name (minerals, stages, countries, groups, production, trade, ...)."
+        ),
+    ],
+    mineral: Annotated[str | None, typer.Option(help="Only this mineral.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only rows naming this ISO3 code.")] = None,
+    json_out: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Show one table, optionally filtered."""
+    ds = load_dataset(data)
+    df = ds.table(name)
+    if mineral and "mineral" in df:
+        ds.check_mineral(mineral)
+        df = df[df["mineral"] == mineral]
+    if stage and "stage" in df:
+        df = df[df["stage"] == stage]
+    if country:
+        code = country.upper()
+        cols = [c for c in ("iso3", "importer", "exporter") if c in df]
+        df = df[(df[cols] == code).any(axis=1)] if cols else df
+    if json_out:
+        print_json(json.loads(df.to_json(orient="records", force_ascii=False)))
+        return
+    print_frame(df, title=name)
+
+
+def data_validate(
+    path: Annotated[Path | None, typer.Argument(help="Dataset folder (default: bundled).")] = None,
+) -> None:
+    """Check every table and list all problems (exit 1 if any)."""
+    folder = path or bundled_path()
+    try:
+        raw, paths = read_tables(folder)
+    except DataFileError as exc:
+        problems = exc.problems
+    else:
+        problems = validate_tables(raw, paths)
+    if problems:
+        for p in problems:
+            out.print(str(p), highlight=False, markup=False)
+        out.print(f"{len(problems)} problem(s) found in {folder}")
+        raise typer.Exit(1)
+    out.print(f"{folder}: all {len(raw)} tables valid")
+
+
+def data_import(
+    kind: Annotated[str, typer.Argument(help="usgs, baci or comtrade")],
+    file: Annotated[Path, typer.Argument(help="The file as published.")],
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Dataset folder to extend (created from the bundled one if new)."),
+    ] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read a published file; record its rows in the database and optionally extend a dataset."""
+    if kind not in READERS:
+        raise OreshockError(f"unknown import kind {kind!r}; expected one of: {', '.join(READERS)}")
+    if not file.exists():
+        raise OreshockError(f"{file}: no such file")
+    loaded = READERS[kind](file)
+    tables = loaded if isinstance(loaded, dict) else {"trade": loaded}
+    merged = extend_dataset(into, tables, str(file)) if into else {}
+    sha = hashlib.sha256(file.read_bytes()).hexdigest()
+    with Store(db) as store:
+        import_id = store.save_import(kind, str(file), sha, tables)
+    counts = {name: len(df) for name, df in tables.items()}
+    report: dict[str, Any] = {
+        "import_id": import_id,
+        "kind": kind,
+        "file": str(file),
+        "sha256": sha,
+        "rows": counts,
+    }
+    if into:
+        report["dataset"] = str(into)
+        report["merged"] = merged
+    if json_out:
+        print_json(report)
+        return
+    out.print(f"imported {sum(counts.values())} rows from {file} as {import_id}: {counts}")
+    if into:
+        out.print(f"extended dataset {into}: {merged}; use it with --data {into}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``data`` sub-app to the main CLI."""
+    sub = typer.Typer(
+        no_args_is_help=True, help="The bundled dataset: list, show, validate, import."
+    )
+    sub.command("list")(friendly(data_list))
+    sub.command("show")(friendly(data_show))
+    sub.command("validate")(friendly(data_validate))
+    sub.command("import")(friendly(data_import))
+    app.add_typer(sub, name="data")
