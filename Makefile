@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/oreshock run japan-rare-earths-2026
 
-# mypy joins `test` once the whole package type-checks; until then it is `make typecheck`.
 test: $(STAMP)
 	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
+	$(MAKE) typecheck
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)

@@ -23,3 +23,11 @@ def test_old_path_gives_the_moved_module(old, new):
 def test_public_api_names_exist():
     missing = [name for name in oreshock.__all__ if not hasattr(oreshock, name)]
     assert not missing
+
+
+def test_old_module_path_leaves_the_public_function_in_place():
+    sys.modules.pop("oreshock.simulate", None)
+    with pytest.warns(DeprecationWarning):
+        importlib.import_module("oreshock.simulate")
+    assert callable(oreshock.simulate)
+    assert not isinstance(oreshock.simulate, type(sys))

@@ -136,7 +136,7 @@ def test_shipped_variants_and_compare(page, server):
     page.goto(server + "/#/runs")
     ready(page, "/runs")
     boxes = page.locator(".pick")
-    assert boxes.count() >= 3
+    assert boxes.count() >= 2  # the two runs started above, newest last
     boxes.nth(boxes.count() - 1).check()
     boxes.nth(boxes.count() - 2).check()
     page.click("#compare-btn")

@@ -1,5 +1,7 @@
 """oreshock: stress tests and resilience planning for critical-mineral supply chains."""
 
+import sys
+
 from oreshock import _compat
 from oreshock.core.errors import DataFileError, OreshockError, OreshockWarning, ScenarioError
 from oreshock.core.version import __version__
@@ -9,7 +11,7 @@ from oreshock.model.scenario import Scenario, load_scenario, open_scenario
 from oreshock.model.simulate import RunResult, simulate
 from oreshock.store.store import Store
 
-_compat.install()  # old flat module paths stay importable for one release
+_compat.install(sys.modules[__name__])  # old flat module paths stay importable for one release
 
 __all__ = [
     "Chain",

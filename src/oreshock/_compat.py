@@ -89,7 +89,22 @@ class _MovedFinder(importlib.abc.MetaPathFinder):
         return importlib.machinery.ModuleSpec(fullname, _Alias(new), is_package=False)
 
 
-def install() -> None:
-    """Put the finder on ``sys.meta_path`` once."""
+class _Package(ModuleType):
+    """The ``oreshock`` package, whose public names an old path must not overwrite.
+
+    Importing a submodule binds it as an attribute of its parent; the old module
+    ``oreshock.simulate`` would so replace the public function ``oreshock.simulate``.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        current = self.__dict__.get(name)
+        if isinstance(value, ModuleType) and callable(current):
+            return
+        super().__setattr__(name, value)
+
+
+def install(package: ModuleType) -> None:
+    """Guard the package's public names and put the finder on ``sys.meta_path`` once."""
+    package.__class__ = _Package
     if not any(isinstance(f, _MovedFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _MovedFinder())  # before PathFinder, which would load copies

@@ -53,7 +53,7 @@ def network_from_arrays(
     """A one-mineral network ('testium') from [country, stage] production and final use."""
     n_s = production.shape[1]
     stages = [f"s{k}" for k in range(n_s)]
-    rows = {name: [] for name in table_schema()}
+    rows: dict[str, list[dict[str, object]]] = {name: [] for name in table_schema()}
     rows["sources"].append(
         {"source_id": SOURCE, "title": "t", "publisher": "t", "url": "t", "year": "2024"}
     )
