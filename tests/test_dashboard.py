@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from oreshock.core.options import get_option
 from oreshock.report.builder import CHROMIUM_FLAGS
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(get_option("chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = list(CHROMIUM_FLAGS)
 

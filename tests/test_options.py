@@ -40,8 +40,7 @@ def test_every_option_is_documented():
         assert f"`{option.env}`" in rows[0]
         assert f"`{option.default}`" in rows[0]
     assert written == options_reference(), (
-        "stale: python -c 'from oreshock.core.options import options_reference; "
-        'print(options_reference(), end="")\' > docs/options.md'
+        "stale: python -m oreshock.cli.reference options > docs/options.md"
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oreshock.core.errors import DataFileError
+from oreshock.core.options import get_option
 from oreshock.data.datasets import load_dataset
 from oreshock.data.loaders import load_comtrade, load_usgs
 
@@ -33,7 +33,7 @@ NASTY = [
     "1e-300",
 ]
 SETTINGS = settings(
-    max_examples=int(os.environ.get("ORESHOCK_PROPERTY_EXAMPLES", "40")),
+    max_examples=get_option("property_examples"),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oreshock.core.options import get_option
 from oreshock.model.scenario import Scenario
 from oreshock.model.simulate import simulate
 from oreshock.testing.helpers import assert_mass_balance, assert_no_negative, network_from_arrays
 
 COUNTRIES = ["AAA", "BBB", "CCC", "DDD", "EEE"]
 # More examples for a deeper search: ORESHOCK_PROPERTY_EXAMPLES=500 pytest tests/property
-EXAMPLES = int(os.environ.get("ORESHOCK_PROPERTY_EXAMPLES", "50"))
+EXAMPLES = get_option("property_examples")
 
 
 @st.composite

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from oreshock.cli.app import app
+from oreshock.core.options import options_reference
 from oreshock.model.scenario import Scenario
 
 
@@ -140,6 +141,11 @@ def scenario_reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+REFERENCES = {"cli": cli_reference, "scenario": scenario_reference, "options": options_reference}
+
+
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else "cli"
-    print(scenario_reference() if kind == "scenario" else cli_reference(), end="")
+    if kind not in REFERENCES:
+        sys.exit(f"unknown reference {kind!r}; expected one of: {', '.join(REFERENCES)}")
+    print(REFERENCES[kind](), end="")

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from oreshock.core.errors import DataFileError, Problem, UnknownIdError
+from oreshock.core.ids import stage_position
 from oreshock.data.balance import derive_tables
 from oreshock.data.schema import table_schema
 from oreshock.data.validate import raise_on, read_raw_table, validate_tables
@@ -119,10 +120,9 @@ class Dataset:
     def resolve_stage(self, mineral: str, stage: str) -> str:
         """Check a stage id; ``refining`` names a chain's first processing stage too."""
         stages = self.stages(mineral)
-        if stage in stages:
-            return stage
-        if stage == "refining" and len(stages) > 1:
-            return stages[1]
+        position = stage_position(stage, stages)
+        if position is not None:
+            return stages[position]
         raise UnknownIdError(
             f"unknown stage {stage!r} of {mineral}; expected one of: {', '.join(stages)}"
         )

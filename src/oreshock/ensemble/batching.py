@@ -24,7 +24,7 @@ from oreshock.model.outcomes import (
     months_to_shortfall,
     peak_shortfall_pct,
 )
-from oreshock.model.scenario import Scenario, ScenarioFile
+from oreshock.model.scenario import ScenarioFile
 from oreshock.model.simulate import run_chain
 
 METRICS = ("months_to_shortfall", "peak_shortfall_pct", "cumulative_shortfall_pct")
@@ -70,10 +70,6 @@ def outcome_cells(network: Network, summary: pd.DataFrame) -> list[OutcomeCell]:
         OutcomeCell(mineral, stage, network.chain(mineral).stages.index(stage))
         for mineral, stage in pairs
     ]
-
-
-def minerals_of(network: Network, scenario: Scenario) -> list[str]:
-    return sorted(network.chains) if scenario.minerals == "all" else list(scenario.minerals)
 
 
 def structure_key(inp: ChainInputs) -> tuple:
@@ -165,7 +161,7 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
         sf.build(task.variant, dict(zip(task.paths, row.tolist(), strict=True)))
         for row in task.values
     ]
-    minerals = minerals_of(task.network, scenarios[0])
+    minerals = scenarios[0].chains_covered(task.network.chains)
     columns = [c for cell in task.cells for c in cell.columns(task.target)]
     result = np.full((n, len(columns)), np.nan)
     for mineral in minerals:

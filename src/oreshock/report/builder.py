@@ -22,6 +22,7 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES, t
+from oreshock.core.options import get_option
 from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.metrics import concentration, exposure, origin_composition
 from oreshock.model.network import Network, build_network
@@ -42,7 +43,6 @@ from oreshock.report.text import path as _path
 from oreshock.store.store import Store, default_path
 
 FORMATS = ("html", "pdf")
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -321,11 +321,15 @@ def _num_cell(value: Any) -> str:
     return str(value)
 
 
-def html_to_pdf(html: str, out: Path, chromium: str = CHROMIUM, timeout: float = 120) -> Path:
-    """Print HTML to PDF with headless Chromium (same engine as the dashboard tests)."""
+def html_to_pdf(
+    html: str, out: Path, chromium: str | Path | None = None, timeout: float = 120
+) -> Path:
+    """Print HTML to PDF with headless Chromium (same engine as the dashboard tests); the
+    ``chromium`` option names it, else it is looked up on PATH."""
+    chromium = Path(chromium) if chromium is not None else get_option("chromium")
     exe = (
-        chromium
-        if Path(chromium).exists()
+        str(chromium)
+        if chromium.exists()
         else shutil.which("chromium") or shutil.which("chromium-browser")
     )
     if not exe:

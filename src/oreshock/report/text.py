@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.i18n import t
+from oreshock.core.months import add_months
 from oreshock.data.datasets import Dataset
 from oreshock.model.results import SUMMARY_COLUMNS
 from oreshock.model.scenario import open_scenario, shipped_scenarios
@@ -48,15 +49,13 @@ def tonnes(value: float, field: str) -> Num:
 
 
 def month_label(start: str, offset: int, lang: str) -> str:
-    y, m = map(int, start.split("-"))
-    yy, mm = divmod(m - 1 + offset, 12)
-    return f"{y + yy}年{mm + 1}月" if lang == "ja" else dt.date(y + yy, mm + 1, 1).strftime("%b %Y")
+    """The month ``offset`` months after ``start`` as a reader writes it (2026年3月, Mar 2026)."""
+    year, number = map(int, add_months(start, offset).split("-"))
+    return f"{year}年{number}月" if lang == "ja" else dt.date(year, number, 1).strftime("%b %Y")
 
 
 def month_num(start: str, offset: int, field: str, lang: str) -> Num:
-    y, m = map(int, start.split("-"))
-    yy, mm = divmod(m - 1 + offset, 12)
-    return Num(f"{y + yy:04d}-{mm + 1:02d}", field, month_label(start, offset, lang))
+    return Num(add_months(start, offset), field, month_label(start, offset, lang))
 
 
 def _name_html(key: str, value: Any) -> str:

@@ -31,11 +31,6 @@ from oreshock.web.jobs import MAX_QUEUED, Job, JobQueue, Progress
 from oreshock.web.schemas import RunRequest
 
 
-def minerals_of(scenario: Scenario, network: Network) -> list[str]:
-    """The chains a scenario runs: every chain of the network when it says ``all``."""
-    return sorted(network.chains) if scenario.minerals == "all" else list(scenario.minerals)
-
-
 def scenario_file(req: RunRequest) -> ScenarioFile:
     """A shipped scenario by name or an inline one; never a path, so no file is read."""
     if not isinstance(req.scenario, str):
@@ -117,7 +112,7 @@ class Service:
         scenario = scenario_file(req).build(req.variant, overrides)
         _, network = self.context()
         try:
-            for mineral in minerals_of(scenario, network):
+            for mineral in scenario.chains_covered(network.chains):
                 network.chain(mineral)
         except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
             raise ScenarioError(f"scenario.minerals: {exc}") from None
@@ -131,7 +126,7 @@ class Service:
     def execute(self, scenario: Scenario, seed: int, progress: Progress) -> str:
         """Simulate mineral by mineral (for progress), then store the run atomically."""
         _, network = self.context()
-        minerals = minerals_of(scenario, network)
+        minerals = scenario.chains_covered(network.chains)
         runs = {}
         for i, mineral in enumerate(minerals):
             part = simulate(network, scenario.model_copy(update={"minerals": [mineral]}))
