@@ -1,6 +1,7 @@
 """What every command shares: options, error handling and printing.
 
-The commands live in ``cli.py``, ``cli_web.py`` and ``cli_ensemble.py``; each takes its
+The commands live in one module per group (``data``, ``metrics``, ``run``, ``runs``,
+``ensemble``, ``web``, registered by ``app``); each takes its
 ``--db``, ``--data``, ``--json`` and ``--lang`` options and its error handling from here, so
 they behave the same.
 """
