@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from oreshock.cli.reference import cli_reference, scenario_reference
@@ -32,3 +33,16 @@ def test_every_table_is_documented():
     data_doc = (ROOT / "docs" / "data.md").read_text("utf-8")
     for table in table_schema():
         assert f"{table}" in data_doc, table
+
+
+def test_architecture_names_only_modules_that_exist():
+    """Every `package/module.py` or `package/folder/` that docs/architecture.md points a
+    newcomer to is in the source tree."""
+    root = ROOT / "src" / "oreshock"
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(
+        re.findall(r"`((?:core|data|model|store|ensemble|report|web|cli|testing)/[\w/.*]*)`", text)
+    )
+    assert len(named) > 30
+    missing = [p for p in sorted(named) if not list(root.glob(p.rstrip("/")))]
+    assert not missing, f"docs/architecture.md names what does not exist: {missing}"
