@@ -1,7 +1,7 @@
 """The ``oreshock`` command: the Typer app, with each command group registered on it.
 
 Parsing and printing only; the work is done by the Python API. Each group lives in its own
-module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``run``) and adds itself with
+module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``run``, ``scenarios``) and adds itself with
 ``register(app)``. The order of registration is the order ``oreshock --help`` lists them in.
 """
 
@@ -11,14 +11,14 @@ import sys
 
 import typer
 
-from oreshock.cli import data, ensemble, metrics, run, runs, web
+from oreshock.cli import data, ensemble, metrics, run, runs, scenarios, web
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Stress tests for critical-mineral supply chains.",
 )
-for group in (data, metrics, runs, web, ensemble, run):
+for group in (data, metrics, runs, web, ensemble, run, scenarios):
     group.register(app)
 
 

@@ -1,11 +1,10 @@
-"""``oreshock run`` and ``oreshock scenarios``: run a scenario's variants, store the runs and
-print the flagship comparison; list the shipped scenarios."""
+"""``oreshock run``: run a scenario's variants, store the runs and print the flagship
+comparison."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.progress import Progress
 
@@ -23,7 +22,7 @@ from oreshock.cli.common import (
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
-from oreshock.model.scenario import open_scenario, shipped_scenarios
+from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import RunResult
 from oreshock.model.variants import claim_check, run_variants
 from oreshock.report.comparison import claim_line, comparison_table
@@ -99,21 +98,6 @@ def run(
                 )
 
 
-def scenarios(json_out: JsonOpt = False) -> None:
-    """Shipped scenarios and their variants."""
-    rows = []
-    for name, path in shipped_scenarios().items():
-        file = open_scenario(path)
-        rows.append(
-            {"name": name, "title": file.doc.get("title_en", ""), "variants": list(file.variants)}
-        )
-    if json_out:
-        print_json(rows)
-        return
-    print_frame(pd.DataFrame([{**r, "variants": ", ".join(r["variants"])} for r in rows]))
-
-
 def register(app: typer.Typer) -> None:
-    """Add the ``run`` and ``scenarios`` commands to the main CLI."""
+    """Add the ``run`` command to the main CLI."""
     app.command("run")(friendly(run))
-    app.command("scenarios")(friendly(scenarios))
