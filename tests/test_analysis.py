@@ -62,3 +62,75 @@ def test_percentiles_failure_and_summary():
     out = summarize(frame, ["p"], list(frame.columns[1:]), threshold=80.0)
     assert out["failure"]["probability"] == pytest.approx(0.2, abs=0.01)
     assert out["prim"][0]["box"]["p"][0] == pytest.approx(0.81, abs=0.02)
+
+
+def _runs(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(size=n)
+    return pd.DataFrame({"p": p}), p
+
+
+def test_default_failure_is_a_policy_level_not_a_quantile():
+    """Outcomes all far below 5%: nothing fails (the worst-quarter rule made it 0.25)."""
+    frame, p = _runs()
+    frame["cumulative_shortfall_pct.JPN.m.a"] = 1.0 + p  # 1-2 % of demand
+    frame["cumulative_shortfall_pct.JPN.m.b"] = 0.5 * p
+    out = summarize(frame, ["p"], list(frame.columns[1:]))
+    fail = out["failure"]
+    assert fail["probability"] == 0.0  # not 0.25, whatever the outcomes
+    assert fail["default"] and fail["threshold"] == 5.0 and fail["op"] == ">"
+    assert "5% of demand" in fail["basis"] and "worst stage" in fail["basis"]
+    # the worst stage counts: stage a is the worse of the two in every run
+    frame["cumulative_shortfall_pct.JPN.m.a"] = 4.0 + 2 * p  # above 5 % when p > 0.5
+    out = summarize(frame, ["p"], list(frame.columns[1:]))
+    assert out["failure"]["probability"] == pytest.approx((p > 0.5).mean())
+    assert out["failure"]["worst_column_share"]["cumulative_shortfall_pct.JPN.m.a"] == 1.0
+
+
+def test_stated_failure_rule():
+    frame, p = _runs()
+    frame["months_to_shortfall.JPN.m.s"] = np.floor(12 * p)
+    out = summarize(frame, ["p"], list(frame.columns[1:]), fail="months_to_shortfall<6")
+    assert out["failure"]["probability"] == pytest.approx((np.floor(12 * p) < 6).mean())
+    assert not out["failure"]["default"]
+    with pytest.raises(EnsembleError, match="bad --fail"):
+        summarize(frame, ["p"], list(frame.columns[1:]), fail="months_to_shortfall six")
+    with pytest.raises(EnsembleError, match="unknown outcome"):
+        summarize(frame, ["p"], list(frame.columns[1:]), fail="peak_shortfall_pct>5")
+
+
+def test_prim_is_skipped_on_floating_point_noise():
+    """An outcome that differs only by 1e-14 has no conditions of failure to discover."""
+    frame, p = _runs()
+    noise = np.random.default_rng(5).uniform(size=len(p)) * 1e-14
+    frame["cumulative_shortfall_pct.JPN.m.s"] = 40.0 + noise + 1e-14 * (p > 0.7)
+    for kwargs in ({}, {"threshold": float(np.median(40.0 + noise))}):
+        out = summarize(frame, ["p"], list(frame.columns[1:]), **kwargs)
+        assert out["prim"] == []
+        assert out["prim_skipped"]["code"] in {"ens_prim_flat", "ens_prim_all_fail"}
+        assert "PRIM skipped" in out["prim_skipped"]["message"]
+        assert not out["variation"]["varies"]
+
+
+def test_sobol_negative_and_small_samples_are_flagged():
+    """A tiny Saltelli sample gives a negative index: it is shown as it is, with warnings."""
+    k = 3
+    u = unit_sample(k, 4 * (k + 2), "sobol", seed=3)
+    y = Ishigami.evaluate(-np.pi + 2 * np.pi * u)
+    names = ["x1", "x2", "x3"]
+    s = sobol_indices(y, names, seed=3)
+    negative = [(n, key) for n in names for key in ("S1", "ST") if s[n][key] < 0]
+    assert negative, s  # the fixture must produce one
+    assert all({"S1_conf", "ST_conf"} <= set(v) for v in s.values())
+    frame = pd.DataFrame(u, columns=names)
+    frame["cumulative_shortfall_pct.JPN.m.s"] = y
+    out = summarize(frame, names, [frame.columns[-1]], method="sobol", seed=3)
+    codes = [w["code"] for w in out["sobol_warnings"]]
+    assert "ens_sobol_small" in codes
+    flagged = {
+        (w["parameter"], w["index"])
+        for w in out["sobol_warnings"]
+        if w["code"] == "ens_sobol_negative"
+    }
+    assert flagged == set(negative)
+    assert all(out["sobol"][n][key] < 0 for n, key in negative)  # not clipped to 0

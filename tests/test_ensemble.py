@@ -55,7 +55,7 @@ def test_samples_are_reproducible_and_typed():
     a, b = sample(params, 50, "lhs", 1), sample(params, 50, "lhs", 1)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, sample(params, 50, "lhs", 2))
-    lead = [p.name for p in params].index("responses.new_capacity.0.lead_months")
+    lead = [p.name for p in params].index("responses.new_capacity[0].lead_months")
     assert params[lead].integer
     assert np.all(a[:, lead] == np.rint(a[:, lead]))
     assert a[:, lead].min() >= 18 and a[:, lead].max() <= 36
@@ -116,7 +116,7 @@ def test_dask_local_cluster_with_two_workers(network, tmp_path):
                 },
             },
             ParameterError,
-            "'buffers.stockpiles.0.rate': empty range",
+            r"'buffers\.stockpiles\[0\]\.rate': empty range",
         ),
         (
             {
@@ -162,7 +162,7 @@ def test_cli_ensemble_json_and_ensembles_commands(tmp_path, db_path):
     report = json.loads(res.stdout)
     assert set(report) >= {"ensemble_id", "runs", "seconds", "outcomes", "prim", "sobol"}
     assert report["runs"] == 6  # N (k + 2) = 2 x 3
-    assert set(report["sobol"]) == {"responses.sharing.0.share"}
+    assert set(report["sobol"]) == {"responses.sharing[0].share"}
     name = "months_to_shortfall.JPN.rare_earths.magnets"
     assert set(report["outcomes"][name]) == {"p5", "p50", "p95"}
     eid = report["ensemble_id"]
@@ -174,3 +174,52 @@ def test_cli_ensemble_json_and_ensembles_commands(tmp_path, db_path):
     assert len(load_results(shown["folder"])) == 6 == len(out.read_text().splitlines()) - 1
     bad = runner.invoke(app, ["ensemble", SCENARIO, "--variant", "no-response", "--runs", "5"])
     assert bad.exit_code == 2 and "no uncertain parameters" in bad.output
+
+
+def test_parameters_are_named_by_their_path_in_the_scenario():
+    params = scenario_parameters(
+        open_scenario(SCENARIO), "full-response", {"shocks.0.share": EXTRA["shocks.0.share"]}
+    )
+    names = [p.name for p in params]
+    assert "buffers.stockpiles[0].rate" in names
+    assert "responses.new_capacity[1].lead_months" in names
+    assert "shocks[0].share" in names  # the older dotted spelling is read, not kept
+    assert not [n for n in names if any(part.isdigit() for part in n.split("."))]
+    about = {p.name: p.about for p in params}
+    assert "holder JPN" in about["buffers.stockpiles[0].rate"]
+    assert "stage metal" in about["responses.new_capacity[1].lead_months"]
+
+
+def test_cli_states_failure_skips_prim_and_warns_on_sobol(db_path):
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    runner = CliRunner()
+    args = [
+        "ensemble",
+        SCENARIO,
+        "--variant",
+        "g7plus-sharing",
+        "--runs",
+        "6",
+        "--method",
+        "sobol",
+        "--workers",
+        "1",
+    ]
+    report = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    fail = report["failure"]
+    assert fail["default"] and fail["rule"] == "cumulative_shortfall_pct > 5"
+    assert fail["probability"] == 1.0  # every run is far above 5% at its worst stage
+    assert report["prim"] == [] and report["prim_skipped"]["code"] == "ens_prim_all_fail"
+    assert "ens_sobol_small" in {w["code"] for w in report["sobol_warnings"]}
+    text = runner.invoke(app, args).stdout
+    assert "not a quantile" in text and "PRIM skipped" in text
+    assert "Sobol sample too small" in text and "±" in text
+    assert "responses.sharing[0].share" in text
+    stated = runner.invoke(
+        app, [*args, "--json", "--fail", "cumulative_shortfall_pct.JPN.rare_earths.magnets>99"]
+    )
+    assert json.loads(stated.stdout)["failure"]["probability"] == 0.0
+    bad = runner.invoke(app, [*args, "--fail", "worst>>5"])
+    assert bad.exit_code != 0 and "bad --fail" in bad.output

@@ -14,8 +14,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.cli.common import DbOpt, JsonOpt, friendly, print_json
+from oreshock.cli.common import DbOpt, JsonOpt, LangOpt, friendly, print_json
+from oreshock.core.i18n import t
 from oreshock.core.serialize import json_safe
+
+FAIL_HELP = (
+    "When a run fails, OUTCOME>VALUE or OUTCOME<VALUE: an outcome column, or a metric "
+    "(cumulative_shortfall_pct, peak_shortfall_pct, months_to_shortfall) meaning the target's "
+    "worst stage. Default: 'cumulative_shortfall_pct>5', a cumulative shortfall above 5% of "
+    "demand at the worst stage (a policy level, not a quantile)."
+)
 
 
 def ensemble(
@@ -47,12 +55,17 @@ def ensemble(
             "--param", help="Extra or overriding parameter, NAME=uniform:LOW:HIGH (repeatable)."
         ),
     ] = None,
+    fail: Annotated[str | None, typer.Option("--fail", help=FAIL_HELP)] = None,
     outcome: Annotated[
-        str | None, typer.Option("--outcome", help="Outcome for failure, PRIM and Sobol.")
+        str | None,
+        typer.Option("--outcome", help="Outcome for failure, PRIM and Sobol (or use --fail)."),
     ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option("--threshold", help="Failure threshold (default: worst quarter)."),
+        typer.Option(
+            "--threshold",
+            help="Failure threshold of --outcome: % of demand (default 5) or months.",
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Runs per Parquet batch.")] = 500,
     max_batches: Annotated[
@@ -64,6 +77,7 @@ def ensemble(
     ] = False,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Run an ensemble over a variant's uncertain parameters; resumes if run again."""
     friendly(_ensemble)(**locals())
@@ -80,6 +94,7 @@ def _ensemble(
     method: str,
     target: str,
     param: list[str] | None,
+    fail: str | None,
     outcome: str | None,
     threshold: float | None,
     batch_size: int,
@@ -87,6 +102,7 @@ def _ensemble(
     plots: bool,
     db: Path | None,
     json_out: bool,
+    lang: str,
 ) -> None:
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.analysis import summarize
@@ -107,6 +123,10 @@ def _ensemble(
         "complete": result.complete,
         "folder": str(result.folder),
         "evaluator": evaluator.describe(),
+        "parameters": [
+            {"name": p.name, "about": p.about, "integer": p.integer, **p.spec}
+            for p in result.parameters
+        ],
     }
     if result.complete:
         names = [p.name for p in result.parameters]
@@ -115,6 +135,7 @@ def _ensemble(
             frame,
             names,
             result.outcome_names,
+            fail=fail,
             outcome=outcome,
             threshold=threshold,
             method=method,
@@ -136,19 +157,60 @@ def _ensemble(
     if not result.complete:
         console.print("incomplete: run the same command again to resume")
         return
+    for p in report["parameters"]:
+        about = f" ({p['about']})" if p["about"] else ""
+        console.print(f"parameter {p['name']}{about}", highlight=False, soft_wrap=True)
+    print_analysis(console, report, lang)
+
+
+def print_analysis(console: Console, report: dict, lang: str) -> None:
+    """Percentiles, the failure rule and share, PRIM boxes or why there are none, Sobol
+    indices with their confidence intervals, and every warning, in ``lang``."""
     table = Table("outcome", "p5", "p50", "p95")
     for name, q in report["outcomes"].items():
         table.add_row(name, *(f"{q[k]:.3g}" for k in ("p5", "p50", "p95")))
     console.print(table)
     fail = report["failure"]
-    console.print(f"P({fail['rule']}) = {fail['probability']:.3f}")
+    say: Any = {"highlight": False, "soft_wrap": True}  # rich keyword options, as is
+    key = "ens_fail_default" if fail["default"] else "ens_fail_stated"
+    console.print(t(key, lang, rule=fail["rule"]), **say)
+    console.print(
+        t(
+            "ens_failure_line",
+            lang,
+            p=fail["probability"],
+            failed=fail["failed"],
+            runs=fail["runs"],
+            rule=fail["rule"],
+        ),
+        **say,
+    )
+    if "worst_column_share" in fail:
+        shares = ", ".join(
+            f"{c.split('.', 2)[-1]} {v:.0%}" for c, v in fail["worst_column_share"].items() if v
+        )
+        console.print(t("ens_worst_share", lang, shares=shares), **say)
+    if "prim_skipped" in report:
+        note = report["prim_skipped"]
+        console.print(t(note["code"], lang, **_fields(note)), **say)
     for i, box in enumerate(report["prim"], 1):
         ranges = ", ".join(f"{k} in [{lo:.3g}, {hi:.3g}]" for k, (lo, hi) in box["box"].items())
         console.print(
-            f"PRIM box {i}: {ranges} (coverage {box['coverage']:.2f}, density {box['density']:.2f})"
+            f"PRIM box {i}: {ranges} (coverage {box['coverage']:.2f}, density {box['density']:.2f})",
+            **say,
         )
     for name, s in report.get("sobol", {}).items():
-        console.print(f"Sobol {name}: S1 {s['S1']:.3f}, ST {s['ST']:.3f}")
+        console.print(
+            f"Sobol {name}: S1 {s['S1']:.3f} ± {s['S1_conf']:.3f}, "
+            f"ST {s['ST']:.3f} ± {s['ST_conf']:.3f}",
+            **say,
+        )
+    for note in report.get("sobol_warnings", []):
+        console.print(f"[yellow]! {t(note['code'], lang, **_fields(note))}[/]", **say)
+
+
+def _fields(note: dict) -> dict:
+    return {k: v for k, v in note.items() if k not in ("code", "message")}
 
 
 def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
@@ -169,14 +231,20 @@ def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
 def ensembles_show(
     ensemble_id: str,
     db: DbOpt = None,
+    fail: Annotated[str | None, typer.Option("--fail", help=FAIL_HELP)] = None,
     outcome: Annotated[
-        str | None, typer.Option("--outcome", help="Outcome for failure and PRIM.")
+        str | None,
+        typer.Option("--outcome", help="Outcome for failure and PRIM (or use --fail)."),
     ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option("--threshold", help="Failure threshold (default: worst quarter)."),
+        typer.Option(
+            "--threshold",
+            help="Failure threshold of --outcome: % of demand (default 5) or months.",
+        ),
     ] = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """An ensemble's spec and, when complete, its analysis."""
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
@@ -190,6 +258,7 @@ def ensembles_show(
             frame,
             list(record["parameters"]),
             record["outcomes"],
+            fail=fail,
             outcome=outcome,
             threshold=threshold,
             method=record["method"],
@@ -198,7 +267,14 @@ def ensembles_show(
     if json_out:
         print_json(record)
         return
-    Console().print_json(json.dumps(json_safe(record)))
+    console = Console()
+    analysis = {k: record.pop(k) for k in list(record) if k in _ANALYSIS}
+    console.print_json(json.dumps(json_safe(record)))
+    if analysis:
+        print_analysis(console, analysis, lang)
+
+
+_ANALYSIS = ("outcomes", "failure", "variation", "prim", "prim_skipped", "sobol", "sobol_warnings")
 
 
 def ensembles_export(

@@ -14,7 +14,82 @@ TEXT: dict[str, dict[str, str]] = {
     "peak_shortfall_pct": {"en": "Peak shortfall %", "ja": "最大不足率 %"},
     "cumulative_shortfall_pct": {"en": "Cumulative shortfall %", "ja": "累積不足率 %"},
     "worst_hit": {"en": "First end use hit", "ja": "最初に影響を受ける用途"},
+    "cumulative_worst_pct": {
+        "en": "Cumulative shortfall % (worst stage)",
+        "ja": "累積不足率 %（最も不足する工程）",
+    },
+    "worst_stage": {"en": "Worst stage", "ja": "最も不足する工程"},
+    "tie_several": {"en": "several: {names}", "ja": "複数（同順）: {names}"},
+    "flagship_caption": {
+        "en": "Per stage: months from the start to the first month short by more than "
+        "{threshold:g}% of demand ({never}: no such month); cumulative shortfall over {months} months "
+        "as % of demand at the worst stage, named; the end use hit first (ties within "
+        "{tie:g} points in the same month shown together). Shortfalls below {tol} of demand "
+        "count as none.",
+        "ja": "工程別: 開始から需要の{threshold:g}%を超えて不足する最初の月までの月数"
+        "（{never}: 該当月なし）。累積不足率は{months}か月間の需要に対する割合で、最も不足する"
+        "工程の値とその工程名。最初に影響を受ける用途（同じ月で差が{tie:g}ポイント未満なら"
+        "同順として併記）。需要の{tol}未満の不足は不足なしとする。",
+    },
     "never": {"en": "never", "ja": "なし"},
+    # --- ensembles (oreshock.ensemble.analysis, oreshock.cli.ensemble) ---
+    "ens_fail_default": {
+        "en": "failure (default): {rule}, a cumulative shortfall above 5% of demand at the "
+        "target's worst stage, a policy level and not a quantile of the runs; state another "
+        "with --fail",
+        "ja": "失敗の定義（既定）: {rule}。対象国で最も不足する工程の累積不足が需要の5%を超えること"
+        "（政策上意味のある水準で、ラン分布の分位点ではない）。--fail で変更可",
+    },
+    "ens_fail_stated": {
+        "en": "failure as stated: {rule}",
+        "ja": "指定された失敗の定義: {rule}",
+    },
+    "ens_failure_line": {
+        "en": "P(failure) = {p:.3f}: {failed} of {runs} runs with {rule}",
+        "ja": "失敗確率 = {p:.3f}: {runs}ラン中{failed}ランが {rule}",
+    },
+    "ens_worst_share": {
+        "en": "worst stage per run: {shares}",
+        "ja": "各ランで最も不足する工程: {shares}",
+    },
+    "ens_prim_flat": {
+        "en": "PRIM skipped: the outcome barely varies (range {range:.3g} below the tolerance "
+        "{tolerance:g}); there are no conditions of failure to find",
+        "ja": "PRIMを省略: 結果がほとんど変動しない（幅 {range:.3g} が許容値 {tolerance:g} 未満）。"
+        "失敗の条件は見いだせない",
+    },
+    "ens_prim_no_failure": {
+        "en": "PRIM skipped: no run fails ({rule} in none of {runs} runs)",
+        "ja": "PRIMを省略: 失敗するランがない（{runs}ランのいずれも {rule} に該当しない）",
+    },
+    "ens_prim_all_fail": {
+        "en": "PRIM skipped: every run fails ({rule} in all {runs} runs), whatever the "
+        "parameters within their ranges",
+        "ja": "PRIMを省略: すべてのランが失敗（{runs}ランすべてが {rule}）。パラメータの範囲内では"
+        "条件によらない",
+    },
+    "ens_sobol_flat": {
+        "en": "Sobol indices not computed: the outcome does not vary (range below {tolerance:g})",
+        "ja": "Sobol指数は計算せず: 結果が変動しない（幅が {tolerance:g} 未満）",
+    },
+    "ens_sobol_small": {
+        "en": "Sobol sample too small: N = {n} base samples ({runs} runs); indices are "
+        "reliable from N = {minimum} ({needed} runs)",
+        "ja": "Sobolのサンプルが少なすぎる: 基本サンプル N = {n}（{runs}ラン）。信頼できるのは "
+        "N = {minimum}（{needed}ラン）以上",
+    },
+    "ens_sobol_negative": {
+        "en": "{index} of {parameter} is negative ({value:.3f} ± {conf:.3f}): true indices are "
+        "never below 0, so this is sampling error; take more runs",
+        "ja": "{parameter} の {index} が負（{value:.3f} ± {conf:.3f}）: 真の指数は0未満にならない"
+        "ため標本誤差。ラン数を増やすこと",
+    },
+    "ens_sobol_wide": {
+        "en": "{index} of {parameter} is uncertain: its 95% interval (± {conf:.3f}) is wider "
+        "than the index ({value:.3f})",
+        "ja": "{parameter} の {index} は不確か: 95%信頼区間（± {conf:.3f}）が指数（{value:.3f}）"
+        "より広い",
+    },
     "share": {"en": "Share", "ja": "シェア"},
     "hhi": {"en": "HHI", "ja": "HHI"},
     "top1_share": {"en": "Top-1 share", "ja": "首位シェア"},
@@ -191,6 +266,49 @@ TEXT: dict[str, dict[str, str]] = {
     "dash_supply_risk": {"en": "Supply risk", "ja": "供給リスク"},
     "dash_consumption": {"en": "Consumption", "ja": "消費量"},
     "dash_error": {"en": "Error", "ja": "エラー"},
+    # --- coverage of a run (oreshock.model.coverage) ---
+    "cov_no_demand": {
+        "en": "{mineral}: no demand data for {country}; result not meaningful",
+        "ja": "{mineral}: データに{country}の需要がなく、結果は意味をなさない",
+    },
+    "cov_no_trade": {
+        "en": "{mineral}: no base-year trade from {other} to {country} at {stages}; the {shock} cuts nothing",
+        "ja": "{mineral}: 基準年に{other}から{country}への{stages}の貿易がなく、{shock}は何も止めない",
+    },
+    "cov_no_exports": {
+        "en": "{mineral}: no base-year exports from {country} at {stages}; the {shock} cuts nothing",
+        "ja": "{mineral}: 基準年に{country}の{stages}の輸出がなく、{shock}は何も止めない",
+    },
+    "cov_no_imports": {
+        "en": "{mineral}: no base-year imports into {country} at {stages}; the {shock} cuts nothing",
+        "ja": "{mineral}: 基準年に{country}の{stages}の輸入がなく、{shock}は何も止めない",
+    },
+    "cov_no_production": {
+        "en": "{mineral}: no production data for {country} at {stages}; the {shock} cuts nothing",
+        "ja": "{mineral}: データに{country}の{stages}の生産がなく、{shock}は何も減らさない",
+    },
+    "cov_no_final_use": {
+        "en": "{mineral}: no final-use data for {country} at {stages}; the {shock} changes nothing",
+        "ja": "{mineral}: データに{country}の{stages}の最終需要がなく、{shock}は何も変えない",
+    },
+    "cov_no_stocks": {
+        "en": "{mineral}: no stockpile data for {country} at {stages}; the stockpile holds nothing",
+        "ja": "{mineral}: データに{country}の{stages}の備蓄がなく、備蓄は空である",
+    },
+    "cov_shock_export_ban": {"en": "export ban", "ja": "輸出禁止"},
+    "cov_shock_export_quota": {"en": "export quota", "ja": "輸出枠"},
+    "cov_shock_licence_delay": {"en": "licence delay", "ja": "許可の遅延"},
+    "cov_shock_reexport_control": {"en": "re-export control", "ja": "再輸出規制"},
+    "cov_shock_outage": {"en": "outage", "ja": "供給停止"},
+    "cov_shock_demand_surge": {"en": "demand surge", "ja": "需要の急増"},
+    "cov_heading": {"en": "Data coverage", "ja": "データの網羅性"},
+    "cov_warning": {"en": "warning", "ja": "警告"},
+    "cov_note": {"en": "note", "ja": "注"},
+    "cov_not_covered": {"en": "not covered", "ja": "データなし"},
+    "cov_asked": {
+        "en": "{country}: no demand data for {minerals}; no table for these",
+        "ja": "{country}: {minerals}の需要データがなく、表は示さない",
+    },
 }
 
 

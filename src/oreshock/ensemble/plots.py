@@ -11,6 +11,8 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
+from oreshock.ensemble.analysis import outcome_values, parse_fail
+
 
 def _pyplot() -> ModuleType:
     """pyplot on the Agg backend, so charts render without a display."""
@@ -49,8 +51,8 @@ def write_plots(
         dims = ([*box, *parameters])[:2] if len(box) < 2 else list(box)[:2]
         dims = list(dict.fromkeys(dims + parameters))[:2]
         x = frame[dims].to_numpy(dtype=float)
-        y = frame[fail["outcome"]].to_numpy(dtype=float)
-        bad = y < fail["threshold"] if fail["rule"].count("<") else y > fail["threshold"]
+        y, _, _ = outcome_values(frame, fail["outcome"])
+        bad = parse_fail(fail["rule"].replace(" ", "")).apply(y)
         fig, ax = plt.subplots(figsize=(6, 5))
         ax.scatter(x[~bad, 0], x[~bad, 1], s=4, c="#bbbbbb", label="ok")
         ax.scatter(x[bad, 0], x[bad, 1], s=4, c="#c44e52", label="fail")
@@ -66,7 +68,7 @@ def write_plots(
         fig.savefig(written[-1], dpi=110)
         plt.close(fig)
 
-    if "sobol" in summary:
+    if summary.get("sobol"):
         fig, ax = plt.subplots(figsize=(7, 0.5 * len(parameters) + 1.5))
         pos = np.arange(len(parameters))
         s1 = [summary["sobol"][p]["S1"] for p in parameters]

@@ -9,6 +9,7 @@ regenerated from (parameters, n, method, seed) alone. That is what makes resumin
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -42,6 +43,8 @@ class Parameter:
     path: tuple
     spec: dict
     integer: bool = False
+    # The list items on the path, by what identifies them ("holder JPN"), for readers.
+    about: str = ""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Map unit-interval draws to values of this parameter (rounded for integer fields)."""
@@ -62,12 +65,31 @@ class Parameter:
 
 
 def dotted(path: tuple) -> str:
-    return ".".join(map(str, path))
+    """A parameter's name: its path in the scenario, list items by position in brackets
+    (``("buffers", "stockpiles", 0, "rate")`` -> ``buffers.stockpiles[0].rate``), so the name
+    reads as where the value sits in the YAML file."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def parse_path(name: str) -> tuple:
-    """``responses.sharing.0.share`` -> ("responses", "sharing", 0, "share")."""
-    return tuple(int(p) if p.isdigit() else p for p in name.split("."))
+    """``responses.sharing[0].share`` (or the older ``responses.sharing.0.share``) ->
+    ("responses", "sharing", 0, "share")."""
+    parts: list[str | int] = []
+    for key, index in _PART.findall(name):
+        if index:
+            parts.append(int(index))
+        else:
+            parts.append(int(key) if key.isdigit() else key)
+    return tuple(parts)
 
 
 def check_spec(name: str, spec: Any) -> dict:
@@ -177,7 +199,7 @@ def scenario_parameters(
             raise ParameterError(
                 f"unknown parameter '{name}': no such field in {sf.path} (variant {variant!r})"
             )
-        specs[name] = (path, spec)
+        specs[dotted(path)] = (path, spec)
     if not specs:
         raise ParameterError(
             f"{sf.path}: variant {variant!r} has no uncertain parameters; write a value as "
@@ -185,9 +207,40 @@ def scenario_parameters(
         )
     base = sf.build(variant)
     return [
-        Parameter(name, path, check_spec(name, spec), _field_is_int(base, path, name))
+        Parameter(
+            name,
+            path,
+            check_spec(name, spec),
+            _field_is_int(base, path, name),
+            describe_items(doc, path),
+        )
         for name, (path, spec) in specs.items()
     ]
+
+
+_IDENTIFIERS = ("holder", "group", "exporter", "countries", "country", "mineral", "stage", "origin")
+
+
+def describe_items(doc: Any, path: tuple) -> str:
+    """What identifies each list item on ``path`` in the scenario document, e.g. for
+    ``responses.new_capacity[1].lead_months``: "new_capacity[1]: countries USA, stage metal"."""
+    out = []
+    node = doc
+    for i, key in enumerate(path):
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(key, int) and isinstance(node, dict):
+            ids = []
+            for field_name in _IDENTIFIERS:
+                value = node.get(field_name)
+                if value is not None:
+                    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+                    ids.append(f"{field_name} {text}")
+            if ids:
+                out.append(f"{dotted(path[: i + 1])}: {', '.join(ids)}")
+    return "; ".join(out)
 
 
 def sobol_base(runs: int, k: int) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.model.network import Network
+from oreshock.model.outcomes import TIE_TOLERANCE_PCT
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import RunResult, simulate
 
@@ -91,7 +92,11 @@ def variant_table(results: list[RunResult], country: str, mineral: str) -> pd.Da
 
 
 def worst_sectors(result: RunResult, country: str, top: int = 3) -> pd.DataFrame:
-    """End uses hit first and hardest: earliest shortfall, then largest cumulative shortfall."""
+    """End uses hit first and hardest: earliest shortfall, then largest cumulative shortfall.
+
+    Sectors tied on both (see ``first_hit``) keep their table order: this is a ranking for a
+    list, not a verdict on which one is first.
+    """
     sectors = result.sectors(country)
     if sectors.empty:
         return sectors
@@ -100,3 +105,34 @@ def worst_sectors(result: RunResult, country: str, top: int = 3) -> pd.DataFrame
     hit = sectors.iloc[order]
     hit = hit[hit["cumulative_shortfall_pct"] > 0]
     return hit.head(top).reset_index(drop=True)
+
+
+def first_hit(
+    result: RunResult, country: str, tolerance: float = TIE_TOLERANCE_PCT
+) -> pd.DataFrame:
+    """Every end use that is hit first: the earliest month of shortfall, then the largest
+    cumulative shortfall, with all sectors within ``tolerance`` percentage points of that
+    largest one in the same month (a tie is all of them, never a tie-break). Empty when no
+    end use falls short."""
+    sectors = result.sectors(country)
+    if sectors.empty:
+        return sectors
+    hit = sectors[
+        sectors["months_to_shortfall"].notna() & (sectors["cumulative_shortfall_pct"] > 0)
+    ]
+    if hit.empty:
+        return hit.reset_index(drop=True)
+    month = hit["months_to_shortfall"].min()
+    early = hit[hit["months_to_shortfall"] == month]
+    best = early["cumulative_shortfall_pct"].max()
+    return early[early["cumulative_shortfall_pct"] >= best - tolerance].reset_index(drop=True)
+
+
+def worst_stage(summary: pd.DataFrame, tolerance: float = TIE_TOLERANCE_PCT) -> dict[str, Any]:
+    """The stage(s) with the largest cumulative shortfall in one country's summary of one
+    mineral: ``{"pct": value, "stages": [every stage within tolerance of it]}``."""
+    if summary.empty:
+        return {"pct": 0.0, "stages": []}
+    pct = float(summary["cumulative_shortfall_pct"].max())
+    near = summary[summary["cumulative_shortfall_pct"] >= pct - tolerance]
+    return {"pct": pct, "stages": [str(s) for s in near["stage"]]}

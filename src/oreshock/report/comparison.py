@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 
 from oreshock.core.i18n import t
+from oreshock.model.outcomes import TIE_TOLERANCE_PCT, TOLERANCE
 from oreshock.model.simulate import RunResult
-from oreshock.model.variants import worst_sectors
+from oreshock.model.variants import first_hit, worst_stage
 
 
 def comparison_table(
@@ -24,7 +25,10 @@ def comparison_table(
     stage_names: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The flagship table: per variant, months to first shortfall at each stage, the worst
-    stage's cumulative shortfall, and the end use hit first (names in ``lang``)."""
+    stage's cumulative shortfall and which stage that is, and the end use hit first (every
+    one of them when several tie; names in ``lang``). ``attrs["caption"]`` says what each
+    figure is (the threshold of a shortfall month, the horizon, the tolerances): print it
+    with the table."""
     names = stage_names or {}
     rows = []
     for result in results:
@@ -40,13 +44,44 @@ def comparison_table(
             row[names.get(r["stage"], r["stage"])] = (
                 t("never", lang) if pd.isna(first) else int(first)
             )
-        row[t("cumulative_shortfall_pct", lang)] = round(
-            float(summary["cumulative_shortfall_pct"].max()), 1
+        worst = worst_stage(summary)
+        row[t("cumulative_worst_pct", lang)] = round(worst["pct"], 1)
+        row[t("worst_stage", lang)] = (
+            ", ".join(names.get(s, s) for s in worst["stages"]) if worst["pct"] > 0 else "–"
         )
-        worst = worst_sectors(result, country, top=1)
-        row[t("worst_hit", lang)] = ", ".join(worst[f"name_{lang}"]) if not worst.empty else "–"
+        row[t("worst_hit", lang)] = _first_hit_label(result, country, lang)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["caption"] = comparison_caption(results, lang)
+    return table
+
+
+def _first_hit_label(result: RunResult, country: str, lang: str) -> str:
+    """The end use hit first, or all tied ones as "several: A; B"; "–" when none is hit."""
+    hit = first_hit(result, country)
+    if hit.empty:
+        return "–"
+    labels = list(dict.fromkeys(hit[f"name_{lang}"]))
+    if len(labels) == 1:
+        return labels[0]
+    return t("tie_several", lang, names="; ".join(labels))
+
+
+def comparison_caption(results: list[RunResult], lang: str = "en") -> str:
+    """What the flagship table's figures are, in ``lang``: the shortfall threshold of
+    months-to-shortfall, the horizon of the cumulative figure, and the tolerances."""
+    scenario = results[0].scenario if results else None
+    threshold = 100 * scenario.shortfall_threshold if scenario is not None else 1.0
+    months = scenario.months if scenario is not None else 0
+    return t(
+        "flagship_caption",
+        lang,
+        threshold=threshold,
+        months=months,
+        never=t("never", lang),
+        tie=TIE_TOLERANCE_PCT,
+        tol=f"{TOLERANCE:.0e}".replace("e-0", "e-"),
+    )
 
 
 def claim_line(
