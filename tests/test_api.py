@@ -205,3 +205,41 @@ def test_schemathesis(case, fuzz_app):
         checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
     )
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize(
+    ("mineral", "country", "en", "ja"),
+    [
+        ("graphite", "KOR", "Natural graphite: no demand data for South Korea", "韓国の需要がなく"),
+        ("gallium", "USA", "Gallium: no demand data for United States", "米国の需要がなく"),
+    ],
+)
+def test_a_shock_the_data_do_not_cover_says_so(client, mineral, country, en, ja):
+    """The run's JSON, its comparison column and its report (both languages) carry the
+    coverage note, and its node reads not_covered instead of "never short"."""
+    scenario = {
+        "name": f"{mineral}-ban",
+        "months": 12,
+        "minerals": [mineral],
+        "shocks": [
+            {"type": "export_ban", "exporter": "CHN", "destinations": [country], "start": "2026-01"}
+        ],
+    }
+    job = client.post("/api/runs", json={"scenario": scenario}).json()["id"]
+    body = wait(client, job)
+    assert body["status"] == "done", body
+    warned = [n for n in body["coverage"] if n["level"] == "warning"]
+    assert [(n["mineral"], n["country"], n["status"]) for n in warned] == [
+        (mineral, country, "not_covered")
+    ]
+    assert warned[0]["message_en"].startswith(en)
+    rows = [r for r in body["summary"] if r["country"] == country]
+    assert rows and all(r["status"] == "not_covered" for r in rows)
+    other = client.get("/api/runs").json()[-1]["run_id"]
+    side = client.get("/api/compare", params={"ids": [body["run_id"], other]}).json()["runs"][0]
+    assert side["coverage"] == body["coverage"]
+    assert any(r.get("status") == "not_covered" for r in side["summary"])
+    for lang, text in (("en", en), ("ja", ja)):
+        report = client.get(f"/api/runs/{job}/report", params={"lang": lang}).json()
+        assert any(text in s["text"] for s in report["summary"]), report["summary"]
+        assert report["coverage"] == body["coverage"]

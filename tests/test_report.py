@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from oreshock import Store
+from oreshock.model.coverage import CoverageWarning
+from oreshock.model.scenario import Scenario
+from oreshock.model.simulate import simulate
 from oreshock.model.variants import run_variants
 from oreshock.report.builder import write_report
 from oreshock.report.comparison import claim_line
@@ -163,3 +166,40 @@ def test_claim_line_names_stages_in_the_chosen_language():
     )
     holds = {**check, "holds": True, "least_pct": 95.0}
     assert claim_line(holds, "en") == "holds: by month 6 Japan's magnets supply is 95% short"
+
+
+def test_report_says_what_the_data_do_not_cover(network, tmp_path):
+    """A graphite ban on Korea, which has no graphite demand in the data: the report's
+    summary says so in both languages instead of "no shortfall"."""
+    scenario = Scenario.model_validate(
+        {
+            "name": "graphite-korea",
+            "months": 12,
+            "minerals": ["graphite"],
+            "shocks": [
+                {
+                    "type": "export_ban",
+                    "exporter": "CHN",
+                    "destinations": ["KOR"],
+                    "start": "2026-01",
+                }
+            ],
+        }
+    )
+    with pytest.warns(CoverageWarning, match="South Korea"):
+        result = simulate(network, scenario)
+    db = tmp_path / "runs.duckdb"
+    with Store(db) as store:
+        run_id = store.save_run(result)
+    for lang, note, no_short in (
+        (
+            "en",
+            "Natural graphite: no demand data for South Korea; result not meaningful",
+            "South Korea has no shortfall",
+        ),
+        ("ja", "天然黒鉛: データに韓国の需要がなく、結果は意味をなさない", "韓国では"),
+    ):
+        html = write_report(run_id, tmp_path / f"{lang}.html", lang=lang, db_path=db).read_text()
+        summary = html.split('<section id="summary">')[1].split("</section>")[0]
+        assert note in summary
+        assert no_short not in summary

@@ -49,6 +49,7 @@ class BrokenResult:
         self.network = inner.network
         self.seed = inner.seed
         self.runs = inner.runs
+        self.coverage = inner.coverage
 
     def summary(self, *a):
         return self.inner.summary(*a)
@@ -283,11 +284,13 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     assert path.read_text("utf-8") == "not a database\n" * 100
 
 
-def test_version_1_file_without_ensemble_tables_gets_them(tmp_path):
+def test_current_version_file_without_ensemble_tables_gets_them(tmp_path):
     """Before the schema lived in one place, the ensemble tables came with the first ensemble."""
     path = _make(
-        tmp_path / "v1.duckdb",
-        UNVERSIONED_DDL + "INSERT INTO meta VALUES ('schema_version', '1');",
+        tmp_path / "current.duckdb",
+        UNVERSIONED_DDL
+        + "ALTER TABLE runs ADD COLUMN coverage_json VARCHAR;"
+        + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');",
     )
     with Store(path, read_only=True) as store:
         assert store.list_runs()["run_id"].tolist() == ["old000000001"]
@@ -295,6 +298,55 @@ def test_version_1_file_without_ensemble_tables_gets_them(tmp_path):
     with Store(path):
         pass
     assert _tables(path) == set(TABLES)
+
+
+# The tables exactly as schema version 1 defined them (before runs recorded their coverage).
+V1_DDL = (
+    UNVERSIONED_DDL
+    + """
+CREATE TABLE IF NOT EXISTS ensembles (
+    ensemble_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
+    runs BIGINT, seed BIGINT, method VARCHAR, target VARCHAR, batch_size INTEGER,
+    batches INTEGER, batches_done INTEGER, status VARCHAR, seconds DOUBLE, folder VARCHAR,
+    parameters_json VARCHAR, outcomes_json VARCHAR, dataset_hash VARCHAR, code_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ensemble_batches (
+    ensemble_id VARCHAR, batch INTEGER, first_run BIGINT, rows INTEGER, file VARCHAR,
+    seconds DOUBLE, PRIMARY KEY (ensemble_id, batch)
+);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+)
+
+
+def test_version_1_file_is_migrated_to_2_keeping_its_runs(controlled, tmp_path):
+    """Version 2 stores each run's coverage; runs stored before keep every row, with no
+    coverage claimed for them (never checked is not the same as fully covered)."""
+    path = _make(tmp_path / "v1.duckdb", V1_DDL)
+    con = duckdb.connect(str(path))
+    old_rows = con.execute("SELECT * FROM runs").fetchall()
+    con.close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(OreshockError, match="version 1, older than version 2"):
+        Store(path, read_only=True)
+    assert _snapshot(tmp_path) == before, "a read-only open must not upgrade"
+    with Store(path) as store:
+        assert store.schema_version_found == 1
+        assert store.list_runs()["run_id"].tolist() == ["old000000001"]
+        old = store.run("old000000001")
+        assert old["coverage"] is None and old["summary"] == []
+        new_id = store.save_run(controlled)
+        assert store.run(new_id)["coverage"] == []
+    assert _version(path) == "2" == str(SCHEMA_VERSION)
+    assert _tables(path) == set(TABLES)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        kept = con.execute(
+            "SELECT * EXCLUDE (coverage_json) FROM runs WHERE run_id = 'old000000001'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert kept == old_rows
 
 
 def _add_label(con: duckdb.DuckDBPyConnection) -> None:
@@ -308,22 +360,26 @@ def _half_done(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_migrations_run_in_order_and_each_is_all_or_nothing(controlled, tmp_path):
-    """A synthetic version 2 (runs gain a label column) exercises the mechanism itself."""
+    """A synthetic next version (runs gain a label column) exercises the mechanism itself."""
     path = tmp_path / "r.duckdb"
     with Store(path) as store:
         run_id = store.save_run(controlled)
+    now, nxt = SCHEMA_VERSION, SCHEMA_VERSION + 1
     con = duckdb.connect(str(path))
     try:
-        with pytest.raises(OreshockError, match=r"version 1 to 2.*disk on fire") as info:
-            open_schema(con, path, read_only=False, version=2, migrations={1: _half_done})
+        with pytest.raises(OreshockError, match=rf"version {now} to {nxt}.*disk on fire") as info:
+            open_schema(con, path, read_only=False, version=nxt, migrations={now: _half_done})
         assert str(path) in str(info.value)
-        assert found_version(con, path) == 1
+        assert found_version(con, path) == now
         assert "label" not in con.execute("SELECT * FROM runs").df().columns
-        with pytest.raises(OreshockError, match="no upgrade from version 2 to 3"):
-            open_schema(con, path, read_only=False, version=3, migrations={1: _add_label})
-        assert found_version(con, path) == 1
-        assert open_schema(con, path, read_only=False, version=2, migrations={1: _add_label}) == 1
-        assert found_version(con, path) == 2
+        with pytest.raises(OreshockError, match=f"no upgrade from version {nxt} to {nxt + 1}"):
+            open_schema(con, path, read_only=False, version=nxt + 1, migrations={now: _add_label})
+        assert found_version(con, path) == now
+        assert (
+            open_schema(con, path, read_only=False, version=nxt, migrations={now: _add_label})
+            == now
+        )
+        assert found_version(con, path) == nxt
         rows = con.execute("SELECT run_id, label FROM runs").fetchall()
         assert rows == [(run_id, "unlabelled")]
     finally:

@@ -3,8 +3,10 @@ comparison."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.progress import Progress
 
@@ -21,6 +23,16 @@ from oreshock.cli.common import (
 )
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.model.coverage import (
+    ASKED,
+    NOT_COVERED,
+    WARNING,
+    Coverage,
+    CoverageError,
+    CoverageWarning,
+    check_coverage,
+)
+from oreshock.model.coverage import Names as CoverageNames
 from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import RunResult
@@ -41,6 +53,14 @@ def run(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed recorded with the run.")] = 0,
     country: Annotated[str, typer.Option(help="Country the comparison table is about.")] = "JPN",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse to run when a shock touches no flow in the data (a coverage "
+            "warning becomes an error).",
+        ),
+    ] = False,
     db: DbOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
@@ -53,15 +73,33 @@ def run(
         file.resolve(asked)  # an unknown variant fails before anything runs
     dataset = load_dataset(data)
     network = build_network(dataset)
+    code = country.upper()
+    # What the data cover is worked out before anything runs, for the country asked about too.
+    overrides = {("months",): months} if months else None
+    cover_names = CoverageNames.of(dataset)
+    coverages = [
+        check_coverage(network, file.build(name, overrides), countries=[code], names=cover_names)
+        for name in names
+    ]
+    if strict:
+        refused = [
+            f"{name or 'base'}: {cov.error()!s}"
+            for name, cov in zip(names, coverages, strict=True)
+            if cov.warnings
+        ]
+        if refused:
+            raise CoverageError("\n".join(refused))
     results: list[RunResult] = []
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("simulating", total=len(names))
-        for name in names:
-            results.extend(
-                run_variants(
+        for name, cov in zip(names, coverages, strict=True):
+            with warnings.catch_warnings():
+                # shown below as the tables' footnotes and in the JSON's coverage field
+                warnings.simplefilter("ignore", CoverageWarning)
+                done = run_variants(
                     scenario, network, variants=[name] if name else None, months=months, seed=seed
-                )[:1]
-            )
+                )[0]
+            results.append(RunResult(done.scenario, done.network, done.runs, done.seed, cov))
             progress.advance(task)
     with Store(db) as store:
         run_ids = [store.save_run(r) for r in results]
@@ -72,14 +110,14 @@ def run(
                     {
                         "variant": r.scenario.variant or "base",
                         "run_id": rid,
-                        "summary": r.summary_records(),
+                        "summary": r.status_records(),
+                        "coverage": r.coverage.records(),
                     }
                     for r, rid in zip(results, run_ids, strict=True)
                 ]
             }
         )
         return
-    code = country.upper()
     words = Names(dataset, lang)
     for mineral in results[0].runs:
         stages = words.stages_of(mineral)
@@ -87,8 +125,11 @@ def run(
         if table.empty:
             continue
         table["run_id"] = run_ids
+        marked = _mark_not_covered(table, results, code, mineral, stages, lang)
         title = f"{words.country(code)} · {words.mineral(mineral)}: "
         print_frame(table, title=title + t("months_to_shortfall", lang))
+        for message in marked:
+            out.print(f"* {message}", highlight=False, soft_wrap=True)
         if mineral == "rare_earths" and code == "JPN":  # the claim is about Japan
             out.print(t("claim_title", lang), soft_wrap=True)
             for r in results:
@@ -96,6 +137,67 @@ def run(
                 out.print(
                     f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True
                 )
+
+    _print_coverage([r.coverage for r in results], words, lang)
+
+
+def _mark_not_covered(
+    table: pd.DataFrame,
+    results: list[RunResult],
+    country: str,
+    mineral: str,
+    stages: dict[str, str],
+    lang: str,
+) -> list[str]:
+    """Mark the stage cells of nodes the data do not cover (``*``, and "not covered" instead
+    of "never"); returns the footnotes that say why."""
+    notes: dict[str, None] = {}
+    if len(table) != len(results):
+        return []
+    never = t("never", lang)
+    for stage, label in stages.items():
+        if label not in table.columns:
+            continue
+        column = table[label].astype(object)
+        for i, result in enumerate(results):
+            if result.coverage_status(country, mineral, stage) != NOT_COVERED:
+                continue
+            value = column.iloc[i]
+            column.iloc[i] = f"{t('cov_not_covered', lang)}*" if value == never else f"{value}*"
+            for note in result.coverage:
+                if note.concerns(country, mineral, stage):
+                    notes[note.message(lang)] = None
+        table[label] = column
+    return list(notes)
+
+
+def _print_coverage(coverages: list[Coverage], words: Names, lang: str) -> None:
+    """Every coverage note of the runs once: warnings first, then notes on the shocks'
+    other targets; a country asked about with no demand in some chains gets one line."""
+    shown: dict[str, str] = {}
+    asked: dict[str, list[str]] = {}
+    for cov in coverages:
+        for note in sorted(cov, key=lambda n: n.level != WARNING):
+            if note.source == ASKED:
+                minerals = asked.setdefault(note.country, [])
+                if note.mineral not in minerals:
+                    minerals.append(note.mineral)
+            else:
+                shown.setdefault(note.message(lang), t(f"cov_{note.level}", lang))
+    if not shown and not asked:
+        return
+    out.print(t("cov_heading", lang), soft_wrap=True)
+    for message, level in shown.items():
+        out.print(f"  {level}: {message}", highlight=False, soft_wrap=True)
+    sep = "、" if lang == "ja" else ", "
+    for iso3, minerals in asked.items():
+        line = t(
+            "cov_asked",
+            lang,
+            country=words.country(iso3),
+            minerals=sep.join(words.mineral(m) for m in minerals),
+        )
+        out.print(f"  {t('cov_note', lang)}: {line}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

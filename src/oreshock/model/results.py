@@ -14,6 +14,7 @@ import xarray as xr
 
 from oreshock.core.errors import UnknownIdError
 from oreshock.core.serialize import records
+from oreshock.model.coverage import Coverage
 from oreshock.model.outcomes import (
     NEVER,
     cumulative_shortfall_pct,
@@ -33,13 +34,38 @@ SUMMARY_COLUMNS = [
 
 
 class RunResult:
-    """One simulation's paths for every chain, with what is needed to reproduce it."""
+    """One simulation's paths for every chain, with what is needed to reproduce it.
 
-    def __init__(self, scenario, network, runs: dict[str, ChainRun], seed: int = 0):
+    ``coverage`` says what the data lack for the scenario's shocks (``model.coverage``): a
+    summary row of a node it names reads ``not_covered``, not "never short". It sits beside
+    the summary rather than in it, so the summary's columns (and the stored reference
+    results) stay as they are.
+    """
+
+    def __init__(
+        self,
+        scenario,
+        network,
+        runs: dict[str, ChainRun],
+        seed: int = 0,
+        coverage: Coverage | None = None,
+    ):
         self.scenario = scenario
         self.network = network
         self.runs = runs
         self.seed = seed
+        self.coverage = coverage if coverage is not None else Coverage()
+
+    def coverage_status(self, country: str, mineral: str, stage: str | None = None) -> str:
+        """``covered``, or ``not_covered`` when the data lack what a shock on the node acts on."""
+        return self.coverage.status(country, mineral, stage)
+
+    def status_records(self, countries: list[str] | None = None) -> list[dict]:
+        """The summary as JSON-ready dicts, rows of nodes the data do not cover with
+        ``status: not_covered``, plus such a row for each country and chain the coverage
+        names without figures (``Coverage.mark``)."""
+        rows = self.coverage.mark(self.summary_records(countries))
+        return [r for r in rows if not countries or r["country"] in countries]
 
     def months(self) -> list[str]:
         return self.scenario.month_labels()

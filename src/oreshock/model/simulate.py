@@ -9,8 +9,12 @@ in ``rules.py``; what is recorded in ``record.py``.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
+
 from oreshock.model.allocation import Allocator, allocate_by_gap
 from oreshock.model.compile import ChainInputs, compile_chain
+from oreshock.model.coverage import CoverageWarning, Names, check_coverage
 from oreshock.model.network import Network
 from oreshock.model.record import VARIABLES, ChainRun
 from oreshock.model.results import RunResult
@@ -41,14 +45,30 @@ def simulate(
     record_flows: bool = True,
     tracked_origins: list[str] | None = None,
     allocate: Allocator = allocate_by_gap,
+    strict: bool = False,
+    countries: Iterable[str] = (),
+    names: Names | None = None,
+    warn: bool = True,
 ) -> RunResult:
     """Run the scenario over every chain it covers (one parameter set).
 
     ``allocate`` is the rule that shares scarce supply among importers (see ``allocation.py``).
+
+    Before running, the data's coverage of each shock and of ``countries`` (the ones the
+    caller asks about) is worked out (``coverage.py``) and kept in ``RunResult.coverage``, its
+    messages with ``names`` (the bundled dataset's by default). A shock that touches no flow
+    warns with ``CoverageWarning`` (unless ``warn`` is false, for callers that show the
+    coverage themselves) and, when ``strict``, raises ``CoverageError`` before anything runs.
     """
+    coverage = check_coverage(network, scenario, countries=countries, names=names)
+    if strict and coverage.warnings:
+        raise coverage.error()
+    if warn:
+        for note in coverage.warnings:
+            warnings.warn(CoverageWarning(f"{note.source}: {note.message_en}"), stacklevel=2)
     runs = {}
     for mineral in scenario.chains_covered(network.chains):
         chain = network.chain(mineral)
         inputs = compile_chain(chain, scenario, network, tracked_origins=tracked_origins)
         runs[mineral] = run_chain(inputs, record_flows=record_flows, allocate=allocate)
-    return RunResult(scenario, network, runs, seed=seed)
+    return RunResult(scenario, network, runs, seed=seed, coverage=coverage)

@@ -29,6 +29,7 @@ from oreshock.model.network import Network, build_network
 from oreshock.report import charts as charts
 from oreshock.report.text import (
     Names,
+    coverage_sentences,
     focus_countries,
     frame,
     month_label,
@@ -290,6 +291,8 @@ def report_data(
             )
         },
         "notes": notes,
+        "coverage": record.get("coverage"),
+        "coverage_text": coverage_sentences(record, lang),
     }
 
 

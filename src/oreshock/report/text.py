@@ -162,9 +162,14 @@ def summary_sentences(
             start=month_num(start, 0, f"{rid}|start", lang),
         )
     ]
+    notes = coverage_sentences(record, lang)
+    out += notes
+    uncovered = {n["country"] for n in record.get("coverage") or []}
     for iso3 in focus_countries(scen, summary):
         rows = summary[summary["country"] == iso3]
         short = rows[rows["months_to_shortfall"].notna()]
+        if short.empty and iso3 in uncovered:
+            continue  # the coverage note says why: "never short" would read as an answer
         if short.empty:
             out.append(
                 sentence(
@@ -236,6 +241,17 @@ def summary_sentences(
         out += variant_sentences(record, siblings, names, iso3, worst)
     out.append(who_sentence(record, names))
     return out
+
+
+def coverage_sentences(record: dict, lang: str) -> list[dict]:
+    """The run's coverage warnings, then its notes, as stored with it (in both languages, with
+    the names the run's dataset gave): what the data lack for the shocks and countries asked
+    about. A run stored before coverage was recorded has none to show."""
+    notes = sorted(record.get("coverage") or [], key=lambda n: n.get("level") != "warning")
+    seen: dict[str, None] = {}
+    for note in notes:
+        seen.setdefault(note.get(f"message_{lang}") or note["message_en"], None)
+    return [{"html": escape(text, quote=False), "text": text} for text in seen]
 
 
 def _joined(key: str, lang: str, items: list[dict], **parts: Any) -> dict:

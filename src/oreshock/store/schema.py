@@ -27,7 +27,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -45,7 +45,8 @@ TABLES: dict[str, str] = {
     seed BIGINT,
     months INTEGER,
     start_month VARCHAR,
-    summary_json VARCHAR
+    summary_json VARCHAR,
+    coverage_json VARCHAR
 )""",
     "timeseries": """CREATE TABLE IF NOT EXISTS timeseries (
     run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
@@ -113,6 +114,17 @@ def _record_version(con: duckdb.DuckDBPyConnection) -> None:
     """
     for ddl in TABLES.values():
         con.execute(ddl)
+
+
+@migration(1)
+def _add_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 1 -> 2: runs record their coverage (``model.coverage``) in ``coverage_json``.
+
+    Runs stored before have NULL there: their coverage was never checked, which is not the
+    same as a run whose data covered every shock (an empty list).
+    """
+    if "coverage_json" not in _columns(con, "runs"):
+        con.execute("ALTER TABLE runs ADD COLUMN coverage_json VARCHAR")
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:

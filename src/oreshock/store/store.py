@@ -100,7 +100,7 @@ class Store:
         self.con.unregister("_rows")
 
     def save_run(self, result: RunResult, *, sector_countries: list[str] | None = None) -> str:
-        """Store a RunResult atomically and return its id."""
+        """Store a RunResult atomically, with its coverage, and return its id."""
         run_id = uuid.uuid4().hex[:12]
         scenario = result.scenario
         summary = result.summary()
@@ -118,7 +118,10 @@ class Store:
         )
         with self.transaction():
             self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, created, scenario, variant, scenario_json, "
+                "dataset_name, dataset_version, dataset_hash, code_version, seed, months, "
+                "start_month, summary_json, coverage_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -133,6 +136,7 @@ class Store:
                     scenario.months,
                     scenario.start,
                     json.dumps(records(summary)),
+                    json.dumps(result.coverage.records(), ensure_ascii=False),
                 ],
             )
             self._insert("timeseries", ts)
@@ -156,6 +160,9 @@ class Store:
         record = {str(k): v for k, v in rows.iloc[0].items()}
         record["scenario_json"] = json.loads(record["scenario_json"])
         record["summary"] = json.loads(record.pop("summary_json"))
+        coverage = record.pop("coverage_json", None)
+        # None: stored before coverage was recorded (schema version 1), so never checked.
+        record["coverage"] = json.loads(coverage) if isinstance(coverage, str) else None
         record["created"] = str(record["created"])
         return record
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from fastapi import Depends, Request
 
 from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.model.checks import check_scenario
+from oreshock.model.coverage import Names, check_coverage
 from oreshock.model.network import Network
 from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario, shipped_scenarios
@@ -34,7 +35,7 @@ from oreshock.web.schemas import RunRequest
 def scenario_file(req: RunRequest) -> ScenarioFile:
     """A shipped scenario by name or an inline one; never a path, so no file is read."""
     if not isinstance(req.scenario, str):
-        return ScenarioFile(yaml.safe_dump(req.scenario, allow_unicode=True), "<inline>")
+        return ScenarioFile.from_document(req.scenario, "<inline>")
     shipped = shipped_scenarios()
     if req.scenario not in shipped:
         raise ScenarioError(
@@ -116,6 +117,7 @@ class Service:
                 network.chain(mineral)
         except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
             raise ScenarioError(f"scenario.minerals: {exc}") from None
+        check_scenario(scenario, network, warn=False)  # as the CLI and Python: every variant
         return scenario
 
     def submit(self, req: RunRequest) -> Job:
@@ -124,15 +126,21 @@ class Service:
         return self.jobs.submit(self.build_scenario(req), req.seed)
 
     def execute(self, scenario: Scenario, seed: int, progress: Progress) -> str:
-        """Simulate mineral by mineral (for progress), then store the run atomically."""
-        _, network = self.context()
+        """Simulate mineral by mineral (for progress), then store the run atomically, with
+        the data's coverage of the whole scenario (the run's JSON shows it; no warning is
+        raised in the job's thread)."""
+        with self.data() as (dataset, network):
+            names = Names.of(dataset)
+        coverage = check_coverage(network, scenario, names=names)
         minerals = scenario.chains_covered(network.chains)
         runs = {}
         for i, mineral in enumerate(minerals):
-            part = simulate(network, scenario.model_copy(update={"minerals": [mineral]}))
+            part = simulate(
+                network, scenario.model_copy(update={"minerals": [mineral]}), warn=False
+            )
             runs.update(part.runs)
             progress(0.9 * (i + 1) / len(minerals))
-        result = RunResult(scenario, network, runs, seed=seed)
+        result = RunResult(scenario, network, runs, seed=seed, coverage=coverage)
         with self.results() as store:
             return store.save_run(result)
 

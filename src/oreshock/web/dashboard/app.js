@@ -204,12 +204,22 @@ async function runPage(id) {
     <p class="muted">${esc(t("run_id"))} ${esc(r.run_id)} ·
       <a href="/api/runs/${id}/report.html?lang=${state.lang}" download="oreshock-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
       <a href="/api/runs/${id}/report?lang=${state.lang}">JSON</a></p>
+    ${coverageNote(r)}
     <section id="run-summary"><h3>${esc(t("summary_heading"))}</h3><ul>${r.summary.map((s) => `<li>${s.html}</li>`).join("")}</ul></section>
     <section id="run-analysis"><h3>${esc(t("analysis_heading"))}</h3>${r.analysis.map((s) => `<p>${s.html}</p>`).join("")}
       ${table([t("country"), t("stage"), t("months_to_shortfall"), t("peak_shortfall_pct"), t("cumulative_shortfall_pct")], stages)}</section>
     <section id="run-charts"><h3>${esc(t("charts_heading"))}</h3>${r.figures.map((f) => `<figure id="fig-${esc(f.id)}">${f.svg}</figure>`).join("")}</section>
     <section><h3>${esc(t("assumptions_heading"))}</h3>${table(["", ""], r.assumptions.map((a) => [esc(a.label), `<code>${esc(a.value)}</code>`]))}</section>
     <section><h3>${esc(t("sources_heading"))}</h3><ol>${r.sources.map((s) => `<li><a href="${esc(s.url)}">${esc(s.title)}</a></li>`).join("")}</ol></section>`;
+}
+
+// What the data lack for the run's shocks: shown before the figures, so "never short" is not
+// read as an answer where the data hold nothing to cut.
+function coverageNote(r) {
+  const notes = (r.coverage || []).slice().sort((a, b) => (a.level === "warning" ? 0 : 1) - (b.level === "warning" ? 0 : 1));
+  if (!notes.length) return "";
+  const items = [...new Set(notes.map((n) => n[`message_${state.lang}`] || n.message_en))];
+  return `<section id="run-coverage" class="error"><h3>${esc(t("cov_heading"))}</h3><ul>${items.map((m) => `<li>${esc(m)}</li>`).join("")}</ul></section>`;
 }
 
 // ---------------------------------------------------------------------- runs

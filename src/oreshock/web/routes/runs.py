@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.core.serialize import records as frame_records
+from oreshock.model.coverage import mark_rows
 from oreshock.web.schemas import (
     ERRORS,
     NOT_FINISHED,
@@ -67,11 +68,13 @@ def list_runs(svc: ServiceDep) -> list[dict[str, Any]]:
 
 @router.get("/api/runs/{run_id}", responses=ERRORS)
 def get_run(run_id: RunId, svc: ServiceDep) -> dict[str, Any]:
-    """Status and progress; when done, the record and summary of `oreshock runs show --json`."""
+    """Status and progress; when done, the record and summary of `oreshock runs show --json`,
+    each summary row with its coverage ``status`` and the run's ``coverage`` notes."""
     job = svc.jobs.get(run_id)
     if job is not None and job.run_id is None:
         return job.public()
     record = svc.record(job.run_id if job and job.run_id else run_id)
+    record["summary"] = mark_rows(record["summary"], record["coverage"])
     out = job.public() if job else {"id": run_id, "status": "done", "progress": 1.0}
     out.update(clean(record))
     return out
@@ -112,7 +115,7 @@ def _side(svc: Service, run_or_job: str, country: str | None) -> dict[str, Any]:
     if not (len(run_or_job) == 12 and set(run_or_job) <= HEX):
         raise HTTPException(422, f"ids: {run_or_job!r} is not a run id (12 hex digits)")
     record = svc.record(svc.resolve(run_or_job))
-    rows = record["summary"]
+    rows = mark_rows(record["summary"], record["coverage"])
     if country:
         rows = [r for r in rows if r["country"] == country.upper()]
     return {
@@ -121,6 +124,7 @@ def _side(svc: Service, run_or_job: str, country: str | None) -> dict[str, Any]:
         "variant": record["variant"],
         "months": record["months"],
         "summary": rows,
+        "coverage": record["coverage"],
     }
 
 
