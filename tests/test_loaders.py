@@ -354,3 +354,125 @@ def test_country_names_are_iso3():
     names = pd.read_csv(HERE / "country_names.csv", dtype=str, keep_default_na=False)
     assert names["iso3"].str.fullmatch(r"[A-Z]{3}").all()
     assert names["name"].str.casefold().is_unique
+
+
+# --- truncated files (issue 9: a cut file imported without a word) -----------------------
+
+# Each fixture file, with how to load it from a folder holding it (BACI needs its code files).
+TRUNCATED = {
+    "usgs": (USGS, lambda path: load_usgs(path)),
+    "usgs_cp1252": (USGS_QUIRKS, lambda path: load_usgs(path)),
+    "comtrade": (COMTRADE, lambda path: load_comtrade(path)),
+    "baci": (BACI, lambda path: load_baci(path)),
+    "baci_countries": (BACI.parent / "country_codes_V202501.csv", lambda path: load_baci(
+        path.parent / BACI.name)),
+    "baci_products": (BACI.parent / "product_codes_HS22_V202501.csv", lambda path: load_baci(
+        path.parent / BACI.name)),
+}  # fmt: skip
+
+
+def _rows(loaded) -> set[tuple]:
+    """Imported rows as hashable tuples, tagged with their table."""
+    tables = loaded if isinstance(loaded, dict) else {"trade": loaded}
+    return {
+        (name, *row)
+        for name, frame in tables.items()
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False)
+    }
+
+
+def _offsets(data: bytes) -> list[int]:
+    """Every line break and the bytes either side of it, plus an even spread in between."""
+    breaks = [i + 1 for i, byte in enumerate(data) if byte == 0x0A]
+    spread = range(0, len(data), max(1, len(data) // 80))
+    near = {o + d for o in breaks for d in (-2, -1, 0)}
+    return sorted(o for o in near | set(spread) if 0 <= o < len(data))
+
+
+@pytest.mark.parametrize("kind", sorted(TRUNCATED))
+def test_truncated_files_refused_or_a_prefix_of_the_full_import(tmp_path, kind):
+    """Cut each fixture at many byte offsets.
+
+    A cut inside a line must be refused (DataFileError): the loader sees a row with fewer
+    fields than the header, a quote never closed or a last line without its line break, and
+    cannot know what the cut row held. A cut just after a line break leaves a well-formed,
+    shorter file; it is refused where the file's own structure shows rows are missing (a USGS
+    commodity without its World total row), and otherwise imports only rows the full file
+    also imports, each unchanged (for USGS, where one row is one figure), or flows the full
+    file also has (for trade files, where several rows sum into one flow).
+    """
+    source, load = TRUNCATED[kind]
+    folder = tmp_path / "cut"
+    shutil.copytree(source.parent, folder)
+    target = folder / source.name
+    data = source.read_bytes()
+    full = _rows(load(target))
+    refused = imported = 0
+    for offset in _offsets(data):
+        target.write_bytes(data[:offset])
+        mid_line = offset > 0 and data[offset - 1 : offset] not in (b"\n", b"\r")
+        try:
+            rows = _rows(load(target))
+        except DataFileError as exc:
+            assert exc.problems and all(p.path for p in exc.problems)
+            refused += 1
+            continue
+        assert not mid_line, f"{kind}: cut at byte {offset} inside a line was imported"
+        imported += 1
+        if kind.startswith("usgs"):
+            assert rows <= full, f"{kind}: cut at byte {offset} changed rows"
+        else:
+            keys = {r[:6] for r in full}
+            assert {r[:6] for r in rows} <= keys, f"{kind}: cut at byte {offset} made new flows"
+    assert refused > 0
+
+
+def test_usgs_row_cut_mid_line_refused(tmp_path):
+    """The issue's case: a file cut after "255000,27" imported 27 t for China's 2024 mining."""
+    text = USGS.read_text("utf-8")
+    cut = text.index('rare-earth-oxide equivalent",metric tons,255000,27') + len(
+        'rare-earth-oxide equivalent",metric tons,255000,27'
+    )
+    path = tmp_path / "MCS2025_World_Data.csv"
+    path.write_text(text[:cut], "utf-8")
+    error = raised(load_usgs, path)
+    messages = [str(p) for p in error.problems]
+    assert f"{path}, row 29: row has 7 of the header's 13 fields (ends with '27')" in messages[0]
+    assert any("does not end with a line break" in m for m in messages)
+
+
+def test_usgs_truncated_before_world_total_refused(tmp_path):
+    """Cut at a line break inside the rare-earth rows: the World total row never comes."""
+    lines = USGS.read_text("utf-8").splitlines(keepends=True)
+    end = next(i for i, line in enumerate(lines) if line.startswith("MCS2025,Rare earths,China"))
+    path = tmp_path / "MCS2025_World_Data.csv"
+    path.write_text("".join(lines[: end + 1]), "utf-8")
+    error = raised(load_usgs, path)
+    assert len(error.problems) == 1
+    assert "ends inside the 'Rare earths' rows, before their 'World total' row" in str(error)
+
+
+def test_usgs_countries_far_from_world_total_refused(tmp_path):
+    """A figure cut short inside the file (27 for 270000) leaves the countries far below the
+    published World total."""
+    bad = edit(
+        USGS, tmp_path / "bad.csv", [("metric tons,255000,270000,", "metric tons,255000,27,")]
+    )
+    error = raised(load_usgs, bad)
+    assert (
+        "rare_earths mining production 2024: the countries sum to 77127 t, 20% of the "
+        "published World total 390000 t" in str(error)
+    )
+
+
+def test_baci_last_row_cut_refused(tmp_path):
+    """The last quantity cut from 10000 t to 10 t keeps all six fields: only the missing
+    line break shows the cut."""
+    folder = tmp_path / "baci"
+    shutil.copytree(BACI.parent, folder)
+    data = BACI.read_bytes()
+    (folder / BACI.name).write_bytes(data[: data.rindex(b"10000.000") + 2])
+    error = raised(load_baci, folder / BACI.name)
+    assert [(p.row, p.message.split(":")[0]) for p in error.problems] == [
+        (16, "the last line does not end with a line break")
+    ]

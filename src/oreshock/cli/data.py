@@ -14,10 +14,9 @@ import typer
 
 from oreshock.cli.common import DataOpt, DbOpt, JsonOpt, friendly, out, print_frame, print_json
 from oreshock.core.errors import DataFileError, OreshockError
-from oreshock.data.datasets import bundled_path, load_dataset, read_tables
+from oreshock.data.datasets import bundled_path, load_dataset
 from oreshock.data.extend import extend_dataset
 from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
-from oreshock.data.validate import validate_tables
 from oreshock.store.store import Store
 
 Reader = Callable[[Path], pd.DataFrame | dict[str, pd.DataFrame]]
@@ -80,20 +79,21 @@ def data_show(
 def data_validate(
     path: Annotated[Path | None, typer.Argument(help="Dataset folder (default: bundled).")] = None,
 ) -> None:
-    """Check every table and list all problems (exit 1 if any)."""
+    """Check every table and list all problems (exit 1 if any).
+
+    The checks are those of every command that loads a dataset (``load_dataset``): the
+    manifest and its sha256 of each file, each file's shape, columns, values, keys, codes,
+    units, share sums, world totals, and that the derived tables balance.
+    """
     folder = path or bundled_path()
     try:
-        raw, paths = read_tables(folder)
+        ds = load_dataset(folder)
     except DataFileError as exc:
-        problems = exc.problems
-    else:
-        problems = validate_tables(raw, paths)
-    if problems:
-        for p in problems:
+        for p in exc.problems:
             out.print(str(p), highlight=False, markup=False)
-        out.print(f"{len(problems)} problem(s) found in {folder}")
-        raise typer.Exit(1)
-    out.print(f"{folder}: all {len(raw)} tables valid")
+        out.print(f"{len(exc.problems)} problem(s) found in {folder}")
+        raise typer.Exit(1) from None
+    out.print(f"{folder}: all {len(ds.files)} tables valid ({ds.name} {ds.version})")
 
 
 def data_import(

@@ -9,7 +9,6 @@ unit and status.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,8 +19,9 @@ import pandas as pd
 from oreshock.core.errors import DataFileError, Problem, UnknownIdError
 from oreshock.core.ids import stage_position
 from oreshock.data.balance import derive_tables
-from oreshock.data.schema import table_schema
-from oreshock.data.validate import raise_on, read_raw_table, validate_tables
+from oreshock.data.manifest import check_manifest, read_manifest
+from oreshock.data.schema import NUMBER_TYPES, table_schema
+from oreshock.data.validate import check_balance, raise_on, read_raw_table, validate_tables
 
 OPTIONAL_TABLES = ("trade", "capacity", "stage_shares", "stocks", "recycling", "end_uses")
 DERIVED_TABLES = ("consumption",)
@@ -33,19 +33,28 @@ def bundled_path() -> Path:
 
 
 def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Read every schema table found in ``path`` as raw strings, with their file paths."""
+    """Read every schema table found in ``path`` as raw strings, with their file paths.
+
+    Raises one DataFileError naming every missing or unreadable file.
+    """
     tables: dict[str, pd.DataFrame] = {}
     paths: dict[str, str] = {}
+    problems: list[Problem] = []
     for name in table_schema():
         if name in DERIVED_TABLES:
             continue
         file = path / f"{name}.csv"
         if not file.exists():
-            if name in OPTIONAL_TABLES:
-                continue
-            raise DataFileError([Problem(str(file), None, None, "required table file is missing")])
-        tables[name] = read_raw_table(file)
+            if name not in OPTIONAL_TABLES:
+                problems.append(Problem(str(file), None, None, "required table file is missing"))
+            continue
+        try:
+            tables[name] = read_raw_table(file)
+        except DataFileError as exc:
+            problems.extend(exc.problems)
+            continue
         paths[name] = str(file)
+    raise_on(problems)
     return tables, paths
 
 
@@ -53,7 +62,7 @@ def typed(name: str, raw: pd.DataFrame) -> pd.DataFrame:
     """Cast a validated raw table to its schema types (numbers as float64, years as int)."""
     df = raw.copy()
     for col in table_schema()[name]:
-        if col.type in ("float", "fraction"):
+        if col.type in NUMBER_TYPES and col.type != "int":
             df[col.name] = pd.to_numeric(df[col.name].replace("", None), errors="raise").astype(
                 "float64"
             )
@@ -159,29 +168,33 @@ class Dataset:
 def load_dataset(path: str | Path | None = None, *, database: str | Path = ":memory:") -> Dataset:
     """Validate a dataset folder (the bundled one by default) and load it into DuckDB.
 
-    Raises DataFileError listing every problem when a file is malformed.
+    The checks (``data validate`` runs the same): the manifest (name, version, base year,
+    the sha256 of every file), each file's shape, every table's columns, values, keys, codes,
+    units and share sums, and that the derived tables balance. Raises one DataFileError
+    listing every problem found.
     """
     folder = Path(path) if path is not None else bundled_path()
-    if not (folder / "dataset.toml").exists():
-        raise DataFileError(
-            [
-                Problem(
-                    str(folder / "dataset.toml"),
-                    None,
-                    None,
-                    "not a dataset folder: dataset.toml is missing",
-                )
-            ]
-        )
-    meta = tomllib.loads((folder / "dataset.toml").read_text("utf-8"))
-    raw, paths = read_tables(folder)
-    raise_on(validate_tables(raw, paths))
+    meta, problems = read_manifest(folder)
+    if problems and not (folder / "dataset.toml").exists():
+        raise_on(problems)
+    table_files = sorted(
+        f"{name}.csv" for name in table_schema() if (folder / f"{name}.csv").exists()
+    )
+    if meta:
+        problems.extend(check_manifest(folder, meta, table_files))
+    try:
+        raw, paths = read_tables(folder)
+    except DataFileError as exc:
+        raise DataFileError(problems + exc.problems) from None
+    raise_on(problems + validate_tables(raw, paths))
     tables = {name: typed(name, df) for name, df in raw.items()}
     for name in OPTIONAL_TABLES:
         if name not in tables:
             tables[name] = typed(name, pd.DataFrame({c.name: [] for c in table_schema()[name]}))
-    base_year = int(meta.get("base_year", 2024))
-    tables.update(derive_tables(tables, base_year))
+    base_year = int(meta["base_year"])
+    derived = derive_tables(tables, base_year)
+    raise_on(check_balance(tables, derived, base_year))
+    tables.update(derived)
     con = duckdb.connect(str(database))
     for name, df in tables.items():
         con.register("_incoming", df)
@@ -189,8 +202,8 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
         con.unregister("_incoming")
     return Dataset(
         con=con,
-        name=str(meta.get("name", folder.name)),
-        version=str(meta.get("version", "unversioned")),
+        name=str(meta["name"]),
+        version=str(meta["version"]),
         base_year=base_year,
         content_hash=content_hash(folder),
         path=folder,

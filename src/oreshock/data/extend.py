@@ -5,8 +5,8 @@ converted to the dataset's units (each stage's unit; for reserves, the unit the 
 already uses for that mineral); minerals and stages the dataset does not model are left out.
 Where a published world total is below the sum of its countries beyond rounding, the sum is
 used and marked estimated, the rule the bundled data follow. The new folder is written beside
-the old one, validated as a whole, and only then swapped in, so a failure leaves the folder
-as it was.
+the old one with a manifest giving each file's sha256, validated as a whole, and only then
+swapped in, so a failure leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pandas as pd
 from oreshock.core.errors import DataFileError, Problem
 from oreshock.core.units import UnitError, factor
 from oreshock.data.datasets import bundled_path, load_dataset, read_tables
+from oreshock.data.manifest import write_manifest
 from oreshock.data.schema import column_names
 from oreshock.data.validate import WORLD_TOTAL_TOLERANCE
 
@@ -134,6 +135,7 @@ def extend_dataset(
             shutil.copy2(file, staging / file.name)
         for name, df in raw.items():
             df.to_csv(staging / f"{name}.csv", index=False)
+        write_manifest(staging, sorted(f"{name}.csv" for name in raw))
         load_dataset(staging)  # validates everything; raises DataFileError with all problems
         if target.exists():
             retired = target.with_name(f".{target.name}.old")

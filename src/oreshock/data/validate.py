@@ -6,6 +6,9 @@ file in one pass. Rows are numbered as a spreadsheet shows them: the header is r
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -14,17 +17,24 @@ from typing import Any, cast
 import pandas as pd
 
 from oreshock.core.errors import DataFileError, Problem
+from oreshock.core.units import UnitError, split
 from oreshock.data.schema import (
+    NUMBER_TYPES,
     REGION_CODES,
     STAGE_UNIT_TABLES,
     STATUSES,
     column_names,
+    primary_key,
     table_schema,
 )
 
 Tables = Mapping[str, pd.DataFrame]
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 ISO3 = re.compile(r"^[A-Z]{3}$")
+# A number as a person writes it in a CSV: no "1_000", "1,000", "inf" or "nan", which
+# Python's float() accepts (or a spreadsheet produces) but a reader would not take for it.
+NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+STOCK_UNITS = ("days", "months")
 SHARE_SUM_TOLERANCE = 0.02
 WORLD_TOTAL_TOLERANCE = 0.03
 
@@ -85,15 +95,21 @@ def check_values(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
 
 
 def _type_problem(kind: str, raw: str) -> str | None:
-    if kind in ("float", "fraction", "int"):
-        try:
-            number = float(raw)
-        except ValueError:
-            return f"expected a number, found {raw!r}"
-        if number != number or number in (float("inf"), float("-inf")):
+    if kind in NUMBER_TYPES:
+        if not NUMBER.match(raw):
+            hint = (
+                " (write digits only: no '_' or ',' between them)"
+                if re.search(r"\d[_,]\d", raw)
+                else ""
+            )
+            return f"expected a number, found {raw!r}{hint}"
+        number = float(raw)
+        if number in (float("inf"), float("-inf")):
             return f"expected a finite number, found {raw!r}"
         if number < 0:
             return f"expected a non-negative number, found {raw!r}"
+        if kind == "positive" and number == 0:
+            return f"expected a number above zero, found {raw!r}"
         if kind == "fraction" and number > 1:
             return f"expected a fraction between 0 and 1, found {raw!r} (percent given?)"
         if kind == "int" and not number.is_integer():
@@ -187,6 +203,60 @@ def check_codes(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
+def check_keys(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """One row per primary key (``key`` in schema/tables.csv): a repeated row is counted
+    twice and a conflicting one makes the figure depend on row order, so both are refused."""
+    problems = []
+    for name, df in tables.items():
+        key = [c for c in primary_key(name) if c in df.columns]
+        if not key or df.empty:
+            continue
+        repeated = df[df.duplicated(key, keep=False)]
+        text = repeated.astype(str)
+        for _, group in text.groupby(key, sort=False):
+            first = group.index[0]
+            cells = group.loc[first]
+            label = ", ".join(f"{c}={cells[c]!s}" for c in key)
+            for i in group.index[1:]:
+                row = group.loc[i]
+                differs = [str(c) for c in df.columns if row[c] != cells[c]]
+                if not differs:
+                    message = f"duplicate of row {_row(first)} ({label}); expected one row per key"
+                    column = None
+                else:
+                    column = differs[0]
+                    values = "; ".join(f"{c} {row[c]!r} against {cells[c]!r}" for c in differs)
+                    message = (
+                        f"conflicts with row {_row(first)} for the same key ({label}): "
+                        f"{values}; expected one row per key"
+                    )
+                problems.append(Problem(_file(paths, name), _row(i), column, message))
+    return problems
+
+
+def check_stages(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """Every stage after a chain's first has a yield (its input is the stage before it)."""
+    df = tables.get("stages")
+    if df is None or not {"mineral", "order", "yield"} <= set(df.columns):
+        return []
+    problems = []
+    order = pd.to_numeric(df["order"], errors="coerce")
+    for mineral, idx in df.groupby("mineral", sort=False).groups.items():
+        first = order.loc[idx].min()
+        for i in idx:
+            if order.at[i] > first and df.at[i, "yield"] == "":
+                problems.append(
+                    Problem(
+                        _file(paths, "stages"),
+                        _row(i),
+                        "yield",
+                        f"a yield is required: stage {df.at[i, 'stage']!r} of {mineral} is fed "
+                        "by the stage before it",
+                    )
+                )
+    return problems
+
+
 def check_units(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
     """Quantities are in their stage's unit, so no table silently mixes kt with t."""
     if "stages" not in tables:
@@ -201,6 +271,43 @@ def check_units(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
         )
     }
     problems = []
+    for i, unit in tables["stages"]["unit"].items():
+        try:
+            split(str(unit))
+        except UnitError as exc:
+            problems.append(Problem(_file(paths, "stages"), _row(i), "unit", str(exc)))
+    stocks = tables.get("stocks")
+    if stocks is not None and {"mineral", "stage", "unit"} <= set(stocks.columns):
+        for i, (m, s, u) in enumerate(
+            zip(stocks["mineral"], stocks["stage"], stocks["unit"], strict=True)
+        ):
+            allowed = [*STOCK_UNITS, *([unit_of[(m, s)]] if (m, s) in unit_of else [])]
+            if u not in allowed:
+                problems.append(
+                    Problem(
+                        _file(paths, "stocks"),
+                        _row(stocks.index[i]),
+                        "unit",
+                        f"expected one of {allowed} for a stock of {m}/{s}, found {u!r}",
+                    )
+                )
+    reserves = tables.get("reserves")
+    if reserves is not None and {"mineral", "unit"} <= set(reserves.columns):
+        first_unit: dict[str, tuple[str, Any]] = {}
+        for i, (m, u) in zip(
+            reserves.index, zip(reserves["mineral"], reserves["unit"], strict=True), strict=True
+        ):
+            seen = first_unit.setdefault(m, (u, i))
+            if seen[0] != u:
+                problems.append(
+                    Problem(
+                        _file(paths, "reserves"),
+                        _row(i),
+                        "unit",
+                        f"unit mismatch: {m} reserves are in {seen[0]!r} (row {_row(seen[1])}), "
+                        f"found {u!r}; expected one unit per mineral",
+                    )
+                )
     for name in STAGE_UNIT_TABLES:
         df = tables.get(name)
         if df is None or not {"mineral", "stage", "unit"} <= set(df.columns):
@@ -220,13 +327,14 @@ def check_units(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
 
 
 def check_share_sums(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
-    """Import shares of one importer, mineral, stage and year add up to 1."""
+    """Import shares of one importer, mineral, stage and year add up to 1; shares of world
+    output at a stage, and of a stage's demand by end use, to at most 1."""
+    problems = _parts_at_most_one(tables, paths)
     df = tables.get("import_shares")
     if df is None or df.empty or "share" not in df.columns:
-        return []
+        return problems
     shares = pd.to_numeric(df["share"], errors="coerce")
     keys = ["importer", "mineral", "stage", "year"]
-    problems = []
     for key, idx in df.groupby(keys, sort=False).groups.items():
         total = float(shares.loc[idx].sum())
         if abs(total - 1.0) > SHARE_SUM_TOLERANCE:
@@ -239,6 +347,35 @@ def check_share_sums(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
                     f"shares for {label} sum to {total:.3f}; expected 1 (add an OTH row for the rest)",
                 )
             )
+    return problems
+
+
+PARTS_OF_ONE = {
+    "stage_shares": ["mineral", "stage", "year"],
+    "end_uses": ["mineral", "stage", "iso3", "year"],
+}
+
+
+def _parts_at_most_one(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """Shares of one whole (world output of a stage, a stage's demand) add up to at most 1."""
+    problems = []
+    for name, keys in PARTS_OF_ONE.items():
+        df = tables.get(name)
+        if df is None or df.empty or not {"share", *keys} <= set(df.columns):
+            continue
+        shares = pd.to_numeric(df["share"], errors="coerce")
+        for key, idx in df.groupby(keys, sort=False).groups.items():
+            total = float(shares.loc[idx].sum())
+            if total > 1.0 + SHARE_SUM_TOLERANCE:
+                label = dict(zip(keys, cast(tuple, key), strict=True))
+                problems.append(
+                    Problem(
+                        _file(paths, name),
+                        _row(idx[0]),
+                        "share",
+                        f"shares for {label} sum to {total:.3f}; expected at most 1",
+                    )
+                )
     return problems
 
 
@@ -274,6 +411,8 @@ def check_world_totals(tables: Tables, paths: Mapping[str, str]) -> list[Problem
 CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_columns,
     check_values,
+    check_keys,
+    check_stages,
     check_provenance,
     check_codes,
     check_units,
@@ -301,15 +440,139 @@ def raise_on(problems: Iterable[Problem]) -> None:
         raise DataFileError(problems)
 
 
+def check_csv_shape(
+    path: str | Path, text: str, *, cut_last_line: bool = False, extra_blank_ok: bool = False
+) -> list[Problem]:
+    """Every row has the header's number of fields and every quote is closed.
+
+    pandas pads a short row with blanks, so a file cut in the middle of a line would
+    otherwise load with its last figure cut short ("27" for "270000"). With
+    ``cut_last_line``, a file whose last line has no line break is refused as well: a cut
+    that falls inside the last field leaves the field count intact. Rows are counted as
+    pandas counts them (blank lines skipped, the header is row 1).
+    """
+    where = str(path)
+    if not text.strip():
+        return [Problem(where, None, None, "the file is empty; expected a header row")]
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width = 0
+    row = 0
+    try:
+        for fields in reader:
+            if not fields or fields == [""]:
+                continue
+            row += 1
+            if row == 1:
+                width = len(fields)
+                continue
+            if len(fields) < width:
+                problems.append(
+                    Problem(
+                        where,
+                        row,
+                        None,
+                        f"row has {len(fields)} of the header's {width} fields (ends with "
+                        f"{fields[-1]!r}): the line is cut short; expected {width} fields",
+                        expected=f"{width} fields",
+                        found=f"{len(fields)} fields",
+                    )
+                )
+            elif len(fields) > width and not (
+                extra_blank_ok and not any(f.strip() for f in fields[width:])
+            ):
+                problems.append(
+                    Problem(
+                        where,
+                        row,
+                        None,
+                        f"row has {len(fields)} fields; expected the header's {width}",
+                        expected=f"{width} fields",
+                        found=f"{len(fields)} fields",
+                    )
+                )
+    except csv.Error as exc:
+        problems.append(
+            Problem(
+                where,
+                row + 1,
+                None,
+                f"a quoted field is never closed ({exc}): the file looks cut off; "
+                "expected a closing '\"'",
+            )
+        )
+        return problems
+    if cut_last_line and not text.endswith(("\n", "\r")):
+        problems.append(
+            Problem(
+                where,
+                row,
+                None,
+                "the last line does not end with a line break: the file looks cut off in the "
+                "middle of a row; download it again (if it is complete, end it with a line break)",
+            )
+        )
+    return problems
+
+
+def check_balance(tables: Tables, derived: Tables, base_year: int) -> list[Problem]:
+    """Derived consumption and trade are finite and not negative, and each stage's world
+    consumption equals its world production in the base year (what the network relies on)."""
+    problems = []
+    for name in ("consumption", "trade"):
+        df = derived.get(name)
+        if df is None or df.empty:
+            continue
+        values = df["value"].astype(float)
+        bad = ~values.map(math.isfinite) | (values < 0)
+        for i in df.index[bad]:
+            problems.append(
+                Problem(
+                    f"{name} (derived)",
+                    None,
+                    "value",
+                    f"{df.at[i, 'mineral']!s}/{df.at[i, 'stage']!s}: derived value "
+                    f"{values.at[i]!r}; expected a finite number >= 0 (check the stage's "
+                    "yield and production)",
+                )
+            )
+    consumption = derived.get("consumption")
+    production = tables.get("production")
+    if consumption is None or consumption.empty or production is None:
+        return problems
+    for (mineral, stage), used in consumption.groupby(["mineral", "stage"], sort=False):
+        made = production[
+            (production["mineral"] == mineral)
+            & (production["stage"] == stage)
+            & (production["iso3"] != "WLD")
+            & (production["year"] == used["year"].max())
+        ]
+        supply, demand = float(made["value"].sum()), float(used["value"].sum())
+        if supply > 0 and abs(demand - supply) > 1e-6 * supply:
+            problems.append(
+                Problem(
+                    "consumption (derived)",
+                    None,
+                    "value",
+                    f"{mineral}/{stage}: world consumption {demand:g} does not balance world "
+                    f"production {supply:g} in {base_year}",
+                )
+            )
+    return problems
+
+
 def read_raw_table(path: Path) -> pd.DataFrame:
     """Read a CSV as strings exactly as written, so validation sees what the user wrote."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataFileError(
             [Problem(str(path), None, None, f"expected UTF-8 text: {exc}")]
         ) from exc
-    except pd.errors.ParserError as exc:
+    raise_on(check_csv_shape(path, text))
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataFileError(
             [Problem(str(path), None, None, f"not a valid CSV file: {exc}")]
         ) from exc

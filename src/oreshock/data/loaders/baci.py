@@ -14,6 +14,7 @@ whose HS6 code is in ``hs_codes.csv`` are read closely, so a 10-million-row file
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ import pandas as pd
 from oreshock.data.loaders.common import (
     Problems,
     check_columns,
+    check_file_end,
     hs_codes,
     iso3_or_oth,
     normalise_hs,
@@ -123,6 +125,17 @@ def _check_chunk(
     )
 
 
+def _chunks(
+    path: Path, reader: Iterator[pd.DataFrame], problems: Problems
+) -> Iterator[pd.DataFrame]:
+    """The reader's chunks; a row pandas cannot split (a quote never closed, too many
+    fields) becomes a problem instead of a traceback."""
+    try:
+        yield from reader
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problems.add(path, None, None, "a CSV file of t,i,j,k,v,q rows", str(exc).strip())
+
+
 def load_baci(
     path: str | Path,
     country_codes: str | Path | None = None,
@@ -144,6 +157,8 @@ def load_baci(
     assert cc_path is not None  # raise_if_any raised above
     countries = read_country_codes(cc_path, problems)
     products = read_product_codes(pc_path, problems) if pc_path else None
+    if path.is_file():
+        check_file_end(path, problems)
     problems.raise_if_any()
 
     mapped = set(hs_codes().index)
@@ -158,7 +173,7 @@ def load_baci(
         problems.raise_if_any()
         raise
     with reader:
-        for chunk in reader:
+        for chunk in _chunks(path, reader, problems):
             chunk = chunk.rename(columns=lambda c: str(c).strip())
             if not check_columns(path, chunk.columns, DATA_COLUMNS, problems):
                 break

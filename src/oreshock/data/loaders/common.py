@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from oreshock.core.errors import DataFileError, Problem
+from oreshock.data.validate import check_csv_shape
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_CSV = HERE.parent / "schema" / "tables.csv"
@@ -48,6 +49,14 @@ class Problems:
             message += f", found {found_text!r}"
         self.items.append(Problem(str(path), row, column, message, expected, found_text))
 
+    def extend(self, problems: list[Problem]) -> None:
+        """Record problems already worded (file structure, totals)."""
+        for problem in problems:
+            if len(self.items) >= MAX_PROBLEMS:
+                self.dropped += 1
+            else:
+                self.items.append(problem)
+
     def raise_if_any(self) -> None:
         """Raise one DataFileError listing everything collected so far."""
         if not self.items:
@@ -78,24 +87,70 @@ def read_csv_text(path: Path, problems: Problems, required: list[str]) -> pd.Dat
     """Read a whole CSV as strings, header cells trimmed; report missing required columns.
 
     Everything stays text so that quirks like "W", "1,200" or "NA" reach the caller intact.
+    A file cut short (a row with fewer fields than the header, a quote never closed, a last
+    line without its line break) or holding no data rows is refused: pandas would pad the
+    cut row with blanks and import its last figure cut short.
     """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(path, None, None, "a readable file", exc.strerror or str(exc))
         return None
-    frame = pd.read_csv(
-        io.StringIO(decode(raw)),
-        dtype=str,
-        keep_default_na=False,
-        index_col=False,
-        skip_blank_lines=True,
-    )
+    text = decode(raw)
+    shape = check_csv_shape(path, text, cut_last_line=True, extra_blank_ok=True)
+    if shape:
+        problems.extend(shape)
+        return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            index_col=False,
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problems.add(path, None, None, "a CSV file", str(exc).strip())
+        return None
+    if frame.empty:
+        problems.add(path, 2, None, "data rows after the header", "none")
+        return None
     frame = frame.rename(columns=lambda c: " ".join(str(c).split()))
     unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or not c]
     frame = frame.drop(columns=[c for c in unnamed if (frame[c].str.strip() == "").all()])
     check_columns(path, frame.columns, required, problems)
     return frame
+
+
+def check_file_end(path: Path, problems: Problems, chunk: int = 1 << 20) -> None:
+    """Refuse a large file whose last row is cut: read only its first and last lines.
+
+    For files too large to scan in Python (BACI has ten million rows): the last line must
+    end with a line break and have the header's number of fields.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.readline()
+            size = path.stat().st_size
+            lines = 0
+            handle.seek(0)
+            while block := handle.read(chunk):
+                lines += block.count(b"\n")
+            handle.seek(max(0, size - chunk))
+            tail = handle.read()
+    except OSError as exc:
+        problems.add(path, None, None, "a readable file", exc.strerror or str(exc))
+        return
+    last = tail.splitlines(keepends=True)[-1] if tail.strip() else b""
+    if not last or last == tail == header:
+        if not header.strip() or size == len(header):
+            problems.add(path, 2, None, "data rows after the header", "none")
+        return
+    complete = last.endswith((b"\n", b"\r"))
+    row = lines + (0 if complete else 1)
+    found = check_csv_shape(path, decode(header + last), cut_last_line=True)
+    problems.extend([Problem(p.path, row if p.row else None, p.column, p.message,
+                             p.expected, p.found) for p in found])  # fmt: skip
 
 
 def check_columns(path: Path, columns: pd.Index, required: list[str], problems: Problems) -> bool:

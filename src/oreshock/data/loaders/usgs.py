@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from oreshock.core.errors import Problem
 from oreshock.data.loaders.common import HERE, Problems, read_csv_text, to_schema
 
 REQUIRED = ["COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS"]
@@ -40,6 +41,13 @@ _COLUMN_KINDS = (
     ("reserves", "reported", re.compile(r"RESERVES?_(\d{4})")),
 )
 _NOTES = {"production": "PROD_NOTES", "capacity": "CAP_NOTES", "reserves": "RESERVE_NOTES"}
+# How far the countries of one commodity may sum from the published world total before the
+# file is refused. USGS rounds world totals, adds estimates for unlisted countries and leaves
+# withheld ("W") countries out of the list, so the sum is often a few percent off (antimony
+# 2024: 4% above) and may fall well short; a sum far above the total, or a small fraction of
+# it, means a row is counted twice, is in the wrong unit or was cut short ("27" for "270000").
+WORLD_SUM_ABOVE = 0.10
+WORLD_SUM_BELOW = 0.50
 
 
 @dataclass(frozen=True)
@@ -216,9 +224,70 @@ def load_usgs(path: str | Path) -> dict[str, pd.DataFrame]:
                 continue
             seen[key] = line
             records[column.table].append(record)
+    problems.extend(check_last_block(path, text_rows))
+    if not problems.items:  # rows refused above would make the sums fall short anyway
+        problems.extend(check_world_sums(path, records))
     problems.raise_if_any()
     return {table: to_schema(table, pd.DataFrame(rows, columns=_COLUMNS))
             for table, rows in records.items()}  # fmt: skip
+
+
+def check_last_block(path: Path, rows: list[dict[str, Any]]) -> list[Problem]:
+    """A release lists each commodity's countries and then its World total, so a file whose
+    last commodity has no World total row, where others have one, was cut short."""
+    world = {_norm(r["COMMODITY"]) for r in rows if country_iso3(r["COUNTRY"]) == "WLD"}
+    if not rows or not world:
+        return []
+    last = _norm(rows[-1]["COMMODITY"])
+    if last in world:
+        return []
+    return [
+        Problem(
+            str(path),
+            len(rows) + 1,
+            "COUNTRY",
+            f"the file ends inside the {rows[-1]['COMMODITY'].strip()!r} rows, before their "
+            f"'World total' row ({len(world)} other commodities have one): the file looks cut "
+            "short; expected a World total row after the countries",
+            expected="a World total row",
+            found=rows[-1]["COUNTRY"],
+        )
+    ]
+
+
+def check_world_sums(path: Path, records: dict[str, list[dict]]) -> list[Problem]:
+    """The countries of each commodity, stage and year add up to near the World total row."""
+    problems = []
+    for table in ("production", "capacity"):
+        totals: dict[tuple, float] = {}
+        parts: dict[tuple, float] = {}
+        for r in records[table]:
+            key = (r["mineral"], r["stage"], r["year"])
+            if r["iso3"] == "WLD":
+                totals[key] = r["value"]
+            else:
+                parts[key] = parts.get(key, 0.0) + r["value"]
+        for key, world in totals.items():
+            summed = parts.get(key)
+            if summed is None or world <= 0:
+                continue
+            if summed > world * (1 + WORLD_SUM_ABOVE) or summed < world * (1 - WORLD_SUM_BELOW):
+                mineral, stage, year = key
+                problems.append(
+                    Problem(
+                        str(path),
+                        None,
+                        "COUNTRY",
+                        f"{mineral} {stage} {table} {year}: the countries sum to {summed:g} t, "
+                        f"{summed / world:.0%} of the published World total {world:g} t; "
+                        f"expected between {1 - WORLD_SUM_BELOW:.0%} and "
+                        f"{1 + WORLD_SUM_ABOVE:.0%} of it (a row cut short, counted twice or "
+                        "in the wrong unit?)",
+                        expected=f"{1 - WORLD_SUM_BELOW:.0%}-{1 + WORLD_SUM_ABOVE:.0%} of world",
+                        found=f"{summed:g}",
+                    )
+                )
+    return problems
 
 
 _COLUMNS = ["mineral", "stage", "iso3", "year", "value", "unit", "status", "source_id", "method"]

@@ -17,7 +17,8 @@ REGION_CODES = {"WLD": "World total", "OTH": "Rest of world"}
 
 @dataclass(frozen=True)
 class Column:
-    """One column of one table: its type, unit and whether a value is required."""
+    """One column of one table: its type, unit, whether a value is required and whether it
+    is part of the table's primary key (one row per key, so a second row is a conflict)."""
 
     table: str
     name: str
@@ -25,6 +26,7 @@ class Column:
     unit: str
     required: bool
     description: str
+    key: bool = False
 
 
 @cache
@@ -41,6 +43,7 @@ def table_schema() -> dict[str, tuple[Column, ...]]:
                 unit=row["unit"],
                 required=row["required"] == "yes",
                 description=row["description"],
+                key=row.get("key", "") == "yes",
             )
         )
     return {name: tuple(cols) for name, cols in tables.items()}
@@ -50,6 +53,14 @@ def column_names(table: str) -> list[str]:
     """Column names of ``table`` in their required order."""
     return [c.name for c in table_schema()[table]]
 
+
+def primary_key(table: str) -> list[str]:
+    """Columns that identify one row of ``table``: two rows with the same key conflict."""
+    return [c.name for c in table_schema()[table] if c.key]
+
+
+# Types whose cells are numbers (``positive``: strictly above zero, e.g. a stage yield).
+NUMBER_TYPES = ("float", "fraction", "int", "positive")
 
 # Tables whose rows carry a quantity in the stage unit and so must state that unit.
 STAGE_UNIT_TABLES = ("production", "capacity", "demand", "trade")
