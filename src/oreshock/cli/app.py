@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
     help="Stress tests for critical-mineral supply chains.",
 )
-for group in (data, metrics, runs, web, ensemble, run, scenarios):
+for group in (scenarios, data, metrics, runs, web, ensemble, run):
     group.register(app)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from collections.abc import Callable
 from functools import wraps
@@ -67,6 +68,18 @@ def friendly(func: Callable) -> Callable:
         except OreshockError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except Exception as exc:  # a bug: a short message, the traceback only on request
+            # typer's exits and click's usage errors (they carry an exit code) are not bugs
+            is_exit = isinstance(exc, typer.Exit | typer.Abort) or hasattr(exc, "exit_code")
+            if is_exit or os.environ.get("ORESHOCK_DEBUG"):
+                raise
+            typer.echo(
+                f"error: unexpected {type(exc).__name__}: {exc}\n"
+                "This is a bug in oreshock; please report it with the command you ran "
+                "(ORESHOCK_DEBUG=1 shows the traceback).",
+                err=True,
+            )
+            raise typer.Exit(3) from None
 
     return wrapper
 

@@ -1,16 +1,28 @@
-"""``oreshock scenarios``: list the shipped scenarios and their variants."""
+"""``oreshock scenarios [validate|schema]``: list the shipped scenarios and their variants,
+check a scenario file on a dataset, print the JSON Schema of scenario files."""
 
 from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import typer
 
-from oreshock.cli.common import JsonOpt, friendly, print_frame, print_json
-from oreshock.model.scenario import open_scenario, shipped_scenarios
+from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.core.errors import OreshockWarning, ScenarioError
+from oreshock.data.datasets import load_dataset
+from oreshock.model.checks import file_problems
+from oreshock.model.network import build_network
+from oreshock.model.scenario import open_scenario, scenario_json_schema, shipped_scenarios
 
 
-def scenarios(json_out: JsonOpt = False) -> None:
+def scenarios(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Shipped scenarios and their variants."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = []
     for name, path in shipped_scenarios().items():
         file = open_scenario(path)
@@ -23,6 +35,71 @@ def scenarios(json_out: JsonOpt = False) -> None:
     print_frame(pd.DataFrame([{**r, "variants": ", ".join(r["variants"])} for r in rows]))
 
 
+def validate(
+    file: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")],
+    data: DataOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a scenario and every one of its variants on a dataset; exit 2 when invalid."""
+    errors: list[str] = []
+    late: list[str] = []
+    variants: list[str] = []
+    try:
+        scenario_file = open_scenario(file)
+        variants = list(scenario_file.variants)
+        network = build_network(load_dataset(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OreshockWarning)  # listed below instead
+            errors, late = file_problems(scenario_file, network)
+    except ScenarioError as exc:
+        errors = [x.strip() for x in str(exc).removeprefix("invalid scenario:").splitlines()]
+        errors = [x for x in errors if x]
+    if json_out:
+        print_json(
+            {
+                "file": file,
+                "valid": not errors,
+                "variants": variants,
+                "errors": errors,
+                "warnings": late,
+            }
+        )
+    else:
+        for line in late:
+            out.print(f"warning: {line}", highlight=False, soft_wrap=True)
+        if errors:
+            typer.echo(f"error: {file} is not a valid scenario:", err=True)
+            for line in errors:
+                typer.echo(f"  {line}", err=True)
+        else:
+            counted = f"the base and {len(variants)} variant(s)" if variants else "the base"
+            out.print(f"{file}: valid ({counted} checked)", highlight=False, soft_wrap=True)
+    if errors:
+        raise typer.Exit(2)
+
+
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """The JSON Schema of scenario files, for editors (docs/scenario.schema.json)."""
+    text = json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, "utf-8")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``scenarios`` command to the main CLI."""
-    app.command("scenarios")(friendly(scenarios))
+    """Add the ``scenarios`` group (listing by itself, ``validate`` and ``schema``)."""
+    sub = typer.Typer(
+        no_args_is_help=False,
+        invoke_without_command=True,
+        help="Shipped scenarios and their variants (`--json` for JSON); `validate` checks a "
+        "scenario file, `schema` prints the JSON Schema of scenario files.",
+    )
+    sub.callback(invoke_without_command=True)(friendly(scenarios))
+    sub.command("validate")(friendly(validate))
+    sub.command("schema")(friendly(schema))
+    app.add_typer(sub, name="scenarios")

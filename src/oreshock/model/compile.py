@@ -21,6 +21,7 @@ import numpy as np
 
 from oreshock.core.errors import ScenarioError
 from oreshock.core.ids import ALL, stage_position
+from oreshock.model.checks import check_scenario
 from oreshock.model.network import Chain, Network
 from oreshock.model.scenario import (
     DemandSurge,
@@ -127,6 +128,11 @@ class ChainContext:
             position = stage_position(stage, self.chain.stages)
             if position is not None:
                 mask[position] = True
+            elif not any(  # checks.py names the field; this keeps a typo from being a no-op
+                stage_position(stage, chain.stages) is not None
+                for chain in self.network.chains.values()
+            ):
+                raise ScenarioError(f"unknown stage {stage!r}: a stage of no chain")
         return mask
 
 
@@ -378,7 +384,12 @@ def compile_chain(
     batch: int = 1,
     tracked_origins: list[str] | None = None,
 ) -> ChainInputs:
-    """Arrays of one chain under one scenario (the same for each of ``batch`` members)."""
+    """Arrays of one chain under one scenario (the same for each of ``batch`` members).
+
+    The scenario is first checked on the network (``checks.py``): an id the network does not
+    know, or a shock outside the horizon, is an error rather than a run without the shock.
+    """
+    check_scenario(scenario, network)
     inputs = _empty_inputs(chain, scenario, batch, tracked_origins)
     ctx = ChainContext(chain, scenario, network, inputs, tracked_origins)
     for part in COMPILE_STEPS:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
+import math
+import weakref
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from oreshock.core.errors import ScenarioError
 from oreshock.core.ids import ALL
@@ -27,9 +30,19 @@ from oreshock.core.months import month_index, month_labels
 
 
 class Frozen(BaseModel):
-    """Base of scenario objects: immutable, keyword-only, unknown fields rejected."""
+    """Base of scenario objects: immutable, keyword-only, unknown fields rejected, and no NaN
+    or infinity (``.nan`` in YAML or ``NaN`` in JSON would otherwise pass every range check
+    and run as "never short")."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("minerals", "stages", "destinations", "countries", check_fields=False)
+    @classmethod
+    def _names_one_at_least(cls, v: Any) -> Any:
+        """An empty list of ids would make its item a silent no-op (``all`` names every one)."""
+        if isinstance(v, list) and not v:
+            raise ValueError("expected at least one id, or `all`; found an empty list")
+        return v
 
 
 def _month(value: Any) -> str:
@@ -59,6 +72,18 @@ class Window(Frozen):
     def _check_end(cls, v: Any) -> str | None:
         return None if v is None else _month(v)
 
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """An end at or before the start is an empty window: the shock would silently vanish."""
+        start = info.data.get("start")
+        if v is not None and start is not None and month_index(start, v) <= 0:
+            raise ValueError(
+                f"end {v} is not after start {start}; expected an end month after the start "
+                "(the end is exclusive), or no end"
+            )
+        return v
+
 
 Targets = list[str] | Literal["all"]
 
@@ -79,7 +104,7 @@ class ExportQuota(Window):
 
     type: Literal["export_quota"] = "export_quota"
     exporter: str
-    destinations: list[str] | Literal["all"] = ALL
+    destinations: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
     allowed: float = Field(ge=0, le=1)
@@ -90,7 +115,7 @@ class LicenceDelay(Window):
 
     type: Literal["licence_delay"] = "licence_delay"
     exporter: str
-    destinations: list[str] | Literal["all"] = ALL
+    destinations: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
     months: int = Field(ge=0, le=24)
@@ -121,7 +146,7 @@ class DemandSurge(Window):
     """Final use in ``countries`` multiplied by ``factor``."""
 
     type: Literal["demand_surge"] = "demand_surge"
-    countries: list[str] | Literal["all"] = ALL
+    countries: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
     factor: float = Field(gt=0)
@@ -158,6 +183,15 @@ class Buffers(Frozen):
 
     commercial_stocks: bool = True
     commercial_months: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("commercial_months")
+    @classmethod
+    def _months_not_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if x < 0}
+        if bad:
+            raise ValueError(f"expected months of demand >= 0 for each country, found {bad}")
+        return v
+
     stockpiles: list[Stockpile] = Field(default_factory=list)
 
 
@@ -274,31 +308,107 @@ class Scenario(Frozen):
         return month_labels(self.start, self.months)
 
     def chains_covered(self, available: Iterable[str]) -> list[str]:
-        """The chains this scenario runs, among ``available``: every one when ``all``."""
-        return sorted(available) if self.minerals == ALL else list(self.minerals)
+        """The chains this scenario runs, among ``available``: every one when ``all``. A mineral
+        that is not available is an error naming the field (and the file line it came from)."""
+        known = sorted(available)
+        if self.minerals == ALL:
+            return known
+        problems = []
+        for k, mineral in enumerate(self.minerals):
+            if mineral not in known:
+                source = source_of(self)
+                where = source[0].where(source[1], ("minerals", k)) if source else "scenario"
+                problems.append(
+                    f"{where}, field 'minerals.{k}': unknown mineral {mineral!r}; expected a "
+                    f"mineral of the dataset{_suggest(mineral, known)}"
+                )
+        if problems:
+            raise ScenarioError("invalid scenario:\n  " + "\n  ".join(problems))
+        return list(self.minerals)
 
 
-DISTRIBUTIONS = {"uniform", "triangular", "normal", "lognormal"}
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("mean", "sd"),
+}
+"""Each distribution and the parameters it takes (the same as the ensemble samples)."""
 
 
-def central_value(spec: dict, where: str) -> float:
-    """The value a single run uses for an uncertain parameter."""
+class DistributionError(ScenarioError):
+    """A distribution spec that cannot be sampled; ``loc`` is the field it stands for."""
+
+    def __init__(self, loc: tuple, message: str):
+        self.loc = loc
+        self.detail = message
+        super().__init__(f"{'.'.join(map(str, loc))}: {message}")
+
+
+def _spec_text(spec: dict) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k != "dist")
+    return f"{spec.get('dist')}({args})"
+
+
+def _distribution(spec: dict, loc: tuple) -> dict[str, float]:
+    """The parameters of a distribution spec, checked: known kind, exactly its parameters,
+    finite numbers, low <= (mode <=) high, sd > 0, a lognormal's mean > 0."""
     kind = spec.get("dist")
-    try:
-        if kind == "uniform":
-            low, high = float(spec["low"]), float(spec["high"])
-            if high < low:
-                raise ValueError("high < low")
-            return (low + high) / 2
-        if kind == "triangular":
-            return float(spec["mode"])
-        if kind in ("normal", "lognormal"):
-            return float(spec["mean"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ScenarioError(f"{where}: bad distribution {spec!r} ({exc})") from None
-    raise ScenarioError(
-        f"{where}: unknown distribution {kind!r}; expected one of {sorted(DISTRIBUTIONS)}"
-    )
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
+        raise DistributionError(
+            loc,
+            f"unknown distribution {kind!r}; expected one of {sorted(DISTRIBUTIONS)}",
+        )
+    names = DISTRIBUTIONS[kind]
+    extra = sorted(map(str, set(spec) - {"dist", *names}))
+    missing = [n for n in names if n not in spec]
+    if extra or missing:
+        raise DistributionError(
+            loc,
+            f"bad distribution {_spec_text(spec)}: expected exactly "
+            f"{', '.join(names)} (missing: {', '.join(missing) or '-'}; "
+            f"unknown: {', '.join(extra) or '-'})",
+        )
+    values: dict[str, float] = {}
+    for name in names:
+        raw = spec[name]
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise DistributionError(
+                loc, f"bad distribution {_spec_text(spec)}: {name} must be a finite number"
+            )
+        values[name] = float(raw)
+    problem = None
+    if "low" in values and values["low"] > values["high"]:
+        problem = "expected low <= high"
+    elif kind == "triangular" and not values["low"] <= values["mode"] <= values["high"]:
+        problem = "expected low <= mode <= high"
+    elif "sd" in values and values["sd"] <= 0:
+        problem = "expected sd > 0"
+    elif kind == "lognormal" and values["mean"] <= 0:
+        problem = "expected a lognormal mean > 0"
+    if problem:
+        raise DistributionError(loc, f"bad distribution {_spec_text(spec)}: {problem}")
+    return values
+
+
+def central_value(spec: dict, where: str | tuple) -> float:
+    """The value a single run uses for an uncertain parameter."""
+    loc = where if isinstance(where, tuple) else (where,)
+    values = _distribution(spec, loc)
+    if spec["dist"] == "uniform":
+        return (values["low"] + values["high"]) / 2
+    if spec["dist"] == "triangular":
+        return values["mode"]
+    return values["mean"]
+
+
+def support(spec: dict) -> tuple[float, ...]:
+    """Values a distribution can take that must each be valid where it stands: both ends of a
+    bounded one, the mean of an unbounded one."""
+    values = _distribution(spec, ())
+    if "low" in values:
+        return values["low"], values["high"]
+    return (values["mean"],)
 
 
 def split_uncertain(data: Any, path: tuple = ()) -> tuple[Any, dict[tuple, dict]]:
@@ -306,7 +416,7 @@ def split_uncertain(data: Any, path: tuple = ()) -> tuple[Any, dict[tuple, dict]
     found: dict[tuple, dict] = {}
     if isinstance(data, dict):
         if "dist" in data:
-            return central_value(data, ".".join(map(str, path))), {path: data}
+            return central_value(data, path), {path: data}
         out = {}
         for k, v in data.items():
             out[k], sub = split_uncertain(v, (*path, k))
@@ -338,25 +448,219 @@ def _merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
+MAX_BYTES = 1 << 20
+"""Largest scenario file read (1 MiB); the shipped ones are a few kilobytes."""
+MAX_DEPTH = 20
+"""Deepest nesting of mappings and lists, counted after aliases are expanded (the shipped
+scenarios nest 8 deep); bounded so no check or merge recurses without end."""
+MAX_ALIASES = 20
+"""Most YAML aliases (``*name``) in one file; with MAX_NODES, a billion-laughs file is refused
+before it is expanded."""
+MAX_NODES = 100_000
+"""Most values in a file once its aliases are expanded."""
+
+
+def _yaml_error(path: str, line: int | None, message: str) -> ScenarioError:
+    where = f"{path}, line {line}" if line else path
+    return ScenarioError(f"{where}: {message}")
+
+
+def _line(mark: Any) -> int | None:
+    return None if mark is None else int(mark.line) + 1
+
+
+def _scan_events(text: str, path: str) -> None:
+    """Refuse deep nesting and many aliases from the event stream, before anything is built
+    (the composer recurses, and expanding aliases can take memory without bound)."""
+    depth = aliases = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _yaml_error(
+                    path,
+                    _line(event.start_mark),
+                    f"nested deeper than {MAX_DEPTH} levels; expected a scenario file",
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _yaml_error(
+                    path,
+                    _line(event.start_mark),
+                    f"more than {MAX_ALIASES} YAML aliases; expected at most {MAX_ALIASES}",
+                )
+
+
+def _check_nodes(root: yaml.Node, path: str) -> None:
+    """Size and depth of the document with aliases expanded, and no duplicate keys (YAML
+    keeps the last of two equal keys without a word)."""
+    sizes: dict[int, tuple[int, int]] = {}
+
+    def walk(node: yaml.Node) -> tuple[int, int]:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key, value in node.value:
+                children += [key, value]
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in seen:
+                        raise _yaml_error(
+                            path,
+                            key.start_mark.line + 1,
+                            f"key {key.value!r} appears twice in one mapping (first on line "
+                            f"{seen[key.value]}); expected each key once",
+                        )
+                    seen[key.value] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        count, depth = 1, 0
+        for child in children:
+            n, d = walk(child)
+            count, depth = count + n, max(depth, d)
+        if children:
+            depth += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            raise _yaml_error(
+                path,
+                node.start_mark.line + 1,
+                f"expands (through aliases) to more than {MAX_NODES} values or "
+                f"{MAX_DEPTH} levels; expected a scenario file",
+            )
+        sizes[id(node)] = (count, depth)
+        return count, depth
+
+    walk(root)
+
+
+def safe_parse(text: str, path: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree and document of a scenario file, read with the safe loader and
+    within the size, depth and alias limits above."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ScenarioError(
+            f"{path}: larger than {MAX_BYTES // 1024} KiB; expected a scenario file"
+        )
+    try:
+        _scan_events(text, path)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None, None
+        _check_nodes(node, path)
+        loader = yaml.SafeLoader("")
+        try:
+            doc = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}{line}: not valid YAML: {exc}") from None
+    return node, doc
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+_SOURCES: dict[int, tuple[ScenarioFile, str | None]] = {}
+
+
+def source_of(scenario: Scenario) -> tuple[ScenarioFile, str | None] | None:
+    """The file and variant a Scenario was built from (None when it was made in Python)."""
+    return _SOURCES.get(id(scenario))
+
+
+def _remember(scenario: Scenario, file: ScenarioFile, variant: str | None) -> None:
+    key = id(scenario)
+    _SOURCES[key] = (file, variant)
+    weakref.finalize(scenario, _SOURCES.pop, key, None)
+
+
 class ScenarioFile:
-    """A parsed scenario file: the base document, its variants and where each field is."""
+    """A parsed scenario file: the base document, its variants and where each field is.
+
+    Building any variant first checks every variant of the file (types, ranges, dates,
+    distributions), so a mistake in a variant that is not run is not left for later.
+    """
 
     def __init__(self, text: str, path: str):
         self.path = path
-        try:
-            self.node = yaml.compose(text)
-            self.doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f", line {mark.line + 1}" if mark else ""
-            raise ScenarioError(f"{path}{line}: not valid YAML: {exc}") from None
+        self.node, self.doc = safe_parse(text, path)
         if not isinstance(self.doc, dict):
             raise ScenarioError(f"{path}: expected a mapping at the top of the file")
-        self.variants: dict[str, dict] = self.doc.pop("variants", None) or {}
-        if not isinstance(self.variants, dict):
+        variants = self.doc.pop("variants", None) or {}
+        if not isinstance(variants, dict):
             raise ScenarioError(
-                f"{path}, field 'variants': expected a mapping of name -> overrides"
+                f"{self.where(None, ('variants',))}, field 'variants': expected a mapping of "
+                f"name -> overrides, found {variants!r}"
             )
+        self.variants: dict[str, dict] = {}
+        for name, body in variants.items():
+            where = self.where(None, ("variants", name))
+            if not isinstance(name, str):
+                raise ScenarioError(
+                    f"{where}, field 'variants': expected a variant name (text), found {name!r}"
+                )
+            if body is not None and not isinstance(body, dict):
+                raise ScenarioError(
+                    f"{where}, field 'variants.{name}': expected a mapping of fields to "
+                    f"override, found {body!r}"
+                )
+            self.variants[name] = body or {}
+        for name, body in self.variants.items():
+            parent = body.get("extends")
+            if parent is None:
+                continue
+            where = self.where(None, ("variants", name, "extends"))
+            if not isinstance(parent, str) or parent not in self.variants or parent == name:
+                others = [v for v in self.variants if v != name]
+                hint = _suggest(parent, others) if isinstance(parent, str) else ""
+                raise ScenarioError(
+                    f"{where}, field 'variants.{name}.extends': expected the name of another "
+                    f"variant ({', '.join(others) or 'none'}), found {parent!r}{hint}"
+                )
+        for name in self.variants:
+            chain = [name]
+            while (parent := self.variants[chain[-1]].get("extends")) is not None:
+                if parent in chain:
+                    raise ScenarioError(
+                        f"{self.where(None, ('variants', name, 'extends'))}: variants extend "
+                        f"each other in a loop: {' -> '.join([*chain, parent])}"
+                    )
+                chain.append(parent)
+        self._checked = False
+
+    @classmethod
+    def from_document(cls, doc: Any, path: str) -> ScenarioFile:
+        """A scenario given as data (an API body), not as text: held to the same limits and
+        checks as a file, its problems named by field (it has no lines)."""
+        stack: list[tuple[Any, int]] = [(doc, 0)]
+        count = 0
+        while stack:
+            value, depth = stack.pop()
+            count += 1
+            if depth > MAX_DEPTH or count > MAX_NODES:
+                raise ScenarioError(
+                    f"{path}: nested deeper than {MAX_DEPTH} levels or more than {MAX_NODES} "
+                    "values; expected a scenario"
+                )
+            if isinstance(value, dict):
+                stack += [(v, depth + 1) for v in value.values()]
+            elif isinstance(value, list):
+                stack += [(v, depth + 1) for v in value]
+        try:
+            text = yaml.safe_dump(doc, allow_unicode=True)
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"{path}: not a scenario document ({exc})") from None
+        file = cls(text, path)
+        file.node = None  # the lines of a text the user never wrote would mislead
+        return file
 
     @property
     def name(self) -> str:
@@ -370,7 +674,14 @@ class ScenarioFile:
             if node is None:
                 break
             if isinstance(node, yaml.MappingNode):
-                node = next((v for k, v in node.value if k.value == str(key)), None)
+                node = next(
+                    (
+                        v
+                        for k, v in node.value
+                        if isinstance(k, yaml.ScalarNode) and k.value == str(key)
+                    ),
+                    None,
+                )
             elif (
                 isinstance(node, yaml.SequenceNode)
                 and isinstance(key, int)
@@ -383,52 +694,147 @@ class ScenarioFile:
                 best = node.start_mark.line + 1
         return best
 
+    def where(self, variant: str | None, loc: tuple) -> str:
+        """``file, line N`` of a field of a variant: the variant's own line for the field when
+        it sets it, else the line of the base document's field."""
+        line = self.line_of(loc if variant is None else ("variants", variant, *loc))
+        if variant is not None and line == self.line_of(("variants", variant)):
+            line = self.line_of(loc) if loc else line
+        return f"{self.path}, line {line}" if line else self.path
+
     def resolve(self, variant: str | None, _seen: tuple = ()) -> dict:
         """The document of ``variant`` (base when None), following ``extends``."""
         if variant is None:
             return copy.deepcopy(self.doc)
-        if variant not in self.variants:
+        if not isinstance(variant, str) or variant not in self.variants:
             names = ", ".join(self.variants) or "(none)"
+            hint = _suggest(variant, self.variants) if isinstance(variant, str) else ""
             raise ScenarioError(
-                f"{self.path}: unknown variant {variant!r}; expected one of: {names}"
+                f"{self.path}: unknown variant {variant!r}; expected one of: {names}{hint}"
             )
         if variant in _seen:
             raise ScenarioError(f"{self.path}: variants extend each other in a loop: {_seen}")
-        override = dict(self.variants[variant] or {})
+        override = dict(self.variants[variant])
         parent = override.pop("extends", None)
         base = self.resolve(parent, (*_seen, variant))
         merged = _merge(base, override)
         merged["variant"] = variant
         return merged
 
+    def _problems(
+        self, variant: str | None, overrides: dict[tuple, Any] | None = None
+    ) -> tuple[Scenario | None, list[str]]:
+        """One variant validated into a Scenario, or the problems found, each naming file,
+        line, field, the value found and what was expected."""
+        label = "" if variant is None else f" (variant '{variant}')"
+        try:
+            doc, uncertain = split_uncertain(self.resolve(variant), ())
+        except DistributionError as exc:
+            return None, [f"{self.where(variant, exc.loc)}, field {exc}{label}"]
+        for path, value in (overrides or {}).items():
+            set_path(doc, path, value)
+        lines: list[str] = []
+        try:
+            scenario = Scenario.model_validate(doc)
+        except ValidationError as exc:
+            errors = exc.errors()
+            for err in errors:
+                loc = _field_loc(err["loc"])
+                if _is_all_branch(err) and sum(_field_loc(e["loc"]) == loc for e in errors) > 1:
+                    continue  # "expected 'all'" beside the list's own error says nothing new
+                field = ".".join(map(str, loc)) or "(top)"
+                found = err.get("input")
+                lines.append(
+                    f"{self.where(variant, loc)}, field '{field}': {err['msg']} "
+                    f"(found {_short(found)}){label}"
+                )
+            return None, lines
+        for path, spec in uncertain.items():
+            if overrides and path in overrides:
+                continue
+            for value in support(spec):
+                trial = copy.deepcopy(doc)
+                set_path(trial, path, value)
+                try:
+                    Scenario.model_validate(trial)
+                except ValidationError as exc:
+                    reason = exc.errors()[0]["msg"]
+                    dotted = ".".join(map(str, path))
+                    lines.append(
+                        f"{self.where(variant, path)}, field '{dotted}': "
+                        f"distribution {_spec_text(spec)} reaches {value:g}, outside the "
+                        f"field's valid range ({reason}){label}"
+                    )
+                    break
+        return (None if lines else scenario), lines
+
+    def check(self) -> None:
+        """Validate the base document and every variant; raise with every problem found."""
+        if self._checked:
+            return
+        lines = unique_problems(
+            line for name in [None, *self.variants] for line in self._problems(name)[1]
+        )
+        if lines:
+            raise ScenarioError("invalid scenario:\n  " + "\n  ".join(lines))
+        self._checked = True
+
     def build(
         self, variant: str | None = None, overrides: dict[tuple, Any] | None = None
     ) -> Scenario:
-        """Validate one variant into a Scenario, naming file, line and field on error."""
-        doc, _ = split_uncertain(self.resolve(variant), ())
-        for path, value in (overrides or {}).items():
-            set_path(doc, path, value)
-        try:
-            return Scenario.model_validate(doc)
-        except ValidationError as exc:
-            lines = []
-            for err in exc.errors():
-                loc = tuple(
-                    x
-                    for x in err["loc"]
-                    if not ((isinstance(x, str) and x[:1].isupper()) or x in _SHOCK_TYPES)
-                )
-                field = ".".join(map(str, loc)) or "(top)"
-                line = self.line_of(loc if variant is None else ("variants", variant, *loc))
-                if variant is not None and line == self.line_of(("variants", variant)):
-                    line = self.line_of(loc)
-                where = f"{self.path}, line {line}" if line else self.path
-                lines.append(f"{where}, field '{field}': {err['msg']} (found {err.get('input')!r})")
-            raise ScenarioError("invalid scenario:\n  " + "\n  ".join(lines)) from None
+        """Validate one variant into a Scenario, naming file, line and field on error (after
+        checking every variant of the file)."""
+        if variant is not None:
+            self.resolve(variant)  # an unknown variant is named before anything else
+        self.check()
+        scenario, lines = self._problems(variant, overrides)
+        if scenario is None:
+            raise ScenarioError("invalid scenario:\n  " + "\n  ".join(lines))
+        _remember(scenario, self, variant)
+        return scenario
+
+    def scenarios(self) -> dict[str | None, Scenario]:
+        """The base document and every variant, validated (None is the base)."""
+        return {name: self.build(name) for name in [None, *self.variants]}
 
     def uncertain(self, variant: str | None = None) -> dict[tuple, dict]:
         """Distribution specs of the resolved variant, keyed by field path."""
         return split_uncertain(self.resolve(variant), ())[1]
+
+
+def unique_problems(lines: Iterable[str]) -> list[str]:
+    """Problems said once: a variant that inherits a mistake from the base (or from the
+    variant it extends) is not told again, whatever its ``(variant ...)`` label."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in lines:
+        key = line.split(" (variant '")[0]
+        if key not in seen:
+            seen.add(key)
+            out.append(line)
+    return out
+
+
+def _field_loc(loc: tuple) -> tuple:
+    """A pydantic error location as a field path: without model names, shock types and union
+    branches (``list[str]``, ``literal['all']``)."""
+    return tuple(
+        x
+        for x in loc
+        if not (
+            isinstance(x, str)
+            and ((x[:1].isupper() and not x.isupper()) or x in _SHOCK_TYPES or "[" in x)
+        )
+    )
+
+
+def _is_all_branch(err: Any) -> bool:
+    return any(isinstance(x, str) and x.startswith("literal[") for x in err["loc"])
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _SHOCK_TYPES = {
@@ -459,9 +865,68 @@ def open_scenario(name_or_path: str | Path) -> ScenarioFile:
             raise ScenarioError(
                 f"no scenario {str(name_or_path)!r}: not a shipped name ({names}) nor an existing file"
             )
-    return ScenarioFile(path.read_text("utf-8"), str(path))
+    if not path.is_file():
+        raise ScenarioError(f"{path}: not a file; expected a scenario YAML file")
+    if path.stat().st_size > MAX_BYTES:
+        raise ScenarioError(
+            f"{path}: larger than {MAX_BYTES // 1024} KiB; expected a scenario file"
+        )
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return ScenarioFile(text, str(path))
 
 
 def load_scenario(name_or_path: str | Path, variant: str | None = None) -> Scenario:
     """Load and validate one variant of a scenario."""
     return open_scenario(name_or_path).build(variant)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, for editors: the Scenario's fields (any number may be a
+    distribution), and ``variants`` of partial overrides, each optionally ``extends``-ing
+    another. The meaning checks (ids, dates in the horizon) need a dataset and are
+    ``oreshock scenarios validate``'s."""
+    schema = Scenario.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    defs["Distribution"] = {
+        "description": "An uncertain number: a single run takes its central value, an "
+        "ensemble samples it.",
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"dist": {"const": kind}, **{p: {"type": "number"} for p in names}},
+                "required": ["dist", *names],
+                "additionalProperties": False,
+            }
+            for kind, names in DISTRIBUTIONS.items()
+        ],
+    }
+
+    def numbers_may_be_distributions(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("type") in ("number", "integer"):
+                return {"anyOf": [node, {"$ref": "#/$defs/Distribution"}]}
+            return {k: numbers_may_be_distributions(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [numbers_may_be_distributions(v) for v in node]
+        return node
+
+    schema = numbers_may_be_distributions(schema)
+    schema["properties"].pop("variant", None)
+    schema["properties"]["variants"] = {
+        "type": "object",
+        "description": "Named variants: each overrides fields of the base document, or of the "
+        "variant it extends.",
+        "additionalProperties": {
+            "type": ["object", "null"],
+            "properties": {
+                "extends": {"type": "string", "description": "name of another variant"},
+                "description": {"type": "string"},
+            },
+        },
+    }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "oreshock scenario file"
+    return schema
