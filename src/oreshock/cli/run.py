@@ -128,6 +128,8 @@ def run(
         marked = _mark_not_covered(table, results, code, mineral, stages, lang)
         title = f"{words.country(code)} · {words.mineral(mineral)}: "
         print_frame(table, title=title + t("months_to_shortfall", lang))
+        if table.attrs.get("caption"):
+            out.print(table.attrs["caption"], highlight=False, soft_wrap=True)
         for message in marked:
             out.print(f"* {message}", highlight=False, soft_wrap=True)
         if mineral == "rare_earths" and code == "JPN":  # the claim is about Japan

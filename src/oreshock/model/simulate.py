@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterable
 
 from oreshock.model.allocation import Allocator, allocate_by_gap
+from oreshock.model.checks import check_scenario
 from oreshock.model.compile import ChainInputs, compile_chain
 from oreshock.model.coverage import CoverageWarning, Names, check_coverage
 from oreshock.model.network import Network
@@ -60,6 +61,7 @@ def simulate(
     warns with ``CoverageWarning`` (unless ``warn`` is false, for callers that show the
     coverage themselves) and, when ``strict``, raises ``CoverageError`` before anything runs.
     """
+    check_scenario(scenario, network, warn=warn)  # a mistyped id is an error, not a gap in data
     coverage = check_coverage(network, scenario, countries=countries, names=names)
     if strict and coverage.warnings:
         raise coverage.error()
