@@ -243,3 +243,6 @@ def test_a_shock_the_data_do_not_cover_says_so(client, mineral, country, en, ja)
         report = client.get(f"/api/runs/{job}/report", params={"lang": lang}).json()
         assert any(text in s["text"] for s in report["summary"]), report["summary"]
         assert report["coverage"] == body["coverage"]
+    refused = client.post("/api/runs", json={"scenario": scenario, "strict": True})
+    assert refused.status_code == 422
+    assert en in refused.json()["detail"]

@@ -95,7 +95,8 @@ def shock_scenario(countries, ban_share, target, reexport, sharing, reroute, del
 def test_invariants_hold(data, ban, reexport, sharing, reroute, delay):
     net, countries = data
     scenario = shock_scenario(countries, ban, countries[-1], reexport, sharing, reroute, delay)
-    result = simulate(net, scenario)
+    # Invariants hold whatever the data cover (a random holder may have no stockpile).
+    result = simulate(net, scenario, warn=False)
     assert_mass_balance(result)
     assert_no_negative(result)
     run = result.runs["testium"]
@@ -120,7 +121,8 @@ def test_tighter_ban_never_lowers_target_shortfall(data, low, extra):
     target = countries[-1]
     totals = []
     for share in (low, low + extra):
-        result = simulate(net, shock_scenario(countries, share, target, False, False, False, 0))
+        scenario = shock_scenario(countries, share, target, False, False, False, 0)
+        result = simulate(net, scenario, warn=False)  # coverage does not bear on monotonicity
         run = result.runs["testium"]
         totals.append(run.series["shortfall"][:, 0, run.chain.index(target)].sum())
     assert totals[1] >= totals[0] - 1e-7 * max(1.0, totals[0])

@@ -38,6 +38,9 @@ class RunRequest(BaseModel):
     variant: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     seed: int = Field(0, ge=0, le=2**31 - 1)
     months: int | None = Field(None, ge=1, le=600)
+    strict: bool = Field(
+        False, description="refuse (422) a scenario with a shock the data do not cover"
+    )
 
 
 # No docstring: pydantic would publish it as the schema's description and change the API.

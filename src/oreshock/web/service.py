@@ -118,6 +118,10 @@ class Service:
         except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
             raise ScenarioError(f"scenario.minerals: {exc}") from None
         check_scenario(scenario, network, warn=False)  # as the CLI and Python: every variant
+        if req.strict:
+            coverage = check_coverage(network, scenario)
+            if coverage.warnings:
+                raise coverage.error()
         return scenario
 
     def submit(self, req: RunRequest) -> Job:
