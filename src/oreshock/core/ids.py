@@ -15,6 +15,11 @@ ALL: Final[Literal["all"]] = "all"
 STAGE_ALIASES = {"refining": 1}  # alias -> position in a chain of more than one stage
 
 
+def named_in(item: str, targets: Sequence[str] | str) -> bool:
+    """Whether a target list (or ``all``) names ``item``: the one reading of ``minerals:``."""
+    return targets == ALL or item in targets
+
+
 def stage_position(stage: str, stages: Sequence[str]) -> int | None:
     """Position of ``stage`` (or of the stage an alias names) in ``stages``; None if neither."""
     if stage in stages:

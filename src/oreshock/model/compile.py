@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from oreshock.core.errors import ScenarioError
-from oreshock.core.ids import ALL, stage_position
+from oreshock.core.ids import ALL, named_in, stage_position
 from oreshock.model.checks import check_scenario
 from oreshock.model.network import Chain, Network
 from oreshock.model.scenario import (
@@ -120,24 +120,19 @@ class ChainContext:
 
     def stages(self, targets: Any) -> np.ndarray:
         """(S,) mask of the stages named (every one for ``all``; aliases resolved)."""
-        mask = np.zeros(len(self.chain.stages), bool)
+        mask = self.chain.stage_mask(targets)
         if targets == ALL:
-            mask[:] = True
             return mask
         for stage in targets:
-            position = stage_position(stage, self.chain.stages)
-            if position is not None:
-                mask[position] = True
-            elif not any(  # checks.py names the field; this keeps a typo from being a no-op
-                stage_position(stage, chain.stages) is not None
-                for chain in self.network.chains.values()
+            if (
+                stage_position(stage, self.chain.stages) is None
+                and not any(  # checks.py names the field; this keeps a typo from being a no-op
+                    stage_position(stage, chain.stages) is not None
+                    for chain in self.network.chains.values()
+                )
             ):
                 raise ScenarioError(f"unknown stage {stage!r}: a stage of no chain")
         return mask
-
-
-def _applies(mineral: str, targets: Any) -> bool:
-    return bool(targets == ALL or mineral in targets)
 
 
 def origin_buckets(chain: Chain, tracked: list[str] | None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -274,7 +269,7 @@ def _stockpiles(ctx: ChainContext) -> None:
     """Stockpile level (dataset, or months of demand) and its release rule per holder."""
     inputs, monthly = ctx.inputs, ctx.chain.consumption / 12.0
     for k, pile in enumerate(ctx.scenario.buffers.stockpiles):
-        if not _applies(ctx.chain.mineral, pile.minerals):
+        if not named_in(ctx.chain.mineral, pile.minerals):
             continue
         who = ctx.countries([pile.holder], f"buffers.stockpiles[{k}]")
         sel = np.outer(who, ctx.stages(pile.stages))
@@ -292,7 +287,7 @@ def _stockpiles(ctx: ChainContext) -> None:
 def _shocks(ctx: ChainContext) -> None:
     """Each shock that covers this chain, through the compiler of its type."""
     for k, shock in enumerate(ctx.scenario.shocks):
-        if _applies(ctx.chain.mineral, shock.minerals):
+        if named_in(ctx.chain.mineral, shock.minerals):
             SHOCK_COMPILERS[shock.type](ctx, shock, f"shocks[{k}]")
 
 
@@ -300,7 +295,7 @@ def _sharing(ctx: ChainContext) -> None:
     """Members' reserved share of exports, from the agreement's start."""
     B = ctx.inputs.batch
     for k, share in enumerate(ctx.scenario.responses.sharing):
-        if not _applies(ctx.chain.mineral, share.minerals):
+        if not named_in(ctx.chain.mineral, share.minerals):
             continue
         members = ctx.countries([share.group], f"responses.sharing[{k}]")
         t0, t1 = ctx.window(share.start, None)
@@ -354,7 +349,7 @@ def _substitution(ctx: ChainContext) -> None:
     """Final use that falls after sustained shortfall: mask, share, lag and ramp."""
     B = ctx.inputs.batch
     for sub in ctx.scenario.responses.substitution:
-        if not _applies(ctx.chain.mineral, sub.minerals):
+        if not named_in(ctx.chain.mineral, sub.minerals):
             continue
         who = ctx.countries(sub.countries, "responses.substitution")
         stages = ctx.stages(sub.stages)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.core.i18n import LANGUAGES, t
-from oreshock.core.ids import ALL, stage_position
+from oreshock.core.ids import ALL, named_in
 from oreshock.data.datasets import Dataset, bundled_path
 from oreshock.model.network import Chain, Network
 from oreshock.model.scenario import Scenario
@@ -282,18 +282,6 @@ class _Collector:
         )
 
 
-def _stage_mask(chain: Chain, targets: Any) -> np.ndarray:
-    mask = np.zeros(len(chain.stages), bool)
-    if targets == ALL:
-        mask[:] = True
-        return mask
-    for stage in targets:
-        position = stage_position(stage, chain.stages)
-        if position is not None:
-            mask[position] = True
-    return mask
-
-
 def _members(network: Network, targets: Any) -> list[str] | None:
     """The countries named by ids or groups, in order; None for ``all``."""
     if targets == ALL:
@@ -317,7 +305,7 @@ def _amount(chain: Chain, table: np.ndarray, iso3: str, stages: np.ndarray) -> f
 
 def _trade_shock(col: _Collector, network: Network, chain: Chain, shock: Any, where: str) -> None:
     """Bans, quotas and licence delays: the destinations' demand, then the routes' trade."""
-    stages = _stage_mask(chain, shock.stages)
+    stages = chain.stage_mask(shock.stages)
     names = [s for s, on in zip(chain.stages, stages, strict=True) if on]
     exporter = shock.exporter.upper()
     dests = _members(network, shock.destinations)
@@ -371,7 +359,7 @@ def _trade_shock(col: _Collector, network: Network, chain: Chain, shock: Any, wh
 
 def _reexport(col: _Collector, network: Network, chain: Chain, shock: Any, where: str) -> None:
     """Re-export controls: the destinations' demand, then their imports at the stages."""
-    stages = _stage_mask(chain, shock.stages)
+    stages = chain.stage_mask(shock.stages)
     names = [s for s, on in zip(chain.stages, stages, strict=True) if on]
     dests = _members(network, shock.destinations) or []
     imports = {d: _amount(chain, chain.imports, d, stages) for d in dests}
@@ -404,10 +392,11 @@ def _node_shock(
     key: str,
     missing: str,
     where: str,
-    shock: str,
+    shock: str | None,
 ) -> None:
-    """Outages and demand surges: the countries' production or final use at the stages."""
-    stages = _stage_mask(chain, stage_targets)
+    """Outages, demand surges and stockpiles: the countries' production, final use or stocks
+    at the stages (``shock`` names the shock type in the message; None for a stockpile)."""
+    stages = chain.stage_mask(stage_targets)
     names = [s for s, on in zip(chain.stages, stages, strict=True) if on]
     if countries is None:
         if float(table[:, stages].sum()) <= TINY:
@@ -438,10 +427,6 @@ def _node_shock(
             )
 
 
-def _applies(mineral: str, targets: Any) -> bool:
-    return bool(targets == ALL or mineral in targets)
-
-
 def check_coverage(
     network: Network,
     scenario: Scenario,
@@ -455,7 +440,7 @@ def check_coverage(
     for k, shock in enumerate(scenario.shocks):
         where = f"shocks[{k}] ({shock.type})"
         for mineral in run:
-            if not _applies(mineral, shock.minerals):
+            if not named_in(mineral, shock.minerals):
                 continue
             chain = network.chains[mineral]
             if shock.type in ("export_ban", "export_quota", "licence_delay"):
@@ -489,32 +474,25 @@ def check_coverage(
     for k, pile in enumerate(scenario.buffers.stockpiles):
         where = f"buffers.stockpiles[{k}]"
         for mineral in run:
-            if not _applies(mineral, pile.minerals):
+            if not named_in(mineral, pile.minerals):
                 continue
             chain = network.chains[mineral]
-            table = chain.stockpiles if pile.months_of_demand is None else chain.consumption
-            key = "cov_no_stocks" if pile.months_of_demand is None else "cov_no_demand"
-            missing = "stocks" if pile.months_of_demand is None else "demand"
-            stages = _stage_mask(chain, pile.stages)
-            names_s = [s for s, on in zip(chain.stages, stages, strict=True) if on]
-            holders = _members(network, [pile.holder]) or []
-            amounts = {c: _amount(chain, table, c, stages) for c in holders}
-            level = WARNING if sum(amounts.values()) <= TINY else NOTE
-            for c, amount in amounts.items():
-                if amount <= TINY:
-                    col.add(
-                        key,
-                        chain=chain,
-                        country=c,
-                        stages=names_s,
-                        missing=missing,
-                        source=where,
-                        level=level,
-                    )
+            dataset_level = pile.months_of_demand is None
+            _node_shock(
+                col,
+                chain,
+                _members(network, [pile.holder]) or [],
+                pile.stages,
+                chain.stockpiles if dataset_level else chain.consumption,
+                "cov_no_stocks" if dataset_level else "cov_no_demand",
+                "stocks" if dataset_level else "demand",
+                where,
+                None,
+            )
     for iso3 in dict.fromkeys(c.upper() for c in countries):
         for mineral in run:
             chain = network.chains[mineral]
-            if _amount(chain, chain.consumption, iso3, _stage_mask(chain, ALL)) <= TINY:
+            if _amount(chain, chain.consumption, iso3, chain.stage_mask(ALL)) <= TINY:
                 col.add(
                     "cov_no_demand",
                     chain=chain,

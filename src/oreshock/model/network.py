@@ -8,13 +8,14 @@ and optimiser are functions that take a network.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from oreshock.core.errors import UnknownIdError
-from oreshock.core.ids import stage_position
+from oreshock.core.ids import ALL, stage_position
 from oreshock.data.balance import BALANCED, latest
 from oreshock.data.datasets import Dataset, load_dataset
 
@@ -65,6 +66,19 @@ class Chain:
             raise UnknownIdError(
                 f"{iso3} is not a node of the {self.mineral} chain; nodes: {', '.join(self.countries)}"
             ) from None
+
+    def stage_mask(self, targets: Sequence[str] | str) -> np.ndarray:
+        """(S,) mask of the stages named (every one for ``all``; aliases resolved; ids that
+        are no stage of this chain left out: they may name another chain's stage)."""
+        mask = np.zeros(len(self.stages), bool)
+        if targets == ALL:
+            mask[:] = True
+            return mask
+        for stage in targets:
+            position = stage_position(stage, self.stages)
+            if position is not None:
+                mask[position] = True
+        return mask
 
     def stage_index(self, stage: str) -> int:
         """Position of a stage id (or alias, such as ``refining``) in the chain."""
