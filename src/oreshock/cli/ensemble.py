@@ -25,6 +25,14 @@ FAIL_HELP = (
     "demand at the worst stage (a policy level, not a quantile)."
 )
 
+FailOpt = Annotated[str | None, typer.Option("--fail", help=FAIL_HELP)]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold", help="Failure threshold of --outcome: % of demand (default 5) or months."
+    ),
+]
+
 
 def ensemble(
     scenario: Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")],
@@ -55,18 +63,12 @@ def ensemble(
             "--param", help="Extra or overriding parameter, NAME=uniform:LOW:HIGH (repeatable)."
         ),
     ] = None,
-    fail: Annotated[str | None, typer.Option("--fail", help=FAIL_HELP)] = None,
+    fail: FailOpt = None,
     outcome: Annotated[
         str | None,
         typer.Option("--outcome", help="Outcome for failure, PRIM and Sobol (or use --fail)."),
     ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            help="Failure threshold of --outcome: % of demand (default 5) or months.",
-        ),
-    ] = None,
+    threshold: ThresholdOpt = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Runs per Parquet batch.")] = 500,
     max_batches: Annotated[
         int | None,
@@ -231,18 +233,12 @@ def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
 def ensembles_show(
     ensemble_id: str,
     db: DbOpt = None,
-    fail: Annotated[str | None, typer.Option("--fail", help=FAIL_HELP)] = None,
+    fail: FailOpt = None,
     outcome: Annotated[
         str | None,
         typer.Option("--outcome", help="Outcome for failure and PRIM (or use --fail)."),
     ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            help="Failure threshold of --outcome: % of demand (default 5) or months.",
-        ),
-    ] = None,
+    threshold: ThresholdOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
 ) -> None:
