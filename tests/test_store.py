@@ -319,15 +319,16 @@ INSERT INTO meta VALUES ('schema_version', '1');
 )
 
 
-def test_version_1_file_is_migrated_to_2_keeping_its_runs(controlled, tmp_path):
-    """Version 2 stores each run's coverage; runs stored before keep every row, with no
-    coverage claimed for them (never checked is not the same as fully covered)."""
+def test_version_1_file_is_migrated_keeping_its_runs(controlled, tmp_path):
+    """Version 2 stores each run's coverage and version 3 its content hash; runs stored
+    before keep every row, with no coverage claimed for them (never checked is not the same
+    as fully covered) and no hash (never hashed is not the same as intact)."""
     path = _make(tmp_path / "v1.duckdb", V1_DDL)
     con = duckdb.connect(str(path))
     old_rows = con.execute("SELECT * FROM runs").fetchall()
     con.close()
     before = _snapshot(tmp_path)
-    with pytest.raises(OreshockError, match="version 1, older than version 2"):
+    with pytest.raises(OreshockError, match=f"version 1, older than version {SCHEMA_VERSION}"):
         Store(path, read_only=True)
     assert _snapshot(tmp_path) == before, "a read-only open must not upgrade"
     with Store(path) as store:
@@ -337,12 +338,12 @@ def test_version_1_file_is_migrated_to_2_keeping_its_runs(controlled, tmp_path):
         assert old["coverage"] is None and old["summary"] == []
         new_id = store.save_run(controlled)
         assert store.run(new_id)["coverage"] == []
-    assert _version(path) == "2" == str(SCHEMA_VERSION)
+    assert _version(path) == "3" == str(SCHEMA_VERSION)
     assert _tables(path) == set(TABLES)
     con = duckdb.connect(str(path), read_only=True)
     try:
         kept = con.execute(
-            "SELECT * EXCLUDE (coverage_json) FROM runs WHERE run_id = 'old000000001'"
+            "SELECT * EXCLUDE (coverage_json, content_hash) FROM runs WHERE run_id = 'old000000001'"
         ).fetchall()
     finally:
         con.close()

@@ -74,6 +74,23 @@ def _positive_int(value: Any) -> int:
     return number
 
 
+def _positive_seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number of seconds")
+    number = float(value)
+    if not number > 0 or number == float("inf"):
+        raise ValueError("not a positive, finite number of seconds")
+    return number
+
+
+def _optional_secret(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) < 16:
+        raise ValueError("shorter than 16 characters")
+    return value
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         if value not in choices:
@@ -228,3 +245,39 @@ def _lines() -> Iterator[str]:
 def options_reference() -> str:
     """Markdown for docs/options.md: every option with its variable, default and help."""
     return "\n".join(_lines()) + "\n"
+
+
+register(
+    Option(
+        name="store_wait",
+        env="ORESHOCK_STORE_WAIT",
+        default="30",
+        help="Seconds a command or the API waits for another process to finish with the results "
+        "database before giving up with a message (a run that cannot be saved is kept in a "
+        "recovery file).",
+        expected="a positive number of seconds",
+        convert=_positive_seconds,
+    )
+)
+register(
+    Option(
+        name="token",
+        env="ORESHOCK_TOKEN",
+        default="",
+        help="Secret every HTTP request must carry (`Authorization: Bearer ...`); required "
+        "when `oreshock serve` listens on an address other than loopback.",
+        expected="empty, or a secret of at least 16 characters",
+        convert=_optional_secret,
+    )
+)
+register(
+    Option(
+        name="fault_trials",
+        env="ORESHOCK_FAULT_TRIALS",
+        default="5",
+        help="Trials each fault test (kill -9 at a random point, concurrent writers) repeats; "
+        "raise it for a deeper search (e.g. 20).",
+        expected="a whole number of at least 1",
+        convert=_positive_int,
+    )
+)

@@ -201,7 +201,10 @@ def _register(plan: Plan, db: str | Path | None, done: int, status: str, seconds
     spec = plan.spec
     _index(
         db,
-        "INSERT OR REPLACE INTO ensembles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO ensembles (ensemble_id, created, scenario, variant, runs, seed, "
+        "method, target, batch_size, batches, batches_done, status, seconds, folder, "
+        "parameters_json, outcomes_json, dataset_hash, code_version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             plan.ensemble_id,
             dt.datetime.now(),
@@ -282,7 +285,8 @@ def run_ensemble(
                 done += 1
                 _index(
                     db,
-                    "INSERT OR REPLACE INTO ensemble_batches VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO ensemble_batches (ensemble_id, batch, first_run, rows, "
+                    "file, seconds) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         plan.ensemble_id,
                         index,

@@ -27,7 +27,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -46,7 +46,8 @@ TABLES: dict[str, str] = {
     months INTEGER,
     start_month VARCHAR,
     summary_json VARCHAR,
-    coverage_json VARCHAR
+    coverage_json VARCHAR,
+    content_hash VARCHAR
 )""",
     "timeseries": """CREATE TABLE IF NOT EXISTS timeseries (
     run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
@@ -72,11 +73,17 @@ TABLES: dict[str, str] = {
     ensemble_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
     runs BIGINT, seed BIGINT, method VARCHAR, target VARCHAR, batch_size INTEGER,
     batches INTEGER, batches_done INTEGER, status VARCHAR, seconds DOUBLE, folder VARCHAR,
-    parameters_json VARCHAR, outcomes_json VARCHAR, dataset_hash VARCHAR, code_version VARCHAR
+    parameters_json VARCHAR, outcomes_json VARCHAR, dataset_hash VARCHAR, code_version VARCHAR,
+    owner_pid BIGINT, owner_host VARCHAR, heartbeat TIMESTAMP
 )""",
     "ensemble_batches": """CREATE TABLE IF NOT EXISTS ensemble_batches (
     ensemble_id VARCHAR, batch INTEGER, first_run BIGINT, rows INTEGER, file VARCHAR,
-    seconds DOUBLE, PRIMARY KEY (ensemble_id, batch)
+    seconds DOUBLE, sha256 VARCHAR, PRIMARY KEY (ensemble_id, batch)
+)""",
+    "jobs": """CREATE TABLE IF NOT EXISTS jobs (
+    job_id VARCHAR PRIMARY KEY, created TIMESTAMP, updated TIMESTAMP, scenario VARCHAR,
+    variant VARCHAR, request_json VARCHAR, seed BIGINT, status VARCHAR, progress DOUBLE,
+    run_id VARCHAR, error VARCHAR, owner_pid BIGINT
 )""",
 }
 """Table name -> its CREATE statement, at ``SCHEMA_VERSION``."""
@@ -125,6 +132,39 @@ def _add_coverage(con: duckdb.DuckDBPyConnection) -> None:
     """
     if "coverage_json" not in _columns(con, "runs"):
         con.execute("ALTER TABLE runs ADD COLUMN coverage_json VARCHAR")
+
+
+@migration(2)
+def _add_integrity_and_jobs(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 -> 3: content hashes, ensemble owners and the service's jobs.
+
+    - ``runs.content_hash``: sha256 of a run's stored time series, flows and sectors, written
+      in the transaction that stores them, so a damaged or edited run is found on read and
+      ``runs rerun`` compares whole results. Runs stored before have NULL (never hashed).
+    - ``ensembles.owner_pid``, ``owner_host``, ``heartbeat``: which process runs an ensemble
+      and when it last reported, so a killed one is shown ``interrupted``, not ``running``.
+    - ``ensemble_batches.sha256``: the checksum of each batch file, checked before it counts.
+    - ``jobs``: runs queued through the HTTP service, so a restart loses none of them.
+    """
+    columns = {
+        "runs": [("content_hash", "VARCHAR")],
+        "ensembles": [
+            ("owner_pid", "BIGINT"),
+            ("owner_host", "VARCHAR"),
+            ("heartbeat", "TIMESTAMP"),
+        ],
+        "ensemble_batches": [("sha256", "VARCHAR")],
+    }
+    tables = table_names(con)
+    for table, added in columns.items():
+        if table not in tables:
+            con.execute(TABLES[table])
+            continue
+        have = _columns(con, table)
+        for name, kind in added:
+            if name not in have:
+                con.execute(f'ALTER TABLE "{table}" ADD COLUMN {name} {kind}')
+    con.execute(TABLES["jobs"])
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:
