@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from oreshock.cli.common import DbOpt, JsonOpt, LangOpt, friendly, print_json
+from oreshock.core.atomic import write_file
 from oreshock.core.i18n import t
 from oreshock.core.serialize import json_safe
+from oreshock.store.store import default_path
 
 FAIL_HELP = (
     "When a run fails, OUTCOME>VALUE or OUTCOME<VALUE: an outcome column, or a metric "
@@ -109,15 +112,26 @@ def _ensemble(
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.analysis import summarize
     from oreshock.ensemble.evaluators import make_evaluator
-    from oreshock.ensemble.runner import EnsembleSpec, run_ensemble
+    from oreshock.ensemble.runner import DamagedBatchWarning, EnsembleSpec, run_ensemble
     from oreshock.ensemble.sampling import parse_cli_spec
 
     extra = dict(parse_cli_spec(p) for p in param or [])
     spec = EnsembleSpec(scenario, variant, runs, seed, method, target, batch_size, extra)
     evaluator = make_evaluator(workers or os.cpu_count() or 1, dask)
-    result = run_ensemble(
-        spec, evaluator=evaluator, out=out, db=db, max_batches=max_batches, progress=True
-    )
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DamagedBatchWarning)
+            result = run_ensemble(
+                spec, evaluator=evaluator, out=out, db=db, max_batches=max_batches, progress=True
+            )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+    for note in caught:
+        if issubclass(note.category, DamagedBatchWarning):
+            typer.echo(f"warning: {note.message}", err=True)
+        else:
+            warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
     report: dict[str, Any] = {
         "ensemble_id": result.ensemble_id,
         "runs": result.runs,
@@ -245,11 +259,17 @@ def ensembles_show(
     """An ensemble's spec and, when complete, its analysis."""
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.analysis import summarize
-    from oreshock.ensemble.runner import get_ensemble, load_results
+    from oreshock.ensemble.runner import DamagedBatchError, get_ensemble, load_results
 
     record = get_ensemble(ensemble_id, db)
+    damaged: DamagedBatchError | None = None
     if record["status"] == "complete":
-        frame = load_results(record["folder"])
+        try:
+            frame = load_results(record["folder"], db=db or default_path())
+        except DamagedBatchError as exc:
+            damaged = exc
+            record |= {"status": "damaged", "damaged_batches": [str(f) for f in exc.files]}
+    if record["status"] == "complete":
         record |= summarize(
             frame,
             list(record["parameters"]),
@@ -262,12 +282,14 @@ def ensembles_show(
         )
     if json_out:
         print_json(record)
-        return
-    console = Console()
-    analysis = {k: record.pop(k) for k in list(record) if k in _ANALYSIS}
-    console.print_json(json.dumps(json_safe(record)))
-    if analysis:
-        print_analysis(console, analysis, lang)
+    else:
+        console = Console()
+        analysis = {k: record.pop(k) for k in list(record) if k in _ANALYSIS}
+        console.print_json(json.dumps(json_safe(record)))
+        if analysis:
+            print_analysis(console, analysis, lang)
+    if damaged is not None:  # shown above; then refused, so scripts see it
+        raise damaged
 
 
 _ANALYSIS = ("outcomes", "failure", "variation", "prim", "prim_skipped", "sobol", "sobol_warnings")
@@ -283,14 +305,14 @@ def ensembles_export(
     from oreshock.ensemble.runner import get_ensemble, load_results
     from oreshock.ensemble.sampling import EnsembleError
 
-    record = get_ensemble(ensemble_id, db)
-    frame = load_results(record["folder"])
-    if out.suffix == ".csv":
-        frame.to_csv(out, index=False)
-    elif out.suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    else:
+    if out.suffix not in (".csv", ".parquet"):
         raise EnsembleError(f"--out {out}: expected a .parquet or .csv file name")
+    record = get_ensemble(ensemble_id, db)
+    frame = load_results(record["folder"], db=db or default_path())
+    if out.suffix == ".csv":
+        write_file(out, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        write_file(out, lambda tmp: frame.to_parquet(tmp, index=False))
     typer.echo(f"wrote {len(frame)} runs to {out}")
 
 

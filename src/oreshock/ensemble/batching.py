@@ -6,16 +6,24 @@ handled by the same code as a single run) and compiled with ``batch=1``; compili
 time windows, licence delays, substitution lags, ...) are stacked along the leading batch
 axis and stepped together by ``run_chain``; members that differ in structure (say, a sampled
 start month) go in separate stacks, so results never depend on how runs were grouped.
+
+A batch's results go to one Parquet file (``write_batch``: temporary file, fsync, rename),
+whose sha256 and row count the runner keeps in the index; ``check_batch`` says whether a
+file on disk is still that batch, so a cut or damaged file is recomputed, never trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from oreshock.core.atomic import write_file
 from oreshock.ensemble.sampling import EnsembleError
 from oreshock.model.compile import ChainInputs, Window, compile_chain
 from oreshock.model.network import Network
@@ -186,3 +194,93 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
     frame = pd.DataFrame(task.values, columns=task.names)
     frame.insert(0, "run", np.arange(task.first_run, task.first_run + n, dtype=np.int64))
     return pd.concat([frame, pd.DataFrame(result, columns=columns)], axis=1)
+
+
+# Batch files: each batch is one Parquet file, written atomically, and counts as done only
+# when it still matches what was written (its sha256 and row count, kept in the index).
+
+
+def batch_bytes(frame: pd.DataFrame) -> bytes:
+    """A batch's Parquet file as bytes (the same frame always gives the same bytes)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def write_batch(path: Path, frame: pd.DataFrame) -> str:
+    """Write ``frame`` to ``path`` (temporary file, fsync, rename); returns its sha256."""
+    data = batch_bytes(frame)
+    write_file(path, lambda tmp: tmp.write_bytes(data))
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class BatchExpect:
+    """What a batch file must hold: its runs, and (when known) its columns."""
+
+    path: Path
+    first_run: int
+    rows: int
+    columns: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """The verdict on one batch file: ``ok``, or ``problem`` says what is wrong with it."""
+
+    path: Path
+    exists: bool
+    problem: str | None = None
+    sha256: str | None = None  # set when the file was verified by reading it (not yet indexed)
+
+    @property
+    def ok(self) -> bool:
+        return self.exists and self.problem is None
+
+
+def check_batch(expect: BatchExpect, indexed: tuple[int, str | None] | None) -> BatchCheck:
+    """Is the batch file complete? Against the index (rows, sha256) when it has the file's
+    checksum; else by reading the whole file and checking its run range and columns (a
+    batch renamed into place by a process killed before it updated the index)."""
+    path = expect.path
+    if not path.exists():
+        return BatchCheck(path, False)
+    rows, sha = indexed if indexed is not None else (0, None)
+    if sha:
+        if rows != expect.rows:
+            return BatchCheck(path, True, f"indexed with {rows} rows, expected {expect.rows}")
+        found = file_sha256(path)
+        if found != sha:
+            return BatchCheck(
+                path, True, f"sha256 {found[:12]}… differs from the index's {sha[:12]}…"
+            )
+        return BatchCheck(path, True)
+    problem = _read_problem(expect)
+    return BatchCheck(path, True, problem, None if problem else file_sha256(path))
+
+
+def _read_problem(expect: BatchExpect) -> str | None:
+    """What is wrong with a batch file read in full, or None."""
+    try:
+        frame = pd.read_parquet(expect.path)
+    except Exception as exc:  # pyarrow raises several types for a cut or garbled file
+        return f"not a readable Parquet file ({type(exc).__name__}: {exc})"
+    if expect.columns is not None and list(frame.columns) != expect.columns:
+        return f"columns differ from the ensemble's ({len(frame.columns)} found, {len(expect.columns)} expected)"
+    if "run" not in frame.columns:
+        return "no 'run' column"
+    want = np.arange(expect.first_run, expect.first_run + expect.rows, dtype=np.int64)
+    if len(frame) != expect.rows or not np.array_equal(frame["run"].to_numpy(), want):
+        return (
+            f"holds {len(frame)} rows, expected runs {expect.first_run}.."
+            f"{expect.first_run + expect.rows - 1}"
+        )
+    return None

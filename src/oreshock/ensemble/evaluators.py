@@ -7,11 +7,25 @@ at most a few tasks in flight, so a 100,000-run ensemble never holds more than a
 batches in memory. The sequential evaluator is the reference; the parallel ones sit behind
 the same methods and give the same results, in completion order. No chdir, no module
 globals: every task carries what it needs.
+
+Worker processes stop with the process that started them, even when it is killed with
+SIGKILL and runs no clean-up: each pool worker starts with ``watch_parent``, which asks Linux
+to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) and, on every system,
+runs a thread that exits the process once its parent is gone. Dask's local workers already
+exit when the pipe from their parent closes; the same watch is installed in each of them as
+a worker plugin. Workers of a remote scheduler belong to that cluster and are left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
@@ -20,6 +34,9 @@ from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 from oreshock.ensemble.sampling import EnsembleError
 
 TRIM = "MALLOC_TRIM_THRESHOLD_"
+PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.5
+"""How often a worker checks that its parent is still there (the portable fallback)."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,6 +64,44 @@ class Evaluator(Protocol):
     def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
 
     def describe(self) -> str: ...
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel send SIGKILL to this process when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
+
+
+def watch_parent(
+    parent: int | None = None, *, kernel: bool = True, ignore_sigint: bool = True
+) -> None:
+    """Make this worker process stop as soon as ``parent`` (default: its parent) is gone.
+
+    Runs once per worker, never per task. ``kernel``: also ask Linux for SIGKILL on the
+    parent's death (right only when the parent's thread that started this process lives as
+    long as the parent uses it, as in the process pool). ``ignore_sigint``: Ctrl-C in a
+    terminal reaches the whole process group; the parent handles it (stops the pool, marks
+    the ensemble interrupted), so workers do not die mid-task with a traceback each.
+    """
+    parent = os.getppid() if parent is None else parent
+    if kernel:
+        _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the kernel watch was set
+        os._exit(1)
+    threading.Thread(
+        target=_watch, args=(parent,), name="oreshock-parent-watch", daemon=True
+    ).start()
+    if ignore_sigint and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _not_started(name: str) -> EnsembleError:
@@ -87,7 +142,12 @@ class PoolEvaluator:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Self:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
+        )
         return self
 
     def __exit__(
@@ -96,9 +156,12 @@ class PoolEvaluator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc is not None:  # interrupted or failed: do not wait for the batches in flight
+            _stop_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         pool = self._pool
@@ -120,6 +183,30 @@ class PoolEvaluator:
 
     def describe(self) -> str:
         return f"process pool ({self.workers} workers)"
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes (there is no public way to reach them)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+
+
+def _parent_watch_plugin(parent: int) -> Any:
+    """A Dask worker plugin running ``watch_parent`` in each local worker (whose parent is
+    this process: LocalCluster's nannies live here). Without the kernel watch: Dask starts
+    workers from a helper thread, and PR_SET_PDEATHSIG fires when that *thread* ends."""
+    # Optional extra (dask[distributed]); only reached from DaskEvaluator.__enter__.
+    from distributed import WorkerPlugin
+
+    class ParentWatch(WorkerPlugin):
+        name = "oreshock-parent-watch"
+
+        def setup(self, worker: Any) -> None:
+            watch_parent(parent, kernel=False, ignore_sigint=False)
+
+    return ParentWatch()
 
 
 class DaskEvaluator:
@@ -158,6 +245,8 @@ class DaskEvaluator:
                     dashboard_address=None,
                 )
             self._client = Client(self._cluster)
+            if self.processes:
+                self._client.register_plugin(_parent_watch_plugin(os.getpid()))
         else:
             try:
                 self._client = Client(self.address, timeout="10s")

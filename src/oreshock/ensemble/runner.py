@@ -15,22 +15,39 @@ peak_shortfall_pct and cumulative_shortfall_pct.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import shlex
+import signal
+import socket
+import threading
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from oreshock.core.errors import UnknownIdError
+from oreshock.core.atomic import write_text
+from oreshock.core.errors import OreshockWarning, UnknownIdError
 from oreshock.core.version import __version__
-from oreshock.ensemble.batching import BatchTask, OutcomeCell, evaluate_batch, outcome_cells
+from oreshock.ensemble.batching import (
+    BatchExpect,
+    BatchTask,
+    OutcomeCell,
+    check_batch,
+    evaluate_batch,
+    outcome_cells,
+    write_batch,
+)
 from oreshock.ensemble.evaluators import Evaluator, SequentialEvaluator
 from oreshock.ensemble.sampling import (
     METHODS,
@@ -43,6 +60,12 @@ from oreshock.model.network import Network, build_network
 from oreshock.model.scenario import ScenarioFile, open_scenario
 from oreshock.model.simulate import simulate
 from oreshock.store.store import Store, default_path
+
+MANIFEST = "ensemble.json"
+
+
+class DamagedBatchWarning(OreshockWarning):
+    """A batch file on disk is not the batch that was written; it is computed again."""
 
 
 @dataclass(frozen=True)
@@ -123,13 +146,16 @@ class EnsembleRun:
     outcome_names: list[str]
     method: str
     seed: int
+    db: Path | None = None
+    recomputed: list[Path] = field(default_factory=list)
+    """Damaged batch files found on resume and computed again."""
 
     @property
     def complete(self) -> bool:
         return self.batches_done == self.batches
 
     def results(self, columns: list[str] | None = None) -> pd.DataFrame:
-        return load_results(self.folder, columns)
+        return load_results(self.folder, columns, db=self.db)
 
 
 def ensembles_folder(db: str | Path | None = None) -> Path:
@@ -191,20 +217,24 @@ def plan_ensemble(
     )
 
 
-def _index(db: str | Path | None, sql: str, params: list) -> None:
-    """One short write to the results DB (so other commands can open it between batches)."""
-    with Store(db) as store:
-        store.con.execute(sql, params)
+def _utcnow() -> dt.datetime:
+    """Naive UTC, as the store keeps heartbeats (comparable with process start times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _register(plan: Plan, db: str | Path | None, done: int, status: str, seconds: float) -> None:
+    """The ensemble's row: its spec, progress, status and owner (this process, this host)."""
+    with Store(db) as store:
+        _write_row(store, plan, done, status, seconds)
+
+
+def _write_row(store: Store, plan: Plan, done: int, status: str, seconds: float) -> None:
     spec = plan.spec
-    _index(
-        db,
+    store.con.execute(
         "INSERT OR REPLACE INTO ensembles (ensemble_id, created, scenario, variant, runs, seed, "
         "method, target, batch_size, batches, batches_done, status, seconds, folder, "
-        "parameters_json, outcomes_json, dataset_hash, code_version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "parameters_json, outcomes_json, dataset_hash, code_version, owner_pid, owner_host, "
+        "heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             plan.ensemble_id,
             dt.datetime.now(),
@@ -224,12 +254,98 @@ def _register(plan: Plan, db: str | Path | None, done: int, status: str, seconds
             json.dumps(plan.outcome_names),
             plan.network.dataset_hash,
             __version__,
+            os.getpid(),
+            socket.gethostname(),
+            _utcnow(),
         ],
     )
 
 
+Index = dict[int, tuple[int, str | None]]
+"""Batch number -> (rows, sha256) as the index records it."""
+
+
+def _claim(plan: Plan, db: str | Path | None) -> Index:
+    """Mark the ensemble running in this process and return its batch index, in one
+    transaction; refuse if a live process on this host is running it already."""
+    with Store(db) as store, store.transaction() as con:
+        row = con.execute(
+            "SELECT status, owner_pid, owner_host, heartbeat FROM ensembles WHERE ensemble_id = ?",
+            [plan.ensemble_id],
+        ).fetchone()
+        if row is not None and _owner_alive(*row) and row[1] != os.getpid():
+            raise EnsembleError(
+                f"ensemble {plan.ensemble_id} is being run by process {row[1]} on {row[2]} "
+                f"(folder {plan.folder}); wait for it to finish or stop it, then run the same "
+                "command again to resume"
+            )
+        _write_row(store, plan, 0, "running", 0.0)
+        rows = con.execute(
+            "SELECT batch, rows, sha256 FROM ensemble_batches WHERE ensemble_id = ?",
+            [plan.ensemble_id],
+        ).fetchall()
+    return {int(b): (int(r), s) for b, r, s in rows}
+
+
+def _expect(plan: Plan, index: int) -> BatchExpect:
+    lo = index * plan.spec.batch_size
+    rows = min(plan.spec.batch_size, plan.runs - lo)
+    columns = ["run", *[p.name for p in plan.parameters], *plan.outcome_names]
+    return BatchExpect(plan.batch_file(index), lo, rows, columns)
+
+
+def _survey(plan: Plan, db: str | Path | None, indexed: Index) -> tuple[list[int], list[Path]]:
+    """Which batches are done (verified), which damaged files will be recomputed; batches
+    found complete on disk but missing from the index are indexed now."""
+    for stale in plan.folder.glob(".batch-*.parquet.tmp-*"):  # left by a killed writer
+        stale.unlink(missing_ok=True)
+    done: list[int] = []
+    damaged: list[Path] = []
+    found: list[tuple[BatchExpect, str]] = []
+    for i in range(plan.batches):
+        expect = _expect(plan, i)
+        check = check_batch(expect, indexed.get(i))
+        if check.ok:
+            done.append(i)
+            if check.sha256 is not None:
+                found.append((expect, check.sha256))
+        elif check.exists:
+            damaged.append(check.path)
+            warnings.warn(
+                f"{check.path}: damaged batch ({check.problem}); it is computed again",
+                DamagedBatchWarning,
+                stacklevel=3,
+            )
+    if found:
+        with Store(db) as store, store.transaction():
+            for expect, sha in found:
+                _index_batch(store, plan, expect, sha, 0.0)
+    return done, damaged
+
+
+def _index_batch(store: Store, plan: Plan, expect: BatchExpect, sha: str, seconds: float) -> None:
+    index = expect.first_run // plan.spec.batch_size
+    store.con.execute(
+        "INSERT OR REPLACE INTO ensemble_batches (ensemble_id, batch, first_run, rows, file, "
+        "seconds, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [plan.ensemble_id, index, expect.first_run, expect.rows, str(expect.path), seconds, sha],
+    )
+
+
+def _record(
+    plan: Plan, db: str | Path | None, expect: BatchExpect, sha: str, done: int, seconds: float
+) -> None:
+    """Index one written batch and beat the heart, in one short transaction."""
+    with Store(db) as store, store.transaction() as con:
+        _index_batch(store, plan, expect, sha, seconds)
+        con.execute(
+            "UPDATE ensembles SET batches_done = ?, heartbeat = ?, owner_pid = ?, "
+            "owner_host = ? WHERE ensemble_id = ?",
+            [done, _utcnow(), os.getpid(), socket.gethostname(), plan.ensemble_id],
+        )
+
+
 def _write_manifest(plan: Plan) -> None:
-    plan.folder.mkdir(parents=True, exist_ok=True)
     manifest = {
         "ensemble_id": plan.ensemble_id,
         "spec": asdict(plan.spec),
@@ -242,7 +358,25 @@ def _write_manifest(plan: Plan) -> None:
         "dataset_hash": plan.network.dataset_hash,
         "code_version": __version__,
     }
-    (plan.folder / "ensemble.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+    write_text(plan.folder / MANIFEST, json.dumps(manifest, indent=2))
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while computing, so the ensemble is marked
+    ``interrupted`` and its pool stopped (only the main thread can set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_ensemble(
@@ -260,46 +394,42 @@ def run_ensemble(
 
     ``max_batches`` stops after that many new batches (the rest can be resumed later).
     ``evaluator`` defaults to running in this process; see ``oreshock.ensemble.evaluators``.
+    A batch counts as done only when its file matches the index (sha256 and rows); a
+    damaged one is computed again, with a ``DamagedBatchWarning`` naming the file. The
+    ensemble ends ``complete`` or ``partial``; ``interrupted`` on Ctrl-C or SIGTERM,
+    ``failed`` on any other error (both re-raised).
     """
     started = time.perf_counter()
     plan = plan_ensemble(spec, network=network, out=out, db=db)
     _write_manifest(plan)
-    todo = [i for i in range(plan.batches) if not plan.batch_file(i).exists()]
+    finished, damaged = _survey(plan, db, _claim(plan, db))
+    todo = sorted(set(range(plan.batches)) - set(finished))
     if max_batches is not None:
         todo = todo[: max(max_batches, 0)]
-    done = plan.batches - sum(1 for i in range(plan.batches) if not plan.batch_file(i).exists())
+    done = len(finished)
     _register(plan, db, done, "running", 0.0)
     evaluator = evaluator if evaluator is not None else SequentialEvaluator()
-    bar = _progress(progress)
-    with bar:
-        job = bar.add_task(f"ensemble {plan.ensemble_id}", total=plan.runs)
-        bar.update(job, completed=min(done * spec.batch_size, plan.runs))
-        tasks = (plan.task(i, chunk) for i in todo)
-        with evaluator:
-            for frame in evaluator.imap_unordered(evaluate_batch, tasks):
-                index = int(frame["run"].iloc[0]) // spec.batch_size
-                path = plan.batch_file(index)
-                tmp = path.with_suffix(".parquet.tmp")
-                frame.to_parquet(tmp, index=False)
-                os.replace(tmp, path)
-                done += 1
-                _index(
-                    db,
-                    "INSERT OR REPLACE INTO ensemble_batches (ensemble_id, batch, first_run, rows, "
-                    "file, seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        plan.ensemble_id,
-                        index,
-                        int(frame["run"].iloc[0]),
-                        len(frame),
-                        str(path),
-                        time.perf_counter() - started,
-                    ],
-                )
-                bar.update(job, advance=len(frame))
+    try:
+        with _sigterm_interrupts(), _progress(progress) as bar:
+            job = bar.add_task(f"ensemble {plan.ensemble_id}", total=plan.runs)
+            bar.update(job, completed=sum(_expect(plan, i).rows for i in finished))
+            tasks = (plan.task(i, chunk) for i in todo)
+            with evaluator:
+                for frame in evaluator.imap_unordered(evaluate_batch, tasks):
+                    expect = _expect(plan, int(frame["run"].iloc[0]) // spec.batch_size)
+                    sha = write_batch(expect.path, frame)
+                    done += 1
+                    _record(plan, db, expect, sha, done, time.perf_counter() - started)
+                    bar.update(job, advance=len(frame))
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
+        with contextlib.suppress(
+            Exception
+        ):  # never hide why it stopped; the row's owner is gone anyway
+            _register(plan, db, done, status, time.perf_counter() - started)
+        raise
     seconds = time.perf_counter() - started
-    status = "complete" if done == plan.batches else "partial"
-    _register(plan, db, done, status, seconds)
+    _register(plan, db, done, "complete" if done == plan.batches else "partial", seconds)
     return EnsembleRun(
         plan.ensemble_id,
         plan.folder,
@@ -311,6 +441,8 @@ def run_ensemble(
         plan.outcome_names,
         spec.method,
         spec.seed,
+        db=Path(db) if db is not None else default_path(),
+        recomputed=damaged,
     )
 
 
@@ -327,9 +459,120 @@ def _progress(enabled: bool) -> Progress:
     )
 
 
-def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """All runs written so far (or only ``columns``), in run order."""
-    files = sorted(Path(folder).glob("batch-*.parquet"))
+def resume_command(folder: str | Path, db: str | Path | None = None) -> str:
+    """The ``oreshock ensemble`` command that resumes (and repairs) the ensemble in
+    ``folder``, from its manifest: same spec, same folder, same database."""
+    folder = Path(folder)
+    try:
+        spec = json.loads((folder / MANIFEST).read_text("utf-8"))["spec"]
+    except (OSError, ValueError, KeyError):
+        return "the `oreshock ensemble` command that made it, with the same options"
+    words = ["oreshock", "ensemble", spec["scenario"]]
+    if spec.get("variant"):
+        words += ["--variant", spec["variant"]]
+    for option in ("runs", "seed", "method", "target", "batch_size"):
+        words += [f"--{option.replace('_', '-')}", str(spec[option])]
+    for name, dist in spec.get("params", {}).items():
+        words += [
+            "--param",
+            ":".join([f"{name}={dist['dist']}", *map(str, list(dist.values())[1:])]),
+        ]
+    words += ["--out", str(folder.parent)]
+    if db is not None:
+        words += ["--db", str(db)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+class DamagedBatchError(EnsembleError):
+    """Batch files that are not what was written; ``files`` names them."""
+
+    def __init__(self, files: list[Path], problems: list[str], repair: str) -> None:
+        self.files = files
+        lines = "\n  ".join(f"{f}: {p}" for f, p in zip(files, problems, strict=True))
+        super().__init__(
+            f"{len(files)} damaged batch file(s), not read:\n  {lines}\n"
+            f"To compute them again, resume the ensemble: {repair}"
+        )
+
+
+def _manifest(folder: Path) -> dict:
+    try:
+        manifest: dict = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest
+
+
+def _folder_expectations(folder: Path, files: list[Path]) -> tuple[str | None, list[BatchExpect]]:
+    """Each file's expected runs and columns, from the folder's manifest (None: unknown)."""
+    manifest = _manifest(folder)
+    try:
+        size = int(manifest["spec"]["batch_size"])
+        runs = int(manifest["runs"])
+        columns = ["run", *manifest["parameters"], *manifest["outcomes"]]
+        eid = str(manifest["ensemble_id"])
+    except (KeyError, TypeError, ValueError):
+        return None, []
+    out = []
+    for path in files:
+        lo = int(path.stem.split("-")[1]) * size
+        out.append(BatchExpect(path, lo, max(min(size, runs - lo), 0), columns))
+    return eid, out
+
+
+def _indexed(db: str | Path | None, ensemble_id: str | None) -> Index:
+    if db is None or ensemble_id is None or not Path(db).exists():
+        return {}
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute(
+            "SELECT batch, rows, sha256 FROM ensemble_batches WHERE ensemble_id = ?",
+            [ensemble_id],
+        ).fetchall()
+    return {int(b): (int(r), s) for b, r, s in rows}
+
+
+def verify_folder(folder: str | Path, db: str | Path | None = None) -> list[Path]:
+    """The batch files of ``folder``, each checked (against the index in ``db`` when given,
+    else by reading it in full); raises ``DamagedBatchError`` naming every bad one."""
+    folder = Path(folder)
+    files = sorted(folder.glob("batch-*.parquet"))
+    eid, expects = _folder_expectations(folder, files)
+    if not expects:  # no manifest: only readability can be checked
+        expects = [BatchExpect(f, 0, -1) for f in files]
+    index = _indexed(db, eid)
+    bad: list[tuple[Path, str]] = []
+    for expect in expects:
+        number = int(expect.path.stem.split("-")[1])
+        if expect.rows < 0:
+            problem = _unreadable(expect.path)
+        else:
+            problem = check_batch(expect, index.get(number)).problem
+        if problem:
+            bad.append((expect.path, problem))
+    if bad:
+        raise DamagedBatchError(
+            [f for f, _ in bad], [p for _, p in bad], resume_command(folder, db)
+        )
+    return files
+
+
+def _unreadable(path: Path) -> str | None:
+    try:
+        pd.read_parquet(path, columns=["run"])
+    except Exception as exc:  # pyarrow raises several types for a cut or garbled file
+        return f"not a readable Parquet file ({type(exc).__name__}: {exc})"
+    return None
+
+
+def load_results(
+    folder: str | Path, columns: list[str] | None = None, *, db: str | Path | None = None
+) -> pd.DataFrame:
+    """All runs written so far (or only ``columns``), in run order.
+
+    Every batch file is verified first (``verify_folder``): a damaged one is refused with
+    a ``DamagedBatchError`` that names it and the command that recomputes it.
+    """
+    files = verify_folder(folder, db)
     if not files:
         raise EnsembleError(f"{folder}: no results written yet")
     cols = None if columns is None else ["run", *[c for c in columns if c != "run"]]
@@ -337,22 +580,91 @@ def load_results(folder: str | Path, columns: list[str] | None = None) -> pd.Dat
     return frame.sort_values("run", ignore_index=True)
 
 
+# Whether the process that owns a "running" ensemble still runs it.
+
+PID_REUSE_MARGIN = 2.0
+"""Seconds: a process with the owner's pid that started this long after the owner's last
+heartbeat is another process (start times from /proc are exact to about a second)."""
+
+
+def _process(pid: int) -> tuple[str, float] | None:
+    """Linux: (state letter, start time as a Unix time) of ``pid``, None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def _pid_alive(pid: int, since: dt.datetime | None) -> bool:
+    """Whether ``pid`` is a live process that may be the one that beat at ``since`` (UTC)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    info = _process(pid)
+    if info is None:
+        return True
+    state, start = info
+    if state in ("Z", "X"):
+        return False
+    if since is None or pd.isna(since):
+        return True
+    beat = pd.Timestamp(since).tz_localize(None).replace(tzinfo=dt.UTC).timestamp()
+    return start <= beat + PID_REUSE_MARGIN
+
+
+def _owner_alive(status: Any, pid: Any, host: Any, heartbeat: Any) -> bool:
+    """A "running" ensemble whose owner runs on this host and is still alive. Owners on
+    other hosts cannot be checked from here and count as alive."""
+    if status != "running" or pid is None or pd.isna(pid):
+        return False
+    if host != socket.gethostname():
+        return True
+    since = None if heartbeat is None or pd.isna(heartbeat) else pd.Timestamp(heartbeat)
+    return _pid_alive(int(pid), since)
+
+
+def _status(row: dict) -> str:
+    """The status as it is: ``interrupted`` for a "running" ensemble whose owner on this
+    host is gone (killed: it never wrote its own ending)."""
+    status = str(row["status"])
+    if status == "running" and not _owner_alive(
+        status, row.get("owner_pid"), row.get("owner_host"), row.get("heartbeat")
+    ):
+        return "interrupted"
+    return status
+
+
 def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
-    with Store(db) as store:
-        return store.con.execute(
+    """Every indexed ensemble, newest first, with its status as it is now."""
+    with Store(db, read_only=True) as store:
+        df = store.con.execute(
             "SELECT ensemble_id, created, scenario, variant, runs, method, seed, status, "
-            "batches_done, batches, round(seconds, 2) AS seconds, folder "
-            "FROM ensembles ORDER BY created DESC"
+            "batches_done, batches, round(seconds, 2) AS seconds, folder, owner_pid, "
+            "owner_host, heartbeat FROM ensembles ORDER BY created DESC"
         ).df()
+    df["status"] = [_status(row) for row in df.to_dict(orient="records")]
+    return df.drop(columns=["owner_pid", "owner_host", "heartbeat"])
 
 
 def get_ensemble(ensemble_id: str, db: str | Path | None = None) -> dict:
-    """The indexed record of one ensemble, with its parameters and outcome names decoded."""
-    with Store(db) as store:
+    """The indexed record of one ensemble, with its parameters and outcome names decoded
+    and its status as it is now (see ``list_ensembles``)."""
+    with Store(db, read_only=True) as store:
         df = store.con.execute("SELECT * FROM ensembles WHERE ensemble_id = ?", [ensemble_id]).df()
     if df.empty:
         raise UnknownIdError(f"no ensemble {ensemble_id!r} in {Path(db or default_path())}")
     record = df.iloc[0].to_dict()
+    record["status"] = _status(record)
     record["parameters"] = json.loads(record.pop("parameters_json"))
     record["outcomes"] = json.loads(record.pop("outcomes_json"))
     return record
