@@ -1,8 +1,14 @@
 """The results store: runs saved atomically in an embedded DuckDB database.
 
 Every run records its scenario (as resolved JSON), dataset name, version and content hash,
-code version and seed, so it can be reproduced. A run's rows are written in one transaction:
-a failure leaves nothing half-written.
+code version and seed, so it can be reproduced. A run's rows are written in one transaction
+that also records their content hash (``store.integrity``), read back and checked after the
+commit: a failure leaves nothing half-written, and a run that does not read back as written
+is removed and reported.
+
+Several processes share one database by taking turns (``store.locking``): a ``Store`` holds
+the database's lock from ``__init__`` to ``close``, so keep ``with Store(...)`` blocks short
+and open ``read_only=True`` to read. A damaged file is found on open and never written into.
 """
 
 from __future__ import annotations
@@ -10,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,14 +26,39 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from oreshock.core.atomic import write_file
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.options import OPTIONS, get_option
 from oreshock.core.serialize import records
 from oreshock.core.version import __version__
 from oreshock.model.results import RunResult
+from oreshock.store import integrity
+from oreshock.store.integrity import DamagedRunError, DamagedStoreError, first_line
+from oreshock.store.locking import StoreBusyError, StoreLock, is_foreign_lock, retry_until
 from oreshock.store.schema import SCHEMA_VERSION, open_schema
 
 DB_ENV = OPTIONS["db_path"].env
+
+RECORD_COLUMNS = (
+    "run_id",
+    "created",
+    "scenario",
+    "variant",
+    "scenario_json",
+    "dataset_name",
+    "dataset_version",
+    "dataset_hash",
+    "code_version",
+    "seed",
+    "months",
+    "start_month",
+    "summary_json",
+    "coverage_json",
+)
+"""The columns of a run's row in ``runs`` that describe it (``content_hash`` is the store's)."""
+
+PROBE_WAIT = 0.5
+"""Seconds ``check_target`` waits for the lock: a busy database is fine, the save waits."""
 
 
 def default_path() -> Path:
@@ -35,39 +67,185 @@ def default_path() -> Path:
     return path
 
 
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class RunRows:
+    """A run as the store writes it: its row in ``runs`` and its rows of the three tables.
+
+    The same rows go into a database (``Store.save_rows``) or, when that fails, into a
+    recovery folder (``store.recovery``), from which they are saved later unchanged.
+    """
+
+    record: dict[str, Any]
+    timeseries: pd.DataFrame
+    flows: pd.DataFrame
+    sectors: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.record["run_id"])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"timeseries": self.timeseries, "flows": self.flows, "sectors": self.sectors}
+
+
+def run_rows(
+    result: RunResult, *, sector_countries: list[str] | None = None, run_id: str | None = None
+) -> RunRows:
+    """The rows that store ``result``: its provenance, time series, flows and sectors."""
+    scenario = result.scenario
+    countries = sector_countries or sorted(
+        {c for r in result.runs.values() for c in r.chain.countries}
+    )
+    sectors = (
+        pd.concat([result.sectors(c) for c in countries], ignore_index=True)
+        if countries
+        else pd.DataFrame()
+    )
+    record = {
+        "run_id": run_id or new_run_id(),
+        "created": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "scenario": scenario.name,
+        "variant": scenario.variant,
+        "scenario_json": scenario.model_dump_json(),
+        "dataset_name": result.network.dataset_name,
+        "dataset_version": result.network.dataset_version,
+        "dataset_hash": result.network.dataset_hash,
+        "code_version": __version__,
+        "seed": int(result.seed),
+        "months": scenario.months,
+        "start_month": scenario.start,
+        "summary_json": json.dumps(records(result.summary())),
+        "coverage_json": json.dumps(result.coverage.records(), ensure_ascii=False),
+    }
+    return RunRows(record, result.timeseries(), result.flows(), sectors)
+
+
+def check_target(path: str | Path | None = None) -> Path:
+    """Refuse now a database a save would refuse later: a folder, a folder that cannot be
+    written, a file that is not a store, a damaged store. Returns the path.
+
+    Commands that compute before they save call this first, so a bad ``--db`` costs no
+    computing. A database busy with another process passes: the save waits its turn.
+    """
+    target = Path(path) if path is not None else default_path()
+    if target.is_dir():
+        raise OreshockError(
+            f"--db {target} is a folder; give a database file, e.g. {target / 'oreshock.duckdb'}"
+        )
+    try:
+        with Store(target, wait=min(PROBE_WAIT, get_option("store_wait"))):
+            pass
+    except StoreBusyError:
+        pass
+    return target
+
+
+def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda tmp: df.to_parquet(tmp, index=False)
+
+
+def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda tmp: df.to_csv(tmp, index=False)
+
+
 class Store:
     """A DuckDB database of runs, their time series, flows and sector outcomes."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        wait: float | None = None,
+    ) -> None:
         """Open (or create) the database and check its schema version; see ``store.schema``.
 
         ``read_only`` never writes: a missing, empty or older file is refused with a message
-        saying what to do, instead of being created or upgraded.
+        saying what to do, instead of being created or upgraded. The database's lock
+        (``store.locking``) is taken first, waiting at most ``wait`` seconds (default: the
+        ``store_wait`` option). A damaged file (``integrity.check_file``) is refused for
+        writing; read-only, it opens with its problems in ``damage``, so the runs that can
+        still be read can be listed and exported.
         """
         self.path = Path(path) if path is not None else default_path()
         self.read_only = read_only
+        self._closed = False
         if read_only and not self.path.exists():
             raise OreshockError(
                 f"no results database at {self.path}; run a scenario first (`oreshock run`) "
                 "or choose another file with --db or ORESHOCK_DB"
             )
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
+        self.lock = self._take_lock(wait)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise OreshockError(
-                f"cannot open the results database {self.path} (an oreshock store of schema "
-                f"version {SCHEMA_VERSION} expected): {exc}"
-            ) from exc
+            self.con = self._connect()
+        except BaseException:
+            self.lock.release()
+            raise
         try:
+            self.damage = integrity.check_file(self.con, self.path)
+            if self.damage and not read_only:
+                raise DamagedStoreError(self.path, self.damage)
             self.schema_version_found = open_schema(self.con, self.path, read_only=read_only)
         except BaseException:
-            self.con.close()
+            self.close()
             raise
 
+    def _make_folder(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OreshockError(
+                f"cannot create the folder {self.path.parent} for the results database "
+                f"{self.path}: {exc.strerror or exc}; choose another file with --db or "
+                "ORESHOCK_DB"
+            ) from None
+
+    def _take_lock(self, wait: float | None) -> StoreLock:
+        try:
+            return StoreLock(self.path, shared=self.read_only, wait=wait)
+        except OSError as exc:
+            raise OreshockError(
+                f"cannot write in {self.path.parent} (the folder of the results database "
+                f"{self.path}): {exc.strerror or exc}; a database that takes runs needs a "
+                "writable folder; choose another file with --db or ORESHOCK_DB"
+            ) from None
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying within the lock's wait while a process that does not take our
+        lock (an older oreshock, the duckdb shell) holds the file."""
+
+        def attempt() -> duckdb.DuckDBPyConnection | None:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.Error as exc:
+                if is_foreign_lock(exc):
+                    return None
+                raise OreshockError(
+                    f"cannot open the results database {self.path} (an oreshock store of "
+                    f"schema version {SCHEMA_VERSION} expected): {first_line(exc)}"
+                ) from None
+
+        con = retry_until(self.lock.deadline, attempt)
+        if con is None:
+            raise StoreBusyError(self.path, self.lock.wait)
+        return con
+
     def close(self) -> None:
-        self.con.close()
+        """Close the connection, then give the lock back (in that order, so the next
+        process finds the file free)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.con.close()
+        finally:
+            self.lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -87,9 +265,22 @@ class Store:
         try:
             yield self.con
         except BaseException:
-            self.con.execute("ROLLBACK")
+            # a failed commit or a fatal error may have ended the transaction already
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """A read that fails on a damaged file becomes a message naming file and what."""
+        try:
+            yield
+        except duckdb.IOException as exc:
+            raise OreshockError(
+                f"cannot read {what} from the results database {self.path}: the file is "
+                f"damaged ({first_line(exc)}); see `oreshock runs list --db {self.path}`"
+            ) from None
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
         if df.empty:
@@ -100,61 +291,86 @@ class Store:
         self.con.unregister("_rows")
 
     def save_run(self, result: RunResult, *, sector_countries: list[str] | None = None) -> str:
-        """Store a RunResult atomically, with its coverage, and return its id."""
-        run_id = uuid.uuid4().hex[:12]
-        scenario = result.scenario
-        summary = result.summary()
-        ts = result.timeseries()
-        ts.insert(0, "run_id", run_id)
-        flows = result.flows()
-        flows.insert(0, "run_id", run_id)
-        countries = sector_countries or sorted(
-            {c for r in result.runs.values() for c in r.chain.countries}
-        )
-        sectors = (
-            pd.concat([result.sectors(c) for c in countries], ignore_index=True)
-            if countries
-            else pd.DataFrame()
-        )
+        """Store a RunResult atomically, with its coverage and content hash; returns its id."""
+        return self.save_rows(run_rows(result, sector_countries=sector_countries))
+
+    def save_rows(self, rows: RunRows) -> str:
+        """Write a run's rows in one transaction with their content hash, then check them.
+
+        The hash is computed from the rows as the database holds them, inside the
+        transaction; after the commit the run is read back and hashed again. A run that does
+        not read back as written is deleted and an ``OreshockError`` says so.
+        """
+        if self.read_only:
+            raise OreshockError(f"{self.path} was opened read-only; a run cannot be saved")
+        run_id = rows.run_id
         with self.transaction():
+            for table, df in rows.tables().items():
+                if not df.empty:
+                    keyed = df.copy(deep=False)
+                    keyed.insert(0, "run_id", run_id)
+                    self._insert(table, keyed)
+            digest = integrity.content_hash(self.con, run_id)
+            names = [*RECORD_COLUMNS, "content_hash"]
             self.con.execute(
-                "INSERT INTO runs (run_id, created, scenario, variant, scenario_json, "
-                "dataset_name, dataset_version, dataset_hash, code_version, seed, months, "
-                "start_month, summary_json, coverage_json) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    scenario.name,
-                    scenario.variant,
-                    scenario.model_dump_json(),
-                    result.network.dataset_name,
-                    result.network.dataset_version,
-                    result.network.dataset_hash,
-                    __version__,
-                    int(result.seed),
-                    scenario.months,
-                    scenario.start,
-                    json.dumps(records(summary)),
-                    json.dumps(result.coverage.records(), ensure_ascii=False),
-                ],
+                f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [rows.record[c] for c in RECORD_COLUMNS] + [digest],
             )
-            self._insert("timeseries", ts)
-            self._insert("flows", flows)
-            if not sectors.empty:
-                sectors.insert(0, "run_id", run_id)
-                self._insert("sectors", sectors)
+        self._verify_saved(run_id, digest)
         return run_id
 
-    def list_runs(self) -> pd.DataFrame:
-        return self.con.execute(
-            "SELECT run_id, created, scenario, variant, months, seed, dataset_version, code_version "
-            "FROM runs ORDER BY created"
-        ).df()
+    def _verify_saved(self, run_id: str, digest: str) -> None:
+        try:
+            found = integrity.content_hash(self.con, run_id)
+        except duckdb.Error as exc:
+            found = f"unreadable ({first_line(exc)})"
+        if found == digest:
+            return
+        with suppress(duckdb.Error):
+            self._delete(run_id)
+        raise OreshockError(
+            f"run {run_id} was written to {self.path} but does not read back as written "
+            f"(content hash {digest[:16]}, read back {found[:16]}); it was removed. The disk "
+            "or the database file may be failing"
+        )
+
+    def list_runs(self, *, check: bool = False) -> pd.DataFrame:
+        """Every run, oldest first; ``check`` adds a ``content`` column (``run_statuses``)."""
+        with self._reading("the list of runs"):
+            df = self.con.execute(
+                "SELECT run_id, created, scenario, variant, months, seed, dataset_version, "
+                "code_version FROM runs ORDER BY created"
+            ).df()
+        if check:
+            statuses = self.run_statuses()
+            df["content"] = [statuses[r] for r in df["run_id"]]
+        return df
+
+    def run_statuses(self) -> dict[str, str]:
+        """Run id -> ``ok``, ``damaged``, ``unreadable`` or ``never hashed``
+        (``store.integrity``): every run's stored content hashed again and compared."""
+        with self._reading("the list of runs"):
+            rows = self.con.execute("SELECT run_id, content_hash FROM runs").fetchall()
+        return {rid: integrity.run_status(self.con, rid, stored) for rid, stored in rows}
+
+    def check_run(self, run_id: str) -> str:
+        """One run's status, as ``run_statuses``; raises for an unknown id."""
+        return integrity.run_status(self.con, run_id, self.run(run_id)["content_hash"])
+
+    def require_intact(self, run_id: str) -> str:
+        """Raise ``DamagedRunError`` for a damaged or unreadable run; returns its status.
+
+        A run stored before runs were hashed passes (``never hashed``): it cannot be checked.
+        """
+        status = self.check_run(run_id)
+        if status in (integrity.DAMAGED, integrity.UNREADABLE):
+            raise DamagedRunError(self.path, run_id, status)
+        return status
 
     def run(self, run_id: str) -> dict[str, Any]:
         """A run's record, with its scenario and summary parsed."""
-        rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
+        with self._reading(f"run {run_id}"):
+            rows = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
         if rows.empty:
             raise UnknownIdError(f"no run {run_id!r} in {self.path}; see `oreshock runs list`")
         record = {str(k): v for k, v in rows.iloc[0].items()}
@@ -164,58 +380,71 @@ class Store:
         # None: stored before coverage was recorded (schema version 1), so never checked.
         record["coverage"] = json.loads(coverage) if isinstance(coverage, str) else None
         record["created"] = str(record["created"])
+        # None: stored before runs were hashed (schema version 3), so never checked.
+        hashed = record.get("content_hash")
+        record["content_hash"] = hashed if isinstance(hashed, str) else None
         return record
 
-    def timeseries(self, run_id: str) -> pd.DataFrame:
+    def _rows(self, run_id: str, what: str, sql: str) -> pd.DataFrame:
         self.run(run_id)
-        return self.con.execute(
+        with self._reading(f"the {what} of run {run_id}"):
+            return self.con.execute(sql, [run_id]).df()
+
+    def timeseries(self, run_id: str) -> pd.DataFrame:
+        return self._rows(
+            run_id,
+            "time series",
             "SELECT month, country, mineral, stage, variable, value FROM timeseries "
             "WHERE run_id = ? ORDER BY mineral, stage, country, variable, month",
-            [run_id],
-        ).df()
+        )
 
     def flows(self, run_id: str) -> pd.DataFrame:
-        self.run(run_id)
-        return self.con.execute(
+        return self._rows(
+            run_id,
+            "flows",
             "SELECT month, mineral, stage, exporter, importer, origin, value FROM flows "
             "WHERE run_id = ? ORDER BY month, mineral, stage, exporter, importer, origin",
-            [run_id],
-        ).df()
+        )
 
     def sectors(self, run_id: str) -> pd.DataFrame:
-        self.run(run_id)
-        return self.con.execute(
-            "SELECT * EXCLUDE (run_id) FROM sectors WHERE run_id = ?", [run_id]
-        ).df()
+        return self._rows(
+            run_id, "sectors", "SELECT * EXCLUDE (run_id) FROM sectors WHERE run_id = ?"
+        )
+
+    def differences(self, stored: str, new: str) -> list[integrity.TableDifference]:
+        """The tables in which two runs differ, each compared row by row."""
+        with self._reading(f"runs {stored} and {new}"):
+            return integrity.differences(self.con, stored, new)
 
     def delete_run(self, run_id: str) -> None:
         self.run(run_id)
+        self._delete(run_id)
+
+    def _delete(self, run_id: str) -> None:
         with self.transaction():
             for table in ("timeseries", "flows", "sectors", "runs"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
 
     def export_run(self, run_id: str, out: str | Path, *, csv: bool = True) -> list[Path]:
-        """Write timeseries and flows as Parquet (and CSV) into ``out``; returns the files."""
+        """Write timeseries and flows as Parquet (and CSV) into ``out``; returns the files.
+
+        A damaged or unreadable run is refused before anything is written; each file is
+        written whole or not at all (``core.atomic.write_file``).
+        """
+        self.require_intact(run_id)
         folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
         for name, df in (("timeseries", self.timeseries(run_id)), ("flows", self.flows(run_id))):
-            target = folder / f"{name}.parquet"
-            tmp = target.with_suffix(".parquet.tmp")
-            df.to_parquet(tmp, index=False)
-            tmp.replace(target)
-            written.append(target)
+            written.append(write_file(folder / f"{name}.parquet", _parquet_writer(df)))
             if csv:
-                target_csv = folder / f"{name}.csv"
-                df.to_csv(target_csv, index=False)
-                written.append(target_csv)
+                written.append(write_file(folder / f"{name}.csv", _csv_writer(df)))
         return written
 
     def save_import(
         self, kind: str, file: str, sha256: str, tables: dict[str, pd.DataFrame]
     ) -> str:
         """Record the rows read from a published file, all or nothing."""
-        import_id = uuid.uuid4().hex[:12]
+        import_id = new_run_id()
         frames = [
             pd.DataFrame(
                 {
