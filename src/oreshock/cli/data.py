@@ -15,10 +15,11 @@ import typer
 from oreshock.cli.common import DataOpt, DbOpt, JsonOpt, friendly, out, print_frame, print_json
 from oreshock.core.errors import DataFileError, OreshockError
 from oreshock.data.datasets import bundled_path, load_dataset
-from oreshock.data.extend import extend_dataset
+from oreshock.data.extend import SwapError, check_target, extending
 from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
 from oreshock.store.store import Store
 
+Tables = dict[str, pd.DataFrame]
 Reader = Callable[[Path], pd.DataFrame | dict[str, pd.DataFrame]]
 READERS: dict[str, Reader] = {"usgs": load_usgs, "baci": load_baci, "comtrade": load_comtrade}
 
@@ -96,6 +97,30 @@ def data_validate(
     out.print(f"{folder}: all {len(ds.files)} tables valid ({ds.name} {ds.version})")
 
 
+def _record(db: Path | None, kind: str, file: Path, sha: str, tables: Tables) -> str:
+    """Record the rows read in the results database (one transaction); the import id."""
+    with Store(db) as store:
+        return store.save_import(kind, str(file), sha, tables)
+
+
+def _import_into(
+    into: Path, db: Path | None, kind: str, file: Path, sha: str, tables: Tables
+) -> tuple[str, dict[str, int]]:
+    """Extend ``into`` and record the import, in the order ``oreshock.data.extend`` states:
+    the new folder is validated in its temporary place, the import recorded, then the folder
+    swapped in, so a folder never holds rows the store has no record of."""
+    import_id = ""
+    try:
+        with extending(into, tables, str(file)) as staged:
+            import_id = _record(db, kind, file, sha, tables)
+    except SwapError as exc:
+        raise OreshockError(
+            f"{exc}; the import was recorded as {import_id}; import the file again to extend "
+            "the folder (its rows replace those with the same key)"
+        ) from None
+    return import_id, staged.merged
+
+
 def data_import(
     kind: Annotated[str, typer.Argument(help="usgs, baci or comtrade")],
     file: Annotated[Path, typer.Argument(help="The file as published.")],
@@ -106,17 +131,25 @@ def data_import(
     db: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Read a published file; record its rows in the database and optionally extend a dataset."""
+    """Read a published file; record its rows in the database and optionally extend a dataset.
+
+    Nothing is written when the file is refused or ``--into`` names a non-empty folder that
+    is not a dataset folder; the extended folder replaces the old one whole (see
+    ``oreshock.data.extend``).
+    """
     if kind not in READERS:
         raise OreshockError(f"unknown import kind {kind!r}; expected one of: {', '.join(READERS)}")
     if not file.exists():
         raise OreshockError(f"{file}: no such file")
+    if into:
+        check_target(into)
     loaded = READERS[kind](file)
     tables = loaded if isinstance(loaded, dict) else {"trade": loaded}
-    merged = extend_dataset(into, tables, str(file)) if into else {}
     sha = hashlib.sha256(file.read_bytes()).hexdigest()
-    with Store(db) as store:
-        import_id = store.save_import(kind, str(file), sha, tables)
+    if into:
+        import_id, merged = _import_into(into, db, kind, file, sha, tables)
+    else:
+        import_id, merged = _record(db, kind, file, sha, tables), {}
     counts = {name: len(df) for name, df in tables.items()}
     report: dict[str, Any] = {
         "import_id": import_id,

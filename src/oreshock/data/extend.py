@@ -4,26 +4,51 @@ Rows replace those with the same key (a newer release of the same figure); value
 converted to the dataset's units (each stage's unit; for reserves, the unit the dataset
 already uses for that mineral); minerals and stages the dataset does not model are left out.
 Where a published world total is below the sum of its countries beyond rounding, the sum is
-used and marked estimated, the rule the bundled data follow. The new folder is written beside
-the old one with a manifest giving each file's sha256, validated as a whole, and only then
-swapped in, so a failure leaves the folder as it was.
+used and marked estimated, the rule the bundled data follow.
+
+The folder is replaced through ``oreshock.core.atomic.replace_folder``, never edited in place:
+
+1. the target is checked first: a folder that exists, is not empty and has no
+   ``dataset.toml`` is refused before anything is read or written, so the tool never deletes
+   what it did not make; a folder left without its old content by a crash between the two
+   renames of an earlier swap is put back (``recover_folder``);
+2. the extended dataset is written into a temporary folder beside the target (marked as
+   ours, so a crash leaves nothing a later run does not clean), with every other file of an
+   existing dataset folder (a README, notes) carried over, a manifest giving each table
+   file's sha256, and every file flushed to disk;
+3. it is validated there by ``load_dataset``, which runs every check a later load would;
+4. the caller's own step runs (``oreshock data import`` records the import in the store);
+5. the temporary folder takes the target's place (two renames).
+
+A failure in steps 1-4 (a bad file, a dataset that does not validate, a busy store, a full
+disk, ``kill -9``) leaves the folder and the store as they were. A failure in step 5 leaves
+the import recorded and the folder as it was, and ``SwapError`` says so; importing the file
+again is safe, because its rows replace those with the same key. So a dataset folder never
+holds imported rows that the store has no record of, and never a mix of old and new files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 import pandas as pd
 
-from oreshock.core.errors import DataFileError, Problem
+from oreshock.core.atomic import MARKER, check_replaceable, recover_folder, replace_folder
+from oreshock.core.errors import DataFileError, OreshockError, Problem
 from oreshock.core.units import UnitError, factor
 from oreshock.data.datasets import bundled_path, load_dataset, read_tables
-from oreshock.data.manifest import write_manifest
+from oreshock.data.manifest import MANIFEST, write_manifest
 from oreshock.data.schema import column_names
 from oreshock.data.validate import WORLD_TOTAL_TOLERANCE
+
+WHAT = "a dataset folder"
+"""How a refusal names the kind of folder ``--into`` must be."""
 
 KEYS = {
     "production": ["mineral", "stage", "iso3", "year"],
@@ -102,16 +127,33 @@ def close_world_totals(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def extend_dataset(
-    target: str | Path, tables: dict[str, pd.DataFrame], source: str
-) -> dict[str, int]:
-    """Merge ``tables`` into the dataset folder ``target`` (a copy of the bundled one if new).
+def is_dataset_folder(folder: Path) -> bool:
+    """A folder this tool may replace: it holds a ``dataset.toml``."""
+    return (folder / MANIFEST).is_file()
 
-    Returns the number of rows merged per table. Raises DataFileError, leaving ``target``
-    untouched, when a row cannot be converted or the merged dataset does not validate.
-    """
-    target = Path(target)
-    base = target if (target / "dataset.toml").exists() else bundled_path()
+
+def check_target(target: str | Path) -> None:
+    """Refuse a target that exists and is neither empty nor a dataset folder, before any
+    work is done (``replace_folder`` checks again when it starts)."""
+    check_replaceable(Path(target), is_dataset_folder, WHAT)
+
+
+class SwapError(OreshockError):
+    """The extended dataset was written and validated but could not take the target's place."""
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An extended dataset written and validated in its temporary folder, not yet in place."""
+
+    folder: Path
+    merged: dict[str, int]
+
+
+def merge_tables(
+    base: Path, tables: dict[str, pd.DataFrame], source: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """The raw tables of ``base`` with ``tables`` merged in, and the rows merged per table."""
     raw, _ = read_tables(base)
     merged: dict[str, int] = {}
     for name, rows in tables.items():
@@ -128,23 +170,108 @@ def extend_dataset(
         closed = close_world_totals(numeric)
         raw[name] = closed.assign(value=[format(v, ".15g") for v in closed["value"]])
         merged[name] = len(rows)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        for file in base.glob("*.toml"):
-            shutil.copy2(file, staging / file.name)
-        for name, df in raw.items():
-            df.to_csv(staging / f"{name}.csv", index=False)
-        write_manifest(staging, sorted(f"{name}.csv" for name in raw))
-        load_dataset(staging)  # validates everything; raises DataFileError with all problems
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old")
-            target.rename(retired)
-            staging.rename(target)
-            shutil.rmtree(retired)
+    return raw, merged
+
+
+def _carry_over(base: Path, folder: Path, rewritten: set[str]) -> None:
+    """Copy what the new folder keeps from ``base``: its manifest and, for a user's dataset
+    folder (not the bundled one), every other file and folder in it, so nothing a user put
+    there is lost when the folder is replaced."""
+    shutil.copyfile(base / MANIFEST, folder / MANIFEST)
+    if base == bundled_path():
+        return
+    for entry in base.iterdir():
+        if entry.name in rewritten or entry.name in (MANIFEST, MARKER):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, folder / entry.name, symlinks=True)
         else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+            shutil.copy2(entry, folder / entry.name, follow_symlinks=False)
+
+
+def _fsync_files(folder: Path) -> None:
+    """Flush every file of ``folder`` to disk, so the renamed folder is complete after a
+    power cut as well as after a crash."""
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def write_dataset(folder: Path, base: Path, raw: dict[str, pd.DataFrame]) -> None:
+    """Write ``raw`` as the table files of ``folder``, with the rest carried over from
+    ``base`` and a manifest giving each table file's sha256."""
+    files = {f"{name}.csv": df for name, df in raw.items()}
+    _carry_over(base, folder, set(files))
+    for name, df in files.items():
+        df.to_csv(folder / name, index=False)
+    write_manifest(folder, sorted(files))
+    _fsync_files(folder)
+
+
+def validate_staged(tmp: Path, folder: Path, source: str) -> None:
+    """Run every check of ``load_dataset`` on the temporary folder; problems name the files
+    of ``folder`` they were meant for (the temporary folder is gone when the user reads
+    them) and say that nothing was written."""
+    try:
+        load_dataset(tmp)
+    except DataFileError as exc:
+        problems = [replace(p, path=p.path.replace(str(tmp), str(folder), 1)) for p in exc.problems]
+        note = f"the dataset extended with {source} does not validate; nothing was written"
+        raise DataFileError([*problems, Problem(str(folder), None, None, note)]) from None
+
+
+@contextlib.contextmanager
+def extending(target: str | Path, tables: dict[str, pd.DataFrame], source: str) -> Iterator[Staged]:
+    """Write and validate the extended dataset beside ``target``; swap it in when the
+    ``with`` block ends without error (steps 1-5 of the module docstring).
+
+    The block is the place for what must happen before the swap (recording the import).
+    Raises DataFileError (nothing written) when a row cannot be converted or the merged
+    dataset does not validate, OreshockError when the target may not be replaced, and
+    SwapError when the final renames fail.
+    """
+    folder = Path(target)
+    recover_folder(folder)
+    check_target(folder)
+    base = folder if is_dataset_folder(folder) else bundled_path()
+    raw, merged = merge_tables(base, tables, source)
+    step = "write"
+    try:
+        with replace_folder(folder, is_dataset_folder, WHAT) as tmp:
+            write_dataset(tmp, base, raw)
+            validate_staged(tmp, folder, source)
+            step = "caller"
+            yield Staged(tmp, merged)
+            step = "swap"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if step == "write":
+            raise OreshockError(
+                f"{folder}: cannot write the extended dataset beside it ({reason}); "
+                "nothing was changed"
+            ) from None
+        if step == "swap":
+            raise SwapError(
+                f"{folder}: the extended dataset was validated but could not be moved into "
+                f"place ({reason}); the folder is as it was"
+            ) from None
         raise
-    return merged
+
+
+def extend_dataset(
+    target: str | Path, tables: dict[str, pd.DataFrame], source: str
+) -> dict[str, int]:
+    """Merge ``tables`` into the dataset folder ``target`` (a copy of the bundled one if new
+    or empty); returns the number of rows merged per table.
+
+    Raises DataFileError, leaving ``target`` untouched, when a row cannot be converted or the
+    merged dataset does not validate; OreshockError when ``target`` is a non-empty folder
+    that is not a dataset folder (nothing is written or deleted).
+    """
+    with extending(target, tables, source) as staged:
+        pass
+    return staged.merged

@@ -24,6 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from oreshock.core.atomic import write_text
 from oreshock.core.errors import Problem
 
 MANIFEST = "dataset.toml"
@@ -132,15 +133,13 @@ def write_manifest(folder: Path, tables: list[str] | None = None) -> dict[str, s
     """Rewrite the ``[files]`` table of ``folder/dataset.toml`` from the files as they are.
 
     ``tables`` defaults to every ``*.csv`` in the folder. Other keys and comments are kept.
-    The new manifest is written beside the old one and renamed over it, so a crash leaves
-    one or the other, never half of each.
+    The new manifest is written beside the old one, flushed and renamed over it
+    (``core.atomic.write_text``), so a crash leaves one or the other, never half of each.
     """
     folder = Path(folder)
     names = tables if tables is not None else sorted(p.name for p in folder.glob("*.csv"))
     hashes = {name: file_sha256(folder / name) for name in names}
     path = folder / MANIFEST
     text = path.read_text("utf-8") if path.exists() else ""
-    staging = path.with_name(f".{MANIFEST}.new")
-    staging.write_text(manifest_text(text, hashes), "utf-8")
-    staging.replace(path)
+    write_text(path, manifest_text(text, hashes))
     return hashes

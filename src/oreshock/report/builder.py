@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oreshock.core.atomic import write_file, write_text
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES, t
 from oreshock.core.options import get_option
@@ -371,7 +372,12 @@ def write_report(
     db_path: str | Path | None = None,
     data_path: str | Path | None = None,
 ) -> Path:
-    """Write the report of a stored run to ``out`` as HTML or PDF (atomically)."""
+    """Write the report of a stored run to ``out`` as HTML or PDF.
+
+    The file is written whole or not at all (``core.atomic.write_file``: a temporary file of
+    its own beside ``out``, flushed, renamed over it), so a crash or two reports written to
+    one name at once never leave a file cut short.
+    """
     if fmt not in FORMATS:
         raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     db = Path(db_path) if db_path else default_path()
@@ -381,11 +387,6 @@ def write_report(
     with Store(db, read_only=True) as store:
         data = report_data(store, run_id, lang, context)
     html = render_html(data)
-    target = Path(out)
-    if fmt == "pdf":
-        return html_to_pdf(html, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html, "utf-8")
-    os.replace(tmp, target)
-    return target
+    if fmt == "pdf":  # Chromium prints into the temporary file, flushed and renamed over out
+        return write_file(out, lambda tmp: html_to_pdf(html, tmp))
+    return write_text(out, html)

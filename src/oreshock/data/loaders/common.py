@@ -22,6 +22,30 @@ SCHEMA_CSV = HERE.parent / "schema" / "tables.csv"
 MAX_PROBLEMS = 500
 MISSING = frozenset({"", "na", "n/a", "nan", "null"})
 _ISO3 = re.compile(r"[A-Z]{3}")
+SNIFF_BYTES = 1 << 16
+# What users give instead of the CSV text: the leading bytes of each, and what to do.
+NOT_TEXT = (
+    (b"PK\x03\x04", "a ZIP archive (a zipped download or an .xlsx workbook); unpack it, or "
+     "save the sheet as CSV, and import the .csv file"),
+    (b"\x1f\x8b", "a gzip-compressed file; decompress it and import the .csv file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; unpack it and import the .csv file"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook; save the sheet as CSV (UTF-8)"),
+    (b"%PDF", "a PDF document; download the CSV release instead"),
+    (b"\xff\xfe", "UTF-16 text; save it as CSV in UTF-8"),
+    (b"\xfe\xff", "UTF-16 text; save it as CSV in UTF-8"),
+)  # fmt: skip
+# Headers that identify each kind of published file, to tell a user who gave the wrong one.
+_BACI_HINT = "import the BACI_*.csv data file beside it with `oreshock data import baci FILE`"
+LAYOUTS = (
+    (frozenset({"COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS"}), "a USGS MCS world data file",
+     "import it with `oreshock data import usgs FILE`"),
+    (frozenset({"t", "i", "j", "k", "v", "q"}), "a CEPII BACI trade file",
+     "import it with `oreshock data import baci FILE`"),
+    (frozenset({"refYear", "reporterISO", "flowCode", "cmdCode"}), "a UN Comtrade export",
+     "import it with `oreshock data import comtrade FILE`"),
+    (frozenset({"country_code", "country_iso3"}), "a BACI country codes file", _BACI_HINT),
+    (frozenset({"code", "description"}), "a BACI product codes file", _BACI_HINT),
+)  # fmt: skip
 
 
 class Problems:
@@ -83,6 +107,30 @@ def decode(raw: bytes) -> str:
     return raw_body.decode("latin-1")
 
 
+def not_text(head: bytes) -> str | None:
+    """What the first bytes of a file show it to be when it is not CSV text, else None.
+
+    Without this, a zipped download or a workbook decodes as Latin-1 and is refused with
+    field counts that tell the user nothing.
+    """
+    for magic, what in NOT_TEXT:
+        if head.startswith(magic):
+            return what
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return f"binary data (a NUL byte at byte {nul}), not text; export the table as CSV"
+    return None
+
+
+def check_text(path: Path, head: bytes, problems: Problems) -> bool:
+    """Report a file whose first bytes show it is not CSV text; True when it is text."""
+    what = not_text(head)
+    if what is not None:
+        message = f"expected a CSV text file, found {what}"
+        problems.extend([Problem(str(path), None, None, message, "a CSV text file", what)])
+    return what is None
+
+
 def read_csv_text(path: Path, problems: Problems, required: list[str]) -> pd.DataFrame | None:
     """Read a whole CSV as strings, header cells trimmed; report missing required columns.
 
@@ -95,6 +143,8 @@ def read_csv_text(path: Path, problems: Problems, required: list[str]) -> pd.Dat
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(path, None, None, "a readable file", exc.strerror or str(exc))
+        return None
+    if not check_text(path, raw[:SNIFF_BYTES], problems):
         return None
     text = decode(raw)
     shape = check_csv_shape(path, text, cut_last_line=True, extra_blank_ok=True)
@@ -130,6 +180,9 @@ def check_file_end(path: Path, problems: Problems, chunk: int = 1 << 20) -> None
     """
     try:
         with path.open("rb") as handle:
+            if not check_text(path, handle.read(SNIFF_BYTES), problems):
+                return
+            handle.seek(0)
             header = handle.readline()
             size = path.stat().st_size
             lines = 0
@@ -140,6 +193,11 @@ def check_file_end(path: Path, problems: Problems, chunk: int = 1 << 20) -> None
             tail = handle.read()
     except OSError as exc:
         problems.add(path, None, None, "a readable file", exc.strerror or str(exc))
+        return
+    if not header.strip() and not tail.strip():
+        problems.extend(
+            [Problem(str(path), None, None, "the file is empty; expected a header row")]
+        )
         return
     last = tail.splitlines(keepends=True)[-1] if tail.strip() else b""
     if not last or last == tail == header:
@@ -154,12 +212,28 @@ def check_file_end(path: Path, problems: Problems, chunk: int = 1 << 20) -> None
 
 
 def check_columns(path: Path, columns: pd.Index, required: list[str], problems: Problems) -> bool:
-    """Report each required column missing from the header (row 1); True when all present."""
+    """Report each required column missing from the header (row 1); True when all present.
+
+    When the header is that of another kind of published file, that is said first: the
+    missing columns alone do not tell the user they chose the wrong command.
+    """
     header = ",".join(columns)
     missing = [c for c in required if c not in columns]
+    if missing:
+        problems.extend(wrong_kind(path, set(columns), set(required)))
     for column in missing:
         problems.add(path, 1, column, f"a column named {column!r}", f"header {header}")
     return not missing
+
+
+def wrong_kind(path: Path, columns: set[str], required: set[str]) -> list[Problem]:
+    """A problem saying the file is another kind of published file, when its header shows it."""
+    wanted = next((name for names, name, _ in LAYOUTS if names <= required), "the file asked for")
+    for names, name, hint in LAYOUTS:
+        if names <= columns and not names <= required:
+            message = f"the header is that of {name}, not of {wanted}; {hint}"
+            return [Problem(str(path), 1, None, message, wanted, name)]
+    return []
 
 
 def row_numbers(index: pd.Index) -> pd.Series:
