@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
 from oreshock.model.variants import run_variants
 from oreshock.store.store import Store
 from oreshock.web.app import create_app
+from oreshock.web.settings import Settings
 
 FLAGSHIP = "japan-rare-earths-2026"
 
@@ -35,7 +36,7 @@ def stored(tmp_path_factory, network):
 
 @pytest.fixture(scope="module")
 def client(stored):
-    with TestClient(create_app(stored[0])) as c:
+    with TestClient(create_app(stored[0]), base_url="http://localhost") as c:
         yield c
 
 
@@ -184,12 +185,14 @@ def test_openapi_and_dashboard(client):
     assert page.status_code == 200 and "app.js" in page.text
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(None))
+TESTSERVER = Settings(allowed_hosts=("testserver",))
+"""Schemathesis calls the app under the Host name ``testserver``."""
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(None, settings=TESTSERVER))
 
 
 @pytest.fixture(scope="module")
 def fuzz_app(stored):
-    app = create_app(stored[0])
+    app = create_app(stored[0], settings=TESTSERVER)
     schema.app = app
     return app
 

@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 import oreshock.web
-from oreshock.model.scenario import Scenario
+from oreshock.core.errors import OreshockError
 from oreshock.web.app import create_app
-from oreshock.web.jobs import Job, JobQueue, NotFinished, Progress, QueueFull
+from oreshock.web.db import Database
+from oreshock.web.jobs import Control, Job, JobQueue, NotFinished, QueueFull
+from oreshock.web.settings import Settings
 
 RUN_ID = "0123456789ab"
 
@@ -24,8 +26,8 @@ class Gate:
     def __init__(self) -> None:
         self.open = threading.Event()
 
-    def __call__(self, scenario: Scenario, seed: int, progress: Progress) -> str:
-        progress(0.5)
+    def __call__(self, request_json: str, control: Control) -> str:
+        control.progress(0.5)
         if not self.open.wait(10):
             raise TimeoutError("gate never opened")
         return RUN_ID
@@ -38,47 +40,59 @@ def settle(job: Job, timeout: float = 10) -> Job:
     return job
 
 
-def test_job_goes_from_queued_to_done_and_resolves_to_its_run():
+def submit(queue: JobQueue, name: str = "x") -> Job:
+    return queue.submit("{}", name, None, 0)
+
+
+def test_job_goes_from_queued_to_done_and_resolves_to_its_run(tmp_path):
     gate = Gate()
-    queue = JobQueue(gate, max_queued=1)
-    job = queue.submit(Scenario(name="x"), seed=0)
+    queue = JobQueue(Database(tmp_path / "runs.duckdb"), gate, Settings(max_queued=1))
+    job = submit(queue)
     assert job.pending and queue.get(job.id) is job
     with pytest.raises(NotFinished, match="not finished"):
         queue.resolve(job.id)
-    with pytest.raises(QueueFull, match="1 runs are waiting"):
-        queue.submit(Scenario(name="y"), seed=0)
+    with pytest.raises(QueueFull, match="1 runs are queued or running"):
+        submit(queue, "y")
     gate.open.set()
     assert settle(job).status == "done"
     assert job.public()["progress"] == 1.0 and job.run_id == RUN_ID
     assert queue.resolve(job.id) == RUN_ID
     assert queue.resolve("feedfeedfeed") == "feedfeedfeed"  # a stored run's own id
-    queue.submit(Scenario(name="z"), seed=0)  # a finished job frees its place
+    submit(queue, "z")  # a finished job frees its place
     queue.shutdown()
 
 
-def test_failed_run_reports_its_error():
-    def broken(scenario: Scenario, seed: int, progress: Progress) -> str:
-        raise ValueError("boom")
+def test_failed_run_reports_its_error_and_a_bug_only_an_id(tmp_path):
+    def refused(request_json: str, control: Control) -> str:
+        raise OreshockError("scenario.months: too long")
 
-    queue = JobQueue(broken)
-    job = settle(queue.submit(Scenario(name="x"), seed=0))
-    assert job.status == "failed" and job.error == "ValueError: boom"
-    with pytest.raises(NotFinished, match="failed, not finished"):
-        queue.resolve(job.id)
-    queue.shutdown()
+    def broken(request_json: str, control: Control) -> str:
+        raise ValueError("boom at /srv/secret/file.py")
+
+    db = Database(tmp_path / "runs.duckdb")
+    for execute, words in ((refused, "scenario.months: too long"), (broken, "internal error")):
+        queue = JobQueue(db, execute, Settings())
+        job = settle(submit(queue))
+        assert job.status == "failed" and job.error is not None and words in job.error
+        assert "boom" not in job.error and "/srv" not in job.error
+        with pytest.raises(NotFinished, match="failed, not finished"):
+            queue.resolve(job.id)
+        queue.shutdown()
 
 
 def test_full_queue_answers_429_and_unfinished_run_409(tmp_path):
     gate = Gate()
     app = create_app(tmp_path / "runs.duckdb")
-    app.state.service.jobs = JobQueue(gate, max_queued=1)
-    with TestClient(app) as client:
+    service = app.state.service
+    service.jobs = JobQueue(service.db, gate, Settings(max_queued=1))
+    with TestClient(app, base_url="http://localhost") as client:
         try:
             first = client.post("/api/runs", json={"scenario": "japan-rare-earths-2026"})
             assert first.status_code == 202, first.text
             job = first.json()["id"]
             full = client.post("/api/runs", json={"scenario": "japan-rare-earths-2026"})
-            assert full.status_code == 429 and "runs are waiting" in full.json()["detail"]
+            assert full.status_code == 429 and "runs are queued" in full.json()["detail"]
+            assert full.headers["Retry-After"] == "5"
             for url in (f"/api/runs/{job}/timeseries", f"/api/runs/{job}/report"):
                 r = client.get(url)
                 assert r.status_code == 409 and "not finished" in r.json()["detail"], url

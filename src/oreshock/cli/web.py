@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from oreshock.cli.common import DataOpt, DbOpt, LangOpt, friendly
 from oreshock.report.builder import write_report
+from oreshock.web.settings import LOOPBACK_HOSTS, Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -30,16 +32,71 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve(
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        host: Annotated[
+            str, typer.Option(help="Address to listen on; not loopback needs ORESHOCK_TOKEN.")
+        ] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
         db: DbOpt = None,
         data: DataOpt = None,
+        allowed_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--allowed-host",
+                help="Host header value to serve besides localhost, 127.0.0.1, ::1 and "
+                "--host (repeat; `*` for any).",
+            ),
+        ] = None,
+        cors_origin: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--cors-origin", help="Origin browsers may call the API from (repeat; none)."
+            ),
+        ] = None,
+        max_queued: Annotated[
+            int, typer.Option(help="Runs queued or running at once (429 beyond).", min=1)
+        ] = Settings.max_queued,
+        job_seconds: Annotated[
+            float, typer.Option(help="Seconds a run may take before it is stopped.", min=0.1)
+        ] = Settings.job_seconds,
     ) -> None:
-        """Serve the HTTP API (docs at /docs) and the dashboard (at /)."""
+        """Serve the HTTP API (docs at /docs) and the dashboard (at /).
+
+        Listens on loopback unless --host says otherwise, which needs a token
+        (ORESHOCK_TOKEN): every request must then send `Authorization: Bearer <token>`
+        (a browser opens the dashboard once as /?token=<token>).
+        """
         # Lazy: FastAPI and uvicorn take ~0.25 s to import, which every `oreshock --help` would pay.
         import uvicorn
 
         from oreshock.web.app import create_app
 
-        typer.echo(f"oreshock dashboard: http://{host}:{port}/  (API docs: /docs)")
-        uvicorn.run(create_app(db, data), host=host, port=port, log_level="warning")
+        token = Settings().token
+        if not is_loopback(host) and token is None:
+            typer.echo(
+                f"error: --host {host} is not a loopback address, so the service would be open "
+                "to the network; set a token first (ORESHOCK_TOKEN, at least 16 characters), "
+                "or listen on 127.0.0.1",
+                err=True,
+            )
+            raise typer.Exit(2)
+        hosts = (*LOOPBACK_HOSTS, host, *(allowed_host or ()))
+        settings = Settings(
+            max_queued=max_queued,
+            job_seconds=job_seconds,
+            token=token,
+            allowed_hosts=tuple(dict.fromkeys(hosts)),
+            cors_origins=tuple(cors_origin or ()),
+        )
+        shown = f"[{host}]" if ":" in host else host
+        typer.echo(f"oreshock dashboard: http://{shown}:{port}/  (API docs: /docs)")
+        uvicorn.run(create_app(db, data, settings), host=host, port=port, log_level="warning")
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -2,33 +2,46 @@
 
 ``create_app`` wires the parts together and holds no logic of its own: the service
 (``oreshock.web.service``) owns the dataset, the results database and the run queue; the
-routers (``oreshock.web.routes``) answer requests; the handlers here turn the package's
+routers (``oreshock.web.routes``) answer requests; the middlewares (``oreshock.web.security``)
+check the Host header, the token and the body size; the handlers here turn the package's
 errors into status codes. No route takes a filesystem path: scenarios are shipped names or
-inline objects, and error messages name no server file.
+inline objects, and error messages name no server file, process id or line of code.
+
+Status codes: bad input is 4xx (422, 404, 409, 413, 429), never 5xx. A database another
+process holds answers 503 with ``Retry-After``. Anything unexpected answers 500 with a
+generic message and an error id; the traceback goes to the server's log under that id.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
-from oreshock.web.jobs import NotFinished, QueueFull
-from oreshock.web.routes import dashboard, data, metrics, reports, runs, scenarios
+from oreshock.web.db import BUSY, is_busy
+from oreshock.web.jobs import NotFinished, NothingToCancel, QueueFull
+from oreshock.web.routes import dashboard, data, jobs, metrics, reports, runs, scenarios
+from oreshock.web.security import BodyLimit, HostCheck, TokenCheck
 from oreshock.web.service import Service
+from oreshock.web.settings import Settings
+
+log = logging.getLogger("oreshock.web")
 
 ROUTERS = (
     data.router,
     scenarios.router,
     runs.router,
+    jobs.router,
     reports.router,
     metrics.router,
     dashboard.router,
@@ -36,26 +49,42 @@ ROUTERS = (
 STATUS: dict[type[Exception], int] = {
     UnknownIdError: 404,
     NotFinished: 409,
+    NothingToCancel: 409,
     OreshockError: 422,
     QueueFull: 429,
 }
 """Status code per error the service raises; the most specific class of an error wins."""
-
-
-def hide_paths(message: str, db_path: Path) -> str:
-    """Error messages name no server file: the database and package folders are elided."""
-    package = str(Path(str(resources.files("oreshock"))))
-    return message.replace(str(db_path), "the results database").replace(package + "/", "")
+RETRY = (429, 503)
+"""Statuses that tell the client when to try again (``Retry-After``)."""
 
 
 def error_handler(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    """A handler that answers ``{"detail": message}`` with ``status``."""
+    """A handler that answers ``{"detail": message}`` with ``status`` (503 when the error is
+    a busy database, whatever its class)."""
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        detail = hide_paths(str(exc), request.app.state.service.db_path)
-        return JSONResponse({"detail": detail}, status_code=status)
+        service: Service = request.app.state.service
+        code, detail = (503, BUSY) if is_busy(exc) else (status, service.hide(str(exc)))
+        headers = {"Retry-After": str(service.settings.retry_after)} if code in RETRY else None
+        return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
     return handle
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """500 with an error id for the log; the client learns nothing of the server's insides."""
+    error_id = uuid.uuid4().hex[:8]
+    log.error(
+        "unexpected error %s on %s %s",
+        error_id,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return JSONResponse(
+        {"detail": f"internal error (id {error_id}); the server's log has the details"},
+        status_code=500,
+    )
 
 
 async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
@@ -79,12 +108,35 @@ async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Drop queued runs when the server stops, so shutdown does not wait for them."""
+    """Start the run queue (it resumes what a previous server left); on stop, stop the
+    running job and leave queued ones in the store for the next start."""
+    app.state.service.jobs.start()
     yield
     app.state.service.jobs.shutdown()
 
 
-def create_app(db_path: str | Path | None = None, data_path: str | Path | None = None) -> FastAPI:
+def secure(app: FastAPI, settings: Settings) -> None:
+    """The middlewares, innermost first: body size, token, CORS (so a browser's preflight
+    is answered without a token), Host header (outermost: a wrong host learns nothing)."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.token:
+        app.add_middleware(TokenCheck, token=settings.token)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Total-Count", "Link", "Retry-After"],
+        )
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
+
+
+def create_app(
+    db_path: str | Path | None = None,
+    data_path: str | Path | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
     """The API and dashboard over one results database and dataset (bundled by default)."""
     app = FastAPI(
         lifespan=lifespan,
@@ -93,11 +145,13 @@ def create_app(db_path: str | Path | None = None, data_path: str | Path | None =
         description="Stress tests for critical-mineral supply chains: datasets, metrics, "
         "scenarios, runs and reports (Japanese and English).",
     )
-    app.state.service = Service(db_path, data_path)
+    app.state.service = Service(db_path, data_path, settings)
     for error, status in STATUS.items():
         app.add_exception_handler(error, error_handler(status))
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    secure(app, app.state.service.settings)
     return app

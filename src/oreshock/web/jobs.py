@@ -1,39 +1,80 @@
-"""The run queue: runs started through the API execute one at a time in a background thread.
+"""The run queue: runs started through the API, kept in the store, run one at a time.
 
 One worker thread, so the server keeps answering while a run executes and two runs never
-compete for the machine's cores or the results database. The queue is bounded, so a client
-that keeps posting gets told to wait instead of piling up work. Job states are kept in
-memory: they describe what this server process is doing, and stored runs outlive them.
+compete for the machine's cores or the results database. Jobs live in the store's ``jobs``
+table (``oreshock.store.jobs``): written when submitted, with the validated request, and on
+every change of state, so a restart loses none. On start the queue takes over the queued
+jobs of a server that died and marks the ones it was running failed ("interrupted by a server
+restart"). They are not run again: a run that was going when the server died may be what
+killed it, and its result may already be stored, so running it again could loop or store it
+twice; the client decides. This process keeps its own jobs in memory too (written through),
+so polling them costs no database open.
+
+The queue is bounded (``Settings.max_queued``): the room check and the insert are one
+transaction under one lock, counting the jobs in the store. A run is stopped cooperatively
+after ``Settings.job_seconds`` or when cancelled: its executor calls ``Control.check``
+between months, so it stops within a month's step, not mid-write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from oreshock.model.scenario import Scenario
+from oreshock.core.errors import OreshockError, UnknownIdError
+from oreshock.store.jobs import (
+    PENDING,
+    StoredJob,
+    count_pending,
+    get_job,
+    insert_job,
+    list_jobs,
+    recover_jobs,
+    update_job,
+)
+from oreshock.web.db import BUSY, Database, is_busy
+from oreshock.web.settings import Settings
 
-MAX_QUEUED = 8
-Progress = Callable[[float], None]
-Execute = Callable[[Scenario, int, Progress], str]
-"""Runs a scenario with a seed, reporting progress in [0, 1]; returns the stored run id."""
+log = logging.getLogger("oreshock.web")
+
+CANCELLED = "cancelled by a client request"
+SHUT_DOWN = "interrupted by a server shutdown; submit the run again"
+PROGRESS_EVERY = 1.0
+"""Seconds between stored progress updates of a running job (memory has every update)."""
+KEEP_IN_MEMORY = 1000
+"""Finished jobs kept in memory; older ones are read from the store when asked for."""
 
 
 class QueueFull(Exception):
-    """Too many runs are waiting (the API answers 429)."""
+    """Too many runs are waiting (the API answers 429 with Retry-After)."""
 
 
 class NotFinished(Exception):
     """A job's run is not stored yet, so its tables cannot be read (the API answers 409)."""
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()[:19]
+class NothingToCancel(Exception):
+    """The job is finished, or runs on another server (the API answers 409)."""
+
+
+class JobStopped(Exception):
+    """A run was stopped: cancelled, or past its time limit (the job's error says which)."""
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _text(when: dt.datetime | None) -> str:
+    return when.isoformat()[:19] if when else ""
 
 
 @dataclass
@@ -43,20 +84,33 @@ class Job:
     id: str
     scenario: str
     variant: str | None
+    request_json: str
+    seed: int
     status: str = "queued"
     progress: float = 0.0
     run_id: str | None = None
     error: str | None = None
-    created: str = field(default_factory=_now)
+    created: str = ""
+
+    @classmethod
+    def of(cls, row: StoredJob) -> Job:
+        return cls(
+            row.job_id,
+            row.scenario,
+            row.variant,
+            row.request_json,
+            row.seed,
+            row.status,
+            row.progress or 0.0,
+            row.run_id,
+            row.error,
+            _text(row.created),
+        )
 
     @property
     def pending(self) -> bool:
         """Still counts against the queue limit."""
-        return self.status in ("queued", "running")
-
-    def advance(self, progress: float) -> None:
-        """Progress callback handed to the executor, so it need not know about jobs."""
-        self.progress = progress
+        return self.status in PENDING
 
     def public(self) -> dict[str, Any]:
         """What clients see of a job (the route's JSON)."""
@@ -72,58 +126,257 @@ class Job:
         }
 
 
-class JobQueue:
-    """Bounded queue of runs with their states, over a one-thread pool."""
+class Control:
+    """What a running job lets its executor do: report progress, and stop when told to."""
 
-    def __init__(self, execute: Execute, max_queued: int = MAX_QUEUED) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        stopped: Callable[[], JobStopped | None],
+        report: Callable[[float], None],
+    ) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self._stopped = stopped
+        self._report = report
+
+    def progress(self, fraction: float) -> None:
+        self._report(min(max(fraction, 0.0), 1.0))
+
+    def check(self) -> None:
+        """Raise ``JobStopped`` once the job is cancelled or past its time limit."""
+        stop = self._stopped()
+        if stop is not None:
+            raise stop
+        if time.monotonic() > self.deadline:
+            raise JobStopped(
+                f"stopped: the run took longer than the limit of {self.seconds:g} s; "
+                "shorten its horizon or its minerals",
+                "failed",
+            )
+
+
+Execute = Callable[[str, Control], str]
+"""Runs a job's validated request (JSON), calling ``Control.check`` often; returns the stored
+run id. OreshockError messages reach the client; other errors are logged, not shown."""
+Clean = Callable[[str], str]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class JobQueue:
+    """Bounded queue of runs over the store's job table and one worker thread."""
+
+    def __init__(
+        self, db: Database, execute: Execute, settings: Settings, clean: Clean = str
+    ) -> None:
+        self.db = db
+        self.settings = settings
         self._execute = execute
-        self.max_queued = max_queued
+        self._clean = clean
         self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()  # the room check and the insert are one step
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oreshock-run")
+        self._lock = threading.RLock()  # the room check and the insert are one step
+        self._todo: queue.Queue[str | None] = queue.Queue()
+        self._running: Job | None = None
+        self._stop: JobStopped | None = None  # set to stop the running job
+        self._stored_at = 0.0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def max_queued(self) -> int:
+        return self.settings.max_queued
+
+    def start(self) -> None:
+        """Start the worker (once); it first takes over what a previous server left."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="oreshock-run", daemon=True)
+                self._thread.start()
+
+    def shutdown(self, seconds: float = 5.0) -> None:
+        """Stop taking jobs (queued ones stay queued in the store for the next start) and
+        stop the running one, waiting up to ``seconds`` for its state to be stored."""
+        with self._lock:
+            self._stopping.set()
+            self._stop = JobStopped(SHUT_DOWN, "failed")
+        self._todo.put(None)
+        if self._thread is not None:
+            self._thread.join(seconds)
 
     def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        """A job of this or an earlier server on the database."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        with self.db.read() as store:
+            row = get_job(store, job_id)
+        return Job.of(row) if row else None
 
-    def all(self) -> list[Job]:
-        """Every job of this process, oldest first."""
-        return list(self._jobs.values())
+    def pending(self) -> list[Job]:
+        """Jobs queued or running on this database, oldest first."""
+        with self.db.read() as store:
+            rows = list_jobs(store, PENDING)
+        return [self._jobs.get(row.job_id) or Job.of(row) for row in rows]
 
     def ensure_room(self) -> None:
-        """Refuse early, before the caller spends time validating a scenario."""
-        pending = sum(job.pending for job in self.all())
-        if pending >= self.max_queued:
-            raise QueueFull(f"{pending} runs are waiting; try again when some finish")
+        """Refuse early, before the caller spends time validating a scenario (this server's
+        jobs only; ``submit`` counts the store's)."""
+        here = sum(job.pending for job in self._jobs.values())
+        if here >= self.max_queued:
+            raise self._full(here)
 
-    def submit(self, scenario: Scenario, seed: int) -> Job:
-        """Queue an already validated scenario; answer at once with its job."""
+    def _full(self, pending: int) -> QueueFull:
+        return QueueFull(
+            f"{pending} runs are queued or running (the limit is "
+            f"{self.max_queued}); try again when some finish"
+        )
+
+    def submit(self, request_json: str, scenario: str, variant: str | None, seed: int) -> Job:
+        """Queue an already validated request; answer at once with its job.
+
+        The room check counts the store's pending jobs in the transaction that inserts this
+        one, under this queue's lock, so concurrent submissions never pass the limit.
+        """
+        self.start()
         with self._lock:
             self.ensure_room()
-            job = Job(uuid.uuid4().hex[:12], scenario.name, scenario.variant)
-            self._jobs[job.id] = job
-        self._pool.submit(self._run, job, scenario, seed)
+            job_id = uuid.uuid4().hex[:12]
+            with self.db.write() as store, store.transaction():
+                pending = count_pending(store)
+                if pending >= self.max_queued:
+                    raise self._full(pending)
+                row = insert_job(
+                    store,
+                    job_id,
+                    scenario=scenario,
+                    variant=variant,
+                    request_json=request_json,
+                    seed=seed,
+                    owner_pid=os.getpid(),
+                )
+            job = self._jobs[job_id] = Job.of(row)
+        self._todo.put(job_id)
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job at once, or ask a running one to stop (it stops within a
+        month's step; ``wait`` for it). A finished job raises ``NothingToCancel``."""
+        with self._lock:
+            job = self.get(job_id)
+            if job is None:
+                raise UnknownIdError(f"no job {job_id!r}; see /api/jobs")
+            if job.status == "queued":
+                self._set(job, status="cancelled", error=CANCELLED)
+            elif self._running is not None and self._running.id == job_id:
+                self._stop = JobStopped(CANCELLED, "cancelled")
+            elif job.status == "running":  # run by another live server on this database
+                raise NothingToCancel(f"job {job_id} runs on another server; cancel it there")
+            else:
+                raise NothingToCancel(f"job {job_id} is {job.status}; nothing to cancel")
+        return job
+
+    def wait(self, job: Job, seconds: float) -> Job:
+        """Wait up to ``seconds`` for a job to leave the running state."""
+        deadline = time.monotonic() + seconds
+        while job.pending and time.monotonic() < deadline:
+            time.sleep(0.02)
         return job
 
     def resolve(self, run_or_job: str) -> str:
         """The stored run id behind a job id (or the run id itself)."""
-        job = self._jobs.get(run_or_job)
+        job = self.get(run_or_job)
         if job is None:
             return run_or_job
         if job.run_id is None:
             raise NotFinished(f"run {run_or_job} is {job.status}, not finished")
         return job.run_id
 
-    def shutdown(self) -> None:
-        """Drop queued runs when the server stops; a running one ends with the process."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _run(self, job: Job, scenario: Scenario, seed: int) -> None:
-        job.status = "running"
+    def _set(self, job: Job, **changes: Any) -> None:
+        """Change a job in memory and in the store; a busy store is logged, not raised."""
+        for name, value in changes.items():
+            setattr(job, name, value)
         try:
-            job.run_id = self._execute(scenario, seed, job.advance)
-        except Exception as exc:  # reported to the client through the job's status
-            job.status = "failed"
-            job.error = f"{type(exc).__name__}: {exc}"
-            return
-        job.progress = 1.0
-        job.status = "done"
+            with self.db.write() as store:
+                update_job(store, job.id, **changes)
+        except OreshockError as exc:
+            log.warning("job %s: could not store %s: %s", job.id, sorted(changes), exc)
+
+    def _report(self, job: Job, fraction: float) -> None:
+        job.progress = fraction
+        now = time.monotonic()
+        if now - self._stored_at >= PROGRESS_EVERY:
+            self._stored_at = now
+            self._set(job, progress=fraction)
+
+    def _recover(self) -> bool:
+        """Take over what a dead server left; False while the store is busy."""
+        try:
+            with self.db.write() as store:
+                adopted = recover_jobs(store, os.getpid(), _alive, ours=self._jobs)
+        except OreshockError as exc:
+            log.warning("jobs: cannot recover queued jobs yet: %s", exc)
+            return False
+        with self._lock:
+            for row in adopted:
+                if row.job_id not in self._jobs:
+                    self._jobs[row.job_id] = Job.of(row)
+                    self._todo.put(row.job_id)
+        if adopted:
+            log.warning("jobs: resumed %d queued job(s) of a previous server", len(adopted))
+        return True
+
+    def _work(self) -> None:
+        while not self._recover():
+            if self._stopping.wait(self.settings.retry_after):
+                return
+        while not self._stopping.is_set():
+            job_id = self._todo.get()
+            if job_id is None:
+                return
+            with self._lock:
+                job = self._jobs.get(job_id)
+                if self._stopping.is_set():
+                    return
+                if job is None or job.status != "queued":
+                    continue  # cancelled while it waited
+                self._running, self._stop = job, None
+                self._set(job, status="running", owner_pid=os.getpid())
+            try:
+                self._run(job)
+            finally:
+                self._running = None
+                self._forget_old()
+
+    def _run(self, job: Job) -> None:
+        control = Control(
+            self.settings.job_seconds, lambda: self._stop, lambda f: self._report(job, f)
+        )
+        try:
+            run_id = self._execute(job.request_json, control)
+        except JobStopped as exc:
+            self._set(job, status=exc.status, error=str(exc))
+        except OreshockError as exc:
+            message = BUSY if is_busy(exc) else self._clean(str(exc))
+            self._set(job, status="failed", error=message)
+        except Exception:  # a bug: the log has the traceback, the client an id to quote
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("job %s failed (error id %s)", job.id, error_id)
+            self._set(job, status="failed", error=f"internal error (id {error_id})")
+        else:
+            self._set(job, status="done", progress=1.0, run_id=run_id, error=None)
+
+    def _forget_old(self) -> None:
+        """Keep memory bounded: finished jobs beyond ``KEEP_IN_MEMORY`` are read from the
+        store when asked for."""
+        finished = [k for k, j in self._jobs.items() if not j.pending]
+        for key in finished[: max(0, len(finished) - KEEP_IN_MEMORY)]:
+            del self._jobs[key]

@@ -19,6 +19,11 @@ Lang = Annotated[Literal["en", "ja"], Query(description="language")]
 # Optional filters of the table routes: absent means "every row".
 Iso3Filter = Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")]
 FilterQ = Annotated[str | None, Query(pattern=r"^[A-Za-z_]{1,40}$")]
+LimitQ = Annotated[
+    int | None,
+    Query(ge=1, description="rows per page (default and most: the server's page_rows)"),
+]
+OffsetQ = Annotated[int, Query(ge=0, le=10**12, description="rows to skip")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown id"},
@@ -28,6 +33,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 NOT_FINISHED: dict[int | str, dict[str, Any]] = {**ERRORS, 409: {}}
 """Routes that read a run's stored tables answer 409 while its job is still going."""
+
+PAGE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "One page of rows; the total in X-Total-Count, the next page in Link",
+        "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+    }
+}
+"""The paged long tables: a JSON array of row objects."""
 
 
 class RunRequest(BaseModel):

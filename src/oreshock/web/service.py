@@ -1,10 +1,15 @@
 """What the routes work on: the dataset and network, the results database and the run queue.
 
-The results database is opened per operation under a lock: DuckDB lets only one process hold
-the file read-write, so the server does not keep it open between requests. The dataset's
-in-memory DuckDB connection is shared, so dataset queries go through a lock too. Routes get
-the service from ``request.app.state`` through the ``ServiceDep`` dependency, so they import
-nothing from the module that builds the app.
+The results database is opened per operation (``oreshock.web.db``): DuckDB lets only one
+process hold the file read-write, so the server does not keep it open between requests, and
+reads open it read-only. The dataset's in-memory DuckDB connection is shared, so dataset
+queries go through a lock. Routes get the service from ``request.app.state`` through the
+``ServiceDep`` dependency, so they import nothing from the module that builds the app.
+
+Every request is held to the limits of ``Settings`` before it costs anything: a scenario's
+horizon and shocks are counted before it is checked against the network, and a run checks
+its time limit and cancellation between months (``Control.check`` through the allocation
+seam, which every month's step calls).
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import pandas as pd
+import numpy as np
 from fastapi import Depends, Request
 
 from oreshock.core.errors import ScenarioError, UnknownIdError
+from oreshock.core.serialize import records as frame_records
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.model.allocation import Allocation, Allocator, allocate_by_gap
 from oreshock.model.checks import check_scenario
 from oreshock.model.coverage import Names, check_coverage
 from oreshock.model.network import Network
@@ -27,9 +35,14 @@ from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario, shipped_scenarios
 from oreshock.model.simulate import simulate
 from oreshock.report.builder import build_context, report_data
-from oreshock.store.store import Store, default_path
-from oreshock.web.jobs import MAX_QUEUED, Job, JobQueue, Progress
+from oreshock.store.store import default_path
+from oreshock.web import series
+from oreshock.web.db import Database
+from oreshock.web.jobs import Control, Job, JobQueue
 from oreshock.web.schemas import RunRequest
+from oreshock.web.settings import Settings
+
+Filters = dict[str, str | None]
 
 
 def scenario_file(req: RunRequest) -> ScenarioFile:
@@ -44,6 +57,30 @@ def scenario_file(req: RunRequest) -> ScenarioFile:
     return open_scenario(req.scenario)
 
 
+def checked(control: Control, allocate: Allocator = allocate_by_gap) -> Allocator:
+    """``allocate`` that first checks the job's time limit and cancellation: every month's
+    step allocates, so a run stops within a month of being told to."""
+
+    def allocate_checked(
+        pool: np.ndarray,
+        gap: np.ndarray,
+        pairs: np.ndarray,
+        pass_origin: np.ndarray,
+        offdiag: np.ndarray,
+        cap: np.ndarray | None = None,
+    ) -> Allocation:
+        control.check()
+        return allocate(pool, gap, pairs, pass_origin, offdiag, cap)
+
+    return allocate_checked
+
+
+def hide_paths(message: str, db_path: Path) -> str:
+    """Error messages name no server file: the database and package folders are elided."""
+    package = str(Path(str(resources.files("oreshock"))))
+    return message.replace(str(db_path), "the results database").replace(package + "/", "")
+
+
 class Service:
     """State behind the routes: dataset, network, results database and the run queue."""
 
@@ -51,14 +88,19 @@ class Service:
         self,
         db_path: str | Path | None,
         data_path: str | Path | None,
-        max_queued: int = MAX_QUEUED,
+        settings: Settings | None = None,
     ) -> None:
         self.db_path = Path(db_path) if db_path else default_path()
         self.data_path = Path(data_path) if data_path else None
-        self.db_lock = threading.Lock()
+        self.settings = settings or Settings()
+        self.db = Database(self.db_path)
         self.data_lock = threading.RLock()
-        self.jobs = JobQueue(self.execute, max_queued)
+        self.jobs = JobQueue(self.db, self.execute, self.settings, clean=self.hide)
         self._context: tuple[Dataset, Network] | None = None
+
+    def hide(self, message: str) -> str:
+        """A message fit for a client: no server file named."""
+        return hide_paths(message, self.db_path)
 
     def context(self) -> tuple[Dataset, Network]:
         """Dataset and network, loaded once on first use (the server starts fast)."""
@@ -75,32 +117,46 @@ class Service:
         with self.data_lock:
             yield dataset, network
 
-    def store(self, read_only: bool = False) -> Store:
-        return Store(self.db_path, read_only=read_only)
-
-    @contextmanager
-    def results(self) -> Iterator[Store]:
-        """The results database, open for one operation and held by one thread."""
-        with self.db_lock, self.store() as store:
-            yield store
-
     def record(self, run_id: str) -> dict[str, Any]:
-        with self.results() as store:
+        with self.db.read() as store:
             return store.run(run_id)
 
-    def read(self, table: Literal["timeseries", "flows"], run_id: str) -> pd.DataFrame:
-        """One of a stored run's long tables."""
-        with self.results() as store:
-            return store.timeseries(run_id) if table == "timeseries" else store.flows(run_id)
+    def count(self, table: series.Table, run_id: str, filters: Filters) -> int:
+        """Rows of a stored run's long table that match ``filters`` (404 for no such run)."""
+        with self.db.read() as store:
+            store.run(run_id)
+            return series.count(store, table, run_id, filters)
 
-    def list_runs(self) -> pd.DataFrame:
-        with self.results() as store:
-            return store.list_runs()
+    def page(
+        self, table: series.Table, run_id: str, filters: Filters, limit: int, offset: int
+    ) -> str:
+        """One page of a stored run's long table, as JSON text."""
+        with self.db.read() as store:
+            return series.page_json(store, table, run_id, filters, limit, offset)
+
+    def parquet(self, table: series.Table, run_id: str, filters: Filters) -> Path:
+        """A stored run's long table as a temporary Parquet file (the caller removes it)."""
+        with self.db.read() as store:
+            store.run(run_id)
+            return series.to_parquet(store, table, run_id, filters)
+
+    def list_runs(self) -> tuple[list[dict[str, Any]], list[Job]]:
+        """Stored runs (as records) and the jobs still queued or running."""
+        with self.db.read() as store:
+            runs = store.list_runs()
+        return frame_records(runs), self.jobs.pending()
+
+    def delete_run(self, run_or_job: str) -> str:
+        """Delete a stored run (by its id or its job's); returns the run id."""
+        run_id = self.resolve(run_or_job)
+        with self.db.write() as store:
+            store.delete_run(run_id)
+        return run_id
 
     def report(self, run_id: str, lang: str) -> dict[str, Any]:
         """A stored run's report content; it reads the database and the dataset at once."""
         context = self.context()
-        with self.db_lock, self.data_lock, self.store() as store:
+        with self.data_lock, self.db.read() as store:
             return report_data(store, run_id, lang, context)
 
     def resolve(self, run_or_job: str) -> str:
@@ -111,6 +167,7 @@ class Service:
         """Validate the requested scenario now, so a bad request gets a 422 at once."""
         overrides = {("months",): req.months} if req.months else None
         scenario = scenario_file(req).build(req.variant, overrides)
+        self.check_size(scenario)
         _, network = self.context()
         try:
             for mineral in scenario.chains_covered(network.chains):
@@ -124,28 +181,46 @@ class Service:
                 raise coverage.error()
         return scenario
 
+    def check_size(self, scenario: Scenario) -> None:
+        """The horizon and number of shocks within ``Settings`` (422 beyond them)."""
+        limits = self.settings
+        if scenario.months > limits.max_months:
+            raise ScenarioError(
+                f"scenario.months: {scenario.months} months; expected at most "
+                f"{limits.max_months} on this server (see /api/limits)"
+            )
+        if len(scenario.shocks) > limits.max_shocks:
+            raise ScenarioError(
+                f"scenario.shocks: {len(scenario.shocks)} shocks; expected at most "
+                f"{limits.max_shocks} on this server (see /api/limits)"
+            )
+
     def submit(self, req: RunRequest) -> Job:
         """Queue a run; a full queue is refused before the scenario is even validated."""
         self.jobs.ensure_room()
-        return self.jobs.submit(self.build_scenario(req), req.seed)
+        scenario = self.build_scenario(req)
+        return self.jobs.submit(req.model_dump_json(), scenario.name, scenario.variant, req.seed)
 
-    def execute(self, scenario: Scenario, seed: int, progress: Progress) -> str:
-        """Simulate mineral by mineral (for progress), then store the run atomically, with
-        the data's coverage of the whole scenario (the run's JSON shows it; no warning is
-        raised in the job's thread)."""
+    def execute(self, request_json: str, control: Control) -> str:
+        """Run a job's request: validated again (the dataset may have changed since it was
+        queued), simulated mineral by mineral (for progress) with the job's checks between
+        months, then stored atomically with the data's coverage of the whole scenario (the
+        run's JSON shows it; no warning is raised in the job's thread)."""
+        req = RunRequest.model_validate_json(request_json)
+        scenario = self.build_scenario(req)
         with self.data() as (dataset, network):
             names = Names.of(dataset)
         coverage = check_coverage(network, scenario, names=names)
         minerals = scenario.chains_covered(network.chains)
         runs = {}
         for i, mineral in enumerate(minerals):
-            part = simulate(
-                network, scenario.model_copy(update={"minerals": [mineral]}), warn=False
-            )
-            runs.update(part.runs)
-            progress(0.9 * (i + 1) / len(minerals))
-        result = RunResult(scenario, network, runs, seed=seed, coverage=coverage)
-        with self.results() as store:
+            control.check()
+            one = scenario.model_copy(update={"minerals": [mineral]})
+            runs.update(simulate(network, one, warn=False, allocate=checked(control)).runs)
+            control.progress(0.9 * (i + 1) / len(minerals))
+        control.check()
+        result = RunResult(scenario, network, runs, seed=req.seed, coverage=coverage)
+        with self.db.write() as store:
             return store.save_run(result)
 
 

@@ -1,36 +1,40 @@
-"""Start runs, follow their jobs, and read stored runs' tables and summaries."""
+"""Start runs, follow their jobs, read stored runs' tables and summaries, delete runs.
+
+The long tables (time series, flows) come a page at a time: ``limit`` rows (at most
+``Settings.page_rows``) from ``offset``, in a fixed order, with the total in
+``X-Total-Count`` and the next page in a ``Link: <...>; rel="next"`` header, so one request
+stays small whatever the run. The whole table, filtered or not, is a Parquet download
+(``timeseries.parquet``, ``flows.parquet``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from oreshock.core.serialize import json_safe as clean
-from oreshock.core.serialize import records as frame_records
 from oreshock.model.coverage import mark_rows
+from oreshock.web import series
 from oreshock.web.schemas import (
     ERRORS,
     NOT_FINISHED,
+    PAGE,
     FilterQ,
     Iso3Filter,
+    LimitQ,
+    OffsetQ,
     RunCreated,
     RunId,
     RunRequest,
 )
-from oreshock.web.service import Service, ServiceDep
+from oreshock.web.service import Filters, Service, ServiceDep
 
 router = APIRouter(tags=["runs"])
 HEX = frozenset("0123456789abcdef")
-
-
-def where(df: pd.DataFrame, **equal: str | None) -> pd.DataFrame:
-    """Rows whose columns equal the given values; a filter not given matches every row."""
-    for column, value in equal.items():
-        if value:
-            df = df[df[column] == value]
-    return df
+PARQUET = {200: {"content": {"application/vnd.apache.parquet": {}}}, **NOT_FINISHED}
 
 
 def upper(code: str | None) -> str | None:
@@ -45,6 +49,7 @@ def upper(code: str | None) -> str | None:
     responses={
         **ERRORS,
         400: {"description": "Body is not JSON"},
+        413: {"description": "Body too large"},
         429: {"description": "Too many runs waiting"},
     },
 )
@@ -56,14 +61,12 @@ def start_run(req: RunRequest, svc: ServiceDep) -> RunCreated:
 
 @router.get("/api/runs")
 def list_runs(svc: ServiceDep) -> list[dict[str, Any]]:
-    """Stored runs (as `oreshock runs list --json`) and runs still in progress."""
-    stored = frame_records(svc.list_runs())
-    done = {r["run_id"] for r in stored}
+    """Stored runs (as `oreshock runs list --json`) and runs still queued or running."""
+    stored, pending = svc.list_runs()
     for row in stored:
         row["status"] = "done"
         row["id"] = row["run_id"]
-    pending = [j.public() for j in svc.jobs.all() if j.run_id not in done or j.run_id is None]
-    return pending + stored
+    return [job.public() for job in pending] + clean(stored)
 
 
 @router.get("/api/runs/{run_id}", responses=ERRORS)
@@ -80,34 +83,123 @@ def get_run(run_id: RunId, svc: ServiceDep) -> dict[str, Any]:
     return out
 
 
-@router.get("/api/runs/{run_id}/timeseries", responses=NOT_FINISHED)
+def _page(
+    request: Request,
+    svc: Service,
+    table: series.Table,
+    run_or_job: str,
+    filters: Filters,
+    limit: int | None,
+    offset: int,
+) -> Response:
+    """One page of a long table as JSON, with its total and the next page in headers."""
+    run_id = svc.resolve(run_or_job)
+    limit = min(limit or svc.settings.page_rows, svc.settings.page_rows)
+    total = svc.count(table, run_id, filters)
+    headers = {"X-Total-Count": str(total)}
+    if offset + limit < total:
+        following = request.url.include_query_params(offset=offset + limit, limit=limit)
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    body = svc.page(table, run_id, filters, limit, offset)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _parquet(svc: Service, table: series.Table, run_or_job: str, filters: Filters) -> Response:
+    """The whole (filtered) table as a Parquet file, removed once it is sent."""
+    run_id = svc.resolve(run_or_job)
+    path = svc.parquet(table, run_id, filters)
+    return FileResponse(
+        path,
+        media_type="application/vnd.apache.parquet",
+        filename=f"oreshock-{run_id}-{table}.parquet",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+def _series_filters(
+    country: str | None, mineral: str | None, stage: str | None, variable: str | None
+) -> Filters:
+    return {"country": upper(country), "mineral": mineral, "stage": stage, "variable": variable}
+
+
+def _flow_filters(
+    importer: str | None, exporter: str | None, mineral: str | None, stage: str | None
+) -> Filters:
+    return {
+        "importer": upper(importer),
+        "exporter": upper(exporter),
+        "mineral": mineral,
+        "stage": stage,
+    }
+
+
+@router.get("/api/runs/{run_id}/timeseries", responses={**NOT_FINISHED, **PAGE})
 def run_timeseries(
+    run_id: RunId,
+    request: Request,
+    svc: ServiceDep,
+    country: Iso3Filter = None,
+    mineral: FilterQ = None,
+    stage: FilterQ = None,
+    variable: FilterQ = None,
+    limit: LimitQ = None,
+    offset: OffsetQ = 0,
+) -> Response:
+    """Monthly paths: month, country, mineral, stage, variable, value (filterable), one
+    page at a time (``X-Total-Count``, ``Link: rel="next"``)."""
+    filters = _series_filters(country, mineral, stage, variable)
+    return _page(request, svc, "timeseries", run_id, filters, limit, offset)
+
+
+@router.get("/api/runs/{run_id}/timeseries.parquet", response_class=Response, responses=PARQUET)
+def run_timeseries_parquet(
     run_id: RunId,
     svc: ServiceDep,
     country: Iso3Filter = None,
     mineral: FilterQ = None,
     stage: FilterQ = None,
     variable: FilterQ = None,
-) -> list[dict[str, Any]]:
-    """Monthly paths: month, country, mineral, stage, variable, value (filterable)."""
-    df = svc.read("timeseries", svc.resolve(run_id))
-    df = where(df, country=upper(country), mineral=mineral, stage=stage, variable=variable)
-    return frame_records(df)
+) -> Response:
+    """Every (filtered) row of the monthly paths as one Parquet file."""
+    return _parquet(svc, "timeseries", run_id, _series_filters(country, mineral, stage, variable))
 
 
-@router.get("/api/runs/{run_id}/flows", responses=NOT_FINISHED)
+@router.get("/api/runs/{run_id}/flows", responses={**NOT_FINISHED, **PAGE})
 def run_flows(
+    run_id: RunId,
+    request: Request,
+    svc: ServiceDep,
+    importer: Iso3Filter = None,
+    exporter: Iso3Filter = None,
+    mineral: FilterQ = None,
+    stage: FilterQ = None,
+    limit: LimitQ = None,
+    offset: OffsetQ = 0,
+) -> Response:
+    """Shipments: month, mineral, stage, exporter, importer, origin, value (filterable), one
+    page at a time (``X-Total-Count``, ``Link: rel="next"``)."""
+    filters = _flow_filters(importer, exporter, mineral, stage)
+    return _page(request, svc, "flows", run_id, filters, limit, offset)
+
+
+@router.get("/api/runs/{run_id}/flows.parquet", response_class=Response, responses=PARQUET)
+def run_flows_parquet(
     run_id: RunId,
     svc: ServiceDep,
     importer: Iso3Filter = None,
     exporter: Iso3Filter = None,
     mineral: FilterQ = None,
     stage: FilterQ = None,
-) -> list[dict[str, Any]]:
-    """Shipments: month, mineral, stage, exporter, importer, origin, value (filterable)."""
-    df = svc.read("flows", svc.resolve(run_id))
-    df = where(df, importer=upper(importer), exporter=upper(exporter), mineral=mineral, stage=stage)
-    return frame_records(df)
+) -> Response:
+    """Every (filtered) shipment as one Parquet file."""
+    return _parquet(svc, "flows", run_id, _flow_filters(importer, exporter, mineral, stage))
+
+
+@router.delete("/api/runs/{run_id}", status_code=204, responses=NOT_FINISHED)
+def delete_run(run_id: RunId, svc: ServiceDep) -> Response:
+    """Delete a stored run (by its id or its job's) and its tables; 409 while it runs."""
+    svc.delete_run(run_id)
+    return Response(status_code=204)
 
 
 def _side(svc: Service, run_or_job: str, country: str | None) -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""The results database as the service uses it: one short ``Store`` block per operation.
+
+DuckDB refuses a second connection to one file with another configuration in the same
+process (read-only beside read-write), so every block of this process goes through one lock;
+other processes (the CLI) are kept apart by the store itself. Reads open read-only. A store
+held by another process past the store's wait is "busy": the API answers 503 with
+``Retry-After`` and a plain message, and a job's error says so without the file or the pid.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from oreshock.core.errors import OreshockError
+from oreshock.store.store import Store
+
+BUSY = "the results database is in use by another process; try again shortly"
+_LOCK_WORDS = ("Could not set lock on file", "Conflicting lock")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Another process holds the database: the store's ``StoreBusyError`` (its file lock
+    timed out), or DuckDB's own lock conflict when the store let it through."""
+    if any(cls.__name__ == "StoreBusyError" for cls in type(exc).__mro__):
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        if any(word in str(seen) for word in _LOCK_WORDS):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+class StoreBusy(OreshockError):
+    """The database is busy (the API answers 503 with Retry-After); names no file or pid."""
+
+    def __init__(self) -> None:
+        super().__init__(BUSY)
+
+
+class Database:
+    """Opens the service's results database for one operation at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def _open(self, read_only: bool) -> Iterator[Store]:
+        with self.lock:
+            try:
+                store = Store(self.path, read_only=read_only)
+            except OreshockError as exc:
+                if is_busy(exc):
+                    raise StoreBusy() from exc
+                raise
+            with store:
+                yield store
+
+    def write(self) -> AbstractContextManager[Store]:
+        """The store open for writing (creating the file on first use)."""
+        return self._open(read_only=False)
+
+    def read(self) -> AbstractContextManager[Store]:
+        """The store open read-only; a missing file is created first, so reads find tables."""
+        if not self.path.exists():
+            with self._open(read_only=False):
+                pass
+        return self._open(read_only=True)

@@ -1,0 +1,64 @@
+"""The service's limits and security settings, in one place, shown to clients at /api/limits.
+
+Every bound the service enforces is a field here, so a deployment can change it (``oreshock
+serve`` options, or ``create_app(settings=...)``) and a client can read what applies before
+it hits a 413, 422 or 429.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from oreshock.core.options import get_option
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+"""Host header values accepted by default (a DNS-rebinding page sends its own name)."""
+
+
+def _token() -> str | None:
+    token: str | None = get_option("token")
+    return token or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits of the service and who may use it.
+
+    - ``max_body_bytes``: largest request body (413 beyond it, from Content-Length or while
+      reading a streamed body).
+    - ``max_shocks``, ``max_months``: the largest scenario a run may have (422 beyond them),
+      so one request cannot hold the only worker for minutes.
+    - ``max_queued``: runs queued or running at once, counted in the store (429 beyond it).
+    - ``job_seconds``: the time a run may take; it is stopped between months after that.
+    - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
+    - ``retry_after``: seconds told to clients in ``Retry-After`` with a 429 or 503.
+    - ``token``: when set, every route wants ``Authorization: Bearer <token>`` (or the
+      cookie the dashboard gets from ``?token=``); default ``get_option("token")``.
+    - ``allowed_hosts``: Host header values served (400 otherwise); ``*`` allows any.
+    - ``cors_origins``: origins allowed to call the API from a browser (none by default).
+    """
+
+    max_body_bytes: int = 1_000_000
+    max_shocks: int = 200
+    max_months: int = 240
+    max_queued: int = 8
+    job_seconds: float = 300.0
+    page_rows: int = 100_000
+    retry_after: int = 5
+    token: str | None = field(default_factory=_token, repr=False)
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    cors_origins: tuple[str, ...] = ()
+
+    def limits(self) -> dict[str, Any]:
+        """What clients may know (the route /api/limits): every bound, never the token."""
+        return {
+            "max_body_bytes": self.max_body_bytes,
+            "max_shocks": self.max_shocks,
+            "max_months": self.max_months,
+            "max_queued": self.max_queued,
+            "job_seconds": self.job_seconds,
+            "page_rows": self.page_rows,
+            "retry_after": self.retry_after,
+            "token_required": self.token is not None,
+        }
