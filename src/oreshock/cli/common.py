@@ -26,6 +26,7 @@ from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES
 from oreshock.core.options import get_option
 from oreshock.core.serialize import json_safe
+from oreshock.store.recovery import SaveOutcome
 
 out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
@@ -53,6 +54,16 @@ DbOpt = Annotated[
         "--db", help="Results database (default $ORESHOCK_DB or ~/.oreshock/oreshock.duckdb)."
     ),
 ]
+SEED_MAX = 2**63 - 1
+"""Seeds are stored as BIGINT: a larger one is refused when the command is parsed, before
+anything is computed."""
+SeedOpt = Annotated[
+    int,
+    typer.Option(help="Random seed recorded with the run (0 to 2**63 - 1).", min=0, max=SEED_MAX),
+]
+NOT_SAVED_EXIT = 4
+"""Exit code of a command that computed runs but could not save them: they are in a
+recovery folder, named on stderr (``store.recovery``)."""
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Dataset folder (default: the bundled dataset).")
 ]
@@ -82,6 +93,26 @@ def friendly(func: Callable) -> Callable:
             raise typer.Exit(3) from None
 
     return wrapper
+
+
+def kept_json(outcome: SaveOutcome) -> dict[str, Any] | None:
+    """The ``kept`` field of a command's JSON: where unsaved runs went (None when saved)."""
+    if outcome.ok:
+        return None
+    return {
+        "error": outcome.error,
+        "folder": str(outcome.folder),
+        "runs": outcome.kept,
+        "recover": f"oreshock runs recover {outcome.folder} --db {outcome.db}",
+    }
+
+
+def exit_if_kept(outcome: SaveOutcome) -> None:
+    """Say where runs that could not be saved are kept, and exit with ``NOT_SAVED_EXIT``."""
+    if outcome.ok:
+        return
+    typer.echo(f"error: {outcome.message()}", err=True)
+    raise typer.Exit(NOT_SAVED_EXIT)
 
 
 def print_json(obj: Any) -> None:

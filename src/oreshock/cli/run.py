@@ -15,8 +15,11 @@ from oreshock.cli.common import (
     DbOpt,
     JsonOpt,
     LangOpt,
+    SeedOpt,
     err,
+    exit_if_kept,
     friendly,
+    kept_json,
     out,
     print_frame,
     print_json,
@@ -39,7 +42,8 @@ from oreshock.model.simulate import RunResult
 from oreshock.model.variants import claim_check, run_variants
 from oreshock.report.comparison import claim_line, comparison_table
 from oreshock.report.text import Names
-from oreshock.store.store import Store
+from oreshock.store.recovery import save_or_keep
+from oreshock.store.store import check_target, run_rows
 
 
 def run(
@@ -51,7 +55,7 @@ def run(
     months: Annotated[
         int | None, typer.Option(help="Override the horizon in months.", min=1, max=600)
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed recorded with the run.")] = 0,
+    seed: SeedOpt = 0,
     country: Annotated[str, typer.Option(help="Country the comparison table is about.")] = "JPN",
     strict: Annotated[
         bool,
@@ -89,6 +93,7 @@ def run(
         ]
         if refused:
             raise CoverageError("\n".join(refused))
+    check_target(db)  # a bad --db is refused before anything is computed
     results: list[RunResult] = []
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("simulating", total=len(names))
@@ -101,22 +106,27 @@ def run(
                 )[0]
             results.append(RunResult(done.scenario, done.network, done.runs, done.seed, cov))
             progress.advance(task)
-    with Store(db) as store:
-        run_ids = [store.save_run(r) for r in results]
+    # Rows are built before the database is opened, so the Store (and its lock) is held
+    # only while writing; what cannot be saved is kept in a recovery folder, not lost.
+    rows = [run_rows(r) for r in results]
+    outcome = save_or_keep(rows, db)
+    run_ids = [r.run_id if r.run_id in outcome.saved else None for r in rows]
     if json_out:
-        print_json(
-            {
-                "runs": [
-                    {
-                        "variant": r.scenario.variant or "base",
-                        "run_id": rid,
-                        "summary": r.status_records(),
-                        "coverage": r.coverage.records(),
-                    }
-                    for r, rid in zip(results, run_ids, strict=True)
-                ]
-            }
-        )
+        report: dict[str, object] = {
+            "runs": [
+                {
+                    "variant": r.scenario.variant or "base",
+                    "run_id": rid,
+                    "summary": r.status_records(),
+                    "coverage": r.coverage.records(),
+                }
+                for r, rid in zip(results, run_ids, strict=True)
+            ]
+        }
+        if not outcome.ok:
+            report["kept"] = kept_json(outcome)
+        print_json(report)
+        exit_if_kept(outcome)
         return
     words = Names(dataset, lang)
     for mineral in results[0].runs:
@@ -124,7 +134,7 @@ def run(
         table = comparison_table(results, code, mineral, lang, stages)
         if table.empty:
             continue
-        table["run_id"] = run_ids
+        table["run_id"] = [rid or "not saved" for rid in run_ids]
         marked = _mark_not_covered(table, results, code, mineral, stages, lang)
         title = f"{words.country(code)} · {words.mineral(mineral)}: "
         print_frame(table, title=title + t("months_to_shortfall", lang))
@@ -141,6 +151,7 @@ def run(
                 )
 
     _print_coverage([r.coverage for r in results], words, lang)
+    exit_if_kept(outcome)
 
 
 def _mark_not_covered(

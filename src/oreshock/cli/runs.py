@@ -1,22 +1,47 @@
-"""``oreshock runs list|show|compare|export|rerun|delete``: the runs kept in the results
-database, and a check that a stored run reproduces."""
+"""``oreshock runs list|show|compare|export|rerun|delete|recover``: the runs kept in the
+results database, a check that a stored run reproduces, and the import of runs kept in a
+recovery folder when their save failed.
+
+Every command that only reads opens the database read-only (a shared lock, no write access
+needed); a damaged run is marked by ``list`` and refused by ``show``, ``compare`` and
+``export``.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from oreshock.cli.common import DataOpt, DbOpt, JsonOpt, friendly, out, print_frame, print_json
-from oreshock.core.errors import OreshockError
+from oreshock.cli.common import (
+    DataOpt,
+    DbOpt,
+    JsonOpt,
+    exit_if_kept,
+    friendly,
+    out,
+    print_frame,
+    print_json,
+)
+from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.scenario import Scenario
 from oreshock.model.simulate import simulate
-from oreshock.store.store import Store
+from oreshock.store.integrity import (
+    DAMAGED,
+    NEVER_HASHED,
+    OK,
+    UNREADABLE,
+    DamagedStoreError,
+    TableDifference,
+)
+from oreshock.store.recovery import restore, save_or_keep
+from oreshock.store.store import Store, check_target, default_path, run_rows
 
 PROVENANCE = (
     "run_id",
@@ -33,24 +58,86 @@ PROVENANCE = (
 )
 
 
-def runs_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
-    """Stored runs."""
-    with Store(db) as store:
-        df = store.list_runs()
+def runs_list(
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="Hash every run's stored content again and show whether it is intact "
+            "(the content column).",
+        ),
+    ] = True,
+) -> None:
+    """Stored runs, each marked ok, damaged, unreadable or never hashed."""
+    if not _exists(db):
+        df = pd.DataFrame(columns=["run_id", "created", "scenario", "variant"])
+        if json_out:
+            print_json([])
+        else:
+            print_frame(df)
+        return
+    with Store(db, read_only=True) as store:
+        try:
+            df = store.list_runs(check=check)
+        except OreshockError as exc:
+            if not store.damage:
+                raise
+            raise DamagedStoreError(store.path, [*store.damage, str(exc)]) from None
+        damage, path = store.damage, store.path
     if json_out:
         print_json(json.loads(df.to_json(orient="records", date_format="iso")))
+    else:
+        print_frame(df)
+    _warn_damage(df, damage, path)
+
+
+def _exists(db: Path | None) -> bool:
+    return (db if db is not None else default_path()).exists()
+
+
+def _require(db: Path | None, run_id: str) -> None:
+    """A missing database holds no runs: say so as for an unknown id, without creating it."""
+    if not _exists(db):
+        path = db if db is not None else default_path()
+        raise UnknownIdError(
+            f"no run {run_id!r} in {path}: there is no results database there yet; run a "
+            "scenario first (`oreshock run`) or choose another file with --db or ORESHOCK_DB"
+        )
+
+
+def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
+    """On stderr: a damaged file, and which runs can no longer be read or trusted."""
+    if damage:
+        typer.echo(
+            f"warning: the results database {path} is damaged: {'; '.join(damage)}. No new "
+            "run will be saved into it: export the runs marked ok (`oreshock runs export`) "
+            "and start a new database (--db NEW_FILE or ORESHOCK_DB).",
+            err=True,
+        )
+    if "content" not in df.columns:
         return
-    print_frame(df)
+    bad = df[df["content"].isin([DAMAGED, UNREADABLE])]
+    if not bad.empty:
+        listed = ", ".join(f"{r.run_id} ({r.content})" for r in bad.itertuples())
+        typer.echo(
+            f"warning: {len(bad)} of {len(df)} runs in {path} cannot be trusted: {listed}. "
+            "`runs show` and `runs export` refuse them; `runs rerun` recomputes one.",
+            err=True,
+        )
 
 
 def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
-    """A run's provenance and summary."""
-    with Store(db) as store:
+    """A run's provenance and summary (refused for a damaged run)."""
+    _require(db, run_id)
+    with Store(db, read_only=True) as store:
         record = store.run(run_id)
+        record["content"] = store.require_intact(run_id)
     if json_out:
         print_json(record)
         return
-    for key in PROVENANCE:
+    for key in (*PROVENANCE, "content"):
         out.print(f"{key}: {record[key]}", highlight=False)
     summary = pd.DataFrame(record["summary"])
     if not summary.empty:
@@ -66,9 +153,11 @@ def runs_compare(
 ) -> None:
     """Side-by-side summaries of stored runs."""
     frames = []
-    with Store(db) as store:
+    _require(db, run_ids[0])
+    with Store(db, read_only=True) as store:
         for rid in run_ids:
             record = store.run(rid)
+            store.require_intact(rid)
             df = pd.DataFrame(record["summary"])
             df.insert(0, "run", f"{rid} ({record['variant'] or 'base'})")
             frames.append(df)
@@ -88,8 +177,9 @@ def runs_export(
     ],
     db: DbOpt = None,
 ) -> None:
-    """Write timeseries.parquet and flows.parquet (and CSV copies)."""
-    with Store(db) as store:
+    """Write timeseries.parquet and flows.parquet (and CSV copies); refused for a damaged run."""
+    _require(db, run_id)
+    with Store(db, read_only=True) as store:
         files = store.export_run(run_id, out_dir)
     for f in files:
         out.print(str(f))
@@ -102,15 +192,35 @@ def runs_delete(run_id: str, db: DbOpt = None) -> None:
     out.print(f"deleted {run_id}")
 
 
+def runs_recover(
+    folder: Annotated[
+        Path, typer.Argument(help="Recovery folder named by a command whose save failed.")
+    ],
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Save the runs of a recovery folder into the database (again: stores nothing twice)."""
+    done = restore(folder, db)
+    if json_out:
+        print_json({"folder": str(folder), "runs": done})
+        return
+    for run_id, what in done.items():
+        out.print(f"{run_id}: {what}", highlight=False)
+    out.print(f"every run of {folder} is stored; the folder may be deleted", highlight=False)
+
+
 def runs_rerun(
     run_id: str,
     db: DbOpt = None,
     data: DataOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a stored run again from its record and check that the results are identical."""
-    with Store(db) as store:
+    """Run a stored run again from its record and check that the results are identical:
+    the whole time series, flows and sectors by content hash, and the summary."""
+    _require(db, run_id)
+    with Store(db, read_only=True) as store:
         record = store.run(run_id)
+        status = store.check_run(run_id)
     dataset = load_dataset(data)
     if dataset.content_hash != record["dataset_hash"]:
         raise OreshockError(
@@ -118,25 +228,64 @@ def runs_rerun(
             f"(hash {record['dataset_hash'][:16]}); this dataset's hash is "
             f"{dataset.content_hash[:16]}: pass --data with the dataset it used"
         )
+    check_target(db)
     scenario = Scenario.model_validate(record["scenario_json"])
     result = simulate(build_network(dataset), scenario, seed=int(record["seed"]))
-    with Store(db) as store:
-        new_id = store.save_run(result)
-    identical = result.summary_records() == record["summary"]
-    report = {"run_id": new_id, "rerun_of": run_id, "identical": identical}
+    outcome = save_or_keep([run_rows(result)], db)
+    exit_if_kept(outcome)
+    new_id = outcome.saved[0]
+    diffs: list[TableDifference] = []
+    if status != UNREADABLE:
+        with Store(db, read_only=True) as store:
+            diffs = store.differences(run_id, new_id)
+    same_summary = result.summary_records() == record["summary"]
+    identical = status in (OK, NEVER_HASHED) and not diffs and same_summary
+    report = {
+        "run_id": new_id,
+        "rerun_of": run_id,
+        "identical": identical,
+        "stored_content": status,
+        "summary_identical": same_summary,
+        "differences": [asdict(d) for d in diffs],
+    }
     if json_out:
         print_json(report)
     else:
-        verdict = "identical to" if identical else "DIFFERENT from"
-        out.print(f"{new_id}: summary {verdict} {run_id}")
+        _print_rerun(run_id, new_id, status, diffs, same_summary)
     if not identical:
         raise typer.Exit(1)
+
+
+def _print_rerun(
+    run_id: str, new_id: str, status: str, diffs: list[TableDifference], same_summary: bool
+) -> None:
+    if status in (DAMAGED, UNREADABLE):
+        out.print(
+            f"stored run {run_id} is {status}: its content no longer matches the hash written "
+            "when it was saved, so it cannot be trusted; the rerun below is",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif status == NEVER_HASHED:
+        out.print(f"{run_id} was stored before runs were hashed; compared in full", highlight=False)
+    if not diffs and same_summary:
+        out.print(
+            f"{new_id}: time series, flows, sectors and summary identical to {run_id}",
+            highlight=False,
+        )
+        return
+    out.print(f"{new_id}: DIFFERENT from {run_id}", highlight=False)
+    for diff in diffs:
+        out.print(f"  {diff.describe(run_id, new_id)}", highlight=False, soft_wrap=True)
+    if not same_summary:
+        out.print("  summary: differs", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``runs`` sub-app to the main CLI."""
     sub = typer.Typer(
-        no_args_is_help=True, help="Stored runs: list, show, compare, export, rerun, delete."
+        no_args_is_help=True,
+        help="Stored runs: list, show, compare, export, rerun, delete, recover.",
     )
     sub.command("list")(friendly(runs_list))
     sub.command("show")(friendly(runs_show))
@@ -144,4 +293,5 @@ def register(app: typer.Typer) -> None:
     sub.command("export")(friendly(runs_export))
     sub.command("delete")(friendly(runs_delete))
     sub.command("rerun")(friendly(runs_rerun))
+    sub.command("recover")(friendly(runs_recover))
     app.add_typer(sub, name="runs")

@@ -35,7 +35,7 @@ from oreshock.model.results import RunResult
 from oreshock.store import integrity
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError, first_line
 from oreshock.store.locking import StoreBusyError, StoreLock, is_foreign_lock, retry_until
-from oreshock.store.schema import SCHEMA_VERSION, open_schema
+from oreshock.store.schema import SCHEMA_VERSION, create_schema, open_schema
 
 DB_ENV = OPTIONS["db_path"].env
 
@@ -142,6 +142,49 @@ def check_target(path: str | Path | None = None) -> Path:
     except StoreBusyError:
         pass
     return target
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    if df.empty:
+        return
+    con.register("_rows", df)
+    cols = ", ".join(f'"{c}"' for c in df.columns)
+    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _rows')
+    con.unregister("_rows")
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, rows: RunRows) -> str:
+    """Insert a run's tables, hash them as stored, then insert its row with the hash.
+
+    The caller holds the transaction; the run's row comes last, so a run is listed only
+    together with its hash and its rows.
+    """
+    for table, df in rows.tables().items():
+        if not df.empty:
+            keyed = df.copy(deep=False)
+            keyed.insert(0, "run_id", rows.run_id)
+            _insert(con, table, keyed)
+    digest = integrity.content_hash(con, rows.run_id)
+    names = [*RECORD_COLUMNS, "content_hash"]
+    con.execute(
+        f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        [rows.record[c] for c in RECORD_COLUMNS] + [digest],
+    )
+    return digest
+
+
+def expected_hash(rows: RunRows) -> str:
+    """The content hash ``rows`` get when stored: written into a database in memory.
+
+    A recovery folder records it, so a run restored from the folder later is checked
+    against what was computed, not only against what the folder holds.
+    """
+    con = duckdb.connect()
+    try:
+        create_schema(con)
+        return _write_rows(con, rows)
+    finally:
+        con.close()
 
 
 def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
@@ -283,12 +326,7 @@ class Store:
             ) from None
 
     def _insert(self, table: str, df: pd.DataFrame) -> None:
-        if df.empty:
-            return
-        self.con.register("_rows", df)
-        cols = ", ".join(f'"{c}"' for c in df.columns)
-        self.con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _rows')
-        self.con.unregister("_rows")
+        _insert(self.con, table, df)
 
     def save_run(self, result: RunResult, *, sector_countries: list[str] | None = None) -> str:
         """Store a RunResult atomically, with its coverage and content hash; returns its id."""
@@ -303,21 +341,10 @@ class Store:
         """
         if self.read_only:
             raise OreshockError(f"{self.path} was opened read-only; a run cannot be saved")
-        run_id = rows.run_id
         with self.transaction():
-            for table, df in rows.tables().items():
-                if not df.empty:
-                    keyed = df.copy(deep=False)
-                    keyed.insert(0, "run_id", run_id)
-                    self._insert(table, keyed)
-            digest = integrity.content_hash(self.con, run_id)
-            names = [*RECORD_COLUMNS, "content_hash"]
-            self.con.execute(
-                f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                [rows.record[c] for c in RECORD_COLUMNS] + [digest],
-            )
-        self._verify_saved(run_id, digest)
-        return run_id
+            digest = _write_rows(self.con, rows)
+        self._verify_saved(rows.run_id, digest)
+        return rows.run_id
 
     def _verify_saved(self, run_id: str, digest: str) -> None:
         try:
