@@ -284,7 +284,9 @@ def ensembles_show(
         print_json(record)
     else:
         console = Console()
-        analysis = {k: record.pop(k) for k in list(record) if k in _ANALYSIS}
+        # Only a complete ensemble has an analysis; else "outcomes" is the list of names.
+        analysed = "failure" in record
+        analysis = {k: record.pop(k) for k in list(record) if analysed and k in _ANALYSIS}
         console.print_json(json.dumps(json_safe(record)))
         if analysis:
             print_analysis(console, analysis, lang)
