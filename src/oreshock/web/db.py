@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from oreshock.core.errors import OreshockError
+from oreshock.store.locking import StoreBusyError
 from oreshock.store.store import Store
 
 BUSY = "the results database is in use by another process; try again shortly"
@@ -23,8 +24,8 @@ _LOCK_WORDS = ("Could not set lock on file", "Conflicting lock")
 
 def is_busy(exc: BaseException) -> bool:
     """Another process holds the database: the store's ``StoreBusyError`` (its file lock
-    timed out), or DuckDB's own lock conflict when the store let it through."""
-    if any(cls.__name__ == "StoreBusyError" for cls in type(exc).__mro__):
+    timed out), or DuckDB's own lock conflict if one ever gets through."""
+    if isinstance(exc, StoreBusy | StoreBusyError):
         return True
     seen: BaseException | None = exc
     while seen is not None:

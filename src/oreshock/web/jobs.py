@@ -13,7 +13,8 @@ so polling them costs no database open.
 The queue is bounded (``Settings.max_queued``): the room check and the insert are one
 transaction under one lock, counting the jobs in the store. A run is stopped cooperatively
 after ``Settings.job_seconds`` or when cancelled: its executor calls ``Control.check``
-between months, so it stops within a month's step, not mid-write.
+between minerals and at every allocation pass within one, so it stops there, never in
+the middle of saving (a run being saved is finished and stored).
 """
 
 from __future__ import annotations
@@ -269,19 +270,19 @@ class JobQueue:
 
     def cancel(self, job_id: str) -> Job:
         """Cancel a queued job at once, or ask a running one to stop (it stops within a
-        month's step; ``wait`` for it). A finished job raises ``NothingToCancel``."""
+        mineral's run; ``wait`` for it). A finished job raises ``NothingToCancel``."""
         with self._lock:
             job = self.get(job_id)
             if job is None:
                 raise UnknownIdError(f"no job {job_id!r}; see /api/jobs")
+            if not job.pending:
+                raise NothingToCancel(f"job {job_id} is {job.status}; nothing to cancel")
             if job.status == "queued":
                 self._set(job, status="cancelled", error=CANCELLED)
             elif self._running is not None and self._running.id == job_id:
                 self._stop = JobStopped(CANCELLED, "cancelled")
-            elif job.status == "running":  # run by another live server on this database
+            else:  # run by another live server on this database
                 raise NothingToCancel(f"job {job_id} runs on another server; cancel it there")
-            else:
-                raise NothingToCancel(f"job {job_id} is {job.status}; nothing to cancel")
         return job
 
     def wait(self, job: Job, seconds: float) -> Job:

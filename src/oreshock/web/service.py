@@ -8,8 +8,9 @@ queries go through a lock. Routes get the service from ``request.app.state`` thr
 
 Every request is held to the limits of ``Settings`` before it costs anything: a scenario's
 horizon and shocks are counted before it is checked against the network, and a run checks
-its time limit and cancellation between months (``Control.check`` through the allocation
-seam, which every month's step calls).
+its time limit and cancellation between minerals, and within a mineral's run at every
+allocation pass (``Control.check`` through the allocation seam). A chain's run with no
+allocation to do is not interrupted: under the limits it takes well under a second.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def scenario_file(req: RunRequest) -> ScenarioFile:
 
 
 def checked(control: Control, allocate: Allocator = allocate_by_gap) -> Allocator:
-    """``allocate`` that first checks the job's time limit and cancellation: every month's
-    step allocates, so a run stops within a month of being told to."""
+    """``allocate`` that first checks the job's time limit and cancellation, so a run
+    whose shocks and responses make it allocate (the long ones) stops within a month."""
 
     def allocate_checked(
         pool: np.ndarray,

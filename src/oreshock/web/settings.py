@@ -30,7 +30,8 @@ class Settings:
     - ``max_shocks``, ``max_months``: the largest scenario a run may have (422 beyond them),
       so one request cannot hold the only worker for minutes.
     - ``max_queued``: runs queued or running at once, counted in the store (429 beyond it).
-    - ``job_seconds``: the time a run may take; it is stopped between months after that.
+    - ``job_seconds``: the time a run may take; it is stopped after that at its next check
+      (between minerals, and at each allocation pass).
     - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
     - ``retry_after``: seconds told to clients in ``Retry-After`` with a 429 or 503.
     - ``token``: when set, every route wants ``Authorization: Bearer <token>`` (or the

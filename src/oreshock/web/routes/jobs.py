@@ -43,7 +43,8 @@ def get_job(job_id: RunId, svc: ServiceDep) -> dict[str, Any]:
     responses={**ERRORS, 202: {"description": "Still stopping"}, 409: {"description": "Done"}},
 )
 def cancel_job(job_id: RunId, svc: ServiceDep) -> JSONResponse:
-    """Cancel a queued job, or stop a running one (within a month's step of its run):
+    """Cancel a queued job, or stop a running one (at its next check, between
+    minerals or allocation passes; a run being saved finishes):
     200 with the job once cancelled, 202 if it is still stopping, 409 if it had finished."""
     job = svc.jobs.wait(svc.jobs.cancel(job_id), CANCEL_WAIT)
     return JSONResponse(job.public(), status_code=202 if job.pending else 200)
