@@ -16,7 +16,7 @@ depend on DuckDB's or pandas' text formatting:
 
 A whole-file check runs on every open (``check_file``): DuckDB opens a file cut short
 without complaint and fails only when a query reaches a missing block, so the file's size is
-compared with the size its own block count needs, and the runs table is read once.
+compared with the size its tables' storage needs, and the runs table is read once.
 """
 
 from __future__ import annotations
@@ -134,20 +134,17 @@ def run_status(con: duckdb.DuckDBPyConnection, run_id: str, stored: str | None) 
 def check_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Problems of a database file as a whole (empty when none): cut short, runs unreadable.
 
-    Cheap enough for every open: one file size, one pragma, one read of the runs table.
+    Cheap enough for every open: one file size, the tables' storage metadata, one read of
+    the runs table.
     """
     problems: list[str] = []
     try:
-        block_size, blocks = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size() "
-            "WHERE database_name = current_database()"
-        ).fetchone() or (0, 0)
-        needed = HEADER_BYTES + int(blocks) * int(block_size) if blocks else 0
+        needed = _bytes_needed(con)
         size = os.path.getsize(path)
         if size < needed:
             problems.append(
-                f"the file is {size:,} bytes, shorter than the {needed:,} bytes its own "
-                "header describes (cut short, e.g. by a full disk or an interrupted copy)"
+                f"the file is {size:,} bytes, shorter than the {needed:,} bytes that its own "
+                "tables need (cut short, e.g. by a full disk or an interrupted copy)"
             )
     except (duckdb.Error, OSError) as exc:
         problems.append(f"its size cannot be checked ({first_line(exc)})")
@@ -158,6 +155,27 @@ def check_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     except duckdb.Error as exc:
         problems.append(f"its list of runs cannot be read ({first_line(exc)})")
     return problems
+
+
+def _bytes_needed(con: duckdb.DuckDBPyConnection) -> int:
+    """The file size the stored tables need: up to the end of the last block holding data.
+
+    From the tables' storage metadata (``pragma_storage_info``), which DuckDB reads on open
+    without touching the data; not from the header's block count, which still counts free
+    blocks DuckDB has cut off the end of the file.
+    """
+    row = con.execute("SELECT any_value(block_size) FROM pragma_database_size()").fetchone()
+    block_size = int(row[0]) if row and row[0] else 0
+    last = -1
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall():
+        found = con.execute(
+            "SELECT max(block_id) FROM pragma_storage_info(?) WHERE persistent", [table]
+        ).fetchone()
+        if found and found[0] is not None:
+            last = max(last, int(found[0]))
+    return HEADER_BYTES + (last + 1) * block_size if last >= 0 else 0
 
 
 def first_line(exc: BaseException) -> str:
