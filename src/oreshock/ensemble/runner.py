@@ -2,10 +2,19 @@
 
 An ensemble is fixed by its spec (scenario text, variant, runs, seed, method, parameters,
 target, batch size, dataset hash, code version); its id is a hash of that spec, so running
-the same command again resumes it: batches whose Parquet file exists are skipped, and the
-samples are regenerated identically from the seed. Each batch is written atomically
-(temporary file, then rename) and indexed in the results DuckDB (tables ``ensembles`` and
-``ensemble_batches``) as it finishes, so only a few batches are ever held in memory.
+the same command again resumes it: batches whose Parquet file is verified are skipped, and
+the samples are regenerated identically from the seed, so a resumed ensemble's files equal an
+uninterrupted one's byte for byte. Each batch is written atomically (temporary file, fsync,
+rename) and indexed in the results DuckDB (tables ``ensembles`` and ``ensemble_batches``,
+with the file's row count and sha256) as it finishes, so only a few batches are ever held in
+memory. A batch counts as done only when its file matches the index (or, with no index row,
+when a full read finds its runs); anything else is computed again, with a warning.
+
+The ``ensembles`` row names its owner (pid, host) and a heartbeat renewed with every batch.
+The run writes its own ending (``complete``, ``partial``; ``interrupted`` on Ctrl-C or
+SIGTERM; ``failed`` on an error); a process killed outright cannot, so a "running" row whose
+owner on this host is gone (or whose pid now belongs to a later process) reads
+``interrupted``. A live owner keeps a second process from running the same ensemble.
 
 Outcomes per run, for the target country and each stage where it has demand, are named
 ``METRIC.COUNTRY.MINERAL.STAGE`` with METRIC one of months_to_shortfall (months from the
