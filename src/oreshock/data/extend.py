@@ -239,12 +239,12 @@ def extending(target: str | Path, tables: dict[str, pd.DataFrame], source: str) 
     check_target(folder)
     base = folder if is_dataset_folder(folder) else bundled_path()
     raw, merged = merge_tables(base, tables, source)
-    step = "write"
+    step, staged = "write", None
     try:
         with replace_folder(folder, is_dataset_folder, WHAT) as tmp:
             write_dataset(tmp, base, raw)
             validate_staged(tmp, folder, source)
-            step = "caller"
+            step, staged = "caller", tmp
             yield Staged(tmp, merged)
             step = "swap"
     except OSError as exc:
@@ -254,7 +254,9 @@ def extending(target: str | Path, tables: dict[str, pd.DataFrame], source: str) 
                 f"{folder}: cannot write the extended dataset beside it ({reason}); "
                 "nothing was changed"
             ) from None
-        if step == "swap":
+        if step == "swap" and staged is not None and staged.exists():
+            shutil.rmtree(staged, ignore_errors=True)  # ours, made above; unmarked by now
+            recover_folder(folder)  # the old folder back in place if it had moved aside
             raise SwapError(
                 f"{folder}: the extended dataset was validated but could not be moved into "
                 f"place ({reason}); the folder is as it was"
