@@ -262,7 +262,7 @@ def _print_rerun(
     if status in (DAMAGED, UNREADABLE):
         out.print(
             f"stored run {run_id} is {status}: its content no longer matches the hash written "
-            "when it was saved, so it cannot be trusted; the rerun below is",
+            "when it was saved, so it cannot be trusted; compared with the rerun:",
             highlight=False,
             soft_wrap=True,
         )

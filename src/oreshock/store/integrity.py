@@ -230,11 +230,11 @@ def compare_table(con: duckdb.DuckDBPyConnection, table: str, a: str, b: str) ->
         WITH x AS (SELECT * FROM "{table}" WHERE run_id = $a),
              y AS (SELECT * FROM "{table}" WHERE run_id = $b),
              j AS (SELECT x.run_id AS in_a, y.run_id AS in_b, ({unequal}) AS unequal,
-                          {largest} AS diff, {key_text} AS at
+                          {largest} AS diff, {key_text} AS place
                    FROM x FULL OUTER JOIN y ON {on})
         SELECT count(*) FILTER (in_b IS NULL), count(*) FILTER (in_a IS NULL),
                count(*) FILTER (in_a IS NOT NULL AND in_b IS NOT NULL AND unequal),
-               max(diff), arg_max(at, diff)
+               max(diff), arg_max(place, diff)
         FROM j"""
     only_a, only_b, changed, big, at = con.execute(sql, {"a": a, "b": b}).fetchone() or (
         0,
