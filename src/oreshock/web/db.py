@@ -1,8 +1,10 @@
 """The results database as the service uses it: one short ``Store`` block per operation.
 
 DuckDB refuses a second connection to one file with another configuration in the same
-process (read-only beside read-write), so every block of this process goes through one lock;
-other processes (the CLI) are kept apart by the store itself. Reads open read-only. A store
+process (read-only beside read-write), so the blocks of this process go through one
+readers-writer lock: reads (read-only) share it, a write has it alone, and a waiting write
+goes before new reads, so a stream of large reads cannot starve the run queue. Other
+processes (the CLI) are kept apart by the store itself. A store
 held by another process past the store's wait is "busy": the API answers 503 with
 ``Retry-After`` and a plain message, and a job's error says so without the file or the pid.
 """
@@ -42,16 +44,55 @@ class StoreBusy(OreshockError):
         super().__init__(BUSY)
 
 
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer blocks new readers. Not re-entrant."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
 class Database:
     """Opens the service's results database for one operation at a time."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.lock = threading.RLock()
+        self.lock = ReadWriteLock()
 
     @contextmanager
     def _open(self, read_only: bool) -> Iterator[Store]:
-        with self.lock:
+        with self.lock.reading() if read_only else self.lock.writing():
             try:
                 store = Store(self.path, read_only=read_only)
             except OreshockError as exc:

@@ -41,6 +41,7 @@ from oreshock.store.jobs import (
     recover_jobs,
     update_job,
 )
+from oreshock.store.store import Store
 from oreshock.web.db import BUSY, Database, is_busy
 from oreshock.web.settings import Settings
 
@@ -128,18 +129,29 @@ class Job:
 
 
 class Control:
-    """What a running job lets its executor do: report progress, and stop when told to."""
+    """What a running job lets its executor do: report progress, stop when told to, and
+    mark the job done in the store block that saves its run."""
 
     def __init__(
         self,
+        job_id: str,
         seconds: float,
         stopped: Callable[[], JobStopped | None],
         report: Callable[[float], None],
     ) -> None:
+        self.job_id = job_id
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self._stopped = stopped
         self._report = report
+        self.recorded = False
+
+    def stored(self, store: Store, run_id: str) -> None:
+        """Mark the job done with ``run_id``, in the caller's open store right after the
+        run is saved: one database turn instead of two, and no window in which a restart
+        would find the run stored but its job still running."""
+        update_job(store, self.job_id, status="done", progress=1.0, run_id=run_id, error=None)
+        self.recorded = True
 
     def progress(self, fraction: float) -> None:
         self._report(min(max(fraction, 0.0), 1.0))
@@ -158,8 +170,9 @@ class Control:
 
 
 Execute = Callable[[str, Control], str]
-"""Runs a job's validated request (JSON), calling ``Control.check`` often; returns the stored
-run id. OreshockError messages reach the client; other errors are logged, not shown."""
+"""Runs a job's validated request (JSON), calling ``Control.check`` often, and
+``Control.stored`` in the block that saves the run; returns the stored run id.
+OreshockError messages reach the client; other errors are logged, not shown."""
 Clean = Callable[[str], str]
 
 
@@ -301,10 +314,13 @@ class JobQueue:
             raise NotFinished(f"run {run_or_job} is {job.status}, not finished")
         return job.run_id
 
-    def _set(self, job: Job, **changes: Any) -> None:
-        """Change a job in memory and in the store; a busy store is logged, not raised."""
+    def _set(self, job: Job, *, stored: bool = False, **changes: Any) -> None:
+        """Change a job in memory and in the store (unless already ``stored``); a busy
+        store is logged, not raised."""
         for name, value in changes.items():
             setattr(job, name, value)
+        if stored:
+            return
         try:
             with self.db.write() as store:
                 update_job(store, job.id, **changes)
@@ -358,8 +374,9 @@ class JobQueue:
                 self._forget_old()
 
     def _run(self, job: Job) -> None:
+        self._stored_at = time.monotonic()  # the first progress write after PROGRESS_EVERY
         control = Control(
-            self.settings.job_seconds, lambda: self._stop, lambda f: self._report(job, f)
+            job.id, self.settings.job_seconds, lambda: self._stop, lambda f: self._report(job, f)
         )
         try:
             run_id = self._execute(job.request_json, control)
@@ -373,7 +390,8 @@ class JobQueue:
             log.exception("job %s failed (error id %s)", job.id, error_id)
             self._set(job, status="failed", error=f"internal error (id {error_id})")
         else:
-            self._set(job, status="done", progress=1.0, run_id=run_id, error=None)
+            done = {"status": "done", "progress": 1.0, "run_id": run_id, "error": None}
+            self._set(job, stored=control.recorded, **done)
 
     def _forget_old(self) -> None:
         """Keep memory bounded: finished jobs beyond ``KEEP_IN_MEMORY`` are read from the

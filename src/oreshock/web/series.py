@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from oreshock.store.store import Store
 
@@ -75,20 +75,25 @@ def count(store: Store, table: Table, run_id: str, filters: dict[str, str | None
     return int(row[0]) if row else 0
 
 
-def page_json(
+def page(
     store: Store,
     table: Table,
     run_id: str,
     filters: dict[str, str | None],
     limit: int,
     offset: int,
-) -> str:
-    """One page of rows as a JSON array of objects (the shape the routes always had)."""
+) -> list[tuple[Any, ...]]:
+    """One page of rows, in the table's order."""
     sql, params = _select(table, filters)
     sql += f" ORDER BY {LAYOUTS[table].order} LIMIT {int(limit)} OFFSET {int(offset)}"
-    cursor = store.con.execute(sql, [run_id, *params])
+    return store.con.execute(sql, [run_id, *params]).fetchall()
+
+
+def as_json(table: Table, rows: list[tuple[Any, ...]]) -> str:
+    """Rows as a JSON array of objects (the shape the routes always had); done after the
+    store is closed, so the database is not held while the text is built."""
     names = LAYOUTS[table].columns
-    return json.dumps([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    return json.dumps([dict(zip(names, row, strict=True)) for row in rows])
 
 
 def to_parquet(store: Store, table: Table, run_id: str, filters: dict[str, str | None]) -> Path:

@@ -122,18 +122,16 @@ class Service:
         with self.db.read() as store:
             return store.run(run_id)
 
-    def count(self, table: series.Table, run_id: str, filters: Filters) -> int:
-        """Rows of a stored run's long table that match ``filters`` (404 for no such run)."""
-        with self.db.read() as store:
-            store.run(run_id)
-            return series.count(store, table, run_id, filters)
-
     def page(
         self, table: series.Table, run_id: str, filters: Filters, limit: int, offset: int
-    ) -> str:
-        """One page of a stored run's long table, as JSON text."""
+    ) -> tuple[int, str]:
+        """The number of rows of a stored run's long table that match ``filters`` (404 for
+        no such run) and one page of them as JSON text."""
         with self.db.read() as store:
-            return series.page_json(store, table, run_id, filters, limit, offset)
+            store.run(run_id)
+            total = series.count(store, table, run_id, filters)
+            rows = series.page(store, table, run_id, filters, limit, offset)
+        return total, series.as_json(table, rows)
 
     def parquet(self, table: series.Table, run_id: str, filters: Filters) -> Path:
         """A stored run's long table as a temporary Parquet file (the caller removes it)."""
@@ -222,7 +220,9 @@ class Service:
         control.check()
         result = RunResult(scenario, network, runs, seed=req.seed, coverage=coverage)
         with self.db.write() as store:
-            return store.save_run(result)
+            run_id = store.save_run(result)
+            control.stored(store, run_id)
+        return run_id
 
 
 def get_service(request: Request) -> Service:

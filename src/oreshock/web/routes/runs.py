@@ -95,12 +95,11 @@ def _page(
     """One page of a long table as JSON, with its total and the next page in headers."""
     run_id = svc.resolve(run_or_job)
     limit = min(limit or svc.settings.page_rows, svc.settings.page_rows)
-    total = svc.count(table, run_id, filters)
+    total, body = svc.page(table, run_id, filters, limit, offset)
     headers = {"X-Total-Count": str(total)}
     if offset + limit < total:
         following = request.url.include_query_params(offset=offset + limit, limit=limit)
         headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
-    body = svc.page(table, run_id, filters, limit, offset)
     return Response(body, media_type="application/json", headers=headers)
 
 
