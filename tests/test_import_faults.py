@@ -180,6 +180,61 @@ def test_failed_import_names_the_target_files_not_a_temporary_folder(tmp_path):
     assert snapshot(data) == before and leftovers(data) == []
 
 
+def _block(path: Path, commodity: str, old: str, new: str) -> Path:
+    """The fixture's header and one commodity's rows, with one figure changed to mark it."""
+    lines = USGS.read_text("utf-8").splitlines(keepends=True)
+    rows = [line for line in lines[1:] if line.startswith(f"MCS2025,{commodity},")]
+    text = "".join([lines[0], *rows])
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), "utf-8")
+    return path
+
+
+def test_two_imports_into_one_folder_at_once_keep_both(tmp_path):
+    """Nothing lost under load (issue 10): two imports into one folder at the same time each
+    read the old folder and the last swap dropped the other's rows. Now they take turns (a
+    lock on the folder's parent), so both files' rows are in the folder."""
+    data = bundled_copy(tmp_path / "data")
+    rare = _block(tmp_path / "rare.csv", "Rare earths", "255000,270000,", "255000,270001,")
+    antimony = _block(tmp_path / "sb.csv", "Antimony", "62300,60000,", "62300,60001,")
+    db = tmp_path / "results.duckdb"
+    procs = [
+        subprocess.Popen(
+            _command(data, db, file), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for file in (rare, antimony)
+    ]
+    errors = [proc.communicate(timeout=300)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
+    production = load_dataset(data).table("production")
+    china_2024 = production[(production["iso3"] == "CHN") & (production["year"] == 2024)]
+    values = dict(zip(china_2024["mineral"], china_2024["value"], strict=False))
+    assert (values["rare_earths"], values["antimony"]) == (270001.0, 60001.0)
+    assert leftovers(data) == []
+
+
+def test_a_link_to_a_dataset_folder_stays_a_link(tmp_path):
+    """Defect 1 (never delete what the tool did not create): `--into LINK` replaced the link
+    by a folder; now the folder it points to is extended and the link kept."""
+    real = bundled_copy(tmp_path / "real")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    result = import_cli("usgs", USGS, link, tmp_path / "results.duckdb")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert load_dataset(real).name
+    assert leftovers(real) == [] and leftovers(link) == []
+
+
+def test_the_bundled_dataset_is_not_a_target(tmp_path):
+    """Defect 1: the dataset shipped inside the package is refused as `--into`."""
+    before = snapshot(bundled_path())
+    result = import_cli("usgs", USGS, bundled_path(), tmp_path / "results.duckdb")
+    assert result.exit_code == 2, result.output
+    assert "is the dataset shipped with oreshock" in " ".join(result.output.split())
+    assert snapshot(bundled_path()) == before
+
+
 # --- defect 5: files a user gives by mistake ---------------------------------------------
 
 
@@ -295,8 +350,9 @@ def test_update_manifest_refuses_an_unreadable_manifest_and_keeps_it(tmp_path):
 # --- defect 3: kill -9 at random points --------------------------------------------------
 
 
-def _command(target: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "oreshock", "data", "import", "usgs", str(USGS),
+def _command(target: Path, db: Path, file: Path = USGS) -> list[str]:
+    """`oreshock data import usgs FILE --into TARGET --db DB` in a process of its own."""
+    return [sys.executable, "-m", "oreshock", "data", "import", "usgs", str(file),
             "--into", str(target), "--db", str(db)]  # fmt: skip
 
 

@@ -9,9 +9,13 @@ used and marked estimated, the rule the bundled data follow.
 The folder is replaced through ``oreshock.core.atomic.replace_folder``, never edited in place:
 
 1. the target is checked first: a folder that exists, is not empty and has no
-   ``dataset.toml`` is refused before anything is read or written, so the tool never deletes
-   what it did not make; a folder left without its old content by a crash between the two
-   renames of an earlier swap is put back (``recover_folder``);
+   ``dataset.toml`` (or is the dataset shipped in the package) is refused before anything is
+   read or written, so the tool never deletes what it did not make; a link is followed, so
+   the link stays and the folder it names is extended. Then the import takes its turn (an
+   ``flock`` on the parent folder, held until the swap), so two imports into one folder
+   never both start from the old one; a folder moved aside by a crash between the two
+   renames of an earlier swap is put back, and marked temporary folders of crashed imports
+   are removed (``recover_folder``, safe only because of that turn);
 2. the extended dataset is written into a temporary folder beside the target (marked as
    ours, so a crash leaves nothing a later run does not clean), with every other file of an
    existing dataset folder (a README, notes) carried over, a manifest giving each table
@@ -30,8 +34,10 @@ holds imported rows that the store has no record of, and never a mix of old and 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +47,7 @@ import pandas as pd
 
 from oreshock.core.atomic import MARKER, check_replaceable, recover_folder, replace_folder
 from oreshock.core.errors import DataFileError, OreshockError, Problem
+from oreshock.core.options import get_option
 from oreshock.core.units import UnitError, factor
 from oreshock.data.datasets import bundled_path, load_dataset, read_tables
 from oreshock.data.manifest import MANIFEST, write_manifest
@@ -133,9 +140,55 @@ def is_dataset_folder(folder: Path) -> bool:
 
 
 def check_target(target: str | Path) -> None:
-    """Refuse a target that exists and is neither empty nor a dataset folder, before any
-    work is done (``replace_folder`` checks again when it starts)."""
-    check_replaceable(Path(target), is_dataset_folder, WHAT)
+    """Refuse a target that exists and is neither empty nor a dataset folder, or that is the
+    dataset shipped inside the package, before any work is done."""
+    folder = _resolved(Path(target))
+    if folder.exists() and folder.resolve() == bundled_path().resolve():
+        raise OreshockError(
+            f"{target} is the dataset shipped with oreshock; choose another folder to extend "
+            "(it starts as a copy of this one)"
+        )
+    check_replaceable(folder, is_dataset_folder, WHAT)
+
+
+def _resolved(folder: Path) -> Path:
+    """The folder a symbolic link points to, so the link stays and its folder is replaced."""
+    return folder.resolve() if folder.is_symlink() else folder
+
+
+@contextlib.contextmanager
+def _turn(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the folder that holds ``folder`` while it is extended.
+
+    Two imports into one folder then take turns: the second reads what the first swapped
+    in, instead of both reading the old folder and the last swap dropping the other's rows.
+    The lock is on the parent folder itself, so nothing is left beside the dataset; the
+    kernel drops it when the process dies. The wait is bounded by the ``store_wait`` option.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent, os.O_RDONLY)
+    try:
+        wait = float(get_option("store_wait"))
+        deadline = time.monotonic() + wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise OreshockError(
+                    f"{folder}: another import into this folder's parent was still running "
+                    f"after {wait:g} s; nothing was changed, try again when it has finished "
+                    "(the store_wait option sets the wait)"
+                )
+            time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 class SwapError(OreshockError):
@@ -234,11 +287,22 @@ def extending(target: str | Path, tables: dict[str, pd.DataFrame], source: str) 
     dataset does not validate, OreshockError when the target may not be replaced, and
     SwapError when the final renames fail.
     """
-    folder = Path(target)
-    recover_folder(folder)
+    folder = _resolved(Path(target))
     check_target(folder)
-    base = folder if is_dataset_folder(folder) else bundled_path()
-    raw, merged = merge_tables(base, tables, source)
+    with _turn(folder):
+        recover_folder(folder)
+        check_target(folder)
+        base = folder if is_dataset_folder(folder) else bundled_path()
+        raw, merged = merge_tables(base, tables, source)
+        with _swapping(folder, base, raw, source, merged) as staged:
+            yield staged
+
+
+@contextlib.contextmanager
+def _swapping(
+    folder: Path, base: Path, raw: dict[str, pd.DataFrame], source: str, merged: dict[str, int]
+) -> Iterator[Staged]:
+    """Steps 2-5: write and validate beside ``folder``, yield, swap; OSErrors worded."""
     step, staged = "write", None
     try:
         with replace_folder(folder, is_dataset_folder, WHAT) as tmp:
