@@ -162,11 +162,11 @@ def test_a_failed_swap_leaves_the_old_folder_and_says_so(tmp_path):
 
 
 def test_failed_import_names_the_target_files_not_a_temporary_folder(tmp_path):
-    """Defect 1/2: a dataset that does not validate after the merge is refused with problems
-    naming the target's files (the temporary folder is gone when the user reads them) and
-    saying nothing was written."""
-    text = USGS.read_text("utf-8").replace("MCS2025,", "MCS2099,")
-    other = tmp_path / "MCS2099_World_Data.csv"
+    """Defect 1/2: a dataset that does not validate after the merge (here a country the
+    dataset does not list) is refused with problems naming the target's files (the temporary
+    folder is gone when the user reads them) and saying nothing was written."""
+    text = USGS.read_text("utf-8").replace("Rare earths,Burma,", "Rare earths,Afghanistan,")
+    other = tmp_path / "MCS2025_World_Data.csv"
     other.write_text(text, "utf-8")
     data = bundled_copy(tmp_path / "data")
     before = snapshot(data)
@@ -174,10 +174,28 @@ def test_failed_import_names_the_target_files_not_a_temporary_folder(tmp_path):
     assert result.exit_code == 2, result.output
     message = " ".join(result.output.split())
     assert f"{data / 'production.csv'}, row" in message
-    assert "unknown source 'usgs_mcs2099'" in message
+    assert "'AFG'" in message
     assert "does not validate; nothing was written" in message
     assert ".tmp-" not in message
     assert snapshot(data) == before and leftovers(data) == []
+
+
+def test_files_of_sources_the_dataset_does_not_list_can_be_imported(tmp_path):
+    """Imports a user meets first: every row cites a source listed in sources.csv, so a BACI
+    or Comtrade file, or the next USGS edition, was refused against the bundled dataset
+    ("unknown source 'cepii_baci'"). Now the import adds the source, naming the file and
+    asking for its address and licence; the dataset validates and holds the rows."""
+    data = tmp_path / "data"
+    for kind, file in (("baci", BACI), ("comtrade", COMTRADE)):
+        result = import_cli(kind, file, data, tmp_path / "results.duckdb")
+        assert result.exit_code == 0, result.output
+    dataset = load_dataset(data)
+    sources = dataset.table("sources").set_index("source_id")
+    assert sources.loc["cepii_baci", "publisher"] == "CEPII"
+    assert sources.loc["un_comtrade", "url"] == COMTRADE.name
+    assert "give its published address and licence" in sources.loc["cepii_baci", "note"]
+    trade = dataset.table("trade")
+    assert set(trade["source_id"]) >= {"cepii_baci", "un_comtrade"}
 
 
 def _block(path: Path, commodity: str, old: str, new: str) -> Path:

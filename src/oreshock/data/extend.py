@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -223,7 +225,51 @@ def merge_tables(
         closed = close_world_totals(numeric)
         raw[name] = closed.assign(value=[format(v, ".15g") for v in closed["value"]])
         merged[name] = len(rows)
+    cited = {sid for df in tables.values() if "source_id" in df for sid in df["source_id"]}
+    raw["sources"] = add_sources(raw["sources"], cited, source)
     return raw, merged
+
+
+def add_sources(sources: pd.DataFrame, cited: set[str], file: str) -> pd.DataFrame:
+    """``sources`` with a row for each source the imported rows cite that it lacks.
+
+    Every row of a dataset cites a listed source, so without this only files of a source the
+    dataset already lists (the bundled one: USGS MCS 2025) could be imported; a BACI or
+    Comtrade file, or the next MCS edition, would be refused. The row names the file and
+    asks for its published address and licence before the dataset is shared.
+    """
+    known = set(sources["source_id"])
+    rows = [_source_row(sid, file) for sid in sorted(cited - known)]
+    if not rows:
+        return sources
+    return pd.concat([sources, pd.DataFrame(rows, columns=sources.columns)], ignore_index=True)
+
+
+PUBLISHERS = {
+    "usgs": ("USGS Mineral Commodity Summaries world data", "U.S. Geological Survey",
+             "US Government work (public domain)"),
+    "cepii_baci": ("CEPII BACI bilateral trade", "CEPII", ""),
+    "un_comtrade": ("UN Comtrade export", "United Nations Statistics Division", ""),
+}  # fmt: skip
+"""Source-id prefix -> (what the file is, publisher, licence where it is certain)."""
+
+
+def _source_row(source_id: str, file: str) -> dict[str, str]:
+    prefix = next((k for k in PUBLISHERS if source_id.startswith(k)), "")
+    what, publisher, licence = PUBLISHERS.get(prefix, ("Imported file", "unknown", ""))
+    path = Path(file)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "unknown"
+    years = re.findall(r"(?:19|20)\d\d", source_id) or re.findall(r"(?:19|20)\d\d", path.name)
+    return {
+        "source_id": source_id,
+        "title": f"{what} ({path.name})",
+        "publisher": publisher,
+        "url": path.name,
+        "year": years[-1] if years else "unknown",
+        "licence": licence,
+        "note": f"Added by `oreshock data import` from {path.name} (sha256 {digest[:16]}); "
+        "give its published address and licence here before sharing this dataset.",
+    }
 
 
 def _carry_over(base: Path, folder: Path, rewritten: set[str]) -> None:
