@@ -476,3 +476,42 @@ def test_baci_last_row_cut_refused(tmp_path):
     assert [(p.row, p.message.split(":")[0]) for p in error.problems] == [
         (16, "the last line does not end with a line break")
     ]
+
+
+# --- files that are not what the loader reads (issue 10) ---------------------------------
+
+
+def test_not_csv_text_is_named_before_any_parsing(tmp_path):
+    """An archive or UTF-16 text is refused with one problem saying what the file is (it
+    decoded as Latin-1 and was refused with field counts before)."""
+    zipped = tmp_path / "MCS2025_World_Data.zip"
+    zipped.write_bytes(b"PK\x03\x04" + USGS.read_bytes())
+    error = raised(load_usgs, zipped)
+    assert [(p.row, p.column, p.found) for p in error.problems] == [(None, None, error.found)]
+    assert error.found is not None and error.found.startswith("a ZIP archive")
+    utf16 = tmp_path / "comtrade.csv"
+    utf16.write_bytes(COMTRADE.read_text("utf-8-sig").encode("utf-16"))
+    assert raised(load_comtrade, utf16).found == "UTF-16 text; save it as CSV in UTF-8"
+
+
+def test_a_code_file_that_is_not_text_is_named(tmp_path):
+    """BACI's country codes file given compressed: the problem names that file."""
+    folder = tmp_path / "baci"
+    shutil.copytree(BACI.parent, folder)
+    codes = folder / "country_codes_V202501.csv"
+    codes.write_bytes(b"\x1f\x8b" + codes.read_bytes())
+    error = raised(load_baci, folder / BACI.name)
+    assert error.path == str(codes)
+    assert "gzip-compressed" in error.problems[0].message
+
+
+def test_a_file_of_another_kind_is_named_first(tmp_path):
+    """The first problem says which kind of file was given and the command that reads it;
+    the missing columns follow."""
+    error = raised(load_usgs, BACI)
+    first = error.problems[0]
+    assert (first.row, first.column, first.found) == (1, None, "a CEPII BACI trade file")
+    assert "import it with `oreshock data import baci FILE`" in first.message
+    assert {p.column for p in error.problems[1:]} == {
+        "COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS", "PROD_<year>"
+    }  # fmt: skip
