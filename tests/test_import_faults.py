@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import random
 import shutil
 import signal
@@ -196,6 +197,40 @@ def test_files_of_sources_the_dataset_does_not_list_can_be_imported(tmp_path):
     assert "give its published address and licence" in sources.loc["cepii_baci", "note"]
     trade = dataset.table("trade")
     assert set(trade["source_id"]) >= {"cepii_baci", "un_comtrade"}
+
+
+def test_a_folder_that_no_longer_matches_its_manifest_is_not_extended(tmp_path):
+    """Nothing written over damage: a dataset folder whose production.csv lost its last rows
+    (cut at a line break, so every row is well formed) was extended and given a new
+    manifest, recording the loss as intended. Now it is refused, naming the file."""
+    data = bundled_copy(tmp_path / "data")
+    production = data / "production.csv"
+    lines = production.read_bytes().splitlines(keepends=True)
+    production.write_bytes(b"".join(lines[:-5]))
+    before = snapshot(data)
+    result = import_cli("usgs", USGS, data, tmp_path / "results.duckdb")
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"{production}: contents differ from the sha256 in dataset.toml" in message
+    assert "does not match its manifest" in message and "nothing was written" in message
+    assert snapshot(data) == before and leftovers(data) == []
+
+
+def test_a_busy_store_leaves_the_folder_as_it_was(tmp_path):
+    """Defect 2: while another process holds the results database, the import waits
+    (store_wait), then gives up with the store's message; the folder was extended before
+    the store was asked, now it is left as it was."""
+    data = bundled_copy(tmp_path / "data")
+    before = snapshot(data)
+    db = tmp_path / "results.duckdb"
+    env = {**os.environ, "ORESHOCK_STORE_WAIT": "0.5"}
+    with Store(db):  # held by this process until the import has given up
+        proc = subprocess.run(
+            _command(data, db), capture_output=True, text=True, env=env, timeout=300, check=False
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert str(db) in " ".join(proc.stderr.split())
+    assert snapshot(data) == before and leftovers(data) == []
 
 
 def _block(path: Path, commodity: str, old: str, new: str) -> Path:

@@ -15,7 +15,9 @@ The folder is replaced through ``oreshock.core.atomic.replace_folder``, never ed
    ``flock`` on the parent folder, held until the swap), so two imports into one folder
    never both start from the old one; a folder moved aside by a crash between the two
    renames of an earlier swap is put back, and marked temporary folders of crashed imports
-   are removed (``recover_folder``, safe only because of that turn);
+   are removed (``recover_folder``, safe only because of that turn). A folder whose files
+   no longer match its own manifest is refused too: writing a new manifest would record a
+   hand edit or a file cut short as intended;
 2. the extended dataset is written into a temporary folder beside the target (marked as
    ours, so a crash leaves nothing a later run does not clean), with every other file of an
    existing dataset folder (a README, notes) carried over, a manifest giving each table
@@ -52,8 +54,14 @@ from oreshock.core.errors import DataFileError, OreshockError, Problem
 from oreshock.core.options import get_option
 from oreshock.core.units import UnitError, factor
 from oreshock.data.datasets import bundled_path, load_dataset, read_tables
-from oreshock.data.manifest import MANIFEST, write_manifest
-from oreshock.data.schema import column_names
+from oreshock.data.manifest import (
+    MANIFEST,
+    UPDATE_HINT,
+    check_manifest,
+    read_manifest,
+    write_manifest,
+)
+from oreshock.data.schema import column_names, table_schema
 from oreshock.data.validate import WORLD_TOTAL_TOLERANCE
 
 WHAT = "a dataset folder"
@@ -205,6 +213,25 @@ class Staged:
     merged: dict[str, int]
 
 
+def check_base(base: Path) -> None:
+    """Refuse to extend a folder whose files no longer match its manifest.
+
+    The new manifest is written from the files as they are, so extending a folder whose
+    table was edited by hand or cut short would record the damage as intended; it is
+    refused instead (nothing written), the way ``load_dataset`` refuses to read it.
+    """
+    meta, problems = read_manifest(base)
+    if meta:
+        tables = sorted(p.name for p in base.glob("*.csv") if p.stem in table_schema())
+        problems += check_manifest(base, meta, tables)
+    if problems:
+        note = (
+            f"{base} does not match its manifest; restore the files, or rewrite the manifest "
+            f"with `{UPDATE_HINT}` if the changes are intended; nothing was written"
+        )
+        raise DataFileError([*problems, Problem(str(base), None, None, note)])
+
+
 def merge_tables(
     base: Path, tables: dict[str, pd.DataFrame], source: str
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
@@ -339,6 +366,7 @@ def extending(target: str | Path, tables: dict[str, pd.DataFrame], source: str) 
         recover_folder(folder)
         check_target(folder)
         base = folder if is_dataset_folder(folder) else bundled_path()
+        check_base(base)
         raw, merged = merge_tables(base, tables, source)
         with _swapping(folder, base, raw, source, merged) as staged:
             yield staged
