@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +51,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 
 SHIPPED = open_scenario("japan-rare-earths-2026").path
 VARIANT = "stockpiles"
-RUNS, BATCH = 200, 25  # 8 batches of a 12-month horizon: a kill lands mid-ensemble
+RUNS, BATCH = 80, 10  # 8 batches of a 12-month horizon: a kill lands mid-ensemble
 DEADLINE = 15.0  # seconds for anything asked to stop
 
 
@@ -122,10 +123,10 @@ def started() -> Iterator[list[subprocess.Popen]]:
 
 
 def start_cli(
-    started: list[subprocess.Popen], scenario: str, root: Path, workers: int
+    started: list[subprocess.Popen], scenario: str, root: Path, workers: int, runs: int = RUNS
 ) -> subprocess.Popen:
     args = [
-        *("ensemble", scenario, "--variant", VARIANT, "--runs", str(RUNS)),
+        *("ensemble", scenario, "--variant", VARIANT, "--runs", str(runs)),
         *("--batch-size", str(BATCH), "--seed", "1", "--workers", str(workers)),
         *("--db", str(root / "db.duckdb"), "--out", str(root / "ens"), "--json"),
     ]
@@ -164,7 +165,7 @@ def only_ensemble(db: Path) -> dict:
 def test_kill_9_stops_the_pool_workers(scenario, tmp_path, started):
     """Defects 1 and 2: after kill -9 of `oreshock ensemble --workers 2`, every process it
     started stops, and the ensemble shows `interrupted` (list and show), not `running`."""
-    proc = start_cli(started, scenario, tmp_path, 2)
+    proc = start_cli(started, scenario, tmp_path, 2, runs=40 * BATCH)  # killed long before the end
     wait_for(lambda: batch_files(tmp_path), "a first batch", proc)
     wait_for(lambda: len(pool_workers(proc.pid)) == 2, "two workers", proc)
     proc.kill()
@@ -179,7 +180,7 @@ def test_kill_9_stops_the_pool_workers(scenario, tmp_path, started):
 def test_sigterm_writes_interrupted_and_stops_the_pool(scenario, tmp_path, started):
     """Defect 2: SIGTERM (like Ctrl-C) stops the pool and writes `interrupted` itself,
     before the command exits, with a line saying how to resume."""
-    proc = start_cli(started, scenario, tmp_path, 2)
+    proc = start_cli(started, scenario, tmp_path, 2, runs=40 * BATCH)
     wait_for(lambda: batch_files(tmp_path), "a first batch", proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(DEADLINE) == 130
@@ -217,8 +218,8 @@ def test_running_status_follows_the_owner(scenario, network, tmp_path):
     _set_owner(db, os.getpid(), "some-other-host", now)
     assert only_ensemble(db)["status"] == "running"  # cannot be checked from here
     sleeper = subprocess.Popen(["sleep", "30"])
-    try:
-        _set_owner(db, sleeper.pid, None, now)
+    try:  # its heartbeat after its start, as an owner's always is
+        now = pd.Timestamp.now("UTC").tz_localize(None).isoformat()
         _set_owner(db, sleeper.pid, os.uname().nodename, now)
         assert only_ensemble(db)["status"] == "running"
         with pytest.raises(EnsembleError, match=f"being run by process {sleeper.pid}"):
@@ -319,41 +320,54 @@ def test_unindexed_batches_are_read_before_they_count(scenario, network, tmp_pat
     assert files[2].read_bytes() == original[2]
 
 
+def kill_point(rng: random.Random, k: int, trials: int) -> tuple[int, float]:
+    """Trial ``k``'s kill: after how many batch files, then how long (seconds). Stratified
+    over the ensemble's course, from start-up (0 files: imports, planning, registering) to
+    its last batch, so a few trials already cover every phase."""
+    batches = RUNS // BATCH
+    after = int((k + rng.random()) * (batches + 1) / trials)
+    return min(after, batches), rng.uniform(0.2, 3.0) if after == 0 else rng.uniform(0, 0.2)
+
+
+def _reached(root: Path, files: int, proc: subprocess.Popen) -> bool:
+    return len(batch_files(root)) >= files or proc.poll() is not None
+
+
 def test_kill_9_at_random_points_then_resume_equals_uninterrupted(
     scenario, network, tmp_path, started
 ):
     """Defects 4, 1 and 2: `oreshock ensemble` killed with SIGKILL at `fault_trials` random
-    points (stratified over its run time; every other trial on 2 workers) leaves no
-    process behind, a store that opens, an `interrupted` status (when it got as far as
-    registering); resuming gives every batch file byte for byte as an uninterrupted run in
+    points (see ``kill_point``; the second trial on 2 workers) leaves no process behind, a
+    store that opens, an `interrupted` status (once it has registered; `complete` if it had
+    finished); resuming gives every batch file byte for byte as an uninterrupted run in
     another folder and database, and the same results frame."""
-    ref = tmp_path / "reference"
-    began = time.monotonic()
-    proc = start_cli(started, scenario, ref, 1)
-    assert proc.wait(120) == 0, (ref / "stderr").read_text()
-    took = time.monotonic() - began
-    expected = {f.name: f.read_bytes() for f in batch_files(ref)}
+    ref = run_ensemble(
+        spec_of(scenario), network=network, db=tmp_path / "ref.duckdb", out=tmp_path / "ref"
+    )
+    expected = {f.name: f.read_bytes() for f in ref.folder.glob("batch-*.parquet")}
     assert len(expected) == RUNS // BATCH
-    reference = load_results(batch_files(ref)[0].parent, db=ref / "db.duckdb")
+    reference = ref.results()
     trials = get_option("fault_trials")
     rng = random.Random(10)
     for k in range(trials):
         root = tmp_path / f"trial-{k}"
-        delay = took * (k + rng.random()) / trials
-        proc = start_cli(started, scenario, root, 2 if k % 2 else 1)
+        after, delay = kill_point(rng, k, trials)
+        where = f"trial {k} (killed {delay:.2f} s after batch file {after})"
+        proc = start_cli(started, scenario, root, 2 if k == 1 else 1)
+        wait_for(partial(_reached, root, after, proc), where)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(delay)
         proc.kill()
         code = proc.wait()
-        assert_group_stops(proc.pid, f"trial {k} (killed after {delay:.2f} s)")
+        assert_group_stops(proc.pid, where)
         db = root / "db.duckdb"
         if db.exists() and len(list_ensembles(db)):  # it got as far as registering
             status = only_ensemble(db)["status"]
             finished = status == "complete" and len(batch_files(root)) == RUNS // BATCH
-            assert status == "interrupted" or finished, f"trial {k}: {status} (exit {code})"
+            assert status == "interrupted" or finished, f"{where}: {status} (exit {code})"
         resumed = run_ensemble(spec_of(scenario), network=network, db=db, out=root / "ens")
-        assert resumed.complete, f"trial {k}"
+        assert resumed.complete, where
         got = {f.name: f.read_bytes() for f in batch_files(root)}
-        assert got == expected, f"trial {k} (killed after {delay:.2f} s): batch files differ"
-        assert resumed.results().equals(reference), f"trial {k}"
-        assert not list(resumed.folder.glob(".*tmp*")), f"trial {k}: temporary files left"
+        assert got == expected, f"{where}: batch files differ"
+        assert resumed.results().equals(reference), where
+        assert not list(resumed.folder.glob(".*tmp*")), f"{where}: temporary files left"
