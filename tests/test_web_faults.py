@@ -135,29 +135,45 @@ def post_run(url: str, scenario: dict[str, Any], **kwargs: Any) -> httpx.Respons
     return httpx.post(f"{url}/api/runs", json={"scenario": scenario}, timeout=30, **kwargs)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
-def test_queued_and_running_jobs_survive_a_restart(tmp_path, sig):
-    """Defect 1 (issue 10): queued and running jobs were lost on a restart (16 of 16, after
-    SIGTERM and SIGKILL) and their ids answered 404. Now every id answers after the restart;
-    queued jobs run to the end; the one that was running is failed with the reason."""
-    db = tmp_path / "runs.duckdb"
-    server = Server(db, "--max-queued", "20").start()
+def submit_and_stop(server: Server, sig: int) -> tuple[str, list[str]]:
+    """One long run (running when the server stops) and four short ones queued behind it."""
     try:
         running = post_run(server.url, LONG).json()["id"]
         queued = [post_run(server.url, SHORT).json()["id"] for _ in range(4)]
         wait_job(server.url, running, ("running",))
     finally:
         server.stop(sig)
+    return running, queued
+
+
+def check_after_restart(url: str, running: str, queued: list[str], reason: str) -> None:
+    """The running job failed with ``reason``; every queued one ran to the end."""
+    gone = wait_job(url, running)
+    assert gone["status"] == "failed" and gone["error"] == reason, gone
+    for job_id in queued:
+        body = wait_job(url, job_id)
+        assert body["status"] == "done", body
+        assert httpx.get(f"{url}/api/runs/{job_id}").json()["run_id"] == body["run_id"]
+
+
+def test_queued_and_running_jobs_survive_a_restart(tmp_path):
+    """Defect 1 (issue 10): queued and running jobs were lost on a restart (16 of 16, after
+    SIGTERM and SIGKILL) and their ids answered 404. Now, after SIGTERM and then SIGKILL,
+    every id answers; queued jobs run to the end on the next server; the one that was
+    running is failed with the reason."""
+    db = tmp_path / "runs.duckdb"
+    first = submit_and_stop(Server(db, "--max-queued", "20").start(), signal.SIGTERM)
     with Store(db, read_only=True) as store:
-        assert {j.job_id for j in list_jobs(store)} == {running, *queued}
-    with Server(db) as again:
-        gone = wait_job(again.url, running)
-        assert gone["status"] == "failed"
-        assert gone["error"] == (INTERRUPTED if sig == signal.SIGKILL else SHUT_DOWN)
-        for job_id in queued:
-            body = wait_job(again.url, job_id)
-            assert body["status"] == "done", body
-            assert httpx.get(f"{again.url}/api/runs/{job_id}").json()["run_id"] == body["run_id"]
+        assert {j.job_id for j in list_jobs(store)} == {first[0], *first[1]}
+    second = Server(db, "--max-queued", "20").start()
+    try:
+        check_after_restart(second.url, *first, SHUT_DOWN)
+        then = submit_and_stop(second, signal.SIGKILL)
+    finally:
+        second.kill()
+    with Server(db) as third:
+        check_after_restart(third.url, *then, INTERRUPTED)
+        check_after_restart(third.url, *first, SHUT_DOWN)  # still answered, unchanged
 
 
 def test_queue_limit_holds_under_concurrent_submissions(tmp_path):
@@ -284,11 +300,17 @@ def test_queued_and_running_jobs_can_be_cancelled(app_client):
     assert [r for r in app_client.get("/api/runs").json() if r["status"] == "done"] == []
 
 
+PAGE_ROWS = 5000
+"""A page size small enough that a quick run spans several pages (the default is 100,000;
+the load test reads full default pages of a larger run)."""
+
+
 @pytest.fixture(scope="module")
 def big_run(tmp_path_factory, network) -> tuple[Path, str, int]:
-    """A stored run of every mineral for 240 months (over a million time-series rows)."""
+    """A stored run with several pages of time series at ``PAGE_ROWS``."""
     db = tmp_path_factory.mktemp("series") / "runs.duckdb"
-    result = simulate(network, Scenario(name="big", months=240), warn=False)
+    scenario = Scenario(name="big", months=60, minerals=["rare_earths", "gallium"])
+    result = simulate(network, scenario, warn=False)
     with Store(db) as store:
         run_id = store.save_run(result)
         (rows,) = store.con.execute(
@@ -302,7 +324,8 @@ def test_series_come_in_pages_and_whole_as_parquet(big_run):
     325 MB. Now a page holds at most ``page_rows`` rows with the total and the next page in
     headers, filters apply in the database, and the whole series is a Parquet file."""
     db, run_id, rows = big_run
-    with TestClient(create_app(db), base_url=LOCAL) as client:
+    app = create_app(db, settings=Settings(page_rows=PAGE_ROWS))
+    with TestClient(app, base_url=LOCAL) as client:
         most = client.get("/api/limits").json()["page_rows"]
         assert rows > most
         first = client.get(f"/api/runs/{run_id}/timeseries")
@@ -337,12 +360,7 @@ def holder(tmp_path) -> Iterator[Path]:
     db = tmp_path / "runs.duckdb"
     with Store(db):
         pass
-    code = (
-        "import sys, time; from oreshock.store.store import Store\n"
-        "with Store(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == b"held"
+    proc = hold(db)
     try:
         yield db
     finally:
@@ -368,6 +386,43 @@ def test_a_busy_database_answers_503_without_paths_or_pids(holder, monkeypatch):
             assert r.headers["Retry-After"] == "5"
             assert "in use by another process" in r.json()["detail"]
             assert str(holder) not in r.text and "PID" not in r.text.upper()
+
+
+def hold(db: Path) -> subprocess.Popen[bytes]:
+    """Another process that holds ``db`` open for writing until killed."""
+    code = (
+        "import sys, time; from oreshock.store.store import Store\n"
+        "with Store(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"held"
+    return proc
+
+
+def test_a_run_that_cannot_be_saved_is_kept_and_said_so(tmp_path, monkeypatch):
+    """Defect 3 (issue 10): a job whose database was taken by another process failed with
+    the database path and the other process's id, and its computed run was lost. Now the
+    run is kept in a recovery folder beside the database and the job's error says so, with
+    no path or pid."""
+    monkeypatch.setenv("ORESHOCK_STORE_WAIT", "0.3")
+    db = tmp_path / "runs.duckdb"
+    with TestClient(create_app(db), base_url=LOCAL) as client:
+        job = client.post("/api/runs", json={"scenario": LONG}).json()["id"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/jobs/{job}").json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        holder = hold(db)
+        try:
+            body = poll(client, job)
+        finally:
+            holder.kill()
+            holder.wait(10)
+    assert body["status"] == "failed" and "kept as run" in body["error"], body
+    assert str(tmp_path) not in body["error"] and "PID" not in body["error"].upper()
+    kept = body["error"].split("kept as run ")[1].split()[0]
+    (folder,) = (tmp_path / "recovery").iterdir()
+    assert (folder / f"{kept}-timeseries.parquet").exists()
 
 
 def test_unexpected_errors_answer_500_with_an_id_and_log_the_traceback(tmp_path, caplog):

@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
+from oreshock.store.integrity import DamagedRunError, DamagedStoreError
 from oreshock.web.db import BUSY, is_busy
 from oreshock.web.jobs import NotFinished, NothingToCancel, QueueFull
 from oreshock.web.routes import dashboard, data, jobs, metrics, reports, runs, scenarios
@@ -47,13 +48,17 @@ ROUTERS = (
     dashboard.router,
 )
 STATUS: dict[type[Exception], int] = {
+    DamagedStoreError: 500,
+    DamagedRunError: 500,
     UnknownIdError: 404,
     NotFinished: 409,
     NothingToCancel: 409,
     OreshockError: 422,
     QueueFull: 429,
 }
-"""Status code per error the service raises; the most specific class of an error wins."""
+"""Status code per error the service raises; the most specific class of an error wins. A
+damaged database or run is the server's trouble, not the request's: 500, with the store's
+message (which names no file here)."""
 RETRY = (429, 503)
 """Statuses that tell the client when to try again (``Retry-After``)."""
 

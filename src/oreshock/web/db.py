@@ -83,6 +83,18 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+class RunKept(OreshockError):
+    """A computed run could not be saved and was kept in a recovery folder on the server
+    (``store.recovery``); the message gives its id, the server's log the folder."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"the run was computed but could not be saved to the results database, so it was "
+            f"kept as run {run_id} in a recovery folder on the server (its log names the "
+            "folder; `oreshock runs recover` stores it)"
+        )
+
+
 class Database:
     """Opens the service's results database for one operation at a time."""
 

@@ -42,7 +42,7 @@ from oreshock.store.jobs import (
     update_job,
 )
 from oreshock.store.store import Store
-from oreshock.web.db import BUSY, Database, is_busy
+from oreshock.web.db import BUSY, Database, RunKept, is_busy
 from oreshock.web.settings import Settings
 
 log = logging.getLogger("oreshock.web")
@@ -383,7 +383,8 @@ class JobQueue:
         except JobStopped as exc:
             self._set(job, status=exc.status, error=str(exc))
         except OreshockError as exc:
-            message = BUSY if is_busy(exc) else self._clean(str(exc))
+            kept = isinstance(exc, RunKept)
+            message = str(exc) if kept else BUSY if is_busy(exc) else self._clean(str(exc))
             self._set(job, status="failed", error=message)
         except Exception:  # a bug: the log has the traceback, the client an id to quote
             error_id = uuid.uuid4().hex[:8]

@@ -15,6 +15,7 @@ allocation to do is not interrupted: under the limits it takes well under a seco
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,14 +37,17 @@ from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario, shipped_scenarios
 from oreshock.model.simulate import simulate
 from oreshock.report.builder import build_context, report_data
-from oreshock.store.store import default_path
+from oreshock.store.integrity import first_line
+from oreshock.store.recovery import SAVE_ERRORS, keep
+from oreshock.store.store import RunRows, default_path, run_rows
 from oreshock.web import series
-from oreshock.web.db import Database
+from oreshock.web.db import Database, RunKept
 from oreshock.web.jobs import Control, Job, JobQueue
 from oreshock.web.schemas import RunRequest
 from oreshock.web.settings import Settings
 
 Filters = dict[str, str | None]
+log = logging.getLogger("oreshock.web")
 
 
 def scenario_file(req: RunRequest) -> ScenarioFile:
@@ -219,10 +223,27 @@ class Service:
             control.progress(0.9 * (i + 1) / len(minerals))
         control.check()
         result = RunResult(scenario, network, runs, seed=req.seed, coverage=coverage)
-        with self.db.write() as store:
-            run_id = store.save_run(result)
-            control.stored(store, run_id)
-        return run_id
+        return self.save(run_rows(result), control)
+
+    def save(self, rows: RunRows, control: Control) -> str:
+        """Store a computed run and mark its job done in the same database turn; if the
+        database refuses (busy past the wait, damaged, disk), keep the run in a recovery
+        folder instead of losing it, and say so."""
+        try:
+            with self.db.write() as store:
+                store.save_rows(rows)
+                control.stored(store, rows.run_id)
+        except SAVE_ERRORS as exc:
+            folder = keep([rows], self.db_path, first_line(exc))
+            log.warning(
+                "job %s: run %s could not be saved (%s); kept in %s",
+                control.job_id,
+                rows.run_id,
+                first_line(exc),
+                folder,
+            )
+            raise RunKept(rows.run_id) from exc
+        return rows.run_id
 
 
 def get_service(request: Request) -> Service:
