@@ -36,6 +36,7 @@ holds imported rows that the store has no record of, and never a mix of old and 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -183,9 +184,9 @@ def _turn(folder: Path) -> Iterator[None]:
         while not _try_lock(fd):
             if time.monotonic() >= deadline:
                 raise OreshockError(
-                    f"{folder}: another import into this folder's parent was still running "
-                    f"after {wait:g} s; nothing was changed, try again when it has finished "
-                    "(the store_wait option sets the wait)"
+                    f"{folder}: another oreshock import into {folder.parent} was still "
+                    f"running after {wait:g} s; nothing was changed, try again when it has "
+                    "finished (the store_wait option sets the wait)"
                 )
             time.sleep(0.05)
         yield
@@ -194,10 +195,16 @@ def _turn(folder: Path) -> Iterator[None]:
 
 
 def _try_lock(fd: int) -> bool:
+    """Take the lock if free; True also where the file system has no ``flock`` (some network
+    mounts), since refusing every import there would be worse than not taking turns."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError as exc:
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            return True
+        raise
     return True
 
 
