@@ -8,6 +8,7 @@ and kills it at random points; its repeat count is the ``fault_trials`` option.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import os
@@ -263,6 +264,25 @@ def test_two_imports_into_one_folder_at_once_keep_both(tmp_path):
     values = dict(zip(china_2024["mineral"], china_2024["value"], strict=False))
     assert (values["rare_earths"], values["antimony"]) == (270001.0, 60001.0)
     assert leftovers(data) == []
+
+
+def test_an_import_that_cannot_take_its_turn_changes_nothing(tmp_path, monkeypatch):
+    """The turn's wait is bounded: while another import holds the folder's parent (here this
+    test, through its own flock), the import gives up after store_wait seconds, names the
+    folder and changes nothing."""
+    data = bundled_copy(tmp_path / "data")
+    before = snapshot(data)
+    monkeypatch.setenv("ORESHOCK_STORE_WAIT", "0.3")
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        result = import_cli("usgs", USGS, data, tmp_path / "results.duckdb")
+    finally:
+        os.close(fd)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"{data}: another oreshock import into {tmp_path} was still running" in message
+    assert snapshot(data) == before and leftovers(data) == []
 
 
 def test_a_link_to_a_dataset_folder_stays_a_link(tmp_path):
