@@ -29,10 +29,18 @@ from fastapi.testclient import TestClient
 from oreshock.core.options import get_option
 from oreshock.model.scenario import Scenario
 from oreshock.model.simulate import simulate
-from oreshock.store.jobs import INTERRUPTED, list_jobs
+from oreshock.store.jobs import (
+    INTERRUPTED,
+    insert_job,
+    list_jobs,
+    prune_jobs,
+    recover_jobs,
+    update_job,
+)
 from oreshock.store.store import Store
 from oreshock.web.app import create_app
 from oreshock.web.jobs import SHUT_DOWN
+from oreshock.web.jobs import pid_alive as alive
 from oreshock.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,6 +182,35 @@ def test_queued_and_running_jobs_survive_a_restart(tmp_path):
     with Server(db) as third:
         check_after_restart(third.url, *then, INTERRUPTED)
         check_after_restart(third.url, *first, SHUT_DOWN)  # still answered, unchanged
+
+
+def test_recovery_fails_a_dead_servers_running_job_and_adopts_its_queue(tmp_path):
+    """Defect 1 (issue 10), the rule itself: jobs of a dead owner (or of this pid, which a
+    restarted container reuses, when this process did not start them) are taken over:
+    running ones failed, queued ones adopted; a live server's jobs are left to it; the
+    oldest finished jobs beyond the limit are pruned."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    me, live = os.getpid(), os.getppid()
+    owners = {"a": (dead.pid, "running"), "b": (dead.pid, "queued"), "c": (live, "running"),
+              "d": (live, "queued"), "e": (me, "running"), "f": (me, "queued"),
+              "g": (me, "running"), "h": (dead.pid, "done")}  # fmt: skip
+    db = tmp_path / "runs.duckdb"
+    with Store(db) as store:
+        for job_id, (owner, status) in owners.items():
+            insert_job(store, job_id, scenario="s", variant=None, request_json="{}", seed=0,
+                       owner_pid=owner)  # fmt: skip
+            update_job(store, job_id, status=status)
+        adopted = recover_jobs(store, me, alive, ours=["g"])
+        assert [j.job_id for j in adopted] == ["b", "f"]
+        states = {j.job_id: (j.status, j.owner_pid, j.error) for j in list_jobs(store)}
+        assert prune_jobs(store, keep=2) == 1  # h, a and e are finished; h is the oldest
+        assert {j.job_id for j in list_jobs(store)} == set(owners) - {"h"}
+    assert states["a"] == ("failed", dead.pid, INTERRUPTED)
+    assert states["e"] == ("failed", me, INTERRUPTED)
+    assert states["b"][:2] == ("queued", me) and states["f"][:2] == ("queued", me)
+    assert states["c"][:2] == ("running", live) and states["d"][:2] == ("queued", live)
+    assert states["g"][:2] == ("running", me)
 
 
 def test_queue_limit_holds_under_concurrent_submissions(tmp_path):

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from oreshock.cli.common import DataOpt, DbOpt, LangOpt, friendly
+from oreshock.core.errors import OreshockError
 from oreshock.report.builder import write_report
 from oreshock.web.settings import LOOPBACK_HOSTS, Settings
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(str(path))
 
     @app.command("serve")
+    @friendly
     def serve(
         host: Annotated[
             str, typer.Option(help="Address to listen on; not loopback needs ORESHOCK_TOKEN.")
@@ -72,13 +74,11 @@ def register(app: typer.Typer) -> None:
 
         token = Settings().token
         if not is_loopback(host) and token is None:
-            typer.echo(
-                f"error: --host {host} is not a loopback address, so the service would be open "
-                "to the network; set a token first (ORESHOCK_TOKEN, at least 16 characters), "
-                "or listen on 127.0.0.1",
-                err=True,
+            raise OreshockError(
+                f"--host {host} is not a loopback address, so the service would be open to "
+                "the network; set a token first (ORESHOCK_TOKEN, at least 16 characters), or "
+                "listen on 127.0.0.1"
             )
-            raise typer.Exit(2)
         hosts = (*LOOPBACK_HOSTS, host, *(allowed_host or ()))
         settings = Settings(
             max_queued=max_queued,

@@ -134,6 +134,22 @@ def update_job(store: Store, job_id: str, **changes: Any) -> None:
     )
 
 
+def prune_jobs(store: Store, keep: int) -> int:
+    """Delete the oldest finished jobs beyond the newest ``keep``; returns how many. Their
+    runs stay; their job ids then answer as unknown."""
+    row = store.con.execute(
+        "SELECT count(*) FROM jobs WHERE status NOT IN ('queued', 'running')"
+    ).fetchone()
+    extra = (int(row[0]) if row else 0) - keep
+    if extra <= 0:
+        return 0
+    store.con.execute(
+        "DELETE FROM jobs WHERE job_id IN (SELECT job_id FROM jobs WHERE status NOT IN "
+        f"('queued', 'running') ORDER BY updated, job_id LIMIT {int(extra)})"
+    )
+    return extra
+
+
 def recover_jobs(
     store: Store, pid: int, is_alive: Callable[[int], bool], ours: Iterable[str] = ()
 ) -> list[StoredJob]:

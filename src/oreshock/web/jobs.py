@@ -38,6 +38,7 @@ from oreshock.store.jobs import (
     get_job,
     insert_job,
     list_jobs,
+    prune_jobs,
     recover_jobs,
     update_job,
 )
@@ -53,6 +54,9 @@ PROGRESS_EVERY = 1.0
 """Seconds between stored progress updates of a running job (memory has every update)."""
 KEEP_IN_MEMORY = 1000
 """Finished jobs kept in memory; older ones are read from the store when asked for."""
+KEEP_IN_STORE = 10_000
+"""Finished jobs kept in the store (the oldest beyond it are deleted when a server starts;
+their runs stay, their job ids then answer 404)."""
 
 
 class QueueFull(Exception):
@@ -176,7 +180,8 @@ OreshockError messages reach the client; other errors are logged, not shown."""
 Clean = Callable[[str], str]
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """A process with this id exists on this machine (the owner of a job may be gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -335,14 +340,16 @@ class JobQueue:
             self._set(job, progress=fraction)
 
     def _recover(self) -> bool:
-        """Take over what a dead server left; False while the store is busy."""
-        try:
-            with self.db.write() as store:
-                adopted = recover_jobs(store, os.getpid(), _alive, ours=self._jobs)
-        except OreshockError as exc:
-            log.warning("jobs: cannot recover queued jobs yet: %s", exc)
-            return False
-        with self._lock:
+        """Take over what a dead server left and forget the oldest finished jobs beyond
+        ``KEEP_IN_STORE``; False while the store is busy."""
+        with self._lock:  # no submission in between: each job is ours or adopted, once
+            try:
+                with self.db.write() as store:
+                    adopted = recover_jobs(store, os.getpid(), pid_alive, ours=self._jobs)
+                    prune_jobs(store, KEEP_IN_STORE)
+            except OreshockError as exc:
+                log.warning("jobs: cannot recover queued jobs yet: %s", exc)
+                return False
             for row in adopted:
                 if row.job_id not in self._jobs:
                     self._jobs[row.job_id] = Job.of(row)
