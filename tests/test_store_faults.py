@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -496,3 +497,27 @@ def test_hashed_columns_are_the_schema_columns():
         }
         assert doubles == integrity.DOUBLES & set(integrity.columns(table))
     con.close()
+
+
+def test_threads_of_one_process_share_a_new_database(tmp_path, small_rows):
+    """The HTTP service saves from several threads: on a new file they used to race to
+    create the schema (DuckDB's write-write conflict); now every save lands."""
+    db = tmp_path / "threads.duckdb"
+    errors: list[str] = []
+    saved: list[str] = []
+
+    def work() -> None:
+        for _ in range(3):
+            try:
+                with Store(db, wait=30) as store:
+                    saved.append(store.save_rows(run_rows_copy_of(small_rows)))
+            except Exception as exc:  # reported below: a lost run fails the test
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors and len(saved) == 12
+    assert set(_check_intact(db)) == set(saved)

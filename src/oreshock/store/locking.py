@@ -108,6 +108,13 @@ def _path_guard(key: Path) -> threading.Lock:
         return _path_guards.setdefault(key, threading.Lock())
 
 
+def thread_guard(db: Path) -> threading.Lock:
+    """The lock threads of this process take on one database: while taking the file lock,
+    and while creating or upgrading the schema (two threads creating the tables of a new
+    file at once would conflict in DuckDB)."""
+    return _path_guard(Path(os.path.abspath(db)))
+
+
 def _open_lock_file(db: Path, shared: bool) -> int:
     """A descriptor to lock: a writer's sidecar (created if need be); for a reader, the
     sidecar if it exists, else the database itself, both opened read-only."""
@@ -158,12 +165,18 @@ class StoreLock:
         self.deadline = time.monotonic() + self.wait
         self.key = Path(os.path.abspath(db))
         self._released = False
-        with _path_guard(self.key):
+        guard = _path_guard(self.key)
+        # another thread of this process may be waiting for the same database: wait with it
+        if not guard.acquire(timeout=self.wait):
+            raise StoreBusyError(self.db, self.wait)
+        try:
             held = _held.get(self.key)
             if held is None:
                 _held[self.key] = self._take_new()
             else:
                 self._join(held)
+        finally:
+            guard.release()
 
     def _take_new(self) -> _Held:
         fd = _open_lock_file(self.db, self.shared)

@@ -34,7 +34,13 @@ from oreshock.core.version import __version__
 from oreshock.model.results import RunResult
 from oreshock.store import integrity
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError, first_line
-from oreshock.store.locking import StoreBusyError, StoreLock, is_foreign_lock, retry_until
+from oreshock.store.locking import (
+    StoreBusyError,
+    StoreLock,
+    is_foreign_lock,
+    retry_until,
+    thread_guard,
+)
 from oreshock.store.schema import SCHEMA_VERSION, create_schema, open_schema
 
 DB_ENV = OPTIONS["db_path"].env
@@ -234,7 +240,8 @@ class Store:
             self.damage = integrity.check_file(self.con, self.path)
             if self.damage and not read_only:
                 raise DamagedStoreError(self.path, self.damage)
-            self.schema_version_found = open_schema(self.con, self.path, read_only=read_only)
+            with thread_guard(self.path):
+                self.schema_version_found = open_schema(self.con, self.path, read_only=read_only)
         except BaseException:
             self.close()
             raise
@@ -253,6 +260,10 @@ class Store:
         try:
             return StoreLock(self.path, shared=self.read_only, wait=wait)
         except OSError as exc:
+            if self.read_only:
+                raise OreshockError(
+                    f"cannot read the results database {self.path}: {exc.strerror or exc}"
+                ) from None
             raise OreshockError(
                 f"cannot write in {self.path.parent} (the folder of the results database "
                 f"{self.path}): {exc.strerror or exc}; a database that takes runs needs a "
