@@ -84,6 +84,8 @@ def save_or_keep(runs: list[RunRows], db: str | Path | None = None) -> SaveOutco
                 outcome.saved.append(rows.run_id)
     except SAVE_ERRORS as exc:
         _keep_rest(outcome, runs, first_line(exc))
+    except Exception as exc:  # a bug must not lose the results either; it is named
+        _keep_rest(outcome, runs, f"unexpected {type(exc).__name__}: {first_line(exc)}")
     except KeyboardInterrupt:
         _keep_rest(outcome, runs, "interrupted")
         raise

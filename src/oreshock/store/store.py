@@ -63,6 +63,14 @@ RECORD_COLUMNS = (
 )
 """The columns of a run's row in ``runs`` that describe it (``content_hash`` is the store's)."""
 
+DAMAGE_ERRORS = (
+    duckdb.IOException,
+    duckdb.SerializationException,
+    duckdb.InternalException,
+    duckdb.FatalException,
+)
+"""What DuckDB raises when a query reaches a block that is missing or not what it wrote."""
+
 PROBE_WAIT = 0.5
 """Seconds ``check_target`` waits for the lock: a busy database is fine, the save waits."""
 
@@ -330,7 +338,7 @@ class Store:
         """A read that fails on a damaged file becomes a message naming file and what."""
         try:
             yield
-        except duckdb.IOException as exc:
+        except DAMAGE_ERRORS as exc:
             raise OreshockError(
                 f"cannot read {what} from the results database {self.path}: the file is "
                 f"damaged ({first_line(exc)}); see `oreshock runs list --db {self.path}`"
