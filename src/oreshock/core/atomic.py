@@ -11,21 +11,28 @@ reports, ensemble manifests) goes through these two functions:
   ``dataset.toml``); anything else is refused before a byte is written, so the tool never
   deletes what it did not create.
 
-The folder swap is two renames: the old folder moves aside to ``.<name>.old-<token>``, the new
-one moves in, then the old one is removed. A crash between the two renames leaves no
-``target`` but a complete old folder beside it, which ``recover_folder`` (called on every
-``replace_folder``) puts back. Temporary folders of a crashed write carry a marker file, so
-only folders this module made are ever cleaned up.
+The folder swap is one exchange of the two names where Linux offers it
+(``renameat2(RENAME_EXCHANGE)``), so ``target`` never goes missing. Elsewhere it is two
+renames: the old folder moves aside to ``.<name>.old-<token>``, the new one moves in, then the
+old one is removed; a crash between the two leaves no ``target`` but a complete old folder
+beside it, which ``recover_folder`` (called on every ``replace_folder``) puts back. Temporary
+folders of a crashed write carry a marker file until the swap is done, so only folders this
+module made are ever cleaned up.
+
+Two processes replacing one target at once must take turns (``data.extend`` holds a lock):
+``recover_folder`` would take the other's live temporary folder for a crashed one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from oreshock.core.errors import OreshockError
 
@@ -73,6 +80,8 @@ def _siblings(target: Path, kind: str) -> list[Path]:
 def recover_folder(target: Path) -> None:
     """Undo what a crashed ``replace_folder`` left: put a moved-aside folder back, drop
     temporary folders that carry the marker."""
+    if target.exists():
+        (target / MARKER).unlink(missing_ok=True)  # a swap that ended before its last step
     olds = _siblings(target, "old")
     if olds and not target.exists():
         os.replace(olds[-1], target)
@@ -120,11 +129,49 @@ def replace_folder(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    (tmp / MARKER).unlink()
+    if folder.exists() and _exchange(tmp, folder):
+        # ``tmp`` now holds the old content, marked (see ``_mark``), so a crash leaves only
+        # what ``recover_folder`` removes.
+        (folder / MARKER).unlink(missing_ok=True)
+        _fsync_folder(folder.parent)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     old = folder.with_name(f".{folder.name}.old-{token}")
     if folder.exists():
         os.replace(folder, old)
         (old / MARKER).touch()  # from here on the old content may be removed
     os.replace(tmp, folder)
+    (folder / MARKER).unlink(missing_ok=True)
     _fsync_folder(folder.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _exchange(new: Path, target: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``), so ``target``
+    never goes missing; False where the system or file system cannot, and the caller falls
+    back to two renames. The old content is marked first: whichever name it ends under after
+    a crash, ``recover_folder`` knows it may go."""
+    libc = _libc()
+    if libc is None:
+        return False
+    (target / MARKER).touch()
+    done = libc.renameat2(
+        AT_FDCWD, os.fsencode(new), AT_FDCWD, os.fsencode(target), RENAME_EXCHANGE
+    )
+    if done != 0:
+        (target / MARKER).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _libc() -> Any:
+    """The C library, when it has ``renameat2`` (glibc 2.28 and later); else None."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc if hasattr(libc, "renameat2") else None
+    except OSError:
+        return None
