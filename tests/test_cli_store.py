@@ -414,7 +414,7 @@ def test_read_only_commands_need_no_write_access(shared_tmp, scenario_file, lock
     """Defect 5: ``runs list|show|export`` opened the database for writing, so a read-only
     location gave a traceback. Now they open it read-only and take a shared lock without
     creating anything: the lock file opened read-only, or without one the database itself.
-    A command that writes says clearly that it cannot."""
+    A command that writes (``runs delete``, ``run``) says clearly, at once, that it cannot."""
     folder = shared_tmp / "ro"
     folder.mkdir()
     db = folder / "r.duckdb"
@@ -427,20 +427,22 @@ def test_read_only_commands_need_no_write_access(shared_tmp, scenario_file, lock
     db.chmod(0o444)
     folder.chmod(0o555)
     before = {p.name: _sha(p) for p in folder.iterdir()}
-    *reads, delete = _as_reader(
+    *reads, delete, ran = _as_reader(
         [
             ["runs", "list", "--db", str(db), "--json"],
             ["runs", "show", run_id, "--db", str(db)],
             ["runs", "export", run_id, "--out", str(out / "x"), "--db", str(db)],
             ["runs", "delete", run_id, "--db", str(db)],
+            ["run", "baseline", "--data", MINI, "--db", str(db)],
         ],
         out,
     )
     for done in reads:
         assert done["code"] == 0, done["stderr"]
     assert (out / "x" / "timeseries.parquet").is_file()
-    assert delete["code"] == 2 and str(db) in delete["stderr"]
-    assert "cannot write in" in _one_line(delete["stderr"])
+    for done in (delete, ran):  # refused before anything is computed or written
+        assert done["code"] == 2 and str(db) in done["stderr"]
+        assert "cannot write in" in _one_line(done["stderr"])
     assert {p.name: _sha(p) for p in folder.iterdir()} == before, "a read wrote a file"
 
 
