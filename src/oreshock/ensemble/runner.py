@@ -370,22 +370,42 @@ def _write_manifest(plan: Plan) -> None:
     write_text(plan.folder / MANIFEST, json.dumps(manifest, indent=2))
 
 
+@dataclass
+class _Signals:
+    received: int | None = None
+
+
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while computing, so the ensemble is marked
-    ``interrupted`` and its pool stopped (only the main thread can set handlers)."""
+def _interrupts() -> Iterator[_Signals]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, and say so: DuckDB turns an interrupt
+    inside a query into its own RuntimeError, which must still count as interrupted. Only
+    the main thread can set handlers; elsewhere this does nothing."""
+    seen = _Signals()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield seen
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        seen.received = signum
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield seen
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _end(plan: Plan, db: str | Path | None, status: str, seconds: float) -> None:
+    """Write how the run ended, only if this process still owns the ensemble's row (never
+    over another process that runs it, say after a refused second start)."""
+    with Store(db) as store:
+        store.con.execute(
+            "UPDATE ensembles SET status = ?, seconds = ?, heartbeat = ? WHERE ensemble_id = ? "
+            "AND owner_pid = ? AND owner_host = ? AND status = 'running'",
+            [status, seconds, _utcnow(), plan.ensemble_id, os.getpid(), socket.gethostname()],
+        )
 
 
 def run_ensemble(
@@ -405,12 +425,38 @@ def run_ensemble(
     ``evaluator`` defaults to running in this process; see ``oreshock.ensemble.evaluators``.
     A batch counts as done only when its file matches the index (sha256 and rows); a
     damaged one is computed again, with a ``DamagedBatchWarning`` naming the file. The
-    ensemble ends ``complete`` or ``partial``; ``interrupted`` on Ctrl-C or SIGTERM,
-    ``failed`` on any other error (both re-raised).
+    ensemble ends ``complete`` or ``partial``; ``interrupted`` on Ctrl-C or SIGTERM
+    (raised as KeyboardInterrupt), ``failed`` on any other error (re-raised).
     """
     started = time.perf_counter()
     plan = plan_ensemble(spec, network=network, out=out, db=db)
     _write_manifest(plan)
+    with _interrupts() as seen:
+        try:
+            return _evaluate(plan, db, evaluator, max_batches, chunk, progress, started)
+        except BaseException as exc:
+            stopped = seen.received is not None or isinstance(exc, KeyboardInterrupt | SystemExit)
+            # Best effort, never hiding why it stopped: an owner that is gone reads
+            # "interrupted" anyway.
+            with contextlib.suppress(Exception):
+                _end(
+                    plan, db, "interrupted" if stopped else "failed", time.perf_counter() - started
+                )
+            if seen.received is not None and not isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(signal.Signals(seen.received).name) from exc
+            raise
+
+
+def _evaluate(
+    plan: Plan,
+    db: str | Path | None,
+    evaluator: Evaluator | None,
+    max_batches: int | None,
+    chunk: int,
+    progress: bool,
+    started: float,
+) -> EnsembleRun:
+    """Claim the ensemble, verify its batches, compute the missing ones, write the ending."""
     finished, damaged = _survey(plan, db, _claim(plan, db))
     todo = sorted(set(range(plan.batches)) - set(finished))
     if max_batches is not None:
@@ -418,25 +464,17 @@ def run_ensemble(
     done = len(finished)
     _register(plan, db, done, "running", 0.0)
     evaluator = evaluator if evaluator is not None else SequentialEvaluator()
-    try:
-        with _sigterm_interrupts(), _progress(progress) as bar:
-            job = bar.add_task(f"ensemble {plan.ensemble_id}", total=plan.runs)
-            bar.update(job, completed=sum(_expect(plan, i).rows for i in finished))
-            tasks = (plan.task(i, chunk) for i in todo)
-            with evaluator:
-                for frame in evaluator.imap_unordered(evaluate_batch, tasks):
-                    expect = _expect(plan, int(frame["run"].iloc[0]) // spec.batch_size)
-                    sha = write_batch(expect.path, frame)
-                    done += 1
-                    _record(plan, db, expect, sha, done, time.perf_counter() - started)
-                    bar.update(job, advance=len(frame))
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
-        with contextlib.suppress(
-            Exception
-        ):  # never hide why it stopped; the row's owner is gone anyway
-            _register(plan, db, done, status, time.perf_counter() - started)
-        raise
+    with _progress(progress) as bar:
+        job = bar.add_task(f"ensemble {plan.ensemble_id}", total=plan.runs)
+        bar.update(job, completed=sum(_expect(plan, i).rows for i in finished))
+        tasks = (plan.task(i, chunk) for i in todo)
+        with evaluator:
+            for frame in evaluator.imap_unordered(evaluate_batch, tasks):
+                expect = _expect(plan, int(frame["run"].iloc[0]) // plan.spec.batch_size)
+                sha = write_batch(expect.path, frame)
+                done += 1
+                _record(plan, db, expect, sha, done, time.perf_counter() - started)
+                bar.update(job, advance=len(frame))
     seconds = time.perf_counter() - started
     _register(plan, db, done, "complete" if done == plan.batches else "partial", seconds)
     return EnsembleRun(
@@ -448,8 +486,8 @@ def run_ensemble(
         seconds,
         plan.parameters,
         plan.outcome_names,
-        spec.method,
-        spec.seed,
+        plan.spec.method,
+        plan.spec.seed,
         db=Path(db) if db is not None else default_path(),
         recomputed=damaged,
     )
