@@ -288,6 +288,17 @@ def test_scenario_size_is_limited(app_client):
     long = {**SHORT, "months": limits["max_months"] + 1}
     r = app_client.post("/api/runs", json={"scenario": long})
     assert r.status_code == 422 and "scenario.months" in r.json()["detail"]
+    nine_thousand = {**SHORT, "shocks": [dict(shock) for _ in range(9000)]}
+    started = time.monotonic()
+    r = app_client.post("/api/runs", json={"scenario": nine_thousand})
+    assert r.status_code == 422 and "9000 shocks" in r.json()["detail"]
+    assert time.monotonic() - started < 1
+    in_variants = {**SHORT, "variants": {"v": {"shocks": [shock] * limits["max_shocks"]}}}
+    r = app_client.post("/api/runs", json={"scenario": in_variants, "variant": "v"})
+    assert r.status_code == 422 and "and its variants" in r.json()["detail"]
+    wide = {**SHORT, "buffers": {"commercial_months": {f"C{i}": 1 for i in range(4000)}}}
+    r = app_client.post("/api/runs", json={"scenario": wide})
+    assert r.status_code == 422 and "values; expected at most" in r.json()["detail"]
     r = app_client.post("/api/runs", json={"scenario": "japan-rare-earths-2026", "months": 600})
     assert r.status_code == 422 and f"at most {limits['max_months']}" in r.json()["detail"]
     assert app_client.get("/api/jobs").json() == []

@@ -249,7 +249,7 @@ class JobQueue:
     def ensure_room(self) -> None:
         """Refuse early, before the caller spends time validating a scenario (this server's
         jobs only; ``submit`` counts the store's)."""
-        here = sum(job.pending for job in self._jobs.values())
+        here = sum(job.pending for job in list(self._jobs.values()))  # a copy: others add
         if here >= self.max_queued:
             raise self._full(here)
 
@@ -320,8 +320,8 @@ class JobQueue:
         return job.run_id
 
     def _set(self, job: Job, *, stored: bool = False, **changes: Any) -> None:
-        """Change a job in memory and in the store (unless already ``stored``); a busy
-        store is logged, not raised."""
+        """Change a job in memory and in the store (unless already ``stored``). A store
+        that refuses is logged, not raised: the worker must live on to run the next job."""
         for name, value in changes.items():
             setattr(job, name, value)
         if stored:
@@ -331,6 +331,8 @@ class JobQueue:
                 update_job(store, job.id, **changes)
         except OreshockError as exc:
             log.warning("job %s: could not store %s: %s", job.id, sorted(changes), exc)
+        except Exception:
+            log.exception("job %s: could not store %s", job.id, sorted(changes))
 
     def _report(self, job: Job, fraction: float) -> None:
         job.progress = fraction
@@ -404,6 +406,6 @@ class JobQueue:
     def _forget_old(self) -> None:
         """Keep memory bounded: finished jobs beyond ``KEEP_IN_MEMORY`` are read from the
         store when asked for."""
-        finished = [k for k, j in self._jobs.items() if not j.pending]
+        finished = [k for k, j in list(self._jobs.items()) if not j.pending]
         for key in finished[: max(0, len(finished) - KEEP_IN_MEMORY)]:
             del self._jobs[key]

@@ -50,9 +50,40 @@ Filters = dict[str, str | None]
 log = logging.getLogger("oreshock.web")
 
 
-def scenario_file(req: RunRequest) -> ScenarioFile:
-    """A shipped scenario by name or an inline one; never a path, so no file is read."""
+def document_size(doc: Any) -> tuple[int, int]:
+    """Values (every scalar, list and mapping) and shocks (entries of any ``shocks`` list,
+    variants' included) in an inline scenario, counted before it is parsed."""
+    values = shocks = 0
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        values += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            found = node.get("shocks")
+            shocks += len(found) if isinstance(found, list) else 0
+        elif isinstance(node, list):
+            stack.extend(node)
+    return values, shocks
+
+
+def scenario_file(req: RunRequest, settings: Settings) -> ScenarioFile:
+    """A shipped scenario by name or an inline one; never a path, so no file is read.
+
+    An inline scenario is held to ``max_values`` and ``max_shocks`` before it is parsed:
+    checking a document costs time in proportion to its size (9,000 shocks took seconds)."""
     if not isinstance(req.scenario, str):
+        values, shocks = document_size(req.scenario)
+        if shocks > settings.max_shocks:
+            raise ScenarioError(
+                f"scenario.shocks: {shocks} shocks in the scenario and its variants; expected "
+                f"at most {settings.max_shocks} on this server (see /api/limits)"
+            )
+        if values > settings.max_values:
+            raise ScenarioError(
+                f"scenario: {values} values; expected at most {settings.max_values} in an "
+                "inline scenario on this server (see /api/limits)"
+            )
         return ScenarioFile.from_document(req.scenario, "<inline>")
     shipped = shipped_scenarios()
     if req.scenario not in shipped:
@@ -169,7 +200,7 @@ class Service:
     def build_scenario(self, req: RunRequest) -> Scenario:
         """Validate the requested scenario now, so a bad request gets a 422 at once."""
         overrides = {("months",): req.months} if req.months else None
-        scenario = scenario_file(req).build(req.variant, overrides)
+        scenario = scenario_file(req, self.settings).build(req.variant, overrides)
         self.check_size(scenario)
         _, network = self.context()
         try:

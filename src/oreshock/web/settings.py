@@ -28,7 +28,10 @@ class Settings:
     - ``max_body_bytes``: largest request body (413 beyond it, from Content-Length or while
       reading a streamed body).
     - ``max_shocks``, ``max_months``: the largest scenario a run may have (422 beyond them),
-      so one request cannot hold the only worker for minutes.
+      so one request cannot hold the only worker for minutes; an inline scenario may hold
+      at most ``max_shocks`` shocks in all, its variants' included.
+    - ``max_values``: most values (scalars, lists, mappings) in an inline scenario, checked
+      before it is parsed.
     - ``max_queued``: runs queued or running at once, counted in the store (429 beyond it).
     - ``job_seconds``: the time a run may take; it is stopped after that at its next check
       (between minerals, and at each allocation pass).
@@ -42,6 +45,7 @@ class Settings:
 
     max_body_bytes: int = 1_000_000
     max_shocks: int = 200
+    max_values: int = 4000
     max_months: int = 240
     max_queued: int = 8
     job_seconds: float = 300.0
@@ -56,6 +60,7 @@ class Settings:
         return {
             "max_body_bytes": self.max_body_bytes,
             "max_shocks": self.max_shocks,
+            "max_values": self.max_values,
             "max_months": self.max_months,
             "max_queued": self.max_queued,
             "job_seconds": self.job_seconds,
