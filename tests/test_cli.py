@@ -192,7 +192,8 @@ def test_data_import_extends_a_dataset_atomically(db_path, tmp_path):
     assert "bad.csv, row 29, column 'PROD_EST_ 2024': expected a value >= 0" in result.output
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     listed = {p.name for p in tmp_path.iterdir()}
-    assert listed == {"mydata", "bad.csv", "results.duckdb"}
+    # the store's lock file is empty and stays (see store.locking)
+    assert listed == {"mydata", "bad.csv", "results.duckdb", "results.duckdb.lock"}
 
 
 def test_runs_show_and_compare(db_path):

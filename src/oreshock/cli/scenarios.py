@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.core.atomic import write_text
 from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.checks import file_problems
@@ -88,7 +89,7 @@ def schema(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, "utf-8")
+        write_text(output, text)
 
 
 def register(app: typer.Typer) -> None:

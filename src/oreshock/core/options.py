@@ -253,8 +253,8 @@ register(
         env="ORESHOCK_STORE_WAIT",
         default="30",
         help="Seconds a command or the API waits for another process to finish with the results "
-        "database before giving up with a message (a run that cannot be saved is kept in a "
-        "recovery file).",
+        "database, or for another import into the same dataset folder, before giving up with a "
+        "message (a run that cannot be saved is kept in a recovery folder).",
         expected="a positive number of seconds",
         convert=_positive_seconds,
     )

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from oreshock.core.atomic import write_file
 from oreshock.ensemble.analysis import outcome_values, parse_fail
 
 
@@ -42,8 +44,7 @@ def write_plots(
         ax.set_title(name, fontsize=8)
     fig.tight_layout()
     written.append(folder / "distributions.png")
-    fig.savefig(written[-1], dpi=110)
-    plt.close(fig)
+    _save(fig, written[-1])
 
     fail = summary["failure"]
     if summary["prim"] and len(parameters) >= 2:
@@ -65,8 +66,7 @@ def write_plots(
         ax.legend(fontsize=7)
         fig.tight_layout()
         written.append(folder / "prim.png")
-        fig.savefig(written[-1], dpi=110)
-        plt.close(fig)
+        _save(fig, written[-1])
 
     if summary.get("sobol"):
         fig, ax = plt.subplots(figsize=(7, 0.5 * len(parameters) + 1.5))
@@ -80,6 +80,14 @@ def write_plots(
         ax.legend(fontsize=7)
         fig.tight_layout()
         written.append(folder / "sobol.png")
-        fig.savefig(written[-1], dpi=110)
-        plt.close(fig)
+        _save(fig, written[-1])
     return written
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Write a figure whole or not at all (the temporary name has no suffix, hence format)."""
+    plt = _pyplot()
+    try:
+        write_file(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
