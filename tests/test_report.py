@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from oreshock import Store
@@ -15,6 +16,7 @@ from oreshock.model.simulate import simulate
 from oreshock.model.variants import run_variants
 from oreshock.report.builder import write_report
 from oreshock.report.comparison import claim_line
+from oreshock.store.integrity import DamagedRunError
 
 FLAGSHIP = "japan-rare-earths-2026"
 DATA = re.compile(r'<data value="([^"]*)" data-field="([^"]*)">([^<]*)</data>')
@@ -203,3 +205,18 @@ def test_report_says_what_the_data_do_not_cover(network, tmp_path):
         summary = html.split('<section id="summary">')[1].split("</section>")[0]
         assert note in summary
         assert no_short not in summary
+
+
+def test_a_report_of_a_damaged_run_is_refused(tmp_path, network):
+    """A run whose stored numbers no longer match its content hash gets no report: the
+    report would state numbers nobody computed."""
+    path = tmp_path / "runs.duckdb"
+    with Store(path) as store:
+        run_id = store.save_run(simulate(network, Scenario(name="quiet", months=6)))
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE timeseries SET value = value * 2 WHERE run_id = ?", [run_id])
+    con.close()
+    out = tmp_path / "report.html"
+    with pytest.raises(DamagedRunError, match=run_id):
+        write_report(run_id, out, db_path=path)
+    assert not out.exists()

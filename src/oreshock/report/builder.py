@@ -238,6 +238,7 @@ def report_data(
     if lang not in LANGUAGES:
         raise OreshockError(f"unknown language {lang!r}; expected one of: {', '.join(LANGUAGES)}")
     record = store.run(run_id)
+    store.require_intact(run_id)  # a report of a damaged run would state wrong numbers
     ts = store.timeseries(run_id)
     flows = store.flows(run_id)
     sectors = store.sectors(run_id)
