@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -372,7 +373,8 @@ def test_series_come_in_pages_and_whole_as_parquet(big_run):
     325 MB. Now a page holds at most ``page_rows`` rows with the total and the next page in
     headers, filters apply in the database, and the whole series is a Parquet file."""
     db, run_id, rows = big_run
-    app = create_app(db, settings=Settings(page_rows=PAGE_ROWS))
+    before = set(Path(tempfile.gettempdir()).glob("oreshock-*.parquet"))  # others' runs
+    app = create_app(db, settings=Settings(page_rows=PAGE_ROWS, series_wait=0.2))
     with TestClient(app, base_url=LOCAL) as client:
         most = client.get("/api/limits").json()["page_rows"]
         assert rows > most
@@ -400,6 +402,16 @@ def test_series_come_in_pages_and_whole_as_parquet(big_run):
         assert list(frame.columns) == ["month", "country", "mineral", "stage", "variable", "value"]
         flows = client.get(f"/api/runs/{run_id}/flows", params={"limit": 7})
         assert len(flows.json()) == 7 and int(flows.headers["X-Total-Count"]) > 7
+        slots = app.state.service.series_slots  # every place taken: the next one waits, then 503
+        taken = [slots.acquire(timeout=5) for _ in range(app.state.service.settings.series_at_once)]
+        try:
+            busy = client.get(f"/api/runs/{run_id}/flows")
+            assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+            assert "too many large series requests" in busy.json()["detail"]
+        finally:
+            for _ in taken:
+                slots.release()
+    assert set(Path(tempfile.gettempdir()).glob("oreshock-*.parquet")) <= before
 
 
 @pytest.fixture()

@@ -29,7 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError
-from oreshock.web.db import BUSY, is_busy
+from oreshock.web.db import BUSY, ServerBusy, is_busy
 from oreshock.web.jobs import NotFinished, NothingToCancel, QueueFull
 from oreshock.web.routes import dashboard, data, jobs, metrics, reports, runs, scenarios
 from oreshock.web.security import BodyLimit, HostCheck, TokenCheck
@@ -55,6 +55,7 @@ STATUS: dict[type[Exception], int] = {
     NothingToCancel: 409,
     OreshockError: 422,
     QueueFull: 429,
+    ServerBusy: 503,
 }
 """Status code per error the service raises; the most specific class of an error wins. A
 damaged database or run is the server's trouble, not the request's: 500, with the store's

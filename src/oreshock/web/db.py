@@ -83,6 +83,10 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+class ServerBusy(OreshockError):
+    """Too much of one kind of work at once (the API answers 503 with Retry-After)."""
+
+
 class RunKept(OreshockError):
     """A computed run could not be saved and was kept in a recovery folder on the server
     (``store.recovery``); the message gives its id, the server's log the folder."""

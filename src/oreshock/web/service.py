@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import numpy as np
 from fastapi import Depends, Request
@@ -41,7 +41,7 @@ from oreshock.store.integrity import first_line
 from oreshock.store.recovery import SAVE_ERRORS, keep
 from oreshock.store.store import RunRows, default_path, run_rows
 from oreshock.web import series
-from oreshock.web.db import Database, RunKept
+from oreshock.web.db import Database, RunKept, ServerBusy
 from oreshock.web.jobs import Control, Job, JobQueue
 from oreshock.web.schemas import RunRequest
 from oreshock.web.settings import Settings
@@ -131,6 +131,7 @@ class Service:
         self.settings = settings or Settings()
         self.db = Database(self.db_path)
         self.data_lock = threading.RLock()
+        self.series_slots = threading.BoundedSemaphore(self.settings.series_at_once)
         self.jobs = JobQueue(self.db, self.execute, self.settings, clean=self.hide)
         self._context: tuple[Dataset, Network] | None = None
 
@@ -157,22 +158,40 @@ class Service:
         with self.db.read() as store:
             return store.run(run_id)
 
+    @contextmanager
+    def series_slot(self) -> Iterator[None]:
+        """One of ``Settings.series_at_once`` places for building a page or a file."""
+        if not self.series_slots.acquire(timeout=self.settings.series_wait):
+            raise ServerBusy("too many large series requests at once; try again shortly")
+        try:
+            yield
+        finally:
+            self.series_slots.release()
+
     def page(
         self, table: series.Table, run_id: str, filters: Filters, limit: int, offset: int
     ) -> tuple[int, str]:
         """The number of rows of a stored run's long table that match ``filters`` (404 for
         no such run) and one page of them as JSON text."""
-        with self.db.read() as store:
-            store.run(run_id)
-            total = series.count(store, table, run_id, filters)
-            rows = series.page(store, table, run_id, filters, limit, offset)
-        return total, series.as_json(table, rows)
+        with self.series_slot():
+            with self.db.read() as store:
+                store.run(run_id)
+                total = series.count(store, table, run_id, filters)
+                rows = series.page(store, table, run_id, filters, limit, offset)
+            return total, series.as_json(table, rows)
 
-    def parquet(self, table: series.Table, run_id: str, filters: Filters) -> Path:
-        """A stored run's long table as a temporary Parquet file (the caller removes it)."""
-        with self.db.read() as store:
-            store.run(run_id)
-            return series.to_parquet(store, table, run_id, filters)
+    def parquet(self, table: series.Table, run_id: str, filters: Filters) -> BinaryIO:
+        """A stored run's long table as a Parquet file open for reading. The file is
+        unlinked at once: it takes no name on disk, and goes when the handle is closed,
+        even if the client leaves or the server is killed mid-download."""
+        with self.series_slot():
+            with self.db.read() as store:
+                store.run(run_id)
+                path = series.to_parquet(store, table, run_id, filters)
+            try:
+                return path.open("rb")
+            finally:
+                path.unlink()
 
     def list_runs(self) -> tuple[list[dict[str, Any]], list[Job]]:
         """Stored runs (as records) and the jobs still queued or running."""

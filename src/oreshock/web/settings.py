@@ -36,6 +36,9 @@ class Settings:
     - ``job_seconds``: the time a run may take; it is stopped after that at its next check
       (between minerals, and at each allocation pass).
     - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
+    - ``series_at_once``: pages and Parquet files built at the same time; more wait up to
+      ``series_wait`` seconds, then answer 503. With ``page_rows`` this bounds the memory
+      that series requests take (a full page is about 100 MB while it is built).
     - ``retry_after``: seconds told to clients in ``Retry-After`` with a 429 or 503.
     - ``token``: when set, every route wants ``Authorization: Bearer <token>`` (or the
       cookie the dashboard gets from ``?token=``); default ``get_option("token")``.
@@ -50,6 +53,8 @@ class Settings:
     max_queued: int = 8
     job_seconds: float = 300.0
     page_rows: int = 100_000
+    series_at_once: int = 2
+    series_wait: float = 30.0
     retry_after: int = 5
     token: str | None = field(default_factory=_token, repr=False)
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
@@ -65,6 +70,7 @@ class Settings:
             "max_queued": self.max_queued,
             "job_seconds": self.job_seconds,
             "page_rows": self.page_rows,
+            "series_at_once": self.series_at_once,
             "retry_after": self.retry_after,
             "token_required": self.token is not None,
         }

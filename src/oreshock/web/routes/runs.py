@@ -9,11 +9,12 @@ stays small whatever the run. The whole table, filtered or not, is a Parquet dow
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import os
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.model.coverage import mark_rows
@@ -34,6 +35,7 @@ from oreshock.web.service import Filters, Service, ServiceDep
 
 router = APIRouter(tags=["runs"])
 HEX = frozenset("0123456789abcdef")
+CHUNK = 1 << 20
 PARQUET = {200: {"content": {"application/vnd.apache.parquet": {}}}, **NOT_FINISHED}
 
 
@@ -103,15 +105,25 @@ def _page(
     return Response(body, media_type="application/json", headers=headers)
 
 
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
 def _parquet(svc: Service, table: series.Table, run_or_job: str, filters: Filters) -> Response:
-    """The whole (filtered) table as a Parquet file, removed once it is sent."""
+    """The whole (filtered) table as a Parquet file, streamed from an unlinked temporary."""
     run_id = svc.resolve(run_or_job)
-    path = svc.parquet(table, run_id, filters)
-    return FileResponse(
-        path,
+    handle = svc.parquet(table, run_id, filters)
+    size = os.fstat(handle.fileno()).st_size
+    name = f"oreshock-{run_id}-{table}.parquet"
+    return StreamingResponse(
+        _chunks(handle),
         media_type="application/vnd.apache.parquet",
-        filename=f"oreshock-{run_id}-{table}.parquet",
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
     )
 
 
