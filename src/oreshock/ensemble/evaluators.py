@@ -104,6 +104,26 @@ def watch_parent(
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Start workers with SIGINT ignored: the disposition survives exec, so Ctrl-C while a
+    worker is still importing (before ``watch_parent`` runs) cannot kill it with a
+    traceback. A Ctrl-C in this short window (the workers' fork and exec, milliseconds)
+    is lost; it is the price of that. Only the main thread can change handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _noop() -> None:
+    return None
+
+
 def _not_started(name: str) -> EnsembleError:
     return EnsembleError(f"{name}: use the evaluator as a context manager (with ...:)")
 
@@ -148,6 +168,11 @@ class PoolEvaluator:
             initializer=watch_parent,
             initargs=(os.getpid(),),
         )
+        # The pool starts a worker for each submission while none is idle: these start all
+        # of them now, inside the window where they inherit an ignored SIGINT.
+        with _sigint_ignored():
+            for _ in range(self.workers):
+                self._pool.submit(_noop)
         return self
 
     def __exit__(
