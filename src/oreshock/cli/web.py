@@ -89,6 +89,8 @@ def register(app: typer.Typer) -> None:
         )
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"oreshock dashboard: http://{shown}:{port}/  (API docs: /docs)")
+        if token:
+            typer.echo("a token is required: open the dashboard once as /?token=<ORESHOCK_TOKEN>")
         uvicorn.run(create_app(db, data, settings), host=host, port=port, log_level="warning")
 
 

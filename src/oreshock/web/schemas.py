@@ -28,6 +28,7 @@ OffsetQ = Annotated[int, Query(ge=0, le=10**12, description="rows to skip")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown id"},
     422: {"description": "Invalid request"},
+    503: {"description": "Results database busy with another process; see Retry-After"},
 }
 """Error responses most routes document, so clients (and schemathesis) expect them."""
 
