@@ -63,10 +63,18 @@ def listening_on(port: int) -> set[str]:
 
 
 def test_serve_binds_loopback_by_default(tmp_path):
-    """Security (issue 10): `oreshock serve` with no --host listens on 127.0.0.1 only."""
-    with Server(tmp_path / "runs.duckdb") as server:
+    """Security (issue 10): `oreshock serve` with no --host listens on 127.0.0.1 only; its
+    --allowed-host and --cors-origin options reach the app."""
+    origin = "https://dash.example"
+    args = ("--allowed-host", "oreshock.lan", "--cors-origin", origin)
+    with Server(tmp_path / "runs.duckdb", *args) as server:
         port = int(server.url.rsplit(":", 1)[1])
         assert listening_on(port) == {"0100007F"}  # 127.0.0.1
+        url = server.url + "/api/limits"
+        assert httpx.get(url, headers={"Host": "oreshock.lan"}).status_code == 200
+        assert httpx.get(url, headers={"Host": "evil.example"}).status_code == 400
+        cors = httpx.get(url, headers={"Origin": origin}).headers
+        assert cors["access-control-allow-origin"] == origin
 
 
 def test_every_route_wants_the_token(guarded):
