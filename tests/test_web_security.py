@@ -104,6 +104,9 @@ def test_the_dashboard_takes_the_token_once_and_keeps_a_cookie(guarded):
     guarded.cookies.set(COOKIE, TOKEN)
     for url in ROUTES:
         assert guarded.get(url).status_code == 200, url
+    guarded.cookies.clear()
+    odd = {"Cookie": f'other="a;b; broken; {COOKIE}={TOKEN}'}  # other cookies, malformed
+    assert guarded.get("/api/runs", headers=odd).status_code == 200
 
 
 def test_the_host_header_must_name_this_server(tmp_path):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Iterable
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +50,18 @@ def host_name(value: str) -> str:
     if value.startswith("["):
         return value[1 : value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def cookies(value: str | None, name: str) -> list[str]:
+    """The values of cookie ``name`` in a Cookie header. Parsed by hand: the standard
+    library's parser drops every cookie when one of them is malformed (a browser may hold
+    other sites' odd cookies for localhost)."""
+    found = []
+    for part in (value or "").split(";"):
+        key, sep, text = part.strip().partition("=")
+        if sep and key == name:
+            found.append(text.strip().strip('"'))
+    return found
 
 
 class HostCheck:
@@ -89,9 +100,7 @@ class TokenCheck:
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and self._matches(value.strip()):
             return True
-        cookie = SimpleCookie()
-        cookie.load(header(scope, b"cookie") or "")
-        return COOKIE in cookie and self._matches(cookie[COOKIE].value)
+        return any(self._matches(value) for value in cookies(header(scope, b"cookie"), COOKIE))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._carried(scope):
