@@ -231,7 +231,9 @@ def test_duplicate_keys_and_large_files(tmp_path):
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with TestClient(create_app(tmp_path_factory.mktemp("checks") / "runs.duckdb")) as c:
+    app = create_app(tmp_path_factory.mktemp("checks") / "runs.duckdb")
+    # the service answers only Host names of this machine (see web.security)
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
