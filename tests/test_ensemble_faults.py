@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -292,7 +293,8 @@ def test_unindexed_batches_are_read_before_they_count(scenario, network, tmp_pat
     """Defect 3: a batch renamed into place by a process killed before it wrote the index
     counts as done only after a full read checks its runs; then it is indexed with its
     sha256. A cut file without an index row is recomputed, with a warning naming it; the
-    `ensemble` command prints that warning as one line."""
+    repair command that the refusal prints resumes the same ensemble, and prints that
+    warning as one line."""
     db = tmp_path / "db.duckdb"
     spec = spec_of(scenario, 12, 4)
     first = run_ensemble(spec, network=network, db=db, out=tmp_path / "ens")
@@ -314,15 +316,14 @@ def test_unindexed_batches_are_read_before_they_count(scenario, network, tmp_pat
     assert [(b, r) for b, r, _ in rows] == [(0, 4), (1, 4), (2, 4)]
     assert all(len(sha) == 64 for _, _, sha in rows)
     files[2].write_bytes(b"PAR1")
+    with pytest.raises(DamagedBatchError) as info:
+        load_results(first.folder, db=db)
+    command = shlex.split(str(info.value).rsplit("resume the ensemble: ", 1)[1])
+    assert command[:2] == ["oreshock", "ensemble"]
     app, runner = _cli()
-    res = runner.invoke(
-        app,
-        [
-            *("ensemble", scenario, "--variant", VARIANT, "--runs", "12", "--batch-size", "4"),
-            *("--seed", "1", "--workers", "1", "--db", str(db), "--out", str(tmp_path / "ens")),
-        ],
-    )
+    res = runner.invoke(app, [*command[1:], "--workers", "1"])  # the repair, as printed
     assert res.exit_code == 0, res.output
+    assert first.ensemble_id in res.output
     assert f"warning: {files[2]}: damaged batch" in res.output
     assert files[2].read_bytes() == original[2]
 
