@@ -15,7 +15,7 @@ from oreshock.ensemble import runner
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
 from oreshock.store.schema import SCHEMA_VERSION, TABLES, found_version, open_schema, table_names
-from oreshock.store.store import Store
+from oreshock.store.store import Store, run_rows
 
 
 @pytest.fixture(scope="module")
@@ -404,3 +404,16 @@ def test_table_definitions_live_only_in_the_schema_module():
     )
     assert holders == ["store/schema.py"]
     assert not hasattr(runner, "DDL")
+
+
+def test_the_runs_of_one_command_are_saved_all_or_none(controlled, tmp_path):
+    """The variants of one `oreshock run` are one result: when the last cannot be written
+    (here: an id that exists already), none of them is stored."""
+    path = tmp_path / "runs.duckdb"
+    with Store(path) as store:
+        taken = store.save_run(controlled)
+        batch = [run_rows(controlled), run_rows(controlled, run_id=taken)]
+        with pytest.raises(duckdb.Error):
+            store.save_many(batch)
+        assert store.list_runs()["run_id"].tolist() == [taken]
+        assert store.save_many(batch[:1]) == [batch[0].run_id]

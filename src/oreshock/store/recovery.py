@@ -79,9 +79,7 @@ def save_or_keep(runs: list[RunRows], db: str | Path | None = None) -> SaveOutco
     outcome = SaveOutcome(Path(db) if db is not None else default_path())
     try:
         with Store(outcome.db) as store:
-            for rows in runs:
-                store.save_rows(rows)
-                outcome.saved.append(rows.run_id)
+            outcome.saved.extend(store.save_many(runs))
     except SAVE_ERRORS as exc:
         _keep_rest(outcome, runs, first_line(exc))
     except Exception as exc:  # a bug must not lose the results either; it is named

@@ -358,12 +358,21 @@ class Store:
         transaction; after the commit the run is read back and hashed again. A run that does
         not read back as written is deleted and an ``OreshockError`` says so.
         """
+        return self.save_many([rows])[0]
+
+    def save_many(self, runs: list[RunRows]) -> list[str]:
+        """Write several runs in one transaction (all of them or none), then check each.
+
+        The variants of one command are one result: a kill during the save leaves all of
+        them stored or none, never some.
+        """
         if self.read_only:
             raise OreshockError(f"{self.path} was opened read-only; a run cannot be saved")
         with self.transaction():
-            digest = _write_rows(self.con, rows)
-        self._verify_saved(rows.run_id, digest)
-        return rows.run_id
+            digests = [_write_rows(self.con, rows) for rows in runs]
+        for rows, digest in zip(runs, digests, strict=True):
+            self._verify_saved(rows.run_id, digest)
+        return [rows.run_id for rows in runs]
 
     def _verify_saved(self, run_id: str, digest: str) -> None:
         try:
