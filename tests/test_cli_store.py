@@ -454,3 +454,21 @@ def test_a_missing_database_lists_no_runs_without_creating_it(tmp_path):
     shown = runner.invoke(app, ["runs", "show", "abc", "--db", str(db)])
     assert shown.exit_code == 2 and "no run 'abc'" in shown.output
     assert not db.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["a folder", "not a store"])
+def test_ensemble_refuses_a_bad_db_and_seed_before_computing(tmp_path, monkeypatch, case):
+    """Defect 2, for ensembles: a bad ``--db`` or a seed beyond BIGINT crashed after every
+    batch had been computed; now both are refused before anything runs."""
+    from oreshock.ensemble import runner as ensemble_runner
+
+    started: list[object] = []
+    monkeypatch.setattr(ensemble_runner, "plan_ensemble", lambda *a, **k: started.append(a))
+    make, message = BAD_DBS[case]
+    db = make(tmp_path)
+    args = ["ensemble", "japan-rare-earths-2026", "--runs", "10", "--workers", "1"]
+    refused = runner.invoke(app, [*args, "--db", str(db)])
+    assert refused.exit_code == 2 and message in _one_line(refused.output)
+    too_big = runner.invoke(app, [*args, "--seed", "9223372036854775808"])
+    assert too_big.exit_code == 2 and "--seed" in too_big.output
+    assert not started

@@ -15,11 +15,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.cli.common import DbOpt, JsonOpt, LangOpt, friendly, print_json
+from oreshock.cli.common import SEED_MAX, DbOpt, JsonOpt, LangOpt, friendly, print_json
 from oreshock.core.atomic import write_file
 from oreshock.core.i18n import t
 from oreshock.core.serialize import json_safe
-from oreshock.store.store import default_path
+from oreshock.store.store import check_target, default_path
 
 FAIL_HELP = (
     "When a run fails, OUTCOME>VALUE or OUTCOME<VALUE: an outcome column, or a metric "
@@ -49,7 +49,12 @@ def ensemble(
     dask: Annotated[
         str | None, typer.Option("--dask", help="'local' (LocalCluster) or a scheduler address.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the sampler.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="Random seed of the sampler (0 to 2**63 - 1).", min=0, max=SEED_MAX
+        ),
+    ] = 0,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder of ensemble folders (default: next to the DB)."),
@@ -116,6 +121,7 @@ def _ensemble(
     from oreshock.ensemble.sampling import parse_cli_spec
 
     extra = dict(parse_cli_spec(p) for p in param or [])
+    check_target(db)  # a bad --db is refused before anything is computed
     spec = EnsembleSpec(scenario, variant, runs, seed, method, target, batch_size, extra)
     evaluator = make_evaluator(workers or os.cpu_count() or 1, dask)
     try:
