@@ -158,7 +158,8 @@ def test_arbitrary_yaml_text_ends_in_a_run_or_a_clear_error(text, network):
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with TestClient(create_app(tmp_path_factory.mktemp("fuzz") / "runs.duckdb")) as c:
+    app = create_app(tmp_path_factory.mktemp("fuzz") / "runs.duckdb")
+    with TestClient(app, base_url="http://localhost") as c:  # the service's own Host names
         yield c
 
 
