@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oreshock.core.atomic import write_file
+from oreshock.core.atomic import file_sha256, write_file
 from oreshock.ensemble.sampling import EnsembleError
 from oreshock.model.compile import ChainInputs, Window, compile_chain
 from oreshock.model.network import Network
@@ -212,14 +212,6 @@ def write_batch(path: Path, frame: pd.DataFrame) -> str:
     data = batch_bytes(frame)
     write_file(path, lambda tmp: tmp.write_bytes(data))
     return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ checks the files against the sha256s before it writes, and the stored run agains
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from oreshock.core.atomic import replace_folder
+from oreshock.core.atomic import file_sha256, replace_folder
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.store.integrity import first_line
 from oreshock.store.store import RECORD_COLUMNS, RunRows, Store, default_path, expected_hash
@@ -129,14 +128,6 @@ def keep(runs: list[RunRows], db: Path, why: str) -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _record_json(record: dict[str, Any]) -> dict[str, Any]:
     out = {c: record[c] for c in RECORD_COLUMNS}
     created = out["created"]
@@ -153,7 +144,7 @@ def _write(folder: Path, runs: list[RunRows], db: Path, why: str) -> Path:
                 file = f"{rows.run_id}-{table}.parquet"
                 frame = rows.tables()[table]
                 frame.to_parquet(tmp / file, index=False)
-                files[table] = {"file": file, "sha256": _sha256(tmp / file), "rows": len(frame)}
+                files[table] = {"file": file, "sha256": file_sha256(tmp / file), "rows": len(frame)}
             entries.append(
                 {
                     "record": _record_json(rows.record),
@@ -207,7 +198,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
 def _table(folder: Path, entry: dict[str, Any], table: str) -> pd.DataFrame:
     spec = entry["files"][table]
     file = folder / spec["file"]
-    if not file.is_file() or _sha256(file) != spec["sha256"]:
+    if not file.is_file() or file_sha256(file) != spec["sha256"]:
         state = "is missing" if not file.is_file() else "does not match its sha256"
         raise OreshockError(
             f"{file} {state} in {folder / MANIFEST}; the recovery folder is damaged, so run "
