@@ -28,37 +28,15 @@ from oreshock.model.simulate import simulate
 from oreshock.store import recovery
 from oreshock.store.integrity import DamagedStoreError
 from oreshock.store.store import Store, new_run_id, run_rows
+from oreshock.testing.faults import write_drill
 
 MINI = str(Path(__file__).parent / "data" / "mini_dataset")
 runner = CliRunner()
 
-SCENARIO = """\
-name: store-drill
-start: 2026-01
-months: 6
-minerals: [rare_earths]
-shocks:
-  - type: export_ban
-    exporter: CHN
-    destinations: [JPN]
-    stages: all
-    start: 2026-01
-    share: 1.0
-variants:
-  one:
-    description: the ban as written
-  two:
-    description: the same, stored again
-  three:
-    description: and a third time
-"""
-
 
 @pytest.fixture()
 def scenario_file(tmp_path: Path) -> str:
-    path = tmp_path / "store-drill.yaml"
-    path.write_text(SCENARIO, "utf-8")
-    return str(path)
+    return str(write_drill(tmp_path, "store-drill"))
 
 
 @pytest.fixture()

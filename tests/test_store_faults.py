@@ -30,32 +30,10 @@ from oreshock.store import integrity
 from oreshock.store.locking import StoreBusyError, lock_path
 from oreshock.store.schema import create_schema, table_names
 from oreshock.store.store import RunRows, Store, new_run_id, run_rows
+from oreshock.testing.faults import write_drill
 
 MINI = Path(__file__).parent / "data" / "mini_dataset"
 TRIALS: int = get_option("fault_trials")
-
-SCENARIO = """\
-name: fault-drill
-start: 2026-01
-months: 6
-minerals: [rare_earths]
-shocks:
-  - type: export_ban
-    exporter: CHN
-    destinations: [JPN]
-    stages: all
-    start: 2026-01
-    share: 1.0
-variants:
-  one:
-    description: the ban as written
-  two:
-    description: the same, stored again
-  three:
-    description: and a third time
-"""
-"""Three variants on the mini dataset: a run of ``oreshock run`` takes about a second and
-saves three runs, so a kill can land while it computes or while it saves."""
 
 WRITER = """\
 import json, sys, time
@@ -87,9 +65,7 @@ that raises is reported as a lost run."""
 
 @pytest.fixture()
 def scenario_file(tmp_path: Path) -> Path:
-    path = tmp_path / "fault-drill.yaml"
-    path.write_text(SCENARIO, "utf-8")
-    return path
+    return write_drill(tmp_path, "fault-drill")
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from oreshock.core.options import get_option
-from oreshock.model.scenario import Scenario
-from oreshock.model.simulate import simulate
 from oreshock.store.jobs import (
     INTERRUPTED,
     insert_job,
@@ -39,6 +37,7 @@ from oreshock.store.jobs import (
     update_job,
 )
 from oreshock.store.store import Store
+from oreshock.testing.faults import stored_long_run
 from oreshock.web.app import create_app
 from oreshock.web.jobs import SHUT_DOWN
 from oreshock.web.jobs import pid_alive as alive
@@ -358,14 +357,8 @@ the load test reads full default pages of a larger run)."""
 def big_run(tmp_path_factory, network) -> tuple[Path, str, int]:
     """A stored run with several pages of time series at ``PAGE_ROWS``."""
     db = tmp_path_factory.mktemp("series") / "runs.duckdb"
-    scenario = Scenario(name="big", months=60, minerals=["rare_earths", "gallium"])
-    result = simulate(network, scenario, warn=False)
-    with Store(db) as store:
-        run_id = store.save_run(result)
-        (rows,) = store.con.execute(
-            "SELECT count(*) FROM timeseries WHERE run_id = ?", [run_id]
-        ).fetchone() or (0,)
-    return db, run_id, int(rows)
+    run_id, rows = stored_long_run(db, network, 60, ["rare_earths", "gallium"])
+    return db, run_id, rows
 
 
 def test_series_come_in_pages_and_whole_as_parquet(big_run):

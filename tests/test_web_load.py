@@ -24,9 +24,8 @@ import pytest
 from tests.test_web_faults import SHORT, Server
 
 from oreshock.core.options import get_option
-from oreshock.model.scenario import Scenario
-from oreshock.model.simulate import simulate
 from oreshock.store.store import Store
+from oreshock.testing.faults import stored_long_run
 
 CLIENTS = 20
 READERS = 2
@@ -42,14 +41,8 @@ PEAK_LIMIT_MIB = 1024
 def seeded(tmp_path_factory, network) -> tuple[Path, str, int]:
     """A database with one run large enough that its series needs several pages."""
     db = tmp_path_factory.mktemp("load") / "runs.duckdb"
-    minerals = ["rare_earths", "lithium"]
-    result = simulate(network, Scenario(name="big", months=240, minerals=minerals), warn=False)
-    with Store(db) as store:
-        run_id = store.save_run(result)
-        (rows,) = store.con.execute(
-            "SELECT count(*) FROM timeseries WHERE run_id = ?", [run_id]
-        ).fetchone() or (0,)
-    return db, run_id, int(rows)
+    run_id, rows = stored_long_run(db, network, 240, ["rare_earths", "lithium"])
+    return db, run_id, rows
 
 
 class Load:
