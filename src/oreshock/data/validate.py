@@ -408,6 +408,71 @@ def check_world_totals(tables: Tables, paths: Mapping[str, str]) -> list[Problem
     return problems
 
 
+RANGED_STATUSES = ("estimated", "assumed")
+
+
+def _range_missing(
+    where: str, row: int, status: str, low: float, high: float, method: str
+) -> list[Problem]:
+    """What an estimated or assumed stock lacks: its range, or how it was obtained."""
+    problems = [
+        Problem(
+            where,
+            row,
+            col,
+            f"expected a number for a stock whose status is {status!r} "
+            "(its range is required), found an empty cell",
+        )
+        for col, x in (("low", low), ("high", high))
+        if math.isnan(x)
+    ]
+    if not method:
+        problems.append(
+            Problem(
+                where,
+                row,
+                "method",
+                f"expected how the {status} level and its range were obtained, found an empty cell",
+            )
+        )
+    return problems
+
+
+def check_stock_ranges(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """A stock that is estimated or assumed states its range (``low`` and ``high``) and how it
+    was obtained (``method``), and every stated range holds its value: low <= value <= high.
+
+    Single runs use ``value``; ensembles sample the range, so a range that excludes the value,
+    or an uncertain level without one, would make the two disagree silently."""
+    df = tables.get("stocks")
+    need = {"value", "low", "high", "status", "method"}
+    if df is None or df.empty or not need <= set(df.columns):
+        return []
+    where = _file(paths, "stocks")
+    numbers = {
+        c: pd.to_numeric(df[c], errors="coerce").astype(float).tolist()
+        for c in ("value", "low", "high")
+    }
+    methods = df["method"].astype("string").fillna("").str.strip().tolist()
+    statuses = df["status"].astype("string").fillna("").str.strip().tolist()
+    problems = []
+    for k, i in enumerate(df.index):
+        low, value, high = (numbers[c][k] for c in ("low", "value", "high"))
+        if statuses[k] in RANGED_STATUSES:
+            problems += _range_missing(where, _row(i), statuses[k], low, high, methods[k])
+        if not math.isnan(low) and not math.isnan(value) and low > value:
+            problems.append(
+                Problem(where, _row(i), "low", f"expected low <= value ({value:g}), found {low:g}")
+            )
+        if not math.isnan(high) and not math.isnan(value) and high < value:
+            problems.append(
+                Problem(
+                    where, _row(i), "high", f"expected high >= value ({value:g}), found {high:g}"
+                )
+            )
+    return problems
+
+
 CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_columns,
     check_values,
@@ -418,6 +483,7 @@ CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_units,
     check_share_sums,
     check_world_totals,
+    check_stock_ranges,
 )
 
 

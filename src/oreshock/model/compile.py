@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from oreshock.core.errors import ScenarioError
 from oreshock.core.ids import ALL, named_in, stage_position
 from oreshock.model.checks import check_scenario
-from oreshock.model.network import Chain, Network
+from oreshock.model.network import Chain, Network, stock_level_tonnes
 from oreshock.model.scenario import (
     DemandSurge,
     ExportBan,
@@ -254,12 +254,41 @@ def _empty_inputs(
     )
 
 
+def _dataset_levels(ctx: ChainContext, holder: Literal["commercial", "national"]) -> np.ndarray:
+    """(C, S) the dataset's stock levels of ``holder`` in tonnes, with the scenario's
+    ``buffers.stock_levels`` (in each row's own unit) in place of the rows' central values."""
+    chain = ctx.chain
+    base = chain.stocks if holder == "commercial" else chain.stockpiles
+    levels = base.copy()
+    rows = chain.stock_rows
+    for iso3, by_mineral in ctx.scenario.buffers.stock_levels.get(holder, {}).items():
+        for stage, value in by_mineral.get(chain.mineral, {}).items():
+            where = f"buffers.stock_levels.{holder}.{iso3}.{chain.mineral}.{stage}"
+            hit = (
+                rows[(rows["holder"] == holder) & (rows["iso3"] == iso3) & (rows["stage"] == stage)]
+                if not rows.empty
+                else rows
+            )
+            if hit.empty or iso3 not in chain.countries or stage not in chain.stages:
+                raise ScenarioError(
+                    f"{where}: expected a {holder} stock row of the dataset for {iso3}, "
+                    f"{chain.mineral}, {stage}; found none"
+                )
+            c, s = chain.countries.index(iso3), chain.stages.index(stage)
+            unit = str(hit["unit"].iloc[0])
+            levels[c, s] = stock_level_tonnes(value, unit, chain.consumption[c, s] / 12.0)
+    return levels
+
+
 def _commercial_stocks(ctx: ChainContext) -> None:
-    """Dataset stock levels, none, or ``months`` of demand for the countries named."""
+    """Dataset stock levels (or the scenario's levels for dataset rows), none, or ``months``
+    of demand for the countries named."""
     buffers, inputs = ctx.scenario.buffers, ctx.inputs
     monthly = ctx.chain.consumption / 12.0
     if not buffers.commercial_stocks:
         inputs.stock0[:] = 0.0
+        return
+    inputs.stock0[:] = _dataset_levels(ctx, "commercial")
     for iso3, months in buffers.commercial_months.items():
         who = ctx.countries([iso3], "buffers.commercial_months")
         inputs.stock0[:, who, :] = months * monthly[who, :]
@@ -268,16 +297,13 @@ def _commercial_stocks(ctx: ChainContext) -> None:
 def _stockpiles(ctx: ChainContext) -> None:
     """Stockpile level (dataset, or months of demand) and its release rule per holder."""
     inputs, monthly = ctx.inputs, ctx.chain.consumption / 12.0
+    dataset = _dataset_levels(ctx, "national")
     for k, pile in enumerate(ctx.scenario.buffers.stockpiles):
         if not named_in(ctx.chain.mineral, pile.minerals):
             continue
         who = ctx.countries([pile.holder], f"buffers.stockpiles[{k}]")
         sel = np.outer(who, ctx.stages(pile.stages))
-        level = (
-            ctx.chain.stockpiles
-            if pile.months_of_demand is None
-            else pile.months_of_demand * monthly
-        )
+        level = dataset if pile.months_of_demand is None else pile.months_of_demand * monthly
         inputs.pile0[:, sel] = level[sel]
         inputs.pile_trigger[:, sel] = pile.trigger
         inputs.pile_rate[:, sel] = pile.rate

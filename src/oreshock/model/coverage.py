@@ -34,7 +34,7 @@ from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.core.i18n import LANGUAGES, t
 from oreshock.core.ids import ALL, named_in
 from oreshock.data.datasets import Dataset, bundled_path
-from oreshock.model.network import Chain, Network
+from oreshock.model.network import Chain, Network, stock_ceiling
 from oreshock.model.scenario import Scenario
 
 COVERED = "covered"
@@ -483,7 +483,7 @@ def check_coverage(
                 chain,
                 _members(network, [pile.holder]) or [],
                 pile.stages,
-                chain.stockpiles if dataset_level else chain.consumption,
+                stock_ceiling(chain, "national") if dataset_level else chain.consumption,
                 "cov_no_stocks" if dataset_level else "cov_no_demand",
                 "stocks" if dataset_level else "demand",
                 where,

@@ -48,6 +48,9 @@ class Chain:
     origin_stage: int
     final_use_reported: bool
     end_uses: pd.DataFrame = field(repr=False)
+    # The dataset's stock rows of this mineral (holder, iso3, stage, value, low, high, unit),
+    # so a scenario can set a level in the row's own unit and an ensemble can sample its range.
+    stock_rows: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def imports(self) -> np.ndarray:
@@ -132,6 +135,15 @@ def _matrix(df: pd.DataFrame, countries: list[str], stages: list[str], column: s
     return out
 
 
+def stock_level_tonnes(value: float, unit: str, monthly: float) -> float:
+    """A stock level in tonnes: ``days`` or ``months`` of ``monthly`` consumption, or tonnes."""
+    if unit == "days":
+        return float(value) / DAYS_PER_MONTH * monthly
+    if unit == "months":
+        return float(value) * monthly
+    return float(value)
+
+
 def _stock_tonnes(stocks: pd.DataFrame, consumption: np.ndarray, countries, stages, holder: str):
     """Stock levels in tonnes: days or months of the holder's consumption, or tonnes."""
     out = np.zeros_like(consumption)
@@ -144,13 +156,29 @@ def _stock_tonnes(stocks: pd.DataFrame, consumption: np.ndarray, countries, stag
         if iso3 not in ci or stage not in si:
             continue
         c, s = ci[iso3], si[stage]
-        monthly = consumption[c, s] / 12.0
-        if unit == "days":
-            out[c, s] = float(value) / DAYS_PER_MONTH * monthly
-        elif unit == "months":
-            out[c, s] = float(value) * monthly
-        else:
-            out[c, s] = float(value)
+        out[c, s] = stock_level_tonnes(value, unit, consumption[c, s] / 12.0)
+    return out
+
+
+def stock_ceiling(chain: Chain, holder: str) -> np.ndarray:
+    """(C, S) tonnes at the top of each dataset stock row's range (its value where no range
+    is given): a row whose central level is 0 but may be higher still counts as data."""
+    rows = chain.stock_rows
+    if rows.empty:
+        return chain.stocks if holder == "commercial" else chain.stockpiles
+    top = rows.assign(value=rows[["value", "high"]].max(axis=1))
+    return _stock_tonnes(top, chain.consumption, chain.countries, chain.stages, holder)
+
+
+STOCK_COLUMNS = ["holder", "iso3", "stage", "value", "low", "high", "unit"]
+
+
+def _stock_rows(stocks: pd.DataFrame) -> pd.DataFrame:
+    """A mineral's stock rows with the columns compile and the ensemble read (ranges may be
+    absent in a dataset written before they existed: then they are empty)."""
+    out = stocks.reindex(columns=STOCK_COLUMNS).reset_index(drop=True)
+    for col in ("value", "low", "high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce")
     return out
 
 
@@ -251,6 +279,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             origin_stage=min(1, len(stages) - 1),
             final_use_reported=_demand_by_country_known(demand, mineral),
             end_uses=end_uses[end_uses["mineral"] == mineral].reset_index(drop=True),
+            stock_rows=_stock_rows(st),
         )
     groups_t = ds.table("groups")
     groups = {

@@ -193,6 +193,30 @@ class Buffers(Frozen):
         return v
 
     stockpiles: list[Stockpile] = Field(default_factory=list)
+    # Levels of dataset stock rows, in each row's own unit (days, months or tonnes), by
+    # holder -> country -> mineral -> stage: replaces the row's central value. Written as a
+    # distribution it is sampled by ensembles; ``oreshock run --uncertainty`` fills it from the
+    # dataset's low/value/high ranges.
+    stock_levels: dict[
+        Literal["commercial", "national"], dict[str, dict[str, dict[str, float]]]
+    ] = Field(default_factory=dict)
+
+    @field_validator("stock_levels")
+    @classmethod
+    def _levels_not_negative(
+        cls, v: dict[str, dict[str, dict[str, dict[str, float]]]]
+    ) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+        bad = {
+            f"{h}.{c}.{m}.{s}": x
+            for h, by_c in v.items()
+            for c, by_m in by_c.items()
+            for m, by_s in by_m.items()
+            for s, x in by_s.items()
+            if x < 0
+        }
+        if bad:
+            raise ValueError(f"expected stock levels >= 0, found {bad}")
+        return v
 
 
 class Sharing(Frozen):
@@ -433,9 +457,10 @@ def split_uncertain(data: Any, path: tuple = ()) -> tuple[Any, dict[tuple, dict]
 
 
 def set_path(data: Any, path: tuple, value: Any) -> None:
-    """Set ``data[path]`` in nested dicts and lists."""
+    """Set ``data[path]`` in nested dicts and lists; a missing mapping on the way is created
+    (a sampled dataset stock level, ``buffers.stock_levels....``, need not be in the file)."""
     for key in path[:-1]:
-        data = data[key]
+        data = data.setdefault(key, {}) if isinstance(data, dict) else data[key]
     data[path[-1]] = value
 
 
