@@ -4,8 +4,11 @@ comparison."""
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.progress import Progress
@@ -26,6 +29,14 @@ from oreshock.cli.common import (
 )
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.ensemble.batching import BatchTask, evaluate_batch, never_value, outcome_cells
+from oreshock.ensemble.sampling import (
+    Parameter,
+    check_spec,
+    dotted,
+    sample,
+    scenario_parameters,
+)
 from oreshock.model.coverage import (
     ASKED,
     NOT_COVERED,
@@ -36,9 +47,10 @@ from oreshock.model.coverage import (
     check_coverage,
 )
 from oreshock.model.coverage import Names as CoverageNames
-from oreshock.model.network import build_network
-from oreshock.model.scenario import open_scenario
+from oreshock.model.network import Network, build_network
+from oreshock.model.scenario import ScenarioFile, open_scenario
 from oreshock.model.simulate import RunResult
+from oreshock.model.stocks import stock_ranges
 from oreshock.model.variants import claim_check, run_variants
 from oreshock.report.comparison import claim_line, comparison_table
 from oreshock.report.text import Names
@@ -65,6 +77,17 @@ def run(
             "warning becomes an error).",
         ),
     ] = False,
+    uncertainty: Annotated[
+        int,
+        typer.Option(
+            "--uncertainty",
+            help="Also run N sampled parameter sets per variant (the scenario's distributions "
+            "and the dataset's stock ranges, Latin hypercube from --seed) and show months to "
+            "first shortfall as central (P5–P95). 0 = off.",
+            min=0,
+            max=5000,
+        ),
+    ] = 0,
     db: DbOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
@@ -106,6 +129,10 @@ def run(
                 )[0]
             results.append(RunResult(done.scenario, done.network, done.runs, done.seed, cov))
             progress.advance(task)
+    spreads = [
+        _spread(file, r, network, code, uncertainty, seed, months) if uncertainty else None
+        for r in results
+    ]
     # Rows are built before the database is opened, so the Store (and its lock) is held
     # only while writing; what cannot be saved is kept in a recovery folder, not lost.
     rows = [run_rows(r) for r in results]
@@ -119,8 +146,9 @@ def run(
                     "run_id": rid,
                     "summary": r.status_records(),
                     "coverage": r.coverage.records(),
+                    **({"uncertainty": sp.records()} if sp is not None else {}),
                 }
-                for r, rid in zip(results, run_ids, strict=True)
+                for r, rid, sp in zip(results, run_ids, spreads, strict=True)
             ]
         }
         if not outcome.ok:
@@ -131,7 +159,8 @@ def run(
     words = Names(dataset, lang)
     for mineral in results[0].runs:
         stages = words.stages_of(mineral)
-        table = comparison_table(results, code, mineral, lang, stages)
+        ranges = [sp.months(mineral) if sp is not None else None for sp in spreads]
+        table = comparison_table(results, code, mineral, lang, stages, ranges)
         if table.empty:
             continue
         table["run_id"] = [rid or "not saved" for rid in run_ids]
@@ -140,6 +169,10 @@ def run(
         print_frame(table, title=title + t("months_to_shortfall", lang))
         if table.attrs.get("caption"):
             out.print(table.attrs["caption"], highlight=False, soft_wrap=True)
+        if uncertainty:
+            out.print(
+                _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
+            )
         for message in marked:
             out.print(f"* {message}", highlight=False, soft_wrap=True)
         if mineral == "rare_earths" and code == "JPN":  # the claim is about Japan
@@ -152,6 +185,142 @@ def run(
 
     _print_coverage([r.coverage for r in results], words, lang)
     exit_if_kept(outcome)
+
+
+@dataclass(frozen=True)
+class StageSpread:
+    """One stage's months to first shortfall: the central run's, and P5 and P95 of the
+    sampled runs (None = beyond the horizon, never short)."""
+
+    mineral: str
+    stage: str
+    central: int | None
+    p5: int | None
+    p95: int | None
+    never_share: float
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Months to first shortfall of one variant's sampled runs, per mineral and stage."""
+
+    samples: int
+    seed: int
+    parameters: list[str]
+    stages: list[StageSpread]
+
+    def months(self, mineral: str) -> dict[str, tuple[int | None, int | None]]:
+        """stage -> (P5, P95) for ``comparison_table``."""
+        return {r.stage: (r.p5, r.p95) for r in self.stages if r.mineral == mineral}
+
+    def records(self) -> dict[str, object]:
+        """The JSON form: how the runs were drawn and each stage's P5 and P95 (null = never)."""
+        return {
+            "samples": self.samples,
+            "seed": self.seed,
+            "method": "lhs",
+            "parameters": self.parameters,
+            "months_to_shortfall": [
+                {
+                    "mineral": r.mineral,
+                    "stage": r.stage,
+                    "central": r.central,
+                    "p5": r.p5,
+                    "p95": r.p95,
+                    "never_share": round(r.never_share, 4),
+                }
+                for r in self.stages
+            ],
+        }
+
+
+def _month(value: float, horizon: int) -> int | None:
+    """A month, or None for a run that is never short within the horizon."""
+    return None if pd.isna(value) or value >= never_value(horizon) else int(value)
+
+
+def _parameters(file: ScenarioFile, variant: str | None, result: RunResult, network: Network):
+    """The variant's own distributions plus every dataset stock range it uses."""
+    params: list[Parameter] = []
+    if file.uncertain(variant):
+        params = scenario_parameters(file, variant)
+    for path, spec in stock_ranges(result.scenario, network).items():
+        name = dotted(path)
+        params.append(Parameter(name, path, check_spec(name, spec), False, "dataset stock range"))
+    return params
+
+
+def _spread(
+    file: ScenarioFile,
+    result: RunResult,
+    network: Network,
+    code: str,
+    runs: int,
+    seed: int,
+    months: int | None,
+) -> Spread | None:
+    """Sample the variant ``runs`` times and evaluate the samples as one batched engine call
+    (the ensemble's own evaluation, so a sampled run is computed exactly as an ensemble's)."""
+    variant = result.scenario.variant
+    params = _parameters(file, variant, result, network)
+    summary = result.summary([code])
+    if not params or summary.empty:
+        return None
+    values = sample(params, runs, "lhs", seed)
+    names, paths = [p.name for p in params], [p.path for p in params]
+    if months:  # the horizon asked for on the command line holds for every sample
+        values = np.column_stack([values, np.full(len(values), float(months))])
+        names, paths = [*names, "months"], [*paths, ("months",)]
+    task = BatchTask(
+        index=0,
+        first_run=0,
+        values=values,
+        names=names,
+        paths=paths,
+        scenario_text=Path(file.path).read_text("utf-8"),
+        scenario_path=file.path,
+        variant=variant,
+        network=network,
+        target=code,
+        tracked_origins=sorted(
+            {s.origin for s in result.scenario.shocks if s.type == "reexport_control"}
+        ),
+        cells=outcome_cells(network, summary),
+    )
+    frame = evaluate_batch(task)
+    horizon = result.scenario.months
+    stages = []
+    for mineral, stage, central in zip(
+        summary["mineral"], summary["stage"], summary["months_to_shortfall"], strict=True
+    ):
+        column = frame[f"months_to_shortfall.{code}.{mineral}.{stage}"].to_numpy(float)
+        p5, p95 = np.percentile(column, [5, 95], method="inverted_cdf")
+        stages.append(
+            StageSpread(
+                str(mineral),
+                str(stage),
+                _month(float(central), horizon),
+                _month(float(p5), horizon),
+                _month(float(p95), horizon),
+                float((column >= never_value(horizon)).mean()),
+            )
+        )
+    return Spread(runs, seed, [p.name for p in params], stages)
+
+
+def _spread_caption(spreads: list[Spread | None], runs: int, seed: int, lang: str) -> str:
+    """What the brackets after each month are."""
+    count = max((len(s.parameters) for s in spreads if s is not None), default=0)
+    if lang == "ja":
+        return (
+            f"括弧内: 各バリアント{runs}回の標本（シナリオの分布とデータセットの在庫範囲、"
+            f"{count}個以下のパラメータ、ラテン超方格、seed {seed}）の初回不足月のP5–P95。"
+        )
+    return (
+        f"In brackets: P5–P95 of months to first shortfall over {runs} sampled runs per "
+        f"variant (the scenario's distributions and the dataset's stock ranges, up to {count} "
+        f"parameters, Latin hypercube, seed {seed})."
+    )
 
 
 def _mark_not_covered(

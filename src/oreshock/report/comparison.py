@@ -7,6 +7,7 @@ reports show the same table.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -23,15 +24,18 @@ def comparison_table(
     mineral: str,
     lang: str = "en",
     stage_names: dict[str, str] | None = None,
+    ranges: Sequence[Mapping[str, tuple[int | None, int | None]] | None] | None = None,
 ) -> pd.DataFrame:
     """The flagship table: per variant, months to first shortfall at each stage, the worst
     stage's cumulative shortfall and which stage that is, and the end use hit first (every
     one of them when several tie; names in ``lang``). ``attrs["caption"]`` says what each
     figure is (the threshold of a shortfall month, the horizon, the tolerances): print it
-    with the table."""
+    with the table. ``ranges`` (one per result, stage -> (P5, P95), None for never) turns each
+    month into ``central (P5–P95)``."""
     names = stage_names or {}
     rows = []
-    for result in results:
+    for k, result in enumerate(results):
+        spread = ranges[k] if ranges is not None else None
         if mineral not in result.runs or country not in result.runs[mineral].chain.countries:
             continue
         summary = result.summary([country])
@@ -41,9 +45,10 @@ def comparison_table(
         row: dict[str, Any] = {t("variant", lang): result.scenario.variant or "base"}
         for _, r in summary.iterrows():
             first = r["months_to_shortfall"]
-            row[names.get(r["stage"], r["stage"])] = (
-                t("never", lang) if pd.isna(first) else int(first)
-            )
+            cell: int | str = t("never", lang) if pd.isna(first) else int(first)
+            if spread is not None and r["stage"] in spread:
+                cell = with_range(cell, spread[r["stage"]], lang)
+            row[names.get(r["stage"], r["stage"])] = cell
         worst = worst_stage(summary)
         row[t("cumulative_worst_pct", lang)] = round(worst["pct"], 1)
         row[t("worst_stage", lang)] = (
@@ -54,6 +59,13 @@ def comparison_table(
     table = pd.DataFrame(rows)
     table.attrs["caption"] = comparison_caption(results, lang)
     return table
+
+
+def with_range(central: int | str, spread: tuple[int | None, int | None], lang: str) -> str:
+    """``3 (2–5)``: the central run's month and the P5–P95 of the sampled runs ("never" for a
+    percentile beyond the horizon)."""
+    low, high = (t("never", lang) if x is None else str(x) for x in spread)
+    return f"{central} ({low}–{high})"
 
 
 def _first_hit_label(result: RunResult, country: str, lang: str) -> str:
