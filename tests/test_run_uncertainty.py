@@ -71,3 +71,14 @@ def test_table_shows_central_and_percentiles(db_path):
     assert result.exit_code == 0, result.output
     assert "P5–P95" in result.output
     assert with_range(3, (2, None), "en") == "3 (2–never)"
+
+
+def test_never_short_runs_read_null(db_path):
+    """A run never short in the horizon (the baseline) gives null months, not an error."""
+    result = runner.invoke(
+        app, ["run", "baseline", "--months", "6", "--uncertainty", "4", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["runs"][0]["uncertainty"]["months_to_shortfall"]
+    assert rows and all(r["central"] is None and r["p95"] is None for r in rows)
+    assert all(r["never_share"] == 1.0 for r in rows)

@@ -169,7 +169,7 @@ def run(
         print_frame(table, title=title + t("months_to_shortfall", lang))
         if table.attrs.get("caption"):
             out.print(table.attrs["caption"], highlight=False, soft_wrap=True)
-        if uncertainty:
+        if any(sp is not None for sp in spreads):
             out.print(
                 _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
             )
@@ -234,9 +234,12 @@ class Spread:
         }
 
 
-def _month(value: float, horizon: int) -> int | None:
-    """A month, or None for a run that is never short within the horizon."""
-    return None if pd.isna(value) or value >= never_value(horizon) else int(value)
+def _month(value: object, horizon: int) -> int | None:
+    """A month, or None for a run that is never short within the horizon (or NA)."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    month = float(value)  # type: ignore[arg-type]
+    return None if month >= never_value(horizon) else int(month)
 
 
 def _parameters(file: ScenarioFile, variant: str | None, result: RunResult, network: Network):
@@ -299,7 +302,7 @@ def _spread(
             StageSpread(
                 str(mineral),
                 str(stage),
-                _month(float(central), horizon),
+                _month(central, horizon),
                 _month(float(p5), horizon),
                 _month(float(p95), horizon),
                 float((column >= never_value(horizon)).mean()),
