@@ -147,3 +147,22 @@ def test_ranges_are_those_the_scenario_uses():
     assert without[magnets] == {"dist": "triangular", "low": 0.5, "mode": 1.5, "high": 3.5}
     off = stock_ranges(_scenario({"commercial_stocks": False}), net)
     assert not any(p[2] == "commercial" for p in off)
+
+
+def test_stock_level_written_as_a_distribution_is_an_ensemble_parameter(tmp_path):
+    """A scenario may write a dataset stock level as a distribution: single runs use its
+    central value, and ``oreshock ensemble`` finds it among the uncertain parameters."""
+    from oreshock.ensemble.sampling import scenario_parameters
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nstart: 2026-01\nmonths: 12\nminerals: [rare_earths]\nbuffers:\n"
+        "  stock_levels:\n    commercial:\n      JPN:\n        rare_earths:\n"
+        "          magnets: {dist: triangular, low: 0.5, mode: 3.0, high: 3.5}\n",
+        "utf-8",
+    )
+    sf = open_scenario(str(path))
+    level = sf.build(None).buffers.stock_levels["commercial"]["JPN"]["rare_earths"]["magnets"]
+    assert level == pytest.approx(3.0)
+    names = [p.name for p in scenario_parameters(sf, None)]
+    assert names == ["buffers.stock_levels.commercial.JPN.rare_earths.magnets"]
