@@ -78,6 +78,15 @@ def ensemble(
     ] = None,
     threshold: ThresholdOpt = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Runs per Parquet batch.")] = 500,
+    no_stock_ranges: Annotated[
+        bool,
+        typer.Option(
+            "--no-stock-ranges",
+            help="Sample only the scenario's own distributions. By default the dataset's stock "
+            "ranges the scenario uses are sampled too (triangular on low, value, high), "
+            "except levels the scenario sets itself.",
+        ),
+    ] = False,
     max_batches: Annotated[
         int | None,
         typer.Option("--max-batches", help="Stop after this many new batches (resume later)."),
@@ -89,7 +98,7 @@ def ensemble(
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
 ) -> None:
-    """Run an ensemble over a variant's uncertain parameters; resumes if run again."""
+    """Run an ensemble over a variant's distributions and dataset stock ranges; resumes if rerun."""
     friendly(_ensemble)(**locals())
 
 
@@ -108,6 +117,7 @@ def _ensemble(
     outcome: str | None,
     threshold: float | None,
     batch_size: int,
+    no_stock_ranges: bool,
     max_batches: int | None,
     plots: bool,
     db: Path | None,
@@ -122,7 +132,9 @@ def _ensemble(
 
     extra = dict(parse_cli_spec(p) for p in param or [])
     check_target(db)  # a bad --db is refused before anything is computed
-    spec = EnsembleSpec(scenario, variant, runs, seed, method, target, batch_size, extra)
+    spec = EnsembleSpec(
+        scenario, variant, runs, seed, method, target, batch_size, extra, not no_stock_ranges
+    )
     evaluator = make_evaluator(workers or os.cpu_count() or 1, dask)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -146,7 +158,13 @@ def _ensemble(
         "folder": str(result.folder),
         "evaluator": evaluator.describe(),
         "parameters": [
-            {"name": p.name, "about": p.about, "integer": p.integer, **p.spec}
+            {
+                "name": p.name,
+                "about": p.about,
+                "integer": p.integer,
+                "source": "dataset" if p.name in result.dataset_parameters else "scenario",
+                **p.spec,
+            }
             for p in result.parameters
         ],
     }

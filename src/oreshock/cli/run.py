@@ -30,13 +30,8 @@ from oreshock.cli.common import (
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.ensemble.batching import BatchTask, evaluate_batch, never_value, outcome_cells
-from oreshock.ensemble.sampling import (
-    Parameter,
-    check_spec,
-    dotted,
-    sample,
-    scenario_parameters,
-)
+from oreshock.ensemble.runner import stock_parameters
+from oreshock.ensemble.sampling import Parameter, sample, scenario_parameters
 from oreshock.model.coverage import (
     ASKED,
     NOT_COVERED,
@@ -50,7 +45,6 @@ from oreshock.model.coverage import Names as CoverageNames
 from oreshock.model.network import Network, build_network
 from oreshock.model.scenario import ScenarioFile, open_scenario
 from oreshock.model.simulate import RunResult
-from oreshock.model.stocks import stock_ranges
 from oreshock.model.variants import claim_check, run_variants
 from oreshock.report.comparison import claim_line, comparison_table
 from oreshock.report.text import Names
@@ -242,15 +236,15 @@ def _month(value: object, horizon: int) -> int | None:
     return None if month >= never_value(horizon) else int(month)
 
 
-def _parameters(file: ScenarioFile, variant: str | None, result: RunResult, network: Network):
-    """The variant's own distributions plus every dataset stock range it uses."""
+def _parameters(
+    file: ScenarioFile, variant: str | None, result: RunResult, network: Network
+) -> list[Parameter]:
+    """The variant's own distributions plus every dataset stock range it uses (the same
+    ranges an ``oreshock ensemble`` samples)."""
     params: list[Parameter] = []
     if file.uncertain(variant):
         params = scenario_parameters(file, variant)
-    for path, spec in stock_ranges(result.scenario, network).items():
-        name = dotted(path)
-        params.append(Parameter(name, path, check_spec(name, spec), False, "dataset stock range"))
-    return params
+    return params + stock_parameters(result.scenario, network, {p.name for p in params})
 
 
 def _spread(

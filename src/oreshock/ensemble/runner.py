@@ -20,6 +20,11 @@ Outcomes per run, for the target country and each stage where it has demand, are
 ``METRIC.COUNTRY.MINERAL.STAGE`` with METRIC one of months_to_shortfall (months from the
 start to the first month short by more than the scenario's threshold; horizon + 1 when never),
 peak_shortfall_pct and cumulative_shortfall_pct.
+
+Besides the scenario's own distributions, an ensemble samples every dataset stock range the
+scenario uses (``stock_parameters``, the same parameters as ``oreshock run --uncertainty``),
+unless the scenario sets that level itself or the spec turns them off (``stock_ranges``);
+the stored parameters say which came from the dataset (``"source": "dataset"``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,15 +67,21 @@ from oreshock.ensemble.sampling import (
     METHODS,
     EnsembleError,
     Parameter,
+    ParameterError,
+    check_spec,
+    dotted,
     sample,
     scenario_parameters,
 )
 from oreshock.model.network import Network, build_network
-from oreshock.model.scenario import ScenarioFile, open_scenario
+from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario
 from oreshock.model.simulate import simulate
+from oreshock.model.stocks import stock_ranges
 from oreshock.store.store import Store, default_path
 
 MANIFEST = "ensemble.json"
+DATASET_STOCK_RANGE = "dataset stock range"
+"""The ``about`` of a parameter drawn from a dataset stock range (not written in the scenario)."""
 
 
 class DamagedBatchWarning(OreshockWarning):
@@ -89,6 +100,8 @@ class EnsembleSpec:
     target: str = "JPN"
     batch_size: int = 500
     params: dict[str, dict] = field(default_factory=dict)
+    stock_ranges: bool = True
+    """Also sample the dataset stock ranges the scenario uses (``--no-stock-ranges``: off)."""
 
 
 @dataclass
@@ -105,10 +118,24 @@ class Plan:
     tracked_origins: list[str]
     network: Network
     folder: Path
+    dataset_parameters: tuple[str, ...] = ()
+    """Names of the parameters drawn from dataset stock ranges, not from the scenario."""
 
     @property
     def runs(self) -> int:
         return len(self.values)
+
+    def stored_parameters(self) -> dict[str, dict]:
+        """{name: distribution, integer, source} as the index and the manifest keep them;
+        source is "dataset" (a stock range) or "scenario" (its file or ``--param``)."""
+        return {
+            p.name: p.spec
+            | {
+                "integer": p.integer,
+                "source": "dataset" if p.name in self.dataset_parameters else "scenario",
+            }
+            for p in self.parameters
+        }
 
     @property
     def batches(self) -> int:
@@ -158,6 +185,8 @@ class EnsembleRun:
     db: Path | None = None
     recomputed: list[Path] = field(default_factory=list)
     """Damaged batch files found on resume and computed again."""
+    dataset_parameters: tuple[str, ...] = ()
+    """Names of the parameters drawn from dataset stock ranges."""
 
     @property
     def complete(self) -> bool:
@@ -170,6 +199,31 @@ class EnsembleRun:
 def ensembles_folder(db: str | Path | None = None) -> Path:
     """Default home of ensemble folders: ``ensembles/`` next to the results database."""
     return Path(db if db is not None else default_path()).parent / "ensembles"
+
+
+def stock_parameters(
+    scenario: Scenario, network: Network, taken: Collection[str] = ()
+) -> list[Parameter]:
+    """Every dataset stock range ``scenario`` uses, as a triangular parameter on (low, value,
+    high), except names in ``taken`` (a scenario's or ``--param``'s own distribution wins).
+
+    Shared by ``oreshock ensemble`` and ``oreshock run --uncertainty`` so both sample the same
+    ranges; a level the scenario sets itself is left out already by ``stock_ranges``.
+    """
+    params = []
+    for path, spec in stock_ranges(scenario, network).items():
+        name = dotted(path)
+        if name not in taken:
+            params.append(Parameter(name, path, check_spec(name, spec), False, DATASET_STOCK_RANGE))
+    return params
+
+
+def _scenario_parameters(sf: ScenarioFile, spec: EnsembleSpec) -> list[Parameter]:
+    """The variant's own distributions and ``--param``s; none (rather than an error) when it
+    has none, since dataset stock ranges may still be uncertain."""
+    if not sf.uncertain(spec.variant) and not spec.params:
+        return []
+    return scenario_parameters(sf, spec.variant, spec.params)
 
 
 def plan_ensemble(
@@ -191,8 +245,17 @@ def plan_ensemble(
     network = network if network is not None else build_network()
     sf = open_scenario(spec.scenario)
     text = Path(sf.path).read_text("utf-8")
-    params = scenario_parameters(sf, spec.variant, spec.params)
+    own = _scenario_parameters(sf, spec)
     central = sf.build(spec.variant)
+    stocks = stock_parameters(central, network, {p.name for p in own}) if spec.stock_ranges else []
+    params = [*own, *stocks]
+    if not params:
+        raise ParameterError(
+            f"{sf.path}: variant {spec.variant!r} has no uncertain parameters"
+            + (" and uses no dataset stock range" if spec.stock_ranges else "")
+            + "; write a value as {dist: uniform, low: ..., high: ...} or pass "
+            "--param NAME=uniform:LOW:HIGH"
+        )
     tracked = sorted({s.origin for s in central.shocks if s.type == "reexport_control"})
     base = simulate(network, central, record_flows=False, tracked_origins=tracked)
     summary = base.summary([spec.target])
@@ -209,6 +272,9 @@ def plan_ensemble(
         "code_version": __version__,
     }
     key.pop("params")
+    # The parameters above already say whether stock ranges were sampled; left out of the id,
+    # the switch keeps the id an ensemble with no stock range to sample had before it existed.
+    key.pop("stock_ranges")
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     eid = digest[:12]
     root = Path(out) if out is not None else ensembles_folder(db)
@@ -223,6 +289,7 @@ def plan_ensemble(
         tracked,
         network,
         root / eid,
+        tuple(p.name for p in stocks),
     )
 
 
@@ -259,7 +326,7 @@ def _write_row(store: Store, plan: Plan, done: int, status: str, seconds: float)
             status,
             seconds,
             str(plan.folder),
-            json.dumps({p.name: p.spec | {"integer": p.integer} for p in plan.parameters}),
+            json.dumps(plan.stored_parameters()),
             json.dumps(plan.outcome_names),
             plan.network.dataset_hash,
             __version__,
@@ -360,7 +427,7 @@ def _write_manifest(plan: Plan) -> None:
         "spec": asdict(plan.spec),
         "runs": plan.runs,
         "batches": plan.batches,
-        "parameters": {p.name: p.spec | {"integer": p.integer} for p in plan.parameters},
+        "parameters": plan.stored_parameters(),
         "outcomes": plan.outcome_names,
         "tracked_origins": plan.tracked_origins,
         "never_months_to_shortfall": "horizon + 1",
@@ -490,6 +557,7 @@ def _evaluate(
         plan.spec.seed,
         db=Path(db) if db is not None else default_path(),
         recomputed=damaged,
+        dataset_parameters=plan.dataset_parameters,
     )
 
 
@@ -519,6 +587,8 @@ def resume_command(folder: str | Path, db: str | Path | None = None) -> str:
         words += ["--variant", spec["variant"]]
     for option in ("runs", "seed", "method", "target", "batch_size"):
         words += [f"--{option.replace('_', '-')}", str(spec[option])]
+    if not spec.get("stock_ranges", True):
+        words.append("--no-stock-ranges")
     for name, dist in spec.get("params", {}).items():
         words += [
             "--param",
