@@ -6,8 +6,10 @@ and mass-balanced picture. This module builds it, marking every derived value `e
 and saying how:
 
 1. Consumption of stage s in country c = production of stage s+1 in c / yield of s+1
-   (input to the next stage) + final use of stage s in c. Stage totals are scaled so that
-   world consumption equals world production (the gap is unrecorded stock change and loss).
+   (input to the next stage) + what other chains' recipes take from s (production of the
+   product in c x tonnes of input per tonne, ``recipes.csv``) + final use of stage s in c.
+   Stage totals are scaled so that world consumption equals world production (the gap is
+   unrecorded stock change and loss).
 2. Net trade positions: exports X_c = max(P_c - D_c, 0), imports M_c = max(D_c - P_c, 0).
 3. Bilateral flows: published tonnages and import shares fix some cells; the rest are
    filled by RAS (iterative proportional fitting) from a gravity seed X_e * M_i so that
@@ -77,12 +79,39 @@ def _rows(table: str, records: list[dict]) -> pd.DataFrame:
     return frame
 
 
+def recipe_needs(
+    recipes: pd.DataFrame | None, production: pd.DataFrame, mineral: str, stage: str
+) -> tuple[dict[str, float], list[str]]:
+    """Tonnes of ``mineral``'s ``stage`` output that recipes consume in each country, and a
+    note per recipe: a magnet plant's metal is consumption where the magnets are made."""
+    parts: dict[str, float] = {}
+    notes: list[str] = []
+    if recipes is None or recipes.empty:
+        return parts, notes
+    rows = recipes[(recipes["input"] == mineral) & (recipes["input_stage"] == stage)]
+    for product, product_stage, quantity in zip(
+        rows["product"], rows["stage"], rows["quantity"], strict=True
+    ):
+        made = production[
+            (production["mineral"] == product) & (production["stage"] == product_stage)
+        ]
+        if made.empty:
+            continue
+        for iso3, value in zip(made["iso3"], made["value"], strict=True):
+            parts[iso3] = parts.get(iso3, 0.0) + float(value) * float(quantity)
+        notes.append(
+            f"input to {product} {product_stage} = production x {float(quantity):g} (recipe)"
+        )
+    return parts, notes
+
+
 def derive_consumption(tables: dict[str, pd.DataFrame], base_year: int) -> pd.DataFrame:
     """Apparent consumption for every mineral, stage and country in the base year."""
     stages = tables["stages"].sort_values(["mineral", "order"])
     production = latest(tables["production"], base_year, ["mineral", "stage"])
     production = production[production["iso3"] != "WLD"]
     final = latest(tables["demand"], base_year, ["mineral", "stage"])
+    recipes = tables.get("recipes")
     records: list[dict] = []
     for mineral, chain in stages.groupby("mineral", sort=False):
         chain = chain.reset_index(drop=True)
@@ -103,6 +132,10 @@ def derive_consumption(tables: dict[str, pd.DataFrame], base_year: int) -> pd.Da
                     parts[iso3] = parts.get(iso3, 0.0) + float(value) / y
                 if not down.empty:
                     notes.append(f"input to {nxt} = {nxt} production / yield {y:g}")
+            needs, recipe_notes = recipe_needs(recipes, production, str(mineral), str(stage))
+            for iso3, value in needs.items():
+                parts[iso3] = parts.get(iso3, 0.0) + value
+            notes.extend(recipe_notes)
             uses = final[(final["mineral"] == mineral) & (final["stage"] == stage)]
             intermediate = sum(parts.values())
             final_total = float(uses["value"].sum())

@@ -20,10 +20,23 @@ from oreshock.core.errors import DataFileError, Problem, UnknownIdError
 from oreshock.core.ids import stage_position
 from oreshock.data.balance import derive_tables
 from oreshock.data.manifest import check_manifest, read_manifest
+from oreshock.data.products import expand_products
 from oreshock.data.schema import NUMBER_TYPES, table_schema
 from oreshock.data.validate import check_balance, raise_on, read_raw_table, validate_tables
 
-OPTIONAL_TABLES = ("trade", "capacity", "stage_shares", "stocks", "recycling", "end_uses")
+OPTIONAL_TABLES = (
+    "trade",
+    "capacity",
+    "stage_shares",
+    "stocks",
+    "recycling",
+    "end_uses",
+    "product_shares",
+    "recipes",
+)
+# Columns added after folders were first written: a folder without them reads them as blank,
+# so a dataset made before products existed still loads (as a dataset with no products).
+LATER_COLUMNS = {"minerals": ("family", "elements")}
 DERIVED_TABLES = ("consumption",)
 
 
@@ -49,13 +62,21 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
                 problems.append(Problem(str(file), None, None, "required table file is missing"))
             continue
         try:
-            tables[name] = read_raw_table(file)
+            tables[name] = with_later_columns(name, read_raw_table(file))
         except DataFileError as exc:
             problems.extend(exc.problems)
             continue
         paths[name] = str(file)
     raise_on(problems)
     return tables, paths
+
+
+def with_later_columns(name: str, raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` with the later columns of its table added blank when the file has none of them."""
+    later = [c for c in LATER_COLUMNS.get(name, ()) if c not in raw.columns]
+    if not later or len(later) < len(LATER_COLUMNS[name]):
+        return raw  # some but not all: check_columns names what is missing
+    return raw.assign(**{c: "" for c in later})
 
 
 def typed(name: str, raw: pd.DataFrame) -> pd.DataFrame:
@@ -192,6 +213,7 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
         if name not in tables:
             tables[name] = typed(name, pd.DataFrame({c.name: [] for c in table_schema()[name]}))
     base_year = int(meta["base_year"])
+    tables = expand_products(tables, base_year)
     derived = derive_tables(tables, base_year)
     raise_on(check_balance(tables, derived, base_year))
     tables.update(derived)

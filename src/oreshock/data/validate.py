@@ -473,6 +473,238 @@ def check_stock_ranges(tables: Tables, paths: Mapping[str, str]) -> list[Problem
     return problems
 
 
+ELEMENT_SYMBOLS = """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge
+    As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm
+    Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U
+    Np Pu Am Cm Bk Cf Es Fm Md No Lr Rf Db Sg Bh Hs Mt Ds Rg Cn Nh Fl Mc Lv Ts Og"""
+ELEMENTS = frozenset(ELEMENT_SYMBOLS.split())
+PRODUCT_SHARE_TOLERANCE = 0.01
+PRODUCT_MEASURES = ("production", "use")
+MAX_RECIPE_INPUT = 2.0  # t of all inputs per t of output above this is implausible
+
+
+def check_minerals(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """A product's family is a known mineral and its elements are chemical symbols."""
+    df = tables.get("minerals")
+    if df is None or not {"family", "elements"} <= set(df.columns):
+        return []
+    where = _file(paths, "minerals")
+    known = set(df["mineral"])
+    problems = []
+    for i, family in df["family"].items():
+        if family and family not in known:
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "family",
+                    f"unknown family {family!r}; expected a mineral listed in minerals.csv",
+                )
+            )
+    for i, elements in df["elements"].items():
+        wrong = [e for e in str(elements).split() if e not in ELEMENTS]
+        if wrong:
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "elements",
+                    f"expected chemical symbols separated by "
+                    f"spaces (e.g. 'Nd Pr'), found {', '.join(map(repr, wrong))}",
+                )
+            )
+    return problems
+
+
+def _stage_orders(tables: Tables) -> dict[str, dict[str, float]]:
+    """Stage -> order for each mineral of stages.csv (unparseable orders read as NaN)."""
+    df = tables.get("stages")
+    out: dict[str, dict[str, float]] = {}
+    if df is None or not {"mineral", "stage", "order"} <= set(df.columns):
+        return out
+    order = pd.to_numeric(df["order"], errors="coerce").astype(float).tolist()
+    for mineral, stage, position in zip(df["mineral"], df["stage"], order, strict=True):
+        out.setdefault(str(mineral), {})[str(stage)] = position
+    return out
+
+
+def _numbers(df: pd.DataFrame, *columns: str) -> dict[str, dict[Any, float]]:
+    """Columns as numbers by row label (blank or unparseable cells read as NaN)."""
+    return {
+        c: pd.to_numeric(df[c].replace("", None), errors="coerce").astype(float).to_dict()
+        for c in columns
+    }
+
+
+def _range_problems(
+    where: str, df: pd.DataFrame, value: str, numbers: dict[str, dict[Any, float]]
+) -> list[Problem]:
+    """low <= high, and the central value within them, wherever both are given."""
+    problems = []
+    for i in df.index:
+        v, low, high = (numbers[c][i] for c in (value, "low", "high"))
+        if math.isnan(low) or math.isnan(high):
+            continue
+        if low > high:
+            problems.append(
+                Problem(where, _row(i), "low", f"expected low <= high, found {low:g} > {high:g}")
+            )
+        elif not math.isnan(v) and not low <= v <= high:
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    value,
+                    f"expected {value} within [{low:g}, {high:g}], found {v:g}",
+                )
+            )
+    return problems
+
+
+def check_recipes(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """Recipes name known minerals and stages, feed a product's first stage, have one
+    principal input per product stage and plausible quantities within their ranges."""
+    df = tables.get("recipes")
+    if df is None or df.empty:
+        return []
+    where = _file(paths, "recipes")
+    orders = _stage_orders(tables)
+    problems = []
+    for i in df.index:
+        for mineral_col, stage_col in (("product", "stage"), ("input", "input_stage")):
+            mineral, stage = str(df.at[i, mineral_col]), str(df.at[i, stage_col])
+            if mineral not in orders:
+                problems.append(
+                    Problem(
+                        where,
+                        _row(i),
+                        mineral_col,
+                        f"unknown mineral {mineral!r}; expected one listed in stages.csv",
+                    )
+                )
+            elif stage not in orders[mineral]:
+                problems.append(
+                    Problem(
+                        where,
+                        _row(i),
+                        stage_col,
+                        f"unknown stage {stage!r} of {mineral}; expected one listed in stages.csv",
+                    )
+                )
+        product, stage = str(df.at[i, "product"]), str(df.at[i, "stage"])
+        chain = orders.get(product, {})
+        if stage in chain and chain[stage] > min(chain.values()):
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "stage",
+                    f"a recipe feeds the first stage "
+                    f"of {product}; {stage!r} is fed by the stage before it",
+                )
+            )
+        if df.at[i, "principal"] not in ("yes", "no"):
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "principal",
+                    f"expected 'yes' or 'no', found {df.at[i, 'principal']!r}",
+                )
+            )
+    numbers = _numbers(df, "quantity", "low", "high")
+    problems += _range_problems(where, df, "quantity", numbers)
+    for key, idx in df.groupby(["product", "stage"], sort=False).groups.items():
+        product, stage = cast(tuple, key)
+        principal = int((df.loc[idx, "principal"] == "yes").sum())
+        if principal != 1:
+            problems.append(
+                Problem(
+                    where,
+                    _row(idx[0]),
+                    "principal",
+                    f"{product} {stage} has {principal} principal inputs; expected exactly one",
+                )
+            )
+        total = sum(numbers["quantity"][j] for j in idx)
+        if total > MAX_RECIPE_INPUT:
+            problems.append(
+                Problem(
+                    where,
+                    _row(idx[0]),
+                    "quantity",
+                    f"{product} {stage} takes "
+                    f"{total:g} t of inputs per t; expected at most "
+                    f"{MAX_RECIPE_INPUT:g}",
+                )
+            )
+    return problems
+
+
+def check_product_shares(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """Each share names a product of the row's family at one of its stages, and the shares
+    of one family, stage, country, year and measure sum to 1."""
+    df = tables.get("product_shares")
+    if df is None or df.empty:
+        return []
+    where = _file(paths, "product_shares")
+    minerals = tables.get("minerals")
+    family_of: dict[str, str] = {}
+    if minerals is not None and "family" in minerals.columns:
+        family_of = dict(zip(minerals["mineral"], minerals["family"], strict=True))
+    orders = _stage_orders(tables)
+    problems = []
+    for i in df.index:
+        product, family = str(df.at[i, "product"]), str(df.at[i, "family"])
+        stage = str(df.at[i, "stage"])
+        if family_of.get(product) != family:
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "product",
+                    f"{product!r} is not a product "
+                    f"of {family!r}; expected a mineral whose family is "
+                    f"{family!r} in minerals.csv",
+                )
+            )
+        elif stage not in orders.get(product, {}):
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "stage",
+                    f"unknown stage {stage!r} of {product}; expected one listed in stages.csv",
+                )
+            )
+        if df.at[i, "measure"] not in PRODUCT_MEASURES:
+            problems.append(
+                Problem(
+                    where,
+                    _row(i),
+                    "measure",
+                    f"expected one of {list(PRODUCT_MEASURES)}, found {df.at[i, 'measure']!r}",
+                )
+            )
+    numbers = _numbers(df, "share", "low", "high")
+    problems += _range_problems(where, df, "share", numbers)
+    keys = ["family", "stage", "iso3", "year", "measure"]
+    for key, idx in df.groupby(keys, sort=False).groups.items():
+        total = sum(numbers["share"][j] for j in idx)
+        if abs(total - 1.0) > PRODUCT_SHARE_TOLERANCE:
+            label = dict(zip(keys, cast(tuple, key), strict=True))
+            problems.append(
+                Problem(
+                    where,
+                    _row(idx[0]),
+                    "share",
+                    f"shares for {label} sum to "
+                    f"{total:.4f}; expected 1 (within {PRODUCT_SHARE_TOLERANCE})",
+                )
+            )
+    return problems
+
+
 CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_columns,
     check_values,
@@ -484,6 +716,9 @@ CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_share_sums,
     check_world_totals,
     check_stock_ranges,
+    check_minerals,
+    check_recipes,
+    check_product_shares,
 )
 
 
