@@ -150,6 +150,9 @@ def test_stocks_and_shares_copied_to_products(ds):
     by_mineral = magnets.set_index("mineral")
     assert by_mineral.at["ndfeb_dytb", "value"] == by_mineral.at[FAMILY, "value"]
     assert by_mineral.at["ndfeb_dytb", "low"] == by_mineral.at[FAMILY, "low"]
+    metal = stocks[(stocks["stage"] == "metal") & (stocks["iso3"] == "JPN")]
+    assert set(metal["mineral"]) >= {FAMILY, "ree_ndpr", "ree_dytb"}
+    assert set(metal["value"]) == {2.0}
     shares = ds.table("import_shares")
     jp = shares[(shares["importer"] == "JPN") & (shares["stage"] == "separation")]
     assert set(jp[jp["mineral"] == "ree_dytb"]["exporter"]) == set(

@@ -85,7 +85,7 @@ def _split_values(
     """
     fam = df[df["mineral"] == family]
     own = set(zip(df["mineral"], df["stage"], df["iso3"], df["year"], strict=True))
-    what = "output" if measure == "production" else "final use"
+    what = {"production": "output", "capacity": "capacity", "demand": "final use"}[table]
     records: list[dict] = []
     for row in fam.to_dict("records"):
         stage, iso3 = str(row["stage"]), str(row["iso3"])
@@ -127,31 +127,46 @@ def _world_mix(
     return [(p, s, source[p]) for p, s in mix.items()] or None
 
 
+def _stock_parts(
+    shares: Shares, family: str, stage: str, iso3: str, stages: dict[str, set[str]]
+) -> list[tuple[str, float, str]]:
+    """Use shares of a stock's stage and holder, else production shares (a stage with no
+    final use, such as metal, holds what it makes)."""
+    for measure in ("use", "production"):
+        parts = [p for p in _shares_for(shares, family, stage, iso3, measure) if p[1] > 0]
+        if parts:
+            return parts
+    return [(p, 1.0, "") for p, s in stages.items() if stage in s]
+
+
 def _split_stocks(
     df: pd.DataFrame, family: str, stages: dict[str, set[str]], shares: Shares
 ) -> list[dict]:
-    """Family stocks for each product with the stage: days and months copied, tonnes split by
-    the use share (with their range), since a holder's cover is the same in every product."""
+    """Family stocks for each product with the stage: days and months copied to every such
+    product (a holder's cover is the same in each), tonnes split by the stage's shares."""
     own = set(zip(df["mineral"], df["stage"], df["iso3"], df["holder"], df["year"], strict=True))
     records: list[dict] = []
     for row in df[df["mineral"] == family].to_dict("records"):
         stage, iso3 = str(row["stage"]), str(row["iso3"])
         tonnes = row["unit"] not in ("days", "months")
-        for product, share, source in _shares_for(shares, family, stage, iso3, "use"):
+        if tonnes:
+            parts = _stock_parts(shares, family, stage, iso3, stages)
+        else:
+            parts = [(p, 1.0, "") for p, s in stages.items() if stage in s]
+        for product, share, source in parts:
             if stage not in stages.get(product, set()):
                 continue
             if (product, stage, iso3, row["holder"], row["year"]) in own:
                 continue
-            factor = share if tonnes else 1.0
-            scaled = {c: row[c] * factor for c in ("value", "low", "high") if pd.notna(row[c])}
-            how = f"x {product} use share {share:.4g} ({source})" if tonnes else "copied"
+            scaled = {c: row[c] * share for c in ("value", "low", "high") if pd.notna(row[c])}
+            how = f"x {product} share {share:.4g} ({source})" if tonnes else "copied"
             records.append(
                 {
                     **row,
                     **scaled,
                     "mineral": product,
                     "status": "estimated" if tonnes else row["status"],
-                    "source_id": source if tonnes else row["source_id"],
+                    "source_id": source or row["source_id"],
                     "method": f"{family} {stage} stock {how}: {row['method']}",
                 }
             )
