@@ -99,7 +99,7 @@ def test_dask_local_cluster_with_two_workers(network, tmp_path):
     ("kwargs", "error", "message"),
     [
         ({"variant": "stockpiles", "runs": 0}, EnsembleError, "at least 1"),
-        ({"variant": "no-response"}, ParameterError, "no uncertain parameters"),
+        ({"variant": "no-response", "stock_ranges": False}, ParameterError, "no uncertain parameters"),
         (
             {
                 "variant": "stockpiles",
@@ -155,6 +155,7 @@ def test_cli_ensemble_json_and_ensembles_commands(tmp_path, db_path):
             "1",
             "--batch-size",
             "3",
+            "--no-stock-ranges",
             "--json",
         ],
     )
@@ -163,7 +164,7 @@ def test_cli_ensemble_json_and_ensembles_commands(tmp_path, db_path):
     assert set(report) >= {"ensemble_id", "runs", "seconds", "outcomes", "prim", "sobol"}
     assert report["runs"] == 6  # N (k + 2) = 2 x 3
     assert set(report["sobol"]) == {"responses.sharing[0].share"}
-    name = "months_to_shortfall.JPN.rare_earths.magnets"
+    name = "months_to_shortfall.JPN.ndfeb_dytb.magnets"
     assert set(report["outcomes"][name]) == {"p5", "p50", "p95"}
     eid = report["ensemble_id"]
     assert eid in runner.invoke(app, ["ensembles", "list", "--json"]).stdout
@@ -172,7 +173,9 @@ def test_cli_ensemble_json_and_ensembles_commands(tmp_path, db_path):
     out = tmp_path / "runs.csv"
     assert runner.invoke(app, ["ensembles", "export", eid, "--out", str(out)]).exit_code == 0
     assert len(load_results(shown["folder"])) == 6 == len(out.read_text().splitlines()) - 1
-    bad = runner.invoke(app, ["ensemble", SCENARIO, "--variant", "no-response", "--runs", "5"])
+    bad = runner.invoke(
+        app, ["ensemble", SCENARIO, "--variant", "no-response", "--runs", "5", "--no-stock-ranges"]
+    )
     assert bad.exit_code == 2 and "no uncertain parameters" in bad.output
 
 

@@ -4,7 +4,7 @@ Each sample is built into a Scenario (so any numeric field, however it enters th
 handled by the same code as a single run) and compiled with ``batch=1``; compiling costs
 ~0.2 ms against tens of ms of stepping. Members whose compiled *structure* agrees (the same
 time windows, licence delays, substitution lags, ...) are stacked along the leading batch
-axis and stepped together by ``run_chain``; members that differ in structure (say, a sampled
+axis and stepped together by ``run_chains``; members that differ in structure (say, a sampled
 start month) go in separate stacks, so results never depend on how runs were grouped.
 
 A batch's results go to one Parquet file (``write_batch``: temporary file, fsync, rename),
@@ -26,14 +26,16 @@ import pandas as pd
 from oreshock.core.atomic import file_sha256, write_file
 from oreshock.ensemble.sampling import EnsembleError
 from oreshock.model.compile import ChainInputs, Window, compile_chain
+from oreshock.model.linking import linked_groups
 from oreshock.model.network import Network
 from oreshock.model.outcomes import (
     cumulative_shortfall_pct,
     months_to_shortfall,
     peak_shortfall_pct,
 )
+from oreshock.model.record import ChainRun
 from oreshock.model.scenario import ScenarioFile
-from oreshock.model.simulate import run_chain
+from oreshock.model.simulate import run_chains
 
 METRICS = ("months_to_shortfall", "peak_shortfall_pct", "cumulative_shortfall_pct")
 # ChainInputs fields carrying the batch axis, and where it sits.
@@ -51,7 +53,7 @@ _AXIS0 = (
     "reroute_growth",
 )
 _BATCHED_WINDOWS = ("export_cut", "origin_cut", "sharing")
-_SHARED = ("chain", "months", "origin_of", "origin_labels", "delays", "threshold")
+_SHARED = ("chain", "months", "origin_of", "origin_labels", "delays", "threshold", "feed_origin")
 
 
 def never_value(months: int) -> int:
@@ -161,6 +163,25 @@ def _outcomes(run, country: int, cells: list[OutcomeCell], months: int) -> np.nd
     return np.column_stack(cols) if cols else np.zeros((short.shape[1], 0))
 
 
+def _fill_outcomes(
+    result: np.ndarray,
+    columns: list[str],
+    task: BatchTask,
+    mineral: str,
+    run: ChainRun,
+    rows: list[int],
+    months: int,
+) -> None:
+    """Write one chain's outcome columns for the target country into ``result``."""
+    chain = task.network.chain(mineral)
+    cells = [c for c in task.cells if c.mineral == mineral]
+    if not cells or task.target not in chain.countries:
+        return
+    col0 = columns.index(cells[0].columns(task.target)[0])
+    country = chain.countries.index(task.target)
+    result[rows, col0 : col0 + 3 * len(cells)] = _outcomes(run, country, cells, months)
+
+
 def evaluate_batch(task: BatchTask) -> pd.DataFrame:
     """Runs of one batch: a row per run with its parameters and outcomes."""
     sf = ScenarioFile(task.scenario_text, task.scenario_path)
@@ -169,28 +190,30 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
         sf.build(task.variant, dict(zip(task.paths, row.tolist(), strict=True)))
         for row in task.values
     ]
-    minerals = scenarios[0].chains_covered(task.network.chains)
+    minerals = task.network.covered(scenarios[0])
     columns = [c for cell in task.cells for c in cell.columns(task.target)]
     result = np.full((n, len(columns)), np.nan)
-    for mineral in minerals:
-        chain = task.network.chain(mineral)
-        cells = [c for c in task.cells if c.mineral == mineral]
-        if not cells or task.target not in chain.countries:
+    recipes = {m: task.network.chain(m).recipe for m in minerals}
+    for group in linked_groups(minerals, recipes):
+        if not any(c.mineral in group for c in task.cells):
             continue
-        col0 = columns.index(cells[0].columns(task.target)[0])
-        country = chain.countries.index(task.target)
-        groups: dict[tuple, list[tuple[int, ChainInputs]]] = {}
+        structures: dict[tuple, list[tuple[int, dict[str, ChainInputs]]]] = {}
         for i, sc in enumerate(scenarios):
-            inp = compile_chain(chain, sc, task.network, tracked_origins=task.tracked_origins)
-            groups.setdefault(structure_key(inp), []).append((i, inp))
-        for members in groups.values():
+            compiled = {
+                m: compile_chain(
+                    task.network.chain(m), sc, task.network, tracked_origins=task.tracked_origins
+                )
+                for m in group
+            }
+            key = tuple(structure_key(compiled[m]) for m in group)
+            structures.setdefault(key, []).append((i, compiled))
+        for members in structures.values():
             for lo in range(0, len(members), task.chunk):
                 part = members[lo : lo + task.chunk]
-                run = run_chain(stack_inputs([inp for _, inp in part]))
+                runs = run_chains({m: stack_inputs([c[m] for _, c in part]) for m in group})
                 rows = [i for i, _ in part]
-                result[rows, col0 : col0 + 3 * len(cells)] = _outcomes(
-                    run, country, cells, scenarios[0].months
-                )
+                for mineral, run in runs.items():
+                    _fill_outcomes(result, columns, task, mineral, run, rows, scenarios[0].months)
     frame = pd.DataFrame(task.values, columns=task.names)
     frame.insert(0, "run", np.arange(task.first_run, task.first_run + n, dtype=np.int64))
     return pd.concat([frame, pd.DataFrame(result, columns=columns)], axis=1)

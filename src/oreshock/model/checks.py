@@ -49,7 +49,8 @@ class _Ids:
             self.countries.update(chain.countries)
         for members in network.groups.values():
             self.countries.update(members)
-        self.minerals = set(network.chains)
+        self.minerals = set(network.chains) | set(network.families)
+        self.elements = {e for chain in network.chains.values() for e in chain.elements}
         self.sectors: dict[str, set[str]] = {
             m: set(map(str, chain.end_uses["sector"])) for m, chain in network.chains.items()
         }
@@ -75,12 +76,26 @@ class _Ids:
             value, self.minerals
         )
 
+    def chains_of(self, minerals: list[str]) -> list[str]:
+        """The chains mineral ids stand for (a family's products)."""
+        return [c for m in minerals for c in self.network.products(m)]
+
     def stages_of(self, minerals: list[str]) -> set[str]:
-        return {s for m in minerals for s in self.network.chains[m].stages}
+        return {s for m in self.chains_of(minerals) for s in self.network.chains[m].stages}
+
+    def element(self, value: Any) -> str | None:
+        """Why ``value`` is an element no chain carries; None when one does."""
+        if value in self.elements:
+            return None
+        return (
+            f"unknown element {value!r}; expected a chemical element a chain of the dataset "
+            f"carries: {', '.join(sorted(self.elements))}"
+            + _did_you_mean(str(value), self.elements)
+        )
 
     def stage(self, value: str, minerals: list[str]) -> str | None:
         """Why ``value`` is a stage of none of ``minerals``' chains; None when one has it."""
-        for m in minerals:
+        for m in self.chains_of(minerals):
             if stage_position(value, self.network.chains[m].stages) is not None:
                 return None
         known = self.stages_of(minerals)
@@ -113,6 +128,13 @@ def _targets(
         ]
         minerals = [m for m in chosen if m in ids.minerals and m in covered] or [
             m for m in chosen if m in ids.minerals
+        ]
+    elements = getattr(item, "elements", ALL)
+    if elements != ALL:
+        found += [
+            ((*loc, "elements", i), why)
+            for i, e in enumerate(elements)
+            if (why := ids.element(e)) is not None
         ]
     stages = getattr(item, "stages", ALL)
     if stages != ALL and minerals:
@@ -188,7 +210,7 @@ def id_problems(scenario: Scenario, network: Network) -> list[Located]:
         found += _targets(
             ids, sub, ("responses", "substitution", k), covered, countries=("countries",)
         )
-    sectors = set().union(*(ids.sectors[m] for m in covered)) if covered else set()
+    sectors = set().union(*(ids.sectors[m] for m in ids.chains_of(covered))) if covered else set()
     for k, sector in enumerate(scenario.end_use_priority):
         if sector not in sectors:
             found.append(

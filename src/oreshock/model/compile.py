@@ -20,9 +20,9 @@ from typing import Any, Literal
 import numpy as np
 
 from oreshock.core.errors import ScenarioError
-from oreshock.core.ids import ALL, named_in, stage_position
+from oreshock.core.ids import ALL, stage_position
 from oreshock.model.checks import check_scenario
-from oreshock.model.network import Chain, Network, stock_level_tonnes
+from oreshock.model.network import Chain, Network, origin_composition, stock_level_tonnes
 from oreshock.model.scenario import (
     DemandSurge,
     ExportBan,
@@ -75,6 +75,9 @@ class ChainInputs:
     sensitivity: np.ndarray = field(default_factory=lambda: np.array([3.0]))
     elasticity: np.ndarray = field(default_factory=lambda: np.array([0.05]))
     threshold: float = 0.01
+    # (C, C) [holder, origin] mix of a recipe stage's principal input in the base year, so the
+    # first stage's opening stocks carry the origins its output will carry (None otherwise).
+    feed_origin: np.ndarray | None = None
 
     @property
     def max_delay(self) -> int:
@@ -262,7 +265,10 @@ def _dataset_levels(ctx: ChainContext, holder: Literal["commercial", "national"]
     levels = base.copy()
     rows = chain.stock_rows
     for iso3, by_mineral in ctx.scenario.buffers.stock_levels.get(holder, {}).items():
-        for stage, value in by_mineral.get(chain.mineral, {}).items():
+        levels_of = {**by_mineral.get(chain.family, {}), **by_mineral.get(chain.mineral, {})}
+        for stage, value in levels_of.items():
+            if chain.family and stage not in chain.stages and chain.mineral not in by_mineral:
+                continue  # a family's level for a stage this product does not have
             where = f"buffers.stock_levels.{holder}.{iso3}.{chain.mineral}.{stage}"
             hit = (
                 rows[(rows["holder"] == holder) & (rows["iso3"] == iso3) & (rows["stage"] == stage)]
@@ -299,7 +305,7 @@ def _stockpiles(ctx: ChainContext) -> None:
     inputs, monthly = ctx.inputs, ctx.chain.consumption / 12.0
     dataset = _dataset_levels(ctx, "national")
     for k, pile in enumerate(ctx.scenario.buffers.stockpiles):
-        if not named_in(ctx.chain.mineral, pile.minerals):
+        if not ctx.chain.named_by(pile.minerals):
             continue
         who = ctx.countries([pile.holder], f"buffers.stockpiles[{k}]")
         sel = np.outer(who, ctx.stages(pile.stages))
@@ -313,7 +319,7 @@ def _stockpiles(ctx: ChainContext) -> None:
 def _shocks(ctx: ChainContext) -> None:
     """Each shock that covers this chain, through the compiler of its type."""
     for k, shock in enumerate(ctx.scenario.shocks):
-        if named_in(ctx.chain.mineral, shock.minerals):
+        if ctx.chain.named_by(shock.minerals) and ctx.chain.carries(shock.elements):
             SHOCK_COMPILERS[shock.type](ctx, shock, f"shocks[{k}]")
 
 
@@ -321,7 +327,7 @@ def _sharing(ctx: ChainContext) -> None:
     """Members' reserved share of exports, from the agreement's start."""
     B = ctx.inputs.batch
     for k, share in enumerate(ctx.scenario.responses.sharing):
-        if not named_in(ctx.chain.mineral, share.minerals):
+        if not ctx.chain.named_by(share.minerals):
             continue
         members = ctx.countries([share.group], f"responses.sharing[{k}]")
         t0, t1 = ctx.window(share.start, None)
@@ -342,7 +348,7 @@ def _recycling(ctx: ChainContext) -> None:
     T, chain = ctx.scenario.months, ctx.chain
     monthly = chain.consumption / 12.0
     for k, rec in enumerate(ctx.scenario.responses.recycling):
-        if rec.mineral != chain.mineral:
+        if not chain.named_by([rec.mineral]) or rec.stage not in chain.stages:
             continue
         who = ctx.countries(rec.countries, f"responses.recycling[{k}]")
         s = chain.stage_index(rec.stage)
@@ -357,7 +363,7 @@ def _new_capacity(ctx: ChainContext) -> None:
     """Projects' capacity after their lead time, ramping up linearly."""
     T, chain = ctx.scenario.months, ctx.chain
     for k, project in enumerate(ctx.scenario.responses.new_capacity):
-        if project.mineral != chain.mineral:
+        if not chain.named_by([project.mineral]) or project.stage not in chain.stages:
             continue
         where = f"responses.new_capacity[{k}] ({project.name})"
         who = ctx.countries([project.country], where)
@@ -368,14 +374,17 @@ def _new_capacity(ctx: ChainContext) -> None:
         s = chain.stage_index(project.stage)
         t0, _ = ctx.window(project.start, None)
         ramp = _ramp(T, t0 + project.lead_months, project.ramp_months)
-        ctx.inputs.new_capacity[:, :, who, s] += (ramp * project.capacity / 12.0)[:, None, None]
+        share = 1.0 if chain.family_share is None else chain.family_share[who, s]
+        ctx.inputs.new_capacity[:, :, who, s] += (ramp * project.capacity / 12.0)[:, None, None] * (
+            share
+        )
 
 
 def _substitution(ctx: ChainContext) -> None:
     """Final use that falls after sustained shortfall: mask, share, lag and ramp."""
     B = ctx.inputs.batch
     for sub in ctx.scenario.responses.substitution:
-        if not named_in(ctx.chain.mineral, sub.minerals):
+        if not ctx.chain.named_by(sub.minerals):
             continue
         who = ctx.countries(sub.countries, "responses.substitution")
         stages = ctx.stages(sub.stages)
@@ -415,7 +424,17 @@ def compile_chain(
     ctx = ChainContext(chain, scenario, network, inputs, tracked_origins)
     for part in COMPILE_STEPS:
         part(ctx)
+    inputs.feed_origin = _feed_origin(chain, network)
     return inputs
+
+
+def _feed_origin(chain: Chain, network: Network) -> np.ndarray | None:
+    """(C, C) origin mix of a recipe stage's principal input at the input's stage."""
+    principal = next((item for item in chain.recipe if item.principal), None)
+    if principal is None or principal.mineral not in network.chains:
+        return None
+    source = network.chains[principal.mineral]
+    return origin_composition(source)[source.stages.index(principal.stage)]
 
 
 def _ramp(months: int, start: int, ramp: int) -> np.ndarray:

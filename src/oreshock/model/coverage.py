@@ -22,7 +22,7 @@ marks its nodes ``not_covered``, so a table can say so instead of "never short".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
@@ -32,7 +32,7 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.core.i18n import LANGUAGES, t
-from oreshock.core.ids import ALL, named_in
+from oreshock.core.ids import ALL
 from oreshock.data.datasets import Dataset, bundled_path
 from oreshock.model.network import Chain, Network, stock_ceiling
 from oreshock.model.scenario import Scenario
@@ -393,9 +393,12 @@ def _node_shock(
     missing: str,
     where: str,
     shock: str | None,
+    covered_elsewhere: bool = False,
 ) -> None:
     """Outages, demand surges and stockpiles: the countries' production, final use or stocks
-    at the stages (``shock`` names the shock type in the message; None for a stockpile)."""
+    at the stages (``shock`` names the shock type in the message; None for a stockpile).
+    ``covered_elsewhere``: the item names a family and another of its products has data, so a
+    product without any is a note, not a warning."""
     stages = chain.stage_mask(stage_targets)
     names = [s for s, on in zip(chain.stages, stages, strict=True) if on]
     if countries is None:
@@ -412,7 +415,7 @@ def _node_shock(
             )
         return
     amounts = {c: _amount(chain, table, c, stages) for c in countries}
-    level = WARNING if sum(amounts.values()) <= TINY else NOTE
+    level = WARNING if sum(amounts.values()) <= TINY and not covered_elsewhere else NOTE
     for c, amount in amounts.items():
         if amount <= TINY:
             col.add(
@@ -436,13 +439,13 @@ def check_coverage(
 ) -> Coverage:
     """What the data lack for each shock of ``scenario`` and each of ``countries``."""
     col = _Collector(names or bundled_names())
-    run = [m for m in scenario.chains_covered(network.chains) if m in network.chains]
+    run = [m for m in network.covered(scenario) if m in network.chains]
     for k, shock in enumerate(scenario.shocks):
         where = f"shocks[{k}] ({shock.type})"
         for mineral in run:
-            if not named_in(mineral, shock.minerals):
-                continue
             chain = network.chains[mineral]
+            if not (chain.named_by(shock.minerals) and chain.carries(shock.elements)):
+                continue
             if shock.type in ("export_ban", "export_quota", "licence_delay"):
                 _trade_shock(col, network, chain, shock, where)
             elif shock.type == "reexport_control":
@@ -474,20 +477,26 @@ def check_coverage(
     for k, pile in enumerate(scenario.buffers.stockpiles):
         where = f"buffers.stockpiles[{k}]"
         for mineral in run:
-            if not named_in(mineral, pile.minerals):
-                continue
             chain = network.chains[mineral]
+            if not chain.named_by(pile.minerals):
+                continue
             dataset_level = pile.months_of_demand is None
+            holders = _members(network, [pile.holder]) or []
+
+            def held(ch: Chain, dataset_level: bool = dataset_level) -> np.ndarray:
+                return stock_ceiling(ch, "national") if dataset_level else ch.consumption
+
             _node_shock(
                 col,
                 chain,
-                _members(network, [pile.holder]) or [],
+                holders,
                 pile.stages,
-                stock_ceiling(chain, "national") if dataset_level else chain.consumption,
+                held(chain),
                 "cov_no_stocks" if dataset_level else "cov_no_demand",
                 "stocks" if dataset_level else "demand",
                 where,
                 None,
+                covered_elsewhere=_family_has(network, chain, pile.minerals, holders, held),
             )
     for iso3 in dict.fromkeys(c.upper() for c in countries):
         for mineral in run:
@@ -503,6 +512,26 @@ def check_coverage(
                     level=NOTE,
                 )
     return Coverage(_deduplicated(col.notes))
+
+
+def _family_has(
+    network: Network,
+    chain: Chain,
+    minerals: Any,
+    countries: list[str],
+    table_of: Callable[[Chain], np.ndarray],
+) -> bool:
+    """Whether an item that names ``chain``'s family (not the product itself) finds data for
+    the countries in another product of that family."""
+    if not chain.family or (minerals != ALL and chain.mineral in minerals):
+        return False
+    for other in network.products(chain.family):
+        ch = network.chains[other]
+        if other != chain.mineral and any(
+            _amount(ch, table_of(ch), c, ch.stage_mask(ALL)) > TINY for c in countries
+        ):
+            return True
+    return False
 
 
 def _deduplicated(notes: list[CoverageNote]) -> tuple[CoverageNote, ...]:

@@ -114,31 +114,44 @@ class Exposure:
         return asdict(self)
 
 
-def exposure(network: Network, country: str, mineral: str, stage: str, origin: str) -> Exposure:
-    """Share of a country's supply at a stage that originates in ``origin``, direct or via others."""
-    chain = network.chain(mineral)
-    s = chain.stage_index(stage)
-    c = chain.index(country.upper())
+def _origin_tonnes(chain: Chain, country: str, s: int, origin: str) -> tuple[float, float, float]:
+    """(supply, tonnes from ``origin`` shipped directly, tonnes of ``origin`` in all) of one
+    country at stage s of a chain."""
+    if country not in chain.countries:
+        return 0.0, 0.0, 0.0
+    c = chain.index(country)
+    supply = float(chain.production[c, s] + chain.trade[s][:, c].sum())
+    if origin not in chain.countries or supply <= 0:
+        return supply, 0.0, 0.0
     comp = origin_composition(chain)[s]
-    supply = chain.production[c, s] + chain.trade[s][:, c].sum()
-    if origin.upper() not in chain.countries or supply <= 0:
-        total = direct = 0.0
-    else:
-        o = chain.index(origin.upper())
-        total = float(comp[c, o])
-        direct = (
-            float(chain.trade[s][o, c] * comp[o, o] / supply)
-            if o != c
-            else float(chain.production[c, s] / supply)
-        )
+    o = chain.index(origin)
+    total = float(comp[c, o]) * supply
+    direct = float(chain.trade[s][o, c] * comp[o, o]) if o != c else float(chain.production[c, s])
+    return supply, direct, total
+
+
+def exposure(network: Network, country: str, mineral: str, stage: str, origin: str) -> Exposure:
+    """Share of a country's supply at a stage that originates in ``origin``, direct or via
+    others. For a family (``rare_earths``) the tonnes of its products at that stage add up."""
+    country, origin = country.upper(), origin.upper()
+    chains = [network.chain(m) for m in network.products(mineral)] or [network.chain(mineral)]
+    chains = [ch for ch in chains if ch.stage_mask([stage]).any()] or [chains[0]]
+    supply = direct = total = 0.0
+    for chain in chains:
+        part = _origin_tonnes(chain, country, chain.stage_index(stage), origin)
+        supply, direct, total = supply + part[0], direct + part[1], total + part[2]
+    if mineral not in network.families and country not in chains[0].countries:
+        chains[0].index(country)  # an unknown node is an error, not a zero share
+    total_share = total / supply if supply > 0 else 0.0
+    direct_share = direct / supply if supply > 0 else 0.0
     return Exposure(
-        country=country.upper(),
+        country=country,
         mineral=mineral,
-        stage=chain.stages[s],
-        origin=origin.upper(),
-        direct_share=direct,
-        indirect_share=max(total - direct, 0.0),
-        total_share=total,
+        stage=chains[0].stages[chains[0].stage_index(stage)],
+        origin=origin,
+        direct_share=direct_share,
+        indirect_share=max(total_share - direct_share, 0.0),
+        total_share=total_share,
     )
 
 
@@ -175,7 +188,12 @@ def supply_risk(chain: Chain) -> np.ndarray:
 
 
 def dependency_table(network: Network, mineral: str) -> pd.DataFrame:
-    """Per stage x country: production share, China-origin share of supply, reliance, risk."""
+    """Per stage x country: production share, China-origin share of supply, reliance, risk
+    (for a family, one block per product)."""
+    if mineral in network.families:
+        return pd.concat(
+            [dependency_table(network, p) for p in network.products(mineral)], ignore_index=True
+        )
     chain = network.chain(mineral)
     comp = origin_composition(chain)
     reliance = net_import_reliance(chain)
@@ -211,7 +229,7 @@ def demand_share(network: Network, group: str, mineral: str | None = None) -> di
     """A group's share of world final use, for one mineral or averaged over minerals with data."""
     members = set(network.members(group))
     minerals = (
-        [mineral]
+        list(network.products(mineral) or [mineral])
         if mineral
         else [m for m, ch in sorted(network.chains.items()) if ch.final_use_reported]
     )
@@ -223,4 +241,12 @@ def demand_share(network: Network, group: str, mineral: str | None = None) -> di
         inside = np.array([c in members for c in chain.countries])
         per_mineral[m] = float(weighted[inside].sum() / world) if world > 0 else 0.0
     share = float(np.mean(list(per_mineral.values()))) if per_mineral else 0.0
+    if mineral in network.families:  # a family's products in one tonnage: first-stage REO
+        inside_t = world_t = 0.0
+        for m in minerals:
+            chain = network.chain(m)
+            weighted = chain.final_use * first_stage_equivalent(chain)[None, :]
+            world_t += float(weighted.sum())
+            inside_t += float(weighted[[c in members for c in chain.countries]].sum())
+        share = inside_t / world_t if world_t > 0 else 0.0
     return {"group": group, "mineral": mineral, "share": share, "by_mineral": per_mineral}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,24 @@ from oreshock.core.ids import ALL, stage_position
 from oreshock.data.balance import BALANCED, latest
 from oreshock.data.datasets import Dataset, load_dataset
 
+if TYPE_CHECKING:
+    from oreshock.model.scenario import Scenario
+
 DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class RecipeInput:
+    """One input of a recipe stage: ``quantity`` tonnes of ``mineral`` at ``stage`` per tonne
+    of output. ``published`` is the dataset's quantity; ``quantity`` may be lower where the
+    base year's data do not hold enough of the input (the quantity the base year implies).
+    The output takes the origin of the ``principal`` input."""
+
+    mineral: str
+    stage: str
+    quantity: float
+    published: float
+    principal: bool
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,22 @@ class Chain:
     # The dataset's stock rows of this mineral (holder, iso3, stage, value, low, high, unit),
     # so a scenario can set a level in the row's own unit and an ensemble can sample its range.
     stock_rows: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    # A product of a family (an element group of ``rare_earths``, a magnet grade): the family's
+    # id, the chemical elements it carries, and (C, S) its share of the family's output at each
+    # node and stage, so a project or rule written for the family can be split among products.
+    family: str = ""
+    elements: tuple[str, ...] = ()
+    family_share: np.ndarray | None = field(repr=False, default=None)
+    # What the first stage consumes per tonne of output from other chains (a recipe), if any.
+    recipe: tuple[RecipeInput, ...] = ()
+
+    def named_by(self, targets: Sequence[str] | str) -> bool:
+        """Whether a ``minerals:`` list (or ``all``) names this chain or its family."""
+        return targets == ALL or self.mineral in targets or bool(self.family in targets)
+
+    def carries(self, elements: Sequence[str] | str) -> bool:
+        """Whether the chain carries any of ``elements`` (every chain for ``all``)."""
+        return elements == ALL or bool(set(self.elements) & set(elements))
 
     @property
     def imports(self) -> np.ndarray:
@@ -107,8 +141,23 @@ class Network:
     dataset_version: str
     dataset_hash: str
     base_year: int
+    families: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def products(self, mineral: str) -> tuple[str, ...]:
+        """The chains a mineral id stands for: a family's products, or the chain itself."""
+        if mineral in self.families:
+            return self.families[mineral]
+        return (mineral,) if mineral in self.chains else ()
+
+    def covered(self, scenario: Scenario) -> list[str]:
+        """The chains a scenario runs (a family named in ``minerals:`` runs its products)."""
+        return scenario.chains_covered(self.chains, self.families)
 
     def chain(self, mineral: str) -> Chain:
+        if mineral in self.families:
+            raise UnknownIdError(
+                f"{mineral} is run as its products; name one of: {', '.join(self.families[mineral])}"
+            )
         if mineral not in self.chains:
             raise UnknownIdError(
                 f"unknown mineral {mineral!r}; expected one of: {', '.join(sorted(self.chains))}"
@@ -208,50 +257,215 @@ def implied_yields(production: np.ndarray, consumption: np.ndarray, published: n
     return yields
 
 
+def _minerals_info(ds: Dataset) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Each mineral's family ('' for none) and elements, from ``minerals`` (columns optional)."""
+    table = ds.table("minerals")
+    family = {str(m): "" for m in table["mineral"]}
+    elements: dict[str, tuple[str, ...]] = {m: () for m in family}
+    if "family" in table:
+        family.update(
+            {str(m): str(f or "") for m, f in zip(table["mineral"], table["family"], strict=True)}
+        )
+    if "elements" in table:
+        elements.update(
+            {
+                str(m): tuple(str(e or "").split())
+                for m, e in zip(table["mineral"], table["elements"], strict=True)
+            }
+        )
+    return family, elements
+
+
+def _recipes(ds: Dataset) -> dict[str, list[dict]]:
+    """Recipe rows by product (empty when the dataset has no ``recipes`` table)."""
+    held = ds.tables() if callable(ds.tables) else ds.tables  # a Dataset, or tables in memory
+    if "recipes" not in held:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for row in ds.table("recipes").to_dict("records"):
+        out.setdefault(str(row["product"]), []).append(row)
+    return out
+
+
+def _chain_parts(ds: Dataset, mineral: str, chain_rows: pd.DataFrame, tables: dict) -> dict | None:
+    """The arrays of one mineral's chain before recipes are applied (None without output)."""
+    stages = chain_rows["stage"].tolist()
+    made = tables["production"][tables["production"]["mineral"] == mineral]
+    used = tables["consumption"][tables["consumption"]["mineral"] == mineral]
+    if made.empty:
+        return None
+    flows = tables["trade"][tables["trade"]["mineral"] == mineral]
+    countries = sorted(
+        set(made["iso3"]) | set(used["iso3"]) | set(flows["exporter"]) | set(flows["importer"])
+    )
+    return {
+        "stages": stages,
+        "chain_rows": chain_rows,
+        "countries": countries,
+        "made": made,
+        "used": used,
+        "flows": flows,
+    }
+
+
+def _pad(parts: dict, countries: list[str]) -> None:
+    """Give a chain every country of the chains it is linked to by recipes (zero rows), so
+    linked chains share one country axis and origins pass between them unchanged."""
+    parts["countries"] = sorted(set(parts["countries"]) | set(countries))
+
+
+def _linked_groups(recipes: dict[str, list[dict]], minerals: set[str]) -> list[set[str]]:
+    """Sets of chains joined by recipes (connected components over product -> input)."""
+    groups: list[set[str]] = []
+    for product, rows in recipes.items():
+        members = {product} | {str(r["input"]) for r in rows}
+        members &= minerals
+        if len(members) < 2:
+            continue
+        touching = [g for g in groups if g & members]
+        for g in touching:
+            groups.remove(g)
+            members |= g
+        groups.append(members)
+    return groups
+
+
+def _arrays(parts: dict, mineral: str, tables: dict) -> dict:
+    """Production, capacity, consumption and trade arrays of one chain on its country axis."""
+    countries, stages = parts["countries"], parts["stages"]
+    ci = {c: i for i, c in enumerate(countries)}
+    si = {s: i for i, s in enumerate(stages)}
+    trade_arr = np.zeros((len(stages), len(countries), len(countries)))
+    flows = parts["flows"]
+    for stage, e, i, v in zip(
+        flows["stage"], flows["exporter"], flows["importer"], flows["value"], strict=True
+    ):
+        trade_arr[si[stage], ci[e], ci[i]] += float(v)
+    prod = _matrix(parts["made"], countries, stages)
+    capacity = tables["capacity"]
+    cap = np.maximum(_matrix(capacity[capacity["mineral"] == mineral], countries, stages), prod)
+    return {
+        "trade": trade_arr,
+        "production": prod,
+        "capacity": cap,
+        "consumption": _matrix(parts["used"], countries, stages),
+    }
+
+
+def _recipe_inputs(
+    product: str, rows: list[dict], arrays: dict[str, dict], stages: dict[str, list[str]]
+) -> tuple[RecipeInput, ...]:
+    """A product's recipe, each quantity lowered where the world's base-year consumption of
+    the input is less than the product's output needs (the data do not close otherwise)."""
+    out = []
+    made = arrays[product]["production"][:, 0].sum()
+    for row in rows:
+        source = str(row["input"])
+        published = float(row["quantity"])
+        quantity = published
+        if source in arrays and made > 0:
+            s = stages[source].index(str(row["input_stage"]))
+            used = arrays[source]["consumption"][:, s].sum()
+            quantity = min(published, used / made)
+        principal = str(row.get("principal", "")).strip().lower() in ("yes", "true", "1")
+        out.append(RecipeInput(source, str(row["input_stage"]), quantity, published, principal))
+    return tuple(out)
+
+
+def _recipe_needs(
+    chains: dict[str, tuple[RecipeInput, ...]],
+    arrays: dict[str, dict],
+    stages: dict[str, list[str]],
+    countries: dict[str, list[str]],
+) -> dict[str, np.ndarray]:
+    """(C, S) tonnes a year of each chain's output that other chains' recipes consume."""
+    needs = {m: np.zeros_like(a["production"]) for m, a in arrays.items()}
+    for product, recipe in chains.items():
+        out = arrays[product]["production"][:, 0]
+        for item in recipe:
+            if item.mineral not in arrays:
+                continue
+            s = stages[item.mineral].index(item.stage)
+            index = {c: i for i, c in enumerate(countries[item.mineral])}
+            for c, iso3 in enumerate(countries[product]):
+                if out[c] > 0 and iso3 in index:
+                    needs[item.mineral][index[iso3], s] += out[c] * item.quantity
+    return needs
+
+
+def _family_share(mineral: str, family: str, parts: dict, tables: dict) -> np.ndarray | None:
+    """(C, S) this product's share of its family's output at each node and stage (the world
+    share where the node makes none of the family's output)."""
+    if not family:
+        return None
+    production = tables["production"]
+    countries, stages = parts["countries"], parts["stages"]
+    own = _matrix(production[production["mineral"] == mineral], countries, stages)
+    whole = _matrix(production[production["mineral"] == family], countries, stages)
+    world = np.divide(
+        own.sum(axis=0), whole.sum(axis=0), out=np.zeros(len(stages)), where=whole.sum(axis=0) > 0
+    )
+    return np.where(
+        whole > 0, np.divide(own, whole, out=np.zeros_like(own), where=whole > 0), world
+    )
+
+
 def build_network(dataset: Dataset | None = None) -> Network:
-    """Assemble every mineral's chain from a dataset (the bundled one by default)."""
+    """Assemble every mineral's chain from a dataset (the bundled one by default).
+
+    A family with products in the dataset (``rare_earths`` and its element groups and magnet
+    grades) is run as its products, not as a chain of its own. Chains joined by recipes share
+    one country axis, and the part of an input's consumption that recipes take is input to
+    another chain, not final use.
+    """
     ds = dataset or load_dataset()
     year = ds.base_year
     stages_t = ds.table("stages").sort_values(["mineral", "order"])
     production = latest(ds.table("production"), year, ["mineral", "stage"])
-    production = production[production["iso3"] != "WLD"]
     capacity = latest(ds.table("capacity"), year, ["mineral", "stage"])
-    capacity = capacity[capacity["iso3"] != "WLD"]
-    consumption = ds.table("consumption")
-    demand = ds.table("demand")
     trade = ds.table("trade")
-    trade = trade[trade["method"].fillna("").str.startswith(BALANCED)]
+    tables = {
+        "production": production[production["iso3"] != "WLD"],
+        "capacity": capacity[capacity["iso3"] != "WLD"],
+        "consumption": ds.table("consumption"),
+        "trade": trade[trade["method"].fillna("").str.startswith(BALANCED)],
+    }
+    demand = ds.table("demand")
     stocks = latest(ds.table("stocks"), year, ["mineral", "stage", "iso3", "holder"])
     recycling = latest(ds.table("recycling"), year, ["mineral", "iso3"])
     end_uses = latest(ds.table("end_uses"), year, ["mineral", "stage", "iso3"])
-    chains: dict[str, Chain] = {}
+    family_of, elements_of = _minerals_info(ds)
+    families_with_products = {f for f in family_of.values() if f}
+    parts: dict[str, dict] = {}
     for mineral_id, chain_rows in stages_t.groupby("mineral", sort=True):
         mineral = str(mineral_id)
-        stages = chain_rows["stage"].tolist()
-        made = production[production["mineral"] == mineral]
-        used = consumption[consumption["mineral"] == mineral]
-        if made.empty:
+        if mineral in families_with_products:
             continue
-        flows = trade[trade["mineral"] == mineral]
-        countries = sorted(
-            set(made["iso3"]) | set(used["iso3"]) | set(flows["exporter"]) | set(flows["importer"])
-        )
-        ci = {c: i for i, c in enumerate(countries)}
-        si = {s: i for i, s in enumerate(stages)}
-        trade_arr = np.zeros((len(stages), len(countries), len(countries)))
-        for stage, e, i, v in zip(
-            flows["stage"], flows["exporter"], flows["importer"], flows["value"], strict=True
-        ):
-            trade_arr[si[stage], ci[e], ci[i]] += float(v)
-        prod = _matrix(made, countries, stages)
-        cap = np.maximum(_matrix(capacity[capacity["mineral"] == mineral], countries, stages), prod)
-        cons = _matrix(used, countries, stages)
+        found = _chain_parts(ds, mineral, chain_rows, tables)
+        if found is not None:
+            parts[mineral] = found
+    recipes = {p: r for p, r in _recipes(ds).items() if p in parts}
+    for group in _linked_groups(recipes, set(parts)):
+        union = sorted({c for m in group for c in parts[m]["countries"]})
+        for m in group:
+            _pad(parts[m], union)
+    arrays = {m: _arrays(p, m, tables) for m, p in parts.items()}
+    stages_of = {m: p["stages"] for m, p in parts.items()}
+    countries_of = {m: p["countries"] for m, p in parts.items()}
+    recipe_of = {p: _recipe_inputs(p, rows, arrays, stages_of) for p, rows in recipes.items()}
+    needs = _recipe_needs(recipe_of, arrays, stages_of, countries_of)
+    chains: dict[str, Chain] = {}
+    for mineral, p in parts.items():
+        a = arrays[mineral]
+        countries, stages, chain_rows = p["countries"], p["stages"], p["chain_rows"]
+        prod, cons = a["production"], a["consumption"]
         published_yields = chain_rows["yield"].to_numpy(float)
         yields = implied_yields(prod, cons, published_yields)
         input_need = np.zeros_like(prod)
         input_need[:, :-1] = prod[:, 1:] / yields[1:]
-        fin = cons - input_need
+        fin = cons - input_need - needs[mineral]
         fin = np.where(fin > 1e-9 * np.maximum(cons, 1.0), fin, 0.0)
+        ci = {c: i for i, c in enumerate(countries)}
         rec = np.zeros(len(countries))
         rec_rows = recycling[recycling["mineral"] == mineral]
         world_rate = rec_rows.loc[rec_rows["iso3"] == "WLD", "rate"]
@@ -261,6 +475,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             if iso3 in ci:
                 rec[ci[iso3]] = float(rate)
         st = stocks[stocks["mineral"] == mineral]
+        family = family_of.get(mineral, "")
         chains[mineral] = Chain(
             mineral=mineral,
             stages=tuple(stages),
@@ -269,22 +484,32 @@ def build_network(dataset: Dataset | None = None) -> Network:
             published_yields=published_yields,
             countries=tuple(countries),
             production=prod,
-            capacity=cap,
+            capacity=a["capacity"],
             consumption=cons,
             final_use=fin,
-            trade=trade_arr,
+            trade=a["trade"],
             stocks=_stock_tonnes(st, cons, countries, stages, "commercial"),
             stockpiles=_stock_tonnes(st, cons, countries, stages, "national"),
             recycling_rate=rec,
-            origin_stage=min(1, len(stages) - 1),
+            # A recipe stage takes the origin of its principal input, not of its maker.
+            origin_stage=-1 if mineral in recipe_of else min(1, len(stages) - 1),
             final_use_reported=_demand_by_country_known(demand, mineral),
             end_uses=end_uses[end_uses["mineral"] == mineral].reset_index(drop=True),
             stock_rows=_stock_rows(st),
+            family=family,
+            elements=elements_of.get(mineral, ()),
+            family_share=_family_share(mineral, family, p, tables),
+            recipe=recipe_of.get(mineral, ()),
         )
     groups_t = ds.table("groups")
     groups = {
         str(g): tuple(sorted(rows["iso3"])) for g, rows in groups_t.groupby("group", sort=True)
     }
+    families: dict[str, tuple[str, ...]] = {}
+    for mineral, chain in chains.items():
+        if chain.family:
+            families.setdefault(chain.family, ())
+            families[chain.family] += (mineral,)
     return Network(
         chains=chains,
         groups=groups,
@@ -292,11 +517,16 @@ def build_network(dataset: Dataset | None = None) -> Network:
         dataset_version=ds.version,
         dataset_hash=ds.content_hash,
         base_year=year,
+        families=families,
     )
 
 
-def origin_composition(chain: Chain) -> np.ndarray:
-    """[stage, holder, origin] fraction of each country's supply by origin country."""
+def origin_composition(chain: Chain, feed: np.ndarray | None = None) -> np.ndarray:
+    """[stage, holder, origin] fraction of each country's supply by origin country.
+
+    ``feed`` ([holder, origin]) is the origin mix of a recipe stage's principal input: the
+    first stage of a chain made by recipe takes it, where other first stages take their
+    producer as origin."""
     n_c, n_s = len(chain.countries), len(chain.stages)
     out = np.zeros((n_s, n_c, n_c))
     eye = np.eye(n_c)
@@ -304,7 +534,12 @@ def origin_composition(chain: Chain) -> np.ndarray:
         flows = chain.trade[s]
         supply = chain.production[:, s] + flows.sum(axis=0)
         inv = np.divide(1.0, supply, out=np.zeros(n_c), where=supply > 1e-12)
-        own = eye if s <= chain.origin_stage else out[s - 1]
+        if s <= chain.origin_stage:
+            own = eye
+        elif s == 0:
+            own = eye if feed is None else feed
+        else:
+            own = out[s - 1]
         b = (chain.production[:, s] * inv)[:, None] * own
         a = flows.T * inv[:, None]
         out[s] = np.linalg.solve(eye - a, b)

@@ -93,11 +93,14 @@ def produce(
     s: int,
 ) -> np.ndarray:
     """(B, O, C) output of stage s by origin: the first stage makes its target; a later one
-    makes input drawn x yield. Up to the origin stage, output takes its producer as origin;
+    makes input drawn x yield; a first stage made by recipe (``carried`` given) makes what its
+    scarcest input allows (``linking.py``). Up to the origin stage, output takes its producer as origin;
     later it keeps its inputs' origins. Secondary supply (``recycled``, (B, C)) is the
     recycler's own."""
-    if s == 0:
+    if s == 0 and carried is None:
         made = target[:, None, :, 0] * consts.own[None]
+    elif s == 0:
+        made = carried  # a recipe stage: what its scarcest input allows, with its origins
     else:
         assert carried is not None  # the previous stage always hands on its draw
         made = carried * consts.yields[s]

@@ -16,7 +16,7 @@ import datetime as dt
 import difflib
 import math
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,7 +36,9 @@ class Frozen(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    @field_validator("minerals", "stages", "destinations", "countries", check_fields=False)
+    @field_validator(
+        "minerals", "stages", "elements", "destinations", "countries", check_fields=False
+    )
     @classmethod
     def _names_one_at_least(cls, v: Any) -> Any:
         """An empty list of ids would make its item a silent no-op (``all`` names every one)."""
@@ -96,6 +98,9 @@ class ExportBan(Window):
     destinations: list[str]
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     share: float = Field(1.0, ge=0, le=1, description="share of base exports blocked")
 
 
@@ -107,6 +112,9 @@ class ExportQuota(Window):
     destinations: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     allowed: float = Field(ge=0, le=1)
 
 
@@ -118,6 +126,9 @@ class LicenceDelay(Window):
     destinations: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     months: int = Field(ge=0, le=24)
 
 
@@ -129,6 +140,9 @@ class ReexportControl(Window):
     destinations: list[str]
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     share: float = Field(1.0, ge=0, le=1)
 
 
@@ -139,6 +153,9 @@ class Outage(Window):
     country: str
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     share: float = Field(ge=0, le=1)
 
 
@@ -149,6 +166,9 @@ class DemandSurge(Window):
     countries: Targets = ALL
     minerals: Targets = ALL
     stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
     factor: float = Field(gt=0)
 
 
@@ -331,24 +351,33 @@ class Scenario(Frozen):
         """ISO dates of the first day of each month of the horizon."""
         return month_labels(self.start, self.months)
 
-    def chains_covered(self, available: Iterable[str]) -> list[str]:
-        """The chains this scenario runs, among ``available``: every one when ``all``. A mineral
-        that is not available is an error naming the field (and the file line it came from)."""
+    def chains_covered(
+        self, available: Iterable[str], families: Mapping[str, Sequence[str]] | None = None
+    ) -> list[str]:
+        """The chains this scenario runs, among ``available``: every one when ``all``; a family
+        (``families``: family -> its products) stands for its products. A mineral that is not
+        available is an error naming the field (and the file line it came from)."""
         known = sorted(available)
+        families = families or {}
         if self.minerals == ALL:
             return known
         problems = []
+        chosen: list[str] = []
         for k, mineral in enumerate(self.minerals):
-            if mineral not in known:
+            if mineral in families:
+                chosen += [p for p in families[mineral] if p not in chosen]
+            elif mineral in known:
+                chosen += [] if mineral in chosen else [mineral]
+            else:
                 source = source_of(self)
                 where = source[0].where(source[1], ("minerals", k)) if source else "scenario"
                 problems.append(
                     f"{where}, field 'minerals.{k}': unknown mineral {mineral!r}; expected a "
-                    f"mineral of the dataset{_suggest(mineral, known)}"
+                    f"mineral of the dataset{_suggest(mineral, [*known, *families])}"
                 )
         if problems:
             raise ScenarioError("invalid scenario:\n  " + "\n  ".join(problems))
-        return list(self.minerals)
+        return chosen
 
 
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {

@@ -16,6 +16,7 @@ from oreshock.model.allocation import Allocator, allocate_by_gap
 from oreshock.model.checks import check_scenario
 from oreshock.model.compile import ChainInputs, compile_chain
 from oreshock.model.coverage import CoverageWarning, Names, check_coverage
+from oreshock.model.linking import Member, linked_groups, step_group
 from oreshock.model.network import Network
 from oreshock.model.record import VARIABLES, ChainRun
 from oreshock.model.results import RunResult
@@ -23,7 +24,7 @@ from oreshock.model.scenario import Scenario
 from oreshock.model.state import ChainConstants, ChainState
 from oreshock.model.step import step
 
-__all__ = ["VARIABLES", "ChainRun", "RunResult", "run_chain", "simulate"]
+__all__ = ["VARIABLES", "ChainRun", "RunResult", "run_chain", "run_chains", "simulate"]
 
 
 def run_chain(
@@ -36,6 +37,39 @@ def run_chain(
     for t in range(inputs.months):
         step(state, inputs, consts, t, run, allocate)
     return run
+
+
+def run_chains(
+    inputs: dict[str, ChainInputs],
+    *,
+    record_flows: bool = False,
+    allocate: Allocator = allocate_by_gap,
+) -> dict[str, ChainRun]:
+    """Step several chains through the horizon: chains joined by recipes month by month
+    together (``linking.py``), the others one by one."""
+    recipes = {m: x.chain.recipe for m, x in inputs.items()}
+    runs: dict[str, ChainRun] = {}
+    for group in linked_groups(list(inputs), recipes):
+        if len(group) == 1:
+            runs[group[0]] = run_chain(
+                inputs[group[0]], record_flows=record_flows, allocate=allocate
+            )
+            continue
+        members = {m: _member(inputs[m], record_flows) for m in group}
+        for t in range(inputs[group[0]].months):
+            step_group(members, group, t, allocate)
+        runs.update({m: x.run for m, x in members.items()})
+    return {m: runs[m] for m in inputs}
+
+
+def _member(inputs: ChainInputs, record_flows: bool) -> Member:
+    consts = ChainConstants.of(inputs)
+    return Member(
+        inputs,
+        consts,
+        ChainState.initial(inputs, consts),
+        ChainRun.empty(inputs, record_flows=record_flows),
+    )
 
 
 def simulate(
@@ -68,9 +102,11 @@ def simulate(
     if warn:
         for note in coverage.warnings:
             warnings.warn(CoverageWarning(f"{note.source}: {note.message_en}"), stacklevel=2)
-    runs = {}
-    for mineral in scenario.chains_covered(network.chains):
-        chain = network.chain(mineral)
-        inputs = compile_chain(chain, scenario, network, tracked_origins=tracked_origins)
-        runs[mineral] = run_chain(inputs, record_flows=record_flows, allocate=allocate)
+    inputs = {
+        mineral: compile_chain(
+            network.chain(mineral), scenario, network, tracked_origins=tracked_origins
+        )
+        for mineral in network.covered(scenario)
+    }
+    runs = run_chains(inputs, record_flows=record_flows, allocate=allocate)
     return RunResult(scenario, network, runs, seed=seed, coverage=coverage)

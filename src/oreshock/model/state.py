@@ -97,7 +97,7 @@ class ChainState:
         B = inputs.batch
         C, S = ch.production.shape
         O = len(inputs.origin_labels)
-        composition = origin_composition(ch)  # (S, C, origin country)
+        composition = origin_composition(ch, inputs.feed_origin)  # (S, C, origin country)
         comp0 = np.stack([(composition[s] @ consts.own.T).T for s in range(S)])  # (S, O, C)
         return cls(
             stock=inputs.stock0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],

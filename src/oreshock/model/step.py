@@ -59,6 +59,7 @@ class MonthDrivers:
     allowed_origin: np.ndarray  # (B, S, O, Ci) share of each origin an importer may receive
     delay: np.ndarray  # (S, Ce, Ci) licence delay, months
     reserve: np.ndarray  # (B, C) share reserved by sharing members
+    need_external: np.ndarray | None = None  # (B, C, S) input wanted by other chains' recipes
 
 
 def month_drivers(
@@ -95,17 +96,37 @@ def step(
 ) -> None:
     """Advance ``state`` by month t and record the month into ``run`` (steps 1-8)."""
     drivers = month_drivers(state, inputs, consts, t)
+    step_with(state, inputs, consts, t, run, allocate, drivers, None)
+
+
+def step_with(
+    state: ChainState,
+    inputs: ChainInputs,
+    consts: ChainConstants,
+    t: int,
+    run: ChainRun,
+    allocate: Allocator,
+    drivers: MonthDrivers,
+    feed: np.ndarray | None,
+) -> dict[int, np.ndarray]:
+    """Steps 1-8 with the month's drivers given (a linked group adds its recipes' needs), and
+    ``feed`` (B, O, C), what a recipe lets the first stage make. Returns, per stage that other
+    chains' recipes draw on, the input handed to them (B, O, C)."""
     assert run.final_use is not None
     run.final_use[t] = drivers.final
-    carried = None
+    carried = feed
+    handed: dict[int, np.ndarray] = {}
     for s in range(consts.yields.shape[0]):
-        carried = step_stage(state, inputs, consts, drivers, t, s, carried, run, allocate)
+        carried, external = step_stage(state, inputs, consts, drivers, t, s, carried, run, allocate)
+        if external is not None:
+            handed[s] = external
     shortfall, demand = run.series["shortfall"][t], run.series["demand"][t]
     state.price = rules.price_index(
         state.price, shortfall, demand, inputs.persistence, inputs.sensitivity
     )
     run.price[t] = state.price
     state.short_age = rules.shortfall_age(state.short_age, shortfall, demand, inputs.threshold)
+    return handed
 
 
 def step_stage(
@@ -118,8 +139,9 @@ def step_stage(
     carried: np.ndarray | None,
     run: ChainRun,
     allocate: Allocator,
-) -> np.ndarray | None:
-    """Steps 1-7 at stage s; returns the input drawn for stage s + 1 (B, O, C)."""
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Steps 1-7 at stage s; returns the input drawn for stage s + 1 and the input drawn for
+    other chains' recipes (each (B, O, C), None where there is none)."""
     demand = d.demand[:, :, s]
     made = rules.produce(d.target, carried, consts, inputs.recycling[t][:, :, s], s)  # 1
     prod = rules.by_origin_total(made)
@@ -165,9 +187,13 @@ def step_stage(
     state.stock[:, s] -= drawn
     state.pile[:, s] -= released
     record_stage(run, state, t, s, prod, ship, arrive_now, use + release, demand)
+    out = drawn + released
+    external = None
+    if d.need_external is not None and d.need_external[:, :, s].any():
+        external = out * safe_div(d.need_external[:, :, s], demand)[:, None, :]
     if s + 1 == consts.yields.shape[0]:
-        return None
-    return (drawn + released) * safe_div(d.need_input[:, :, s], demand)[:, None, :]
+        return None, external
+    return out * safe_div(d.need_input[:, :, s], demand)[:, None, :], external
 
 
 def record_stage(

@@ -223,7 +223,7 @@ class Service:
         self.check_size(scenario)
         _, network = self.context()
         try:
-            for mineral in scenario.chains_covered(network.chains):
+            for mineral in network.covered(scenario):
                 network.chain(mineral)
         except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
             raise ScenarioError(f"scenario.minerals: {exc}") from None
@@ -264,7 +264,7 @@ class Service:
         with self.data() as (dataset, network):
             names = Names.of(dataset)
         coverage = check_coverage(network, scenario, names=names)
-        minerals = scenario.chains_covered(network.chains)
+        minerals = network.covered(scenario)
         runs = {}
         for i, mineral in enumerate(minerals):
             control.check()
