@@ -87,9 +87,11 @@ def test_japan_rare_earth_exposure_is_traced(network):
     sep = metrics.exposure(network, "JPN", "rare_earths", "separation", "CHN")
     metal = metrics.exposure(network, "JPN", "rare_earths", "metal", "CHN")
     assert sep.direct_share >= 0.7 - 1e-9  # published 70 %; see test_network
-    # Metal bought from Vietnam and Thailand is made from Chinese oxide: indirect exposure.
-    assert metal.indirect_share > 0.3
-    assert metal.total_share > metal.direct_share
+    # Japan's rare-earth metal (NdPr and Dy/Tb) comes largely from the Japanese-owned plants
+    # in Vietnam, which run on Lynas and other non-Chinese feed (the offtakes in the data):
+    # far less Chinese than the oxide's 70 %.
+    assert metal.total_share < 0.5
+    assert metal.total_share >= metal.direct_share - 1e-9
 
 
 def test_dependency_table_columns(network):
