@@ -25,6 +25,7 @@ def test_shipped_scenarios_validate():
     assert list(file.variants) == [
         "no-response",
         "reexport-control",
+        "heavy-elements-control",
         "stockpiles",
         "g7plus-sharing",
         "full-response",
@@ -42,6 +43,9 @@ def test_variants_extend_each_other():
     assert full.responses.rerouting is not None
     assert full.buffers.stockpiles[0].holder == "JPN"
     assert file.build("no-response").responses.rerouting is None
+    heavy = file.build("heavy-elements-control")
+    assert [s.type for s in heavy.shocks] == ["export_ban", "reexport_control"]
+    assert all({"Dy", "Tb"} <= set(s.elements) and "Nd" not in s.elements for s in heavy.shocks)
 
 
 def test_distributions_take_central_values_and_are_listed():

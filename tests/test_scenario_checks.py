@@ -37,7 +37,7 @@ def flagship(old: str, new: str) -> str:
 def run_base(text: str, network, path: str = "edited.yaml") -> None:
     """Build the base of a scenario text and compile its chains, as every run does."""
     scenario = ScenarioFile(text, path).build()
-    for mineral in scenario.chains_covered(network.chains):
+    for mineral in network.covered(scenario):
         compile_chain(network.chain(mineral), scenario, network)
 
 
