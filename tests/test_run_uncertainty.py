@@ -23,12 +23,22 @@ def _run(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def _stage(run: dict, stage: str) -> dict:
+def _stage(run: dict, product: str, stage: str) -> dict:
     return next(
         r
         for r in run["uncertainty"]["months_to_shortfall"]
-        if r["mineral"] == "rare_earths" and r["stage"] == stage
+        if r["mineral"] == product and r["stage"] == stage
     )
+
+
+def _products_at(run: dict, stage: str) -> list[str]:
+    """The products whose ``stage`` has a row of months to first shortfall."""
+    return [r["mineral"] for r in run["uncertainty"]["months_to_shortfall"] if r["stage"] == stage]
+
+
+def _months(value: int | None) -> float:
+    """A month, with never short (null) as later than any month."""
+    return float("inf") if value is None else float(value)
 
 
 def test_default_run_has_no_uncertainty(db_path):
@@ -43,18 +53,25 @@ def test_stock_ranges_spread_the_first_magnet_shortfall(db_path):
     spread = out["runs"][0]["uncertainty"]
     assert spread["samples"] == 40 and spread["seed"] == 3
     assert STOCK in spread["parameters"] and PILE not in spread["parameters"]
-    magnets = _stage(out["runs"][0], "magnets")
-    assert magnets["p5"] < magnets["p95"]
-    assert magnets["p5"] <= magnets["central"] <= magnets["p95"]
+    assert sorted(_products_at(out["runs"][0], "magnets")) == ["ndfeb_dytb", "ndfeb_plain"]
+    for grade in ("ndfeb_dytb", "ndfeb_plain"):
+        magnets = _stage(out["runs"][0], grade, "magnets")
+        assert magnets["p5"] < magnets["p95"]
+        assert magnets["p5"] <= magnets["central"] <= magnets["p95"]
 
 
 def test_stockpile_range_is_sampled_where_it_is_released(db_path):
     """The JOGMEC range (0-60 days) is a parameter only of the variant that releases it, and
-    a sampled stockpile never brings the first separated-oxide shortfall earlier."""
+    a sampled stockpile never brings the first separated-oxide shortfall of any product
+    earlier."""
     out = _run("--variant", "stockpiles", "--variant", "reexport-control", "--uncertainty", "30")
     with_pile, without = out["runs"]
     assert PILE in with_pile["uncertainty"]["parameters"]
-    assert _stage(with_pile, "separation")["p95"] >= _stage(without, "separation")["p95"]
+    oxides = _products_at(with_pile, "separation")
+    assert "ree_lace" in oxides and oxides == _products_at(without, "separation")
+    for product in oxides:
+        held = _months(_stage(with_pile, product, "separation")["p95"])
+        assert held >= _months(_stage(without, product, "separation")["p95"]), product
 
 
 def test_same_seed_same_percentiles(db_path):
