@@ -29,12 +29,14 @@ MAGNETS = PREFIX + "commercial.JPN.rare_earths.magnets"
 
 
 def _dataset_ranges(network: Network) -> dict[str, tuple[float, float, float]]:
-    """{parameter name: (low, value, high)} read straight from the bundled stock table."""
-    rows = network.chain("rare_earths").stock_rows
-    return {
-        f"{PREFIX}{r.holder}.{r.iso3}.rare_earths.{r.stage}": (r.low, r.value, r.high)
-        for r in rows.itertuples(index=False)
-    }
+    """{parameter name: (low, value, high)} read straight from the family's stock rows, which
+    every rare-earth product carries (the same range in each: one level per family row)."""
+    ranges: dict[str, tuple[float, float, float]] = {}
+    for product in network.products("rare_earths"):
+        for r in network.chain(product).stock_rows.itertuples(index=False):
+            name = f"{PREFIX}{r.holder}.{r.iso3}.rare_earths.{r.stage}"
+            assert ranges.setdefault(name, (r.low, r.value, r.high)) == (r.low, r.value, r.high)
+    return ranges
 
 
 def _stock_names(plan) -> list[str]:
