@@ -225,28 +225,44 @@ def first_stage_equivalent(chain: Chain) -> np.ndarray:
     return 1.0 / np.cumprod(yields)
 
 
+def _first_stage_factor(network: Network, chain: Chain) -> np.ndarray:
+    """(S,) first-stage tonnes per tonne at each stage; a recipe stage counts the first-stage
+    tonnes of its inputs (a tonne of NdFeB as the REO in its NdPr and Dy/Tb metal)."""
+    if not chain.recipe:
+        return first_stage_equivalent(chain)
+    factor = 0.0
+    for item in chain.recipe:
+        if item.mineral in network.chains:
+            source = network.chains[item.mineral]
+            factor += (
+                item.quantity * first_stage_equivalent(source)[source.stages.index(item.stage)]
+            )
+    return np.full(len(chain.stages), factor or 1.0)
+
+
+def _final_use_split(network: Network, mineral: str, members: set[str]) -> tuple[float, float]:
+    """(inside the group, world) final use of a mineral or family, in first-stage tonnes."""
+    inside = world = 0.0
+    for m in network.products(mineral) or (mineral,):
+        chain = network.chain(m)
+        weighted = chain.final_use * _first_stage_factor(network, chain)[None, :]
+        world += float(weighted.sum())
+        inside += float(weighted[[c in members for c in chain.countries]].sum())
+    return inside, world
+
+
 def demand_share(network: Network, group: str, mineral: str | None = None) -> dict:
-    """A group's share of world final use, for one mineral or averaged over minerals with data."""
+    """A group's share of world final use, for one mineral (or family: its products in one
+    first-stage tonnage) or averaged over minerals with data (a family counted once)."""
     members = set(network.members(group))
-    minerals = (
-        list(network.products(mineral) or [mineral])
-        if mineral
-        else [m for m, ch in sorted(network.chains.items()) if ch.final_use_reported]
-    )
+    if mineral:
+        minerals = [mineral]
+    else:
+        reported = [ch for _, ch in sorted(network.chains.items()) if ch.final_use_reported]
+        minerals = list(dict.fromkeys(ch.family or ch.mineral for ch in reported))
     per_mineral = {}
     for m in minerals:
-        chain = network.chain(m)
-        weighted = chain.final_use * first_stage_equivalent(chain)[None, :]
-        world = weighted.sum()
-        inside = np.array([c in members for c in chain.countries])
-        per_mineral[m] = float(weighted[inside].sum() / world) if world > 0 else 0.0
+        inside, world = _final_use_split(network, m, members)
+        per_mineral[m] = inside / world if world > 0 else 0.0
     share = float(np.mean(list(per_mineral.values()))) if per_mineral else 0.0
-    if mineral in network.families:  # a family's products in one tonnage: first-stage REO
-        inside_t = world_t = 0.0
-        for m in minerals:
-            chain = network.chain(m)
-            weighted = chain.final_use * first_stage_equivalent(chain)[None, :]
-            world_t += float(weighted.sum())
-            inside_t += float(weighted[[c in members for c in chain.countries]].sum())
-        share = inside_t / world_t if world_t > 0 else 0.0
     return {"group": group, "mineral": mineral, "share": share, "by_mineral": per_mineral}

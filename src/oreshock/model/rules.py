@@ -268,6 +268,8 @@ def dispatch(
     """(B, O, Ci) arriving now = due + prompt shipments; a shipment with a licence delay of d
     months goes into ``transit`` slot (t + d) mod slots (in place)."""
     arrive_now = due + arriving(ship, prompt)
+    if prompt is None:  # no licence delay on any route this month
+        return arrive_now
     slots = transit.shape[0]
     for d in np.unique(delay):
         if d == 0:
