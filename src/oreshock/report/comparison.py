@@ -15,7 +15,7 @@ import pandas as pd
 from oreshock.core.i18n import t
 from oreshock.model.outcomes import TIE_TOLERANCE_PCT, TOLERANCE
 from oreshock.model.simulate import RunResult
-from oreshock.model.variants import first_hit, worst_stage
+from oreshock.model.variants import claim_check, first_hit, worst_stage
 
 
 def comparison_table(
@@ -54,7 +54,7 @@ def comparison_table(
         row[t("worst_stage", lang)] = (
             ", ".join(names.get(s, s) for s in worst["stages"]) if worst["pct"] > 0 else "–"
         )
-        row[t("worst_hit", lang)] = _first_hit_label(result, country, lang)
+        row[t("worst_hit", lang)] = _first_hit_label(result, country, mineral, lang)
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs["caption"] = comparison_caption(results, lang)
@@ -68,9 +68,12 @@ def with_range(central: int | str, spread: tuple[int | None, int | None], lang: 
     return f"{central} ({low}–{high})"
 
 
-def _first_hit_label(result: RunResult, country: str, lang: str) -> str:
-    """The end use hit first, or all tied ones as "several: A; B"; "–" when none is hit."""
-    hit = first_hit(result, country)
+def _first_hit_label(result: RunResult, country: str, mineral: str, lang: str) -> str:
+    """The end use of ``mineral`` hit first, or all tied ones as "several: A; B"; "–" when
+    none is hit. Only that chain's end uses count: a product's table must not name another
+    product's end use (the catalysts of La/Ce in the NdFeB table)."""
+    alone = RunResult(result.scenario, result.network, {mineral: result.runs[mineral]}, result.seed)
+    hit = first_hit(alone, country)
     if hit.empty:
         return "–"
     labels = list(dict.fromkeys(hit[f"name_{lang}"]))
@@ -113,3 +116,40 @@ def claim_line(
         worst=worst,
         pct=check["worst_pct"],
     )
+
+
+def family_claim_check(
+    result: RunResult, country: str, products: Sequence[str], month: int = 6, level: float = 90.0
+) -> dict[str, Any]:
+    """``claim_check`` over every product of a family at once, in its shape: the claim is
+    about all of a country's rare-earth-using production, so it holds only when every final-use
+    stage of every product is short by ``level`` %. Stages are keyed ``product:stage``
+    (``family_stage_names`` labels them); products without final use in the country count
+    for nothing either way."""
+    pct: dict[str, float] = {}
+    for product in products:
+        if product in result.runs:
+            check = claim_check(result, country, product, month, level)
+            pct.update({f"{product}:{s}": v for s, v in check["by_stage"].items()})
+    if not pct:
+        return {
+            "holds": False,
+            "month": month,
+            "by_stage": {},
+            "least_stage": None,
+            "least_pct": 0.0,
+            "worst_stage": None,
+            "worst_pct": 0.0,
+        }
+    least = min(pct, key=pct.__getitem__)
+    worst = max(pct, key=pct.__getitem__)
+    return {
+        "holds": bool(pct[least] >= level),
+        "month": month,
+        "level": level,
+        "by_stage": pct,
+        "least_stage": least,
+        "least_pct": pct[least],
+        "worst_stage": worst,
+        "worst_pct": pct[worst],
+    }
