@@ -110,17 +110,45 @@ def test_run_json_and_runs_commands(db_path, tmp_path):
 
 
 def test_flagship_table_answers_the_claim(db_path):
+    """One table per rare-earth product Japan uses, each naming its own end uses, then the
+    claim once per variant over all of them."""
     result = runner.invoke(app, ["run", "japan-rare-earths-2026", "--months", "12"])
     assert result.exit_code == 0, result.output
-    assert "in six months Japan can make nothing" in result.output
+    text = result.output.replace("\n", " ")
+    assert result.output.count("in six months Japan can make nothing") == 1
     for variant in (
         "no-response",
         "reexport-control",
+        "heavy-elements-control",
         "stockpiles",
         "g7plus-sharing",
         "full-response",
     ):
         assert variant in result.output
+        assert f"  {variant}: does not hold" in result.output  # magnets still come from stock
+    for product in ("NdFeB magnets, high-coercivity grades", "Lanthanum and cerium", "Yttrium"):
+        assert f"Japan · {product}" in text
+    assert result.output.count("Months to shortfall") == 8  # every product Japan uses
+    assert result.output.count("Per stage: months from the start") == 1  # one caption
+
+
+def test_flagship_json_reports_japan_per_product_and_stage(db_path):
+    out = run_json("run", "japan-rare-earths-2026", "--variant", "no-response", "--months", "12")
+    japan = [r for r in out["runs"][0]["summary"] if r["country"] == "JPN"]
+    keys = [(r["mineral"], r["stage"]) for r in japan]
+    assert len(keys) == len(set(keys))
+    assert {m for m, _ in keys} == {
+        "ndfeb_dytb",
+        "ndfeb_plain",
+        "ree_dytb",
+        "ree_lace",
+        "ree_ndpr",
+        "ree_other",
+        "ree_sm",
+        "ree_y",
+    }
+    assert ("ndfeb_dytb", "magnets") in keys and ("ree_lace", "separation") in keys
+    assert not any(m == "rare_earths" for m, _ in keys)
 
 
 @pytest.mark.parametrize(
@@ -240,10 +268,20 @@ def test_run_a_scenario_file(db_path, tmp_path):
     )
     out = run_json("run", str(path), "--country", "JPN")
     assert [r["variant"] for r in out["runs"]] == ["base"]
-    rows = {(r["country"], r["stage"]): r for r in out["runs"][0]["summary"]}
-    assert ("MYS", "separation") not in rows  # Malaysia uses no separated oxide itself
-    # Japan buys 8.6% of its oxide from Lynas: two months of stock last about two years
-    assert rows[("JPN", "separation")]["months_to_shortfall"] > 12
+    rows = {(r["country"], r["mineral"], r["stage"]): r for r in out["runs"][0]["summary"]}
+    # Malaysia uses no separated oxide itself
+    assert not [k for k in rows if k[0] == "MYS" and k[2] == "separation"]
+    # Japan buys little of its separated oxide from Lynas: two months of stock last about
+    # two years, or the product is never short
+    oxides = {
+        k[1]: r["months_to_shortfall"]
+        for k, r in rows.items()
+        if k[0] == "JPN" and k[2] == "separation"
+    }
+    assert oxides["ree_lace"] > 12
+    assert all(m is None or m > 12 for m in oxides.values())
+    # but its NdPr metal is made in Vietnam from Lynas oxide: short within half a year
+    assert rows[("JPN", "ree_ndpr", "metal")]["months_to_shortfall"] <= 6
 
 
 def test_rerun_reproduces_a_stored_run(db_path):

@@ -45,8 +45,8 @@ from oreshock.model.coverage import Names as CoverageNames
 from oreshock.model.network import Network, build_network
 from oreshock.model.scenario import ScenarioFile, open_scenario
 from oreshock.model.simulate import RunResult
-from oreshock.model.variants import claim_check, run_variants
-from oreshock.report.comparison import claim_line, comparison_table
+from oreshock.model.variants import run_variants
+from oreshock.report.comparison import claim_line, comparison_table, family_claim_check
 from oreshock.report.text import Names
 from oreshock.store.recovery import save_or_keep
 from oreshock.store.store import check_target, run_rows
@@ -151,34 +151,68 @@ def run(
         exit_if_kept(outcome)
         return
     words = Names(dataset, lang)
+    _print_tables(results, network, code, run_ids, spreads, words, lang)
+    if any(sp is not None for sp in spreads):
+        out.print(
+            _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
+        )
+    products = [p for p in network.products(CLAIM_FAMILY) if p in results[0].runs]
+    if code == "JPN" and products:  # the claim is about Japan's rare-earth-using production
+        _print_claim(results, code, products, words, lang)
+    _print_coverage([r.coverage for r in results], words, lang)
+    exit_if_kept(outcome)
+
+
+CLAIM_FAMILY = "rare_earths"
+"""The family the flagship claim ("in six months Japan can make nothing") is about."""
+
+
+def _print_tables(
+    results: list[RunResult],
+    network: Network,
+    country: str,
+    run_ids: list[str | None],
+    spreads: list[Spread | None],
+    words: Names,
+    lang: str,
+) -> None:
+    """One comparison table per chain (per product of a family) in which the country has
+    demand, each with the stage cells the data do not cover marked; the caption, the same
+    for every table, is printed once after the last."""
+    caption = None
     for mineral in results[0].runs:
         stages = words.stages_of(mineral)
         ranges = [sp.months(mineral) if sp is not None else None for sp in spreads]
-        table = comparison_table(results, code, mineral, lang, stages, ranges)
-        if table.empty:
+        table = comparison_table(results, country, mineral, lang, stages, ranges)
+        if table.empty:  # no demand of the country in this chain: nothing to compare
             continue
+        caption = table.attrs.get("caption") or caption
         table["run_id"] = [rid or "not saved" for rid in run_ids]
-        marked = _mark_not_covered(table, results, code, mineral, stages, lang)
-        title = f"{words.country(code)} · {words.mineral(mineral)}: "
+        marked = _mark_not_covered(table, results, country, mineral, stages, lang)
+        title = f"{words.country(country)} · {words.mineral(mineral)}: "
         print_frame(table, title=title + t("months_to_shortfall", lang))
-        if table.attrs.get("caption"):
-            out.print(table.attrs["caption"], highlight=False, soft_wrap=True)
-        if any(sp is not None for sp in spreads):
-            out.print(
-                _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
-            )
         for message in marked:
             out.print(f"* {message}", highlight=False, soft_wrap=True)
-        if mineral == "rare_earths" and code == "JPN":  # the claim is about Japan
-            out.print(t("claim_title", lang), soft_wrap=True)
-            for r in results:
-                line = claim_line(claim_check(r, code, mineral), lang, stages)
-                out.print(
-                    f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True
-                )
+    if caption:
+        out.print(caption, highlight=False, soft_wrap=True)
 
-    _print_coverage([r.coverage for r in results], words, lang)
-    exit_if_kept(outcome)
+
+def _print_claim(
+    results: list[RunResult], country: str, products: list[str], words: Names, lang: str
+) -> None:
+    """The claim checked once per variant over every product of the family: it holds only
+    when all of the country's rare-earth-using production is short."""
+    names: dict[str, str] = {}
+    for p in products:
+        stages = words.stages_of(p)
+        for s, label in stages.items():  # a one-stage product (magnets) is named by itself
+            names[f"{p}:{s}"] = (
+                words.mineral(p) if len(stages) == 1 else f"{words.mineral(p)}: {label}"
+            )
+    out.print(t("claim_title", lang), soft_wrap=True)
+    for r in results:
+        line = claim_line(family_claim_check(r, country, products), lang, names)
+        out.print(f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
