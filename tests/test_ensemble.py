@@ -247,5 +247,8 @@ def test_cli_states_failure_skips_prim_and_warns_on_sobol(db_path):
             app, [*args, "--json", "--fail", f"cumulative_shortfall_pct.JPN.{grade}.magnets>99"]
         )
         assert json.loads(stated.stdout)["failure"]["probability"] == 0.0
+    family = runner.invoke(app, [*args, "--fail", "cumulative_shortfall_pct.JPN.rare_earths>5"])
+    assert family.exit_code != 0 and "unknown outcome" in family.output
+    assert "recorded per product" in family.output and "ndfeb_plain" in family.output
     bad = runner.invoke(app, [*args, "--fail", "worst>>5"])
     assert bad.exit_code != 0 and "bad --fail" in bad.output

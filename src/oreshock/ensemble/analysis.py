@@ -66,8 +66,8 @@ def failures(values: np.ndarray, outcome: str, threshold: float) -> np.ndarray:
 class FailureRule:
     """When a run fails: ``outcome op threshold``. ``outcome`` is an outcome column or the
     start of several (a metric such as ``cumulative_shortfall_pct``, or
-    ``cumulative_shortfall_pct.JPN.rare_earths``): then each run's worst stage among them
-    counts (the largest percentage, the soonest month)."""
+    ``cumulative_shortfall_pct.JPN.ndfeb_dytb``; outcomes are per product, not per family):
+    then each run's worst stage among them counts (the largest percentage, the soonest month)."""
 
     outcome: str
     op: str
@@ -90,7 +90,7 @@ _RULE = re.compile(
 
 
 def parse_fail(text: str) -> FailureRule:
-    """``cumulative_shortfall_pct>5``, ``months_to_shortfall.JPN.rare_earths.magnets<6``, ..."""
+    """``cumulative_shortfall_pct>5``, ``months_to_shortfall.JPN.ndfeb_dytb.magnets<6``, ..."""
     m = _RULE.match(text or "")
     if not m:
         raise EnsembleError(
@@ -127,13 +127,26 @@ def outcome_values(frame: pd.DataFrame, outcome: str) -> tuple[np.ndarray, list[
         )
         raise EnsembleError(
             f"unknown outcome {outcome!r}; expected an outcome column or one of: "
-            f"{', '.join(known) or ', '.join(METRICS)}"
+            f"{', '.join(known) or ', '.join(METRICS)}{_minerals_hint(frame)}"
         )
     x = frame[columns].to_numpy(dtype=float)
     filled = np.where(np.isnan(x), np.inf if worse_is_lower(outcome) else -np.inf, x)
     worst = filled.argmin(axis=1) if worse_is_lower(outcome) else filled.argmax(axis=1)
     values = x[np.arange(len(x)), worst]
     return values, columns, worst
+
+
+def _minerals_hint(frame: pd.DataFrame) -> str:
+    """The minerals the outcome columns name (METRIC.COUNTRY.MINERAL.STAGE): a family such
+    as rare_earths is recorded as its products, so a rule naming the family needs a product."""
+    minerals = sorted(
+        {
+            p[2]
+            for p in (str(c).split(".") for c in frame.columns)
+            if len(p) == 4 and p[0] in METRICS
+        }
+    )
+    return f"; outcomes are recorded per product: {', '.join(minerals)}" if minerals else ""
 
 
 def variation(values: np.ndarray, failed: np.ndarray) -> dict:
