@@ -91,6 +91,20 @@ def test_inline_scenario(client):
     assert body["status"] == "done" and body["scenario"] == "inline-test"
 
 
+def test_datasets_offer_the_rare_earth_family_and_its_products(client):
+    """The dashboard's forms (overview, builder) name rare_earths: a family, not a chain, so
+    it is listed beside its products, with the family's stages."""
+    minerals = {m["mineral"]: m for m in client.get("/api/datasets").json()["minerals"]}
+    family = minerals["rare_earths"]
+    assert [s["stage"] for s in family["stages"]] == ["mining", "separation", "metal", "magnets"]
+    assert {"ree_ndpr", "ree_dytb", "ndfeb_dytb", "ndfeb_plain"} <= set(minerals)
+    assert [s["stage"] for s in minerals["ndfeb_plain"]["stages"]] == ["magnets"]
+    overview = client.get(
+        "/api/overview", params={"mineral": "rare_earths", "stage": "separation", "lang": "en"}
+    )
+    assert overview.status_code == 200 and overview.json()["concentration"]["shares"]["CHN"] > 0.5
+
+
 def test_metrics_mirror_cli(client):
     c = client.get(
         "/api/metrics/concentration", params={"mineral": "rare_earths", "stage": "separation"}

@@ -19,7 +19,9 @@ router = APIRouter(tags=["data"])
 
 
 def _minerals(ds: Dataset, network: Network) -> list[dict[str, Any]]:
-    """Minerals that have a chain, each with its stages in chain order (for the forms)."""
+    """Minerals that have a chain, and families (``rare_earths``, which a scenario or a
+    metric may name for all its products), each with its stages in chain order (for the
+    forms)."""
     stages: pd.DataFrame = ds.table("stages").sort_values(["mineral", "order"])
     return [
         {
@@ -31,7 +33,7 @@ def _minerals(ds: Dataset, network: Network) -> list[dict[str, Any]]:
             ),
         }
         for m in ds.table("minerals").to_dict("records")
-        if m["mineral"] in network.chains
+        if m["mineral"] in network.chains or m["mineral"] in network.families
     ]
 
 
