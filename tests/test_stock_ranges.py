@@ -125,10 +125,6 @@ def test_stock_level_without_dataset_row_is_an_error_naming_the_field():
         compile_chain(net.chain("ree_ndpr"), _scenario({"stock_levels": levels}), net)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model/compile.py _dataset_levels names the product, not the family key written",
-)
 def test_family_stock_level_without_dataset_row_names_the_field_written():
     """A level written under the family's id is named by that id, the field the user wrote."""
     net = build_network()

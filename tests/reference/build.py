@@ -57,7 +57,13 @@ def frames() -> dict[str, pd.DataFrame]:
         "timeseries": pd.concat(series, ignore_index=True),
         "flows": pd.concat(flows, ignore_index=True),
         "sectors": sector_table,
-        "flagship": comparison_table(flagship, SECTOR_COUNTRY, "rare_earths"),
+        "flagship": pd.concat(
+            [
+                comparison_table(flagship, SECTOR_COUNTRY, product).assign(mineral=product)
+                for product in flagship[0].network.products("rare_earths")
+            ],
+            ignore_index=True,
+        ).astype(str),  # one table per product: columns mix months and "never"
     }
 
 

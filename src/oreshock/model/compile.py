@@ -265,11 +265,15 @@ def _dataset_levels(ctx: ChainContext, holder: Literal["commercial", "national"]
     levels = base.copy()
     rows = chain.stock_rows
     for iso3, by_mineral in ctx.scenario.buffers.stock_levels.get(holder, {}).items():
-        levels_of = {**by_mineral.get(chain.family, {}), **by_mineral.get(chain.mineral, {})}
-        for stage, value in levels_of.items():
-            if chain.family and stage not in chain.stages and chain.mineral not in by_mineral:
+        written = (
+            {s: chain.family for s in by_mineral.get(chain.family, {})} if chain.family else {}
+        )
+        written.update({s: chain.mineral for s in by_mineral.get(chain.mineral, {})})
+        for stage, key in written.items():
+            value = by_mineral[key][stage]
+            if key == chain.family and stage not in chain.stages:
                 continue  # a family's level for a stage this product does not have
-            where = f"buffers.stock_levels.{holder}.{iso3}.{chain.mineral}.{stage}"
+            where = f"buffers.stock_levels.{holder}.{iso3}.{key}.{stage}"
             hit = (
                 rows[(rows["holder"] == holder) & (rows["iso3"] == iso3) & (rows["stage"] == stage)]
                 if not rows.empty

@@ -140,7 +140,7 @@ def exposure(network: Network, country: str, mineral: str, stage: str, origin: s
     for chain in chains:
         part = _origin_tonnes(chain, country, chain.stage_index(stage), origin)
         supply, direct, total = supply + part[0], direct + part[1], total + part[2]
-    if mineral not in network.families and country not in chains[0].countries:
+    if not any(country in ch.countries for ch in chains):
         chains[0].index(country)  # an unknown node is an error, not a zero share
     total_share = total / supply if supply > 0 else 0.0
     direct_share = direct / supply if supply > 0 else 0.0

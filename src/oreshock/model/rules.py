@@ -135,6 +135,9 @@ def existing_customers(
     return ship
 
 
+RELATIVE_RESIDUE = 1e-9  # share of a level below which a difference is rounding, not material
+
+
 def spare_supply(
     exportable: np.ndarray,
     mix: np.ndarray,
@@ -146,7 +149,10 @@ def spare_supply(
     (blocked, so it stays home) plus stock above its starting level."""
     unshipped = np.maximum(exportable[:, None, :] * mix - shipped_by_exporter(ship), 0.0)
     held_total = by_origin_total(held)
-    excess = np.maximum(held_total - stock0, 0.0)
+    excess = held_total - stock0
+    # Stock back at its starting level up to rounding (a sum over many origins) is not spare:
+    # that residue would open routes in one origin bucketing and not in another.
+    excess = np.where(excess > RELATIVE_RESIDUE * np.maximum(stock0, 1.0), excess, 0.0)
     return unshipped + held * safe_div(excess, held_total)[:, None, :]
 
 
@@ -212,10 +218,12 @@ def reroute(
     if not short.any():
         return ship, spare, gap
     opened = gap_age > inputs.reroute_delay[:, None]
-    receives = ((by_origin_total(spare)[:, :, None] > 0) & (pairs > 0) & offdiag).any(axis=1)
+    # Spare supply below TINY is float residue, not supply: it must open no route, or results
+    # would depend on how origins are bucketed.
+    receives = ((by_origin_total(spare)[:, :, None] > TINY) & (pairs > 0) & offdiag).any(axis=1)
     feeds_short = (suppliers[None, :, :] & short[:, None, :]).any(axis=2)
     swap_base = ship * (receives & ~short & ~feeds_short)[:, None, None, :]
-    can_give = (by_origin_total(spare) + exports_of(swap_base)) > 0
+    can_give = (by_origin_total(spare) + exports_of(swap_base)) > TINY
     grow = inputs.reroute_growth[:, None, None] * base_cons[None, None, :]
     route += grow * (opened & short)[:, None, :] * can_give[:, :, None] * offdiag * (pairs > 0)
     open_pairs = pairs * (route > 0)
@@ -232,7 +240,7 @@ def reroute(
     swapped = allocate(
         swappable * room[:, None, None],
         gap,
-        open_pairs * (left > 0),
+        open_pairs * (left > TINY),
         pass_origin,
         offdiag,
         cap=left,
