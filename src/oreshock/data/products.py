@@ -95,18 +95,24 @@ def _split_values(
                 continue
             if (product, stage, iso3, row["year"]) in own:
                 continue
-            records.append(
-                {
-                    **row,
-                    "mineral": product,
-                    "value": float(row["value"]) * share,
-                    "status": "estimated",
-                    "source_id": source,
-                    "method": f"{family} {stage} {what} ({row['source_id']}) x {product} "
-                    f"{measure} share {share:.4g} ({source})",
-                }
+            method = (
+                f"{family} {stage} {what} ({row['source_id']}) x {product} "
+                f"{measure} share {share:.4g} ({source})"
             )
+            records.append(_split_row(row, product, share, source, method))
     return records
+
+
+def _split_row(row: dict, product: str, share: float, source: str, method: str) -> dict:
+    """A family row's share for one product, marked estimated with how it was split."""
+    return {
+        **row,
+        "mineral": product,
+        "value": float(row["value"]) * share,
+        "status": "estimated",
+        "source_id": source,
+        "method": method,
+    }
 
 
 def _world_mix(
@@ -205,17 +211,11 @@ def _split_trade(
                 continue
             if (product, stage, row["exporter"], row["importer"]) in own:
                 continue
-            records.append(
-                {
-                    **row,
-                    "mineral": product,
-                    "value": float(row["value"]) * share,
-                    "status": "estimated",
-                    "source_id": source,
-                    "method": f"{family} {stage} flow ({row['source_id']}) x exporter's "
-                    f"{product} production share {share:.4g} ({source})",
-                }
+            method = (
+                f"{family} {stage} flow ({row['source_id']}) x exporter's "
+                f"{product} production share {share:.4g} ({source})"
             )
+            records.append(_split_row(row, product, share, source, method))
     return records
 
 

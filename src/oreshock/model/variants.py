@@ -56,10 +56,16 @@ def claim_check(
     short = run.series["shortfall"][t, 0, c]
     final_stages = [s for s in range(len(ch.stages)) if ch.final_use[c, s] > 0 and demand[s] > 0]
     pct = {ch.stages[s]: float(100 * short[s] / demand[s]) for s in final_stages}
+    return claim_from_shares(pct, t, level)
+
+
+def claim_from_shares(pct: dict[str, float], month: int, level: float) -> dict:
+    """The claim's verdict from the shortfall % of each final-use stage in ``month``: it holds
+    when the least-short stage is short by ``level`` % or more (never with no stage)."""
     if not pct:
         return {
             "holds": False,
-            "month": t,
+            "month": month,
             "by_stage": {},
             "least_stage": None,
             "least_pct": 0.0,
@@ -70,7 +76,7 @@ def claim_check(
     worst = max(pct, key=pct.__getitem__)
     return {
         "holds": bool(pct[least] >= level),
-        "month": t,
+        "month": month,
         "level": level,
         "by_stage": pct,
         "least_stage": least,

@@ -15,7 +15,7 @@ import pandas as pd
 from oreshock.core.i18n import t
 from oreshock.model.outcomes import TIE_TOLERANCE_PCT, TOLERANCE
 from oreshock.model.simulate import RunResult
-from oreshock.model.variants import claim_check, first_hit, worst_stage
+from oreshock.model.variants import claim_check, claim_from_shares, first_hit, worst_stage
 
 
 def comparison_table(
@@ -131,25 +131,4 @@ def family_claim_check(
         if product in result.runs:
             check = claim_check(result, country, product, month, level)
             pct.update({f"{product}:{s}": v for s, v in check["by_stage"].items()})
-    if not pct:
-        return {
-            "holds": False,
-            "month": month,
-            "by_stage": {},
-            "least_stage": None,
-            "least_pct": 0.0,
-            "worst_stage": None,
-            "worst_pct": 0.0,
-        }
-    least = min(pct, key=pct.__getitem__)
-    worst = max(pct, key=pct.__getitem__)
-    return {
-        "holds": bool(pct[least] >= level),
-        "month": month,
-        "level": level,
-        "by_stage": pct,
-        "least_stage": least,
-        "least_pct": pct[least],
-        "worst_stage": worst,
-        "worst_pct": pct[worst],
-    }
+    return claim_from_shares(pct, month, level)
