@@ -34,7 +34,7 @@ from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.core.i18n import LANGUAGES, t
 from oreshock.core.ids import ALL
 from oreshock.data.datasets import Dataset, bundled_path
-from oreshock.model.network import Chain, Network, stock_ceiling
+from oreshock.model.network import Chain, Network
 from oreshock.model.scenario import Scenario
 
 COVERED = "covered"
@@ -484,7 +484,7 @@ def check_coverage(
             holders = _members(network, [pile.holder]) or []
 
             def held(ch: Chain, dataset_level: bool = dataset_level) -> np.ndarray:
-                return stock_ceiling(ch, "national") if dataset_level else ch.consumption
+                return ch.national_ceiling if dataset_level else ch.consumption
 
             _node_shock(
                 col,

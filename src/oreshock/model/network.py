@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -129,6 +130,11 @@ class Chain:
     def balance_residual(self) -> np.ndarray:
         """[country, stage] production + imports - exports - consumption (zero when balanced)."""
         return self.production + self.imports - self.exports - self.consumption
+
+    @cached_property
+    def national_ceiling(self) -> np.ndarray:
+        """``stock_ceiling(self, "national")``, computed once: coverage asks it on every run."""
+        return stock_ceiling(self, "national")
 
 
 @dataclass(frozen=True)

@@ -172,10 +172,13 @@ def share_among_members(
     ship[e -> non-members]. What is given comes from spare first, then from the shipments to
     non-members, cut in proportion. Returns (ship, spare, gap)."""
     members = reserve > 0
+    wanted = gap * members
+    if not (wanted > TINY).any():  # no member short: nothing to share, nothing moves
+        return ship, spare, np.maximum(gap, 0.0)
     to_others = ship * (~members)[:, None, None, :]
     others_by_exporter = shipped_by_exporter(to_others)
     pool = spare * members[:, None, :] + others_by_exporter * reserve[:, None, :]
-    shared = allocate(pool, gap * members, pairs, pass_origin, offdiag)
+    shared = allocate(pool, wanted, pairs, pass_origin, offdiag)
     from_spare = np.minimum(shared.given, spare)
     spare = spare - from_spare
     cut = safe_div(shared.given - from_spare, others_by_exporter)
