@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from oreshock.core.atomic import file_sha256, write_file
-from oreshock.ensemble.sampling import EnsembleError
-from oreshock.model.compile import ChainInputs, Window, compile_chain
+from oreshock.model.compile import ChainInputs, compile_chain
 from oreshock.model.linking import linked_groups
 from oreshock.model.network import Network
 from oreshock.model.outcomes import (
@@ -36,24 +34,9 @@ from oreshock.model.outcomes import (
 from oreshock.model.record import ChainRun
 from oreshock.model.scenario import ScenarioFile
 from oreshock.model.simulate import run_chains
+from oreshock.model.stacking import stack_inputs, structure_key
 
 METRICS = ("months_to_shortfall", "peak_shortfall_pct", "cumulative_shortfall_pct")
-# ChainInputs fields carrying the batch axis, and where it sits.
-_AXIS1 = ("availability", "new_capacity", "recycling", "demand_factor")
-_AXIS0 = (
-    "stock0",
-    "pile0",
-    "pile_trigger",
-    "pile_rate",
-    "pile_floor",
-    "persistence",
-    "sensitivity",
-    "elasticity",
-    "reroute_delay",
-    "reroute_growth",
-)
-_BATCHED_WINDOWS = ("export_cut", "origin_cut", "sharing")
-_SHARED = ("chain", "months", "origin_of", "origin_labels", "delays", "threshold", "feed_origin")
 
 
 def never_value(months: int) -> int:
@@ -80,53 +63,6 @@ def outcome_cells(network: Network, summary: pd.DataFrame) -> list[OutcomeCell]:
         OutcomeCell(mineral, stage, network.chain(mineral).stages.index(stage))
         for mineral, stage in pairs
     ]
-
-
-def structure_key(inp: ChainInputs) -> tuple:
-    """What must agree for two members to share one engine call."""
-
-    def spans(ws: list[Window]) -> tuple:
-        return tuple((w.t0, w.t1) for w in ws)
-
-    return (
-        inp.months,
-        inp.threshold,
-        inp.origin_labels,
-        spans(inp.export_cut),
-        spans(inp.origin_cut),
-        spans(inp.sharing),
-        tuple((w.t0, w.t1, w.value.tobytes()) for w in inp.delays),
-        inp.reroute_delay is None,
-        tuple((m.tobytes(), lag, ramp) for m, _, lag, ramp in inp.substitution),
-    )
-
-
-def stack_inputs(items: list[ChainInputs]) -> ChainInputs:
-    """Concatenate members (each compiled with batch=1) along the batch axis."""
-    first = items[0]
-    known = set(_AXIS0) | set(_AXIS1) | set(_BATCHED_WINDOWS) | set(_SHARED)
-    known |= {"batch", "substitution"}
-    unknown = {f.name for f in fields(ChainInputs)} - known
-    if unknown:  # a new engine input: refuse rather than silently share member 0's value
-        raise EnsembleError(
-            f"cannot batch ChainInputs fields {sorted(unknown)}; update batching.py"
-        )
-    out: dict[str, Any] = {
-        name: np.concatenate([getattr(i, name) for i in items], axis=1) for name in _AXIS1
-    }
-    for name in _AXIS0:
-        if getattr(first, name) is not None:
-            out[name] = np.concatenate([getattr(i, name) for i in items], axis=0)
-    for name in _BATCHED_WINDOWS:
-        out[name] = [
-            Window(w.t0, w.t1, np.concatenate([getattr(i, name)[k].value for i in items], axis=0))
-            for k, w in enumerate(getattr(first, name))
-        ]
-    out["substitution"] = [
-        (mask, np.concatenate([i.substitution[k][1] for i in items]), lag, ramp)
-        for k, (mask, _, lag, ramp) in enumerate(first.substitution)
-    ]
-    return replace(first, batch=sum(i.batch for i in items), **out)
 
 
 @dataclass

@@ -17,34 +17,24 @@ Each month, for a group of chains joined by recipes:
 An input chain that the scenario does not run does not bind its recipes (documented in
 docs/model.md). Chains share one country axis inside a group (``network.build_network``), so
 no country mapping is needed between them.
+
+Chains are stepped in stacks (``stacking.py``): chains of one shape at the same depth of the
+recipe graph share one engine call, and every rule here reads and writes a chain's own batch
+rows of its stack.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from oreshock.model.allocation import Allocator
 from oreshock.model.compile import ChainInputs
 from oreshock.model.network import RecipeInput
-from oreshock.model.record import ChainRun
-from oreshock.model.state import ChainConstants, ChainState, safe_div
+from oreshock.model.stacking import Stack, chain_key
+from oreshock.model.state import safe_div
 from oreshock.model.step import MonthDrivers, month_drivers, step_with
-
-
-@dataclass
-class Member:
-    """One chain of a linked group: its inputs, constants, state and record."""
-
-    inputs: ChainInputs
-    consts: ChainConstants
-    state: ChainState
-    run: ChainRun
-
-    @property
-    def recipe(self) -> tuple[RecipeInput, ...]:
-        return self.inputs.chain.recipe
 
 
 def linked_groups(
@@ -88,60 +78,105 @@ def _input_first(group: list[str], recipes: dict[str, tuple[RecipeInput, ...]]) 
     return done
 
 
-def recipe_needs(
-    members: dict[str, Member], drivers: dict[str, MonthDrivers]
-) -> dict[str, np.ndarray]:
-    """(B, C, S) what recipes want of each input chain this month: target x quantity."""
-    needs: dict[str, np.ndarray] = {}
-    for product, member in members.items():
-        target = drivers[product].target[:, :, 0]
-        for item in member.recipe:
-            if item.mineral not in members:
+def recipe_levels(
+    minerals: list[str], recipes: dict[str, tuple[RecipeInput, ...]]
+) -> dict[str, int]:
+    """Depth of each chain in the recipe graph: 0 for a chain whose recipe (if any) draws on
+    no chain of the run, else one more than its deepest input; a chain steps after its inputs
+    when chains are stepped level by level."""
+    level: dict[str, int] = {}
+    for group in linked_groups(minerals, recipes):
+        for m in group:  # input-first order: inputs already have their level
+            inputs = [i.mineral for i in recipes.get(m, ()) if i.mineral in level]
+            level[m] = 1 + max(level[i] for i in inputs) if inputs else 0
+    return level
+
+
+def stacks_of(inputs: dict[str, ChainInputs], record_flows: bool) -> list[Stack]:
+    """The chains in stacks, inputs before the recipes that use them: chains with the same
+    recipe depth, the same role (recipe or not) and the same ``chain_key`` share a stack."""
+    recipes = {m: x.chain.recipe for m, x in inputs.items()}
+    level = recipe_levels(list(inputs), recipes)
+    keyed: dict[tuple, list[str]] = {}
+    for m, x in inputs.items():
+        keyed.setdefault((level[m], bool(recipes[m]), chain_key(x)), []).append(m)
+    ordered = sorted(keyed.items(), key=lambda item: item[0][0])
+    return [Stack.of(ms, [inputs[m] for m in ms], record_flows) for _, ms in ordered]
+
+
+@dataclass
+class _Month:
+    """One month of stepping stacks: where each chain is, the stacks' drivers, what recipes
+    need of each stack, and what each chain handed to recipes (per stage, its own rows)."""
+
+    stacks: list[Stack]
+    drivers: list[MonthDrivers]
+    where: dict[str, int] = field(default_factory=dict)
+    needs: dict[int, np.ndarray] = field(default_factory=dict)
+    handed: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.where = {m: i for i, st in enumerate(self.stacks) for m in st.minerals}
+
+    def recipe(self, mineral: str) -> tuple[RecipeInput, ...]:
+        return self.stacks[self.where[mineral]].chain_inputs(mineral).chain.recipe
+
+    def stage_of(self, item: RecipeInput) -> int:
+        """Position of a recipe input's stage in its own chain."""
+        stack = self.stacks[self.where[item.mineral]]
+        return stack.chain_inputs(item.mineral).chain.stages.index(item.stage)
+
+    def target(self, mineral: str) -> np.ndarray:
+        """(n, C) the first stage's target of one chain."""
+        i = self.where[mineral]
+        return self.drivers[i].target[self.stacks[i].rows(mineral), :, 0]
+
+
+def recipe_needs(month: _Month) -> dict[int, np.ndarray]:
+    """(B, C, S) per stack, what recipes want of its chains this month: target x quantity."""
+    needs: dict[int, np.ndarray] = {}
+    for m in month.where:
+        target = month.target(m)
+        for item in month.recipe(m):
+            if item.mineral not in month.where:
                 continue
-            source = members[item.mineral]
-            s = source.inputs.chain.stages.index(item.stage)
-            need = needs.setdefault(item.mineral, np.zeros(drivers[item.mineral].target.shape))
-            need[:, :, s] += target * item.quantity
+            j = month.where[item.mineral]
+            need = needs.setdefault(j, np.zeros(month.drivers[j].target.shape))
+            need[month.stacks[j].rows(item.mineral), :, month.stage_of(item)] += (
+                target * item.quantity
+            )
     return needs
 
 
-def leontief_feed(
-    product: str,
-    members: dict[str, Member],
-    drivers: dict[str, MonthDrivers],
-    needs: dict[str, np.ndarray],
-    handed: dict[str, dict[int, np.ndarray]],
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(B, O, C) output a recipe stage can make from what its inputs handed over, by origin,
-    and per input (B, O, C) what it received beyond that (to go back to the input's stock)."""
-    member = members[product]
-    target = drivers[product].target[:, :, 0]
+def leontief_feed(product: str, month: _Month) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(n, O, C) output a recipe stage can make from what its inputs handed over, by origin,
+    and per input (n, O, C) what it received beyond that (to go back to the input's stock)."""
+    own = month.stacks[month.where[product]].consts.own
+    target = month.target(product)
     received: dict[str, np.ndarray] = {}
     possible = target.copy()
-    for item in member.recipe:
-        if item.mineral not in members or item.quantity <= 0:
+    recipe = month.recipe(product)
+    for item in recipe:
+        if item.mineral not in month.where or item.quantity <= 0:
             continue
-        s = members[item.mineral].inputs.chain.stages.index(item.stage)
-        total_need = needs[item.mineral][:, :, s]
-        mine = target * item.quantity
-        got = handed[item.mineral].get(s)
-        got = (
-            np.zeros((*target.shape[:1], member.consts.own.shape[0], target.shape[1]))
-            if got is None
-            else got
-        )
-        got = got * safe_div(mine, total_need)[:, None, :]
+        s = month.stage_of(item)
+        j = month.where[item.mineral]
+        total_need = month.needs[j][month.stacks[j].rows(item.mineral), :, s]
+        got = month.handed.get(item.mineral, {}).get(s)
+        if got is None:
+            got = np.zeros((target.shape[0], own.shape[0], target.shape[1]))
+        got = got * safe_div(target * item.quantity, total_need)[:, None, :]
         received[item.mineral] = got
         possible = np.minimum(possible, got.sum(axis=1) / item.quantity)
-    principal = next((i for i in member.recipe if i.principal and i.mineral in received), None)
+    principal = next((i for i in recipe if i.principal and i.mineral in received), None)
     if principal is None:
-        mix = np.broadcast_to(member.consts.own[None], (target.shape[0], *member.consts.own.shape))
+        mix = np.broadcast_to(own[None], (target.shape[0], *own.shape))
     else:
         got = received[principal.mineral]
         mix = safe_div(got, got.sum(axis=1)[:, None, :])
     made = possible[:, None, :] * mix
     surplus = {}
-    for item in member.recipe:
+    for item in recipe:
         if item.mineral in received:
             got = received[item.mineral]
             left = np.maximum(got.sum(axis=1) - possible * item.quantity, 0.0)
@@ -149,34 +184,37 @@ def leontief_feed(
     return made, surplus
 
 
-def give_back(member: Member, stage: str, surplus: np.ndarray, t: int) -> None:
+def give_back(stack: Stack, mineral: str, stage: str, surplus: np.ndarray, t: int) -> None:
     """Input a recipe could not use returns to the input's stock, and the month's record of
     that input's use and demand is lowered by as much (it was never consumed)."""
-    s = member.inputs.chain.stages.index(stage)
-    member.state.stock[:, s] += surplus
+    rows = stack.rows(mineral)
+    s = stack.chain_inputs(mineral).chain.stages.index(stage)
+    stack.state.stock[rows, s] += surplus
     back = surplus.sum(axis=1)
-    series = member.run.series
-    series["consumption"][t, :, :, s] -= back
-    series["demand"][t, :, :, s] -= back
-    series["stock"][t, :, :, s] += back
+    series = stack.run.series
+    series["consumption"][t, rows, :, s] -= back
+    series["demand"][t, rows, :, s] -= back
+    series["stock"][t, rows, :, s] += back
 
 
-def step_group(members: dict[str, Member], order: list[str], t: int, allocate: Allocator) -> None:
-    """Advance every chain of a linked group by month t (steps 1-4 of the module text)."""
-    drivers = {m: month_drivers(x.state, x.inputs, x.consts, t) for m, x in members.items()}
-    needs = recipe_needs(members, drivers)
-    for m, need in needs.items():
-        drivers[m] = replace(drivers[m], need_external=need, demand=drivers[m].demand + need)
-    handed: dict[str, dict[int, np.ndarray]] = {}
-    for m in order:
-        member = members[m]
-        feed = None
-        if member.recipe:
-            feed, surplus = leontief_feed(m, members, drivers, needs, handed)
-        handed[m] = step_with(
-            member.state, member.inputs, member.consts, t, member.run, allocate, drivers[m], feed
-        )
-        if member.recipe:
-            for item in member.recipe:
-                if item.mineral in surplus:
-                    give_back(members[item.mineral], item.stage, surplus[item.mineral], t)
+def step_stacks(stacks: list[Stack], t: int, allocate: Allocator) -> None:
+    """Advance every stack by month t (steps 1-4 of the module text), inputs first."""
+    drivers = [month_drivers(st.state, st.inputs, st.consts, t) for st in stacks]
+    month = _Month(stacks, drivers)
+    month.needs = recipe_needs(month)
+    for j, need in month.needs.items():
+        drivers[j] = replace(drivers[j], need_external=need, demand=drivers[j].demand + need)
+    for i, st in enumerate(stacks):
+        feed, surplus = None, {}
+        if any(month.recipe(m) for m in st.minerals):
+            parts = [leontief_feed(m, month) for m in st.minerals]
+            feed = np.concatenate([made for made, _ in parts])
+            surplus = {m: extra for m, (_, extra) in zip(st.minerals, parts, strict=True)}
+        out = step_with(st.state, st.inputs, st.consts, t, st.run, allocate, drivers[i], feed)
+        for m in st.minerals:
+            month.handed[m] = {s: arr[st.rows(m)] for s, arr in out.items()}
+        for m, extra in surplus.items():
+            for item in month.recipe(m):
+                if item.mineral in extra:
+                    j = month.where[item.mineral]
+                    give_back(stacks[j], item.mineral, item.stage, extra[item.mineral], t)

@@ -62,7 +62,8 @@ class ChainRun:
 
     ``series[v]`` is [T, B, C, S] for each node variable, ``final_use`` [T, B, C, S] the
     final-use part of demand, ``price`` [T, B, S] the price index, and ``flows``
-    [T, S, Ce, Ci, O] for the first batch member when flows are recorded.
+    [T, S, Ce, Ci, O] for the first batch member when flows are recorded (a stacked run's,
+    before ``stacking.split_run``, hold one such slice per chain).
     """
 
     def __init__(
@@ -72,27 +73,34 @@ class ChainRun:
         flows: np.ndarray | None,
         price: np.ndarray,
         final_use: np.ndarray | None = None,
+        flow_rows: np.ndarray | None = None,
     ):
         self.inputs = inputs
         self.series = series
         self.flows = flows
         self.price = price
         self.final_use = final_use
+        # The batch rows whose flows are recorded: each stacked chain's first member
+        # (``stacking.py``); then ``flows`` is [T, K, S, Ce, Ci, O], one slice per chain.
+        self.flow_rows = flow_rows
 
     @property
     def chain(self) -> Chain:
         return self.inputs.chain
 
     @classmethod
-    def empty(cls, inputs: ChainInputs, *, record_flows: bool) -> ChainRun:
-        """Zeroed arrays for the whole horizon, filled month by month by the engine."""
+    def empty(cls, inputs: ChainInputs, *, record_flows: bool, flow_rows: np.ndarray) -> ChainRun:
+        """Zeroed arrays for the whole horizon, filled month by month by the engine; flows
+        [T, K, S, Ce, Ci, O] for the K batch rows ``flow_rows`` when recorded."""
         T, B = inputs.months, inputs.batch
         C, S = inputs.chain.production.shape
         O = len(inputs.origin_labels)
+        K = len(flow_rows)
         return cls(
             inputs,
             series={v: np.zeros((T, B, C, S)) for v in VARIABLES},
-            flows=np.zeros((T, S, C, C, O)) if record_flows else None,
+            flows=np.zeros((T, K, S, C, C, O)) if record_flows else None,
             price=np.zeros((T, B, S)),
             final_use=np.zeros((T, B, C, S)),
+            flow_rows=flow_rows,
         )

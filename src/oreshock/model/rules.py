@@ -103,7 +103,7 @@ def produce(
         made = carried  # a recipe stage: what its scarcest input allows, with its origins
     else:
         assert carried is not None  # the previous stage always hands on its draw
-        made = carried * consts.yields[s]
+        made = carried * consts.yields[:, s, None, None]
         if s <= consts.origin_stage:
             made = by_origin_total(made)[:, None, :] * consts.own[None]
     return made + recycled[:, None, :] * consts.own[None]
@@ -224,10 +224,10 @@ def reroute(
     # Spare supply below TINY is float residue, not supply: it must open no route, or results
     # would depend on how origins are bucketed.
     receives = ((by_origin_total(spare)[:, :, None] > TINY) & (pairs > 0) & offdiag).any(axis=1)
-    feeds_short = (suppliers[None, :, :] & short[:, None, :]).any(axis=2)
+    feeds_short = (suppliers & short[:, None, :]).any(axis=2)
     swap_base = ship * (receives & ~short & ~feeds_short)[:, None, None, :]
     can_give = (by_origin_total(spare) + exports_of(swap_base)) > TINY
-    grow = inputs.reroute_growth[:, None, None] * base_cons[None, None, :]
+    grow = inputs.reroute_growth[:, None, None] * base_cons[:, None, :]
     route += grow * (opened & short)[:, None, :] * can_give[:, :, None] * offdiag * (pairs > 0)
     open_pairs = pairs * (route > 0)
     direct = allocate(spare, gap, open_pairs, pass_origin, offdiag, cap=route)
@@ -341,9 +341,10 @@ def final_demand(
 
 
 def input_demand(target: np.ndarray, yields: np.ndarray) -> np.ndarray:
-    """(B, C, S) input each stage wants from the one before: next stage's target / its yield."""
+    """(B, C, S) input each stage wants from the one before: next stage's target / its yield
+    (``yields`` (K, S))."""
     need = np.zeros(target.shape)
-    need[..., :-1] = target[..., 1:] / yields[1:]
+    need[..., :-1] = target[..., 1:] / yields[:, None, 1:]
     return need
 
 

@@ -16,13 +16,11 @@ from oreshock.model.allocation import Allocator, allocate_by_gap
 from oreshock.model.checks import check_scenario
 from oreshock.model.compile import ChainInputs, compile_chain
 from oreshock.model.coverage import CoverageWarning, Names, check_coverage
-from oreshock.model.linking import Member, linked_groups, step_group
+from oreshock.model.linking import stacks_of, step_stacks
 from oreshock.model.network import Network
 from oreshock.model.record import VARIABLES, ChainRun
 from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario
-from oreshock.model.state import ChainConstants, ChainState
-from oreshock.model.step import step
 
 __all__ = ["VARIABLES", "ChainRun", "RunResult", "run_chain", "run_chains", "simulate"]
 
@@ -31,12 +29,8 @@ def run_chain(
     inputs: ChainInputs, *, record_flows: bool = False, allocate: Allocator = allocate_by_gap
 ) -> ChainRun:
     """Step one chain through the horizon for every member of the batch."""
-    consts = ChainConstants.of(inputs)
-    state = ChainState.initial(inputs, consts)
-    run = ChainRun.empty(inputs, record_flows=record_flows)
-    for t in range(inputs.months):
-        step(state, inputs, consts, t, run, allocate)
-    return run
+    mineral = inputs.chain.mineral
+    return run_chains({mineral: inputs}, record_flows=record_flows, allocate=allocate)[mineral]
 
 
 def run_chains(
@@ -45,31 +39,16 @@ def run_chains(
     record_flows: bool = False,
     allocate: Allocator = allocate_by_gap,
 ) -> dict[str, ChainRun]:
-    """Step several chains through the horizon: chains joined by recipes month by month
-    together (``linking.py``), the others one by one."""
-    recipes = {m: x.chain.recipe for m, x in inputs.items()}
-    runs: dict[str, ChainRun] = {}
-    for group in linked_groups(list(inputs), recipes):
-        if len(group) == 1:
-            runs[group[0]] = run_chain(
-                inputs[group[0]], record_flows=record_flows, allocate=allocate
-            )
-            continue
-        members = {m: _member(inputs[m], record_flows) for m in group}
-        for t in range(inputs[group[0]].months):
-            step_group(members, group, t, allocate)
-        runs.update({m: x.run for m, x in members.items()})
+    """Step several chains through the horizon, month by month together: chains of one
+    shape as one batch (``stacking.py``), chains joined by recipes inputs first
+    (``linking.py``)."""
+    if not inputs:
+        return {}
+    stacks = stacks_of(inputs, record_flows)
+    for t in range(next(iter(inputs.values())).months):
+        step_stacks(stacks, t, allocate)
+    runs = {m: run for st in stacks for m, run in st.split().items()}
     return {m: runs[m] for m in inputs}
-
-
-def _member(inputs: ChainInputs, record_flows: bool) -> Member:
-    consts = ChainConstants.of(inputs)
-    return Member(
-        inputs,
-        consts,
-        ChainState.initial(inputs, consts),
-        ChainRun.empty(inputs, record_flows=record_flows),
-    )
 
 
 def simulate(

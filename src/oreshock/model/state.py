@@ -14,7 +14,7 @@ trailing origin axis. Axis letters are those of ``record.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,19 +32,28 @@ def safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ChainConstants:
-    """Base-year quantities of one chain, per month, in the engine's axis order."""
+    """Base-year quantities of one chain, per month, in the engine's axis order.
+
+    Every quantity that belongs to a chain carries a leading batch axis (first letter K): 1
+    for one chain, whose values every batch member shares, or B when several chains of the same
+    shape are stepped as one batch (``stacked``), so each member reads its own chain's values.
+    """
 
     own: np.ndarray  # (O, C) 1 where country C's own output takes origin bucket O
-    base_prod: np.ndarray  # (C, S) t/month
-    base_cons: np.ndarray  # (C, S) t/month
-    base_final: np.ndarray  # (C, S) t/month
-    weights: np.ndarray  # (S, Ce, Ci) exporter's share of its exports going to each importer
-    home_share: np.ndarray  # (C, S) share of demand a producer serves from its own output
-    capacity: np.ndarray  # (C, S) t/month
-    yields: np.ndarray  # (S,) output per unit of input (1 where not given)
+    base_prod: np.ndarray  # (K, C, S) t/month
+    base_cons: np.ndarray  # (K, C, S) t/month
+    base_final: np.ndarray  # (K, C, S) t/month
+    weights: np.ndarray  # (K, S, Ce, Ci) exporter's share of its exports going to each importer
+    home_share: np.ndarray  # (K, C, S) share of demand a producer serves from its own output
+    capacity: np.ndarray  # (K, C, S) t/month
+    yields: np.ndarray  # (K, S) output per unit of input (1 where not given)
     offdiag: np.ndarray  # (C, C) bool, every route but a country to itself
-    next_suppliers: np.ndarray  # (S, C, C) bool: j sold the next stage to i in the base year
+    next_suppliers: np.ndarray  # (K, S, C, C) bool: j sold the next stage to i in the base year
     origin_stage: int  # up to this stage output takes its producer as origin
+
+    @property
+    def stages(self) -> int:
+        return int(self.yields.shape[1])
 
     @classmethod
     def of(cls, inputs: ChainInputs) -> ChainConstants:
@@ -61,16 +70,42 @@ class ChainConstants:
         next_suppliers[:-1] = base_flows[1:] > 0
         return cls(
             own=own,
-            base_prod=base_prod,
-            base_cons=base_cons,
-            base_final=ch.final_use / 12.0,
-            weights=safe_div(base_flows, base_exports[:, :, None]),
-            home_share=np.clip(safe_div(base_prod - base_exports.T, base_cons), 0.0, 1.0),
-            capacity=ch.capacity / 12.0,
-            yields=np.nan_to_num(ch.yields, nan=1.0),
+            base_prod=base_prod[None],
+            base_cons=base_cons[None],
+            base_final=(ch.final_use / 12.0)[None],
+            weights=safe_div(base_flows, base_exports[:, :, None])[None],
+            home_share=np.clip(safe_div(base_prod - base_exports.T, base_cons), 0.0, 1.0)[None],
+            capacity=(ch.capacity / 12.0)[None],
+            yields=np.nan_to_num(ch.yields, nan=1.0)[None],
             offdiag=~np.eye(C, dtype=bool),
-            next_suppliers=next_suppliers,
+            next_suppliers=next_suppliers[None],
             origin_stage=ch.origin_stage,
+        )
+
+    @classmethod
+    def stacked(cls, parts: list[ChainConstants], batches: list[int]) -> ChainConstants:
+        """Chains of one shape stepped as one batch: each part's values repeated for its
+        ``batches`` members, in order (the parts must share countries, origins and stages)."""
+        first = parts[0]
+
+        def cat(name: str) -> np.ndarray:
+            return np.concatenate(
+                [
+                    np.repeat(getattr(p, name), n, axis=0)
+                    for p, n in zip(parts, batches, strict=True)
+                ]
+            )
+
+        return replace(
+            first,
+            base_prod=cat("base_prod"),
+            base_cons=cat("base_cons"),
+            base_final=cat("base_final"),
+            weights=cat("weights"),
+            home_share=cat("home_share"),
+            capacity=cat("capacity"),
+            yields=cat("yields"),
+            next_suppliers=cat("next_suppliers"),
         )
 
 

@@ -67,7 +67,7 @@ def month_drivers(
 ) -> MonthDrivers:
     """Targets, demand and the policies in force in month t."""
     B = inputs.batch
-    C, S = consts.base_prod.shape
+    _, C, S = consts.base_prod.shape
     O = consts.own.shape[0]
     target = rules.production_target(inputs, consts, state.price, t)
     final = rules.final_demand(inputs, consts, state.price, state.short_age, t)
@@ -116,7 +116,7 @@ def step_with(
     run.final_use[t] = drivers.final
     carried = feed
     handed: dict[int, np.ndarray] = {}
-    for s in range(consts.yields.shape[0]):
+    for s in range(consts.stages):
         carried, external = step_stage(state, inputs, consts, drivers, t, s, carried, run, allocate)
         if external is not None:
             handed[s] = external
@@ -146,10 +146,10 @@ def step_stage(
     made = rules.produce(d.target, carried, consts, inputs.recycling[t][:, :, s], s)  # 1
     prod = rules.by_origin_total(made)
     mix = safe_div(made, prod[:, None, :])
-    home, exportable = rules.home_first(prod, consts.home_share[:, s], demand)  # 2
+    home, exportable = rules.home_first(prod, consts.home_share[:, :, s], demand)  # 2
     pairs, pass_origin = d.allowed_pairs[:, s], d.allowed_origin[:, s]
     prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
-    ship = rules.existing_customers(exportable, mix, consts.weights[s], pairs, pass_origin)  # 3
+    ship = rules.existing_customers(exportable, mix, consts.weights[:, s], pairs, pass_origin)  # 3
     spare = rules.spare_supply(exportable, mix, ship, state.stock[:, s], inputs.stock0[:, :, s])
     due = rules.take_due(state.transit, t, s)
     expected = due + rules.arriving(ship, prompt)
@@ -168,13 +168,14 @@ def step_stage(
             inputs,
             pairs=pairs,
             pass_origin=pass_origin,
-            base_cons=consts.base_cons[:, s],
+            base_cons=consts.base_cons[:, :, s],
             offdiag=consts.offdiag,
-            suppliers=consts.next_suppliers[s],
+            suppliers=consts.next_suppliers[:, s],
             allocate=allocate,
         )
     arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s)  # 6
-    state.stock[:, s] += made - rules.shipped_by_exporter(ship) + arrive_now
+    shipped = rules.shipped_by_exporter(ship)  # (B, O, Ce), once: the stock and the record
+    state.stock[:, s] += made - shipped + arrive_now
     use, release, drawn, released = rules.use_and_release(  # 7
         state.stock[:, s],
         state.pile[:, s],
@@ -186,12 +187,12 @@ def step_stage(
     )
     state.stock[:, s] -= drawn
     state.pile[:, s] -= released
-    record_stage(run, state, t, s, prod, ship, arrive_now, use + release, demand)
+    record_stage(run, state, t, s, prod, ship, shipped, arrive_now, use + release, demand)
     out = drawn + released
     external = None
     if d.need_external is not None and d.need_external[:, :, s].any():
         external = out * safe_div(d.need_external[:, :, s], demand)[:, None, :]
-    if s + 1 == consts.yields.shape[0]:
+    if s + 1 == consts.stages:
         return None, external
     return out * safe_div(d.need_input[:, :, s], demand)[:, None, :], external
 
@@ -203,6 +204,7 @@ def record_stage(
     s: int,
     prod: np.ndarray,
     ship: np.ndarray,
+    shipped: np.ndarray,
     arrive_now: np.ndarray,
     out: np.ndarray,
     demand: np.ndarray,
@@ -210,7 +212,7 @@ def record_stage(
     """Write stage s of month t into the run's arrays (the variables of ``RECORDED``)."""
     series = run.series
     series["production"][t, :, :, s] = prod
-    series["exports"][t, :, :, s] = rules.exports_of(ship)
+    series["exports"][t, :, :, s] = rules.by_origin_total(shipped)
     series["imports"][t, :, :, s] = rules.by_origin_total(arrive_now)
     series["consumption"][t, :, :, s] = out
     series["demand"][t, :, :, s] = demand
@@ -219,4 +221,4 @@ def record_stage(
     series["stockpile"][t, :, :, s] = rules.by_origin_total(state.pile[:, s])
     series["in_transit"][t, :, :, s] = state.transit[:, :, s].sum(axis=(0, 2))
     if run.flows is not None:
-        run.flows[t, s] = ship[0].transpose(1, 2, 0)
+        run.flows[t, :, s] = ship[run.flow_rows].transpose(0, 2, 3, 1)
