@@ -59,11 +59,6 @@ def test_batched_runs_equal_single_runs_with_the_same_origin_buckets(network):
     _batched_equal_single(network, tracked=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with every origin country its own bucket the magnet grades' cumulative shortfall "
-    "differs from the ensemble's CHN/other bucketing in the fifth significant digit",
-)
 def test_batched_runs_equal_single_runs(network):
     _batched_equal_single(network, tracked=False)
 

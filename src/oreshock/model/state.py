@@ -21,7 +21,11 @@ import numpy as np
 from oreshock.model.compile import ChainInputs
 from oreshock.model.network import origin_composition
 
-TINY = 1e-12  # tonnes: below this a quantity is treated as zero, so ratios stay finite
+# Tonnes below which a quantity is treated as zero, so ratios stay finite. It sits well above
+# the rounding noise of the largest monthly quantities (about 1e4 t x 2.2e-16 = 2e-12 t): at
+# 1e-12 that noise decided whether a residue was material, so results depended on how origins
+# were bucketed (per country in a run, China/other in an ensemble) in the fifth digit.
+TINY = 1e-9
 
 
 def safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
