@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from oreshock.model.coverage import mark_rows
+from oreshock.model.scenario import shipped_scenarios
 from oreshock.model.variants import run_variants
 from oreshock.store.store import Store
 from oreshock.web.app import create_app
@@ -74,6 +75,17 @@ def test_run_flagship_variant_end_to_end(client):
     assert report["summary"] and report["figures"]
     listed = {r.get("run_id") for r in client.get("/api/runs").json()}
     assert body["run_id"] in listed
+
+
+@pytest.mark.parametrize("name", sorted(shipped_scenarios()))
+def test_every_shipped_scenario_runs_from_the_api(client, name):
+    listed = {s["name"]: s for s in client.get("/api/scenarios").json()}
+    assert name in listed
+    variant = listed[name]["variants"][0] if listed[name]["variants"] else None
+    job = client.post("/api/runs", json={"scenario": name, "variant": variant}).json()["id"]
+    body = wait(client, job, timeout=120)
+    assert body["status"] == "done", body
+    assert body["summary"], f"{name}: a run with no summary rows"
 
 
 def test_inline_scenario(client):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from oreshock.core.options import get_option
+from oreshock.model.scenario import shipped_scenarios
 from oreshock.report.builder import CHROMIUM_FLAGS
 
 CHROMIUM = Path(get_option("chromium"))
@@ -125,6 +126,23 @@ def test_build_and_run_scenario_then_switch_language(page, server):
     page.wait_for_function("document.querySelector('#run-summary h3')?.textContent === 'Summary'")
     assert "Japan" in page.inner_text("#run-summary")
     page.screenshot(path=str(ARTIFACTS / "run-en.png"), full_page=True)
+
+
+def test_the_builder_offers_and_runs_every_shipped_scenario(page, server):
+    page.goto(server + "/#/builder")
+    ready(page, "/builder")
+    offered = {
+        v.split("|")[0]
+        for v in page.eval_on_selector_all("#b-shipped option", "els => els.map(e => e.value)")
+    }
+    assert offered == set(shipped_scenarios())
+    others = sorted(set(shipped_scenarios()) - {"baseline", "japan-rare-earths-2026"})
+    if not others:
+        pytest.skip("no shipped scenario beside the flagship and the baseline")
+    page.select_option("#b-shipped", f"{others[0]}|")
+    page.click("#b-run-shipped")
+    wait_for_result(page)
+    assert page.locator("#run-summary").inner_text().strip()
 
 
 def test_shipped_variants_and_compare(page, server):
