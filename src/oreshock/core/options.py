@@ -146,6 +146,21 @@ register(
 )
 
 
+KERNELS = ("compiled", "numpy")
+register(
+    Option(
+        name="kernels",
+        env="ORESHOCK_KERNELS",
+        default="compiled",
+        help="How the engine runs its allocation, sharing and rerouting rules: `compiled` "
+        "(numba, several times faster) or `numpy` (the reference implementation; a test "
+        "keeps the two equal to 1e-12).",
+        expected=f"one of {', '.join(KERNELS)}",
+        convert=_one_of(KERNELS),
+    )
+)
+
+
 def _option(name: str) -> Option:
     try:
         return OPTIONS[name]

@@ -37,9 +37,11 @@ change in material in transit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from oreshock.core.options import get_option
 from oreshock.model import rules
 from oreshock.model.allocation import Allocator, allocate_by_gap
 from oreshock.model.compile import ChainInputs
@@ -154,24 +156,19 @@ def step_stage(
     due = rules.take_due(state.transit, t, s)
     expected = due + rules.arriving(ship, prompt)
     gap = np.maximum(demand - home - rules.by_origin_total(expected), 0.0)
+    compiled = _compiled_kernels(allocate)
     if (d.reserve > 0).any():  # 4
-        ship, spare, gap = rules.share_among_members(
-            ship, spare, gap, d.reserve, pairs, pass_origin, consts.offdiag, allocate
-        )
+        if compiled is not None:
+            ship, spare, gap = compiled.share_among_members(
+                ship, spare, gap, d.reserve, *_contiguous(pairs, pass_origin), consts.offdiag
+            )
+        else:
+            ship, spare, gap = rules.share_among_members(
+                ship, spare, gap, d.reserve, pairs, pass_origin, consts.offdiag, allocate
+            )
     if inputs.reroute_delay is not None:  # 5
-        ship, spare, gap = rules.reroute(
-            ship,
-            spare,
-            gap,
-            state.gap_age[:, s],
-            state.route[:, s],
-            inputs,
-            pairs=pairs,
-            pass_origin=pass_origin,
-            base_cons=consts.base_cons[:, :, s],
-            offdiag=consts.offdiag,
-            suppliers=consts.next_suppliers[:, s],
-            allocate=allocate,
+        ship, spare, gap = _reroute(
+            compiled, ship, spare, gap, state, inputs, consts, s, pairs, pass_origin, allocate
         )
     arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s)  # 6
     shipped = rules.shipped_by_exporter(ship)  # (B, O, Ce), once: the stock and the record
@@ -195,6 +192,70 @@ def step_stage(
     if s + 1 == consts.stages:
         return None, external
     return out * safe_div(d.need_input[:, :, s], demand)[:, None, :], external
+
+
+def _compiled_kernels(allocate: Allocator) -> ModuleType | None:
+    """The compiled rules (``kernels.py``) when they apply: the default allocation rule and
+    the ``kernels`` option left at ``compiled``; else None (the numpy rules)."""
+    if allocate is not allocate_by_gap or get_option("kernels") != "compiled":
+        return None
+    from oreshock.model import kernels  # numba compiles on first use: only when running
+
+    return kernels
+
+
+def _contiguous(*arrays: np.ndarray) -> list[np.ndarray]:
+    """C-ordered copies where needed, so numba compiles each kernel for one layout only."""
+    return [np.ascontiguousarray(a) for a in arrays]
+
+
+def _reroute(
+    compiled: ModuleType | None,
+    ship: np.ndarray,
+    spare: np.ndarray,
+    gap: np.ndarray,
+    state: ChainState,
+    inputs: ChainInputs,
+    consts: ChainConstants,
+    s: int,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    allocate: Allocator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 5 at stage s, by the compiled or the numpy rule."""
+    assert inputs.reroute_delay is not None and inputs.reroute_growth is not None
+    if compiled is not None:
+        return compiled.reroute(
+            ship,
+            spare,
+            gap,
+            state.gap_age,
+            state.route,
+            s,
+            inputs.reroute_delay,
+            inputs.reroute_growth,
+            *_contiguous(
+                pairs,
+                pass_origin,
+                consts.base_cons[:, :, s],
+                consts.offdiag,
+                consts.next_suppliers[:, s],
+            ),
+        )
+    return rules.reroute(
+        ship,
+        spare,
+        gap,
+        state.gap_age[:, s],
+        state.route[:, s],
+        inputs,
+        pairs=pairs,
+        pass_origin=pass_origin,
+        base_cons=consts.base_cons[:, :, s],
+        offdiag=consts.offdiag,
+        suppliers=consts.next_suppliers[:, s],
+        allocate=allocate,
+    )
 
 
 def record_stage(

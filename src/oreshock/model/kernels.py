@@ -1,0 +1,332 @@
+"""Compiled twins of the allocation, sharing and rerouting rules (numba).
+
+The engine's arrays are small (a few thousand cells per stage and month) and the numpy rules
+make dozens of calls on them, so the time goes to call overhead and temporaries rather than
+arithmetic. These functions do the same arithmetic in compiled loops, in the order the numpy
+rules (``allocation.allocate_by_gap``, ``rules.share_among_members``, ``rules.reroute``) state
+it; those stay the reference. ``tests/test_kernels.py`` checks that both give the same runs to
+1e-12 on every shipped scenario variant, and the ``kernels`` option (``ORESHOCK_KERNELS``)
+chooses the numpy path for a run.
+
+Axis letters are those of ``record.py``; K is the constants' batch axis (1, or B for stacks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from oreshock.model.state import TINY
+
+
+@njit(cache=True)
+def allocate(
+    pool: np.ndarray,
+    gap: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    offdiag: np.ndarray,
+    cap: np.ndarray,
+    use_cap: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``allocation.allocate_by_gap``: offers in proportion to gaps over open routes, scaled
+    to each importer's gap, carrying each exporter's origin mix. Returns (ship, given,
+    received, sent)."""
+    B, O, E = pool.shape
+    n_imp = gap.shape[1]
+    ship = np.zeros((B, O, E, n_imp))
+    given = np.zeros((B, O, E))
+    received = np.zeros((B, n_imp))
+    sent = np.zeros((B, E, n_imp))
+    offer = np.empty((E, n_imp))
+    mix = np.empty((O, E))
+    for b in range(B):
+        for e in range(E):
+            total = 0.0
+            for o in range(O):
+                total += pool[b, o, e]
+            weights = 0.0
+            for i in range(n_imp):
+                if pairs[b, e, i] * offdiag[e, i] > 0:
+                    weights += gap[b, i]
+            for i in range(n_imp):
+                open_pair = pairs[b, e, i] * offdiag[e, i]
+                share = gap[b, i] / weights if open_pair > 0 and weights > TINY else 0.0
+                x = total * share * open_pair
+                if use_cap != 0 and cap[b, e, i] < x:
+                    x = cap[b, e, i]
+                offer[e, i] = x
+            for o in range(O):
+                mix[o, e] = pool[b, o, e] / total if total > TINY else 0.0
+        for i in range(n_imp):
+            column = 0.0
+            for e in range(E):
+                column += offer[e, i]
+            scale = min(1.0, gap[b, i] / column) if column > TINY else 0.0
+            for e in range(E):
+                offer[e, i] *= scale
+        for o in range(O):
+            for e in range(E):
+                m = mix[o, e]
+                if m == 0.0:
+                    continue
+                for i in range(n_imp):
+                    x = m * pass_origin[b, o, i] * offer[e, i]
+                    ship[b, o, e, i] = x
+                    given[b, o, e] += x
+                    received[b, i] += x
+                    sent[b, e, i] += x
+    return ship, given, received, sent
+
+
+@njit(cache=True)
+def share_among_members(
+    ship: np.ndarray,
+    spare: np.ndarray,
+    gap: np.ndarray,
+    reserve: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    offdiag: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rules.share_among_members`` (its early return included): members pool spare supply
+    and the reserved share of their shipments to non-members for members with gaps."""
+    B, O, E, n_imp = ship.shape
+    wanted = np.zeros((B, n_imp))
+    any_wanted = False
+    for b in range(B):
+        for i in range(n_imp):
+            if reserve[b, i] > 0:
+                wanted[b, i] = gap[b, i]
+                if gap[b, i] > TINY:
+                    any_wanted = True
+    if not any_wanted:
+        return ship, spare, np.maximum(gap, 0.0)
+    others = np.zeros((B, O, E))
+    pool = np.zeros((B, O, E))
+    for b in range(B):
+        for o in range(O):
+            for e in range(E):
+                s = 0.0
+                for i in range(n_imp):
+                    if not reserve[b, i] > 0:
+                        s += ship[b, o, e, i]
+                others[b, o, e] = s
+                member = 1.0 if reserve[b, e] > 0 else 0.0
+                pool[b, o, e] = spare[b, o, e] * member + s * reserve[b, e]
+    shared, given, received, _ = allocate(pool, wanted, pairs, pass_origin, offdiag, pairs, 0)
+    ship = ship.copy()
+    spare = spare.copy()
+    for b in range(B):
+        for o in range(O):
+            for e in range(E):
+                from_spare = min(given[b, o, e], spare[b, o, e])
+                spare[b, o, e] -= from_spare
+                rest = given[b, o, e] - from_spare
+                cut = rest / others[b, o, e] if others[b, o, e] > TINY else 0.0
+                for i in range(n_imp):
+                    if not reserve[b, i] > 0:
+                        ship[b, o, e, i] -= ship[b, o, e, i] * cut
+                    ship[b, o, e, i] += shared[b, o, e, i]
+    return ship, spare, np.maximum(gap - received, 0.0)
+
+
+@njit(cache=True)
+def _clip_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """max(a - b, 0) elementwise (any shape, C order), in loops: numba's array expressions
+    compile far more slowly than the loops they stand for."""
+    out = np.empty_like(a)
+    flat_a, flat_b, flat_out = a.ravel(), b.ravel(), out.ravel()
+    for n in range(flat_a.size):
+        x = flat_a[n] - flat_b[n]
+        flat_out[n] = x if x > 0.0 else 0.0
+    return out
+
+
+@njit(cache=True)
+def _add_into(a: np.ndarray, b: np.ndarray, sign: float) -> None:
+    """a += sign x b elementwise, in place (C order)."""
+    flat_a, flat_b = a.ravel(), b.ravel()
+    for n in range(flat_a.size):
+        flat_a[n] += sign * flat_b[n]
+
+
+@njit(cache=True)
+def _grow_routes(
+    ship: np.ndarray,
+    spare: np.ndarray,
+    short: np.ndarray,
+    gap_age: np.ndarray,
+    route: np.ndarray,
+    s: int,
+    delay: np.ndarray,
+    growth: np.ndarray,
+    pairs: np.ndarray,
+    base_cons: np.ndarray,
+    offdiag: np.ndarray,
+    suppliers: np.ndarray,
+) -> np.ndarray:
+    """Routes to importers short for longer than the delay grow by growth x base demand
+    from exporters that can give (spare supply, or shipments to swappable customers: those
+    that receive spare supply, are not short and feed no short importer's next stage).
+    Returns the swappable shipments (B, O, Ce, Ci); ``route`` grows in place."""
+    B, O, E, n_imp = ship.shape
+    K = base_cons.shape[0]
+    swap_base = np.zeros_like(ship)
+    spare_total = np.zeros(E)
+    for b in range(B):
+        k = b if K > 1 else 0
+        for e in range(E):
+            spare_total[e] = 0.0
+            for o in range(O):
+                spare_total[e] += spare[b, o, e]
+        swappable_to = np.zeros(n_imp, dtype=np.bool_)
+        for i in range(n_imp):
+            if short[b, i]:
+                continue
+            receives = False
+            for e in range(E):
+                if spare_total[e] > TINY and pairs[b, e, i] > 0 and offdiag[e, i]:
+                    receives = True
+                    break
+            feeds_short = False
+            for j in range(n_imp):
+                if suppliers[k, i, j] and short[b, j]:
+                    feeds_short = True
+                    break
+            swappable_to[i] = receives and not feeds_short
+        for e in range(E):
+            exported = 0.0
+            for o in range(O):
+                for i in range(n_imp):
+                    if swappable_to[i]:
+                        swap_base[b, o, e, i] = ship[b, o, e, i]
+                        exported += ship[b, o, e, i]
+            if not spare_total[e] + exported > TINY:
+                continue
+            for i in range(n_imp):
+                opened = gap_age[b, s, i] > delay[b]
+                if opened and short[b, i] and offdiag[e, i] and pairs[b, e, i] > 0:
+                    route[b, s, e, i] += growth[b] * base_cons[k, i]
+    return swap_base
+
+
+@njit(cache=True)
+def _swap_offer(
+    swap_base: np.ndarray, spare: np.ndarray, gap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(swappable (B, O, Ce), what of it may be offered: scaled to the spare supply left to
+    backfill with, whether a swap can happen at all)."""
+    B, O, E, n_imp = swap_base.shape
+    swappable = np.zeros((B, O, E))
+    offered = np.zeros((B, O, E))
+    any_gap, any_spare, any_swap = gap.sum() > 0, False, False
+    for b in range(B):
+        backfill = spare[b].sum()
+        total = 0.0
+        for o in range(O):
+            for e in range(E):
+                x = 0.0
+                for i in range(n_imp):
+                    x += swap_base[b, o, e, i]
+                swappable[b, o, e] = x
+                total += x
+        any_spare = any_spare or backfill > 0
+        any_swap = any_swap or total > 0
+        room = min(1.0, backfill / total) if total > TINY else 0.0
+        for o in range(O):
+            for e in range(E):
+                offered[b, o, e] = swappable[b, o, e] * room
+    return swappable, offered, any_gap and any_spare and any_swap
+
+
+@njit(cache=True)
+def _removed(
+    swap_base: np.ndarray, swappable: np.ndarray, given: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shipments taken from swappable customers (B, O, Ce, Ci) and, by importer, what they
+    must be backfilled with (B, Ci)."""
+    B, O, E, n_imp = swap_base.shape
+    removed = np.zeros_like(swap_base)
+    wanted = np.zeros((B, n_imp))
+    for b in range(B):
+        for o in range(O):
+            for e in range(E):
+                f = given[b, o, e] / swappable[b, o, e] if swappable[b, o, e] > TINY else 0.0
+                for i in range(n_imp):
+                    x = swap_base[b, o, e, i] * f
+                    removed[b, o, e, i] = x
+                    wanted[b, i] += x
+    return removed, wanted
+
+
+@njit(cache=True)
+def _open(pairs: np.ndarray, capacity: np.ndarray, floor: float) -> np.ndarray:
+    """pairs where the route's capacity exceeds ``floor``: pairs x 1[capacity > floor]."""
+    out = np.zeros_like(pairs)
+    flat_p, flat_c, flat_out = pairs.ravel(), capacity.ravel(), out.ravel()
+    for n in range(flat_p.size):
+        if flat_c[n] > floor:
+            flat_out[n] = flat_p[n]
+    return out
+
+
+@njit(cache=True)
+def reroute(
+    ship: np.ndarray,
+    spare: np.ndarray,
+    gap: np.ndarray,
+    gap_age: np.ndarray,
+    route: np.ndarray,
+    s: int,
+    delay: np.ndarray,
+    growth: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    base_cons: np.ndarray,
+    offdiag: np.ndarray,
+    suppliers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rules.reroute``: direct purchases of spare supply on routes that open after a delay
+    and grow at a bounded rate, then swaps backfilled from spare supply. ``gap_age`` (B, S, C)
+    and ``route`` (B, S, Ce, Ci) are the state's arrays, updated in place at stage ``s``
+    (whole arrays, so every call has one layout and numba compiles one version). Returns
+    (ship, spare, gap)."""
+    B, n_imp = gap.shape
+    short = np.zeros((B, n_imp), dtype=np.bool_)
+    any_short = False
+    for b in range(B):
+        for i in range(n_imp):
+            if gap[b, i] > TINY:
+                short[b, i] = True
+                any_short = True
+                gap_age[b, s, i] += 1.0
+    if not any_short:
+        return ship, spare, gap
+    swap_base = _grow_routes(
+        ship, spare, short, gap_age, route, s, delay, growth, pairs, base_cons, offdiag, suppliers
+    )
+    routes = route[:, s].copy()
+    open_pairs = _open(pairs, routes, 0.0)
+    d_ship, d_given, d_received, d_sent = allocate(
+        spare, gap, open_pairs, pass_origin, offdiag, routes, 1
+    )
+    spare = _clip_sub(spare, d_given)
+    gap = _clip_sub(gap, d_received)
+    ship = ship.copy()
+    _add_into(ship, d_ship, 1.0)
+    left = _clip_sub(routes, d_sent)
+    swappable, offered, can_swap = _swap_offer(swap_base, spare, gap)
+    if not can_swap:
+        return ship, spare, gap
+    s_ship, s_given, s_received, _ = allocate(
+        offered, gap, _open(open_pairs, left, TINY), pass_origin, offdiag, left, 1
+    )
+    removed, wanted_back = _removed(swap_base, swappable, s_given)
+    b_ship, b_given, _, _ = allocate(spare, wanted_back, pairs, pass_origin, offdiag, pairs, 0)
+    spare = _clip_sub(spare, b_given)
+    gap = _clip_sub(gap, s_received)
+    _add_into(ship, removed, -1.0)
+    _add_into(ship, s_ship, 1.0)
+    _add_into(ship, b_ship, 1.0)
+    return ship, spare, gap
