@@ -244,8 +244,8 @@ def test_schemathesis(case, fuzz_app):
 @pytest.mark.parametrize(
     ("mineral", "country", "en", "ja"),
     [
-        ("graphite", "KOR", "Natural graphite: no demand data for South Korea", "韓国の需要がなく"),
-        ("gallium", "USA", "Gallium: no demand data for United States", "米国の需要がなく"),
+        ("titanium", "KOR", "Titanium sponge: no demand data for South Korea", "韓国の需要がなく"),
+        ("tellurium", "USA", "Tellurium: no demand data for United States", "米国の需要がなく"),
     ],
 )
 def test_a_shock_the_data_do_not_cover_says_so(client, mineral, country, en, ja):

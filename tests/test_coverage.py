@@ -24,18 +24,18 @@ from oreshock.store.store import Store
 
 runner = CliRunner()
 
-# The two cases: Korea has no graphite demand or imports in the data; the gallium
-# chain has no US node at all (production only, each producer using its own).
+# Two chains the data cover only in part: titanium sponge has no Korean demand, tellurium no
+# US demand (production only, each producer using its own).
 UNCOVERED = {
-    "graphite-korea": (
-        {"mineral": "graphite", "exporter": "CHN", "country": "KOR"},
-        "Natural graphite: no demand data for South Korea; result not meaningful",
-        "天然黒鉛: データに韓国の需要がなく、結果は意味をなさない",
+    "titanium-korea": (
+        {"mineral": "titanium", "exporter": "CHN", "country": "KOR"},
+        "Titanium sponge: no demand data for South Korea; result not meaningful",
+        "スポンジチタン: データに韓国の需要がなく、結果は意味をなさない",
     ),
-    "gallium-usa": (
-        {"mineral": "gallium", "exporter": "CHN", "country": "USA"},
-        "Gallium: no demand data for United States; result not meaningful",
-        "ガリウム: データに米国の需要がなく、結果は意味をなさない",
+    "tellurium-usa": (
+        {"mineral": "tellurium", "exporter": "CHN", "country": "USA"},
+        "Tellurium: no demand data for United States; result not meaningful",
+        "テルル: データに米国の需要がなく、結果は意味をなさない",
     ),
 }
 
@@ -149,7 +149,7 @@ def test_a_shock_that_touches_flows_elsewhere_notes_its_uncovered_targets(networ
         (
             {"type": "outage", "country": "USA", "share": 0.5, "start": "2026-01"},
             "production",
-            "Gallium: no production data for United States at Refining; the outage cuts nothing",
+            "Tellurium: no production data for United States at Refining; the outage cuts nothing",
         ),
         (
             {
@@ -159,7 +159,7 @@ def test_a_shock_that_touches_flows_elsewhere_notes_its_uncovered_targets(networ
                 "start": "2026-01",
             },
             "imports",
-            "Gallium: no base-year imports into Japan at Refining; the re-export control cuts nothing",
+            "Tellurium: no base-year imports into Japan at Refining; the re-export control cuts nothing",
         ),
         (
             {
@@ -170,13 +170,13 @@ def test_a_shock_that_touches_flows_elsewhere_notes_its_uncovered_targets(networ
                 "start": "2026-01",
             },
             "trade",
-            "Gallium: no base-year trade from China to Japan at Refining; the licence delay cuts nothing",
+            "Tellurium: no base-year trade from China to Japan at Refining; the licence delay cuts nothing",
         ),
     ],
 )
 def test_each_kind_of_shock_is_checked_against_what_it_acts_on(network, shock, missing, en):
     scenario = Scenario.model_validate(
-        {"name": "x", "months": 6, "minerals": ["gallium"], "shocks": [shock]}
+        {"name": "x", "months": 6, "minerals": ["tellurium"], "shocks": [shock]}
     )
     coverage = check_coverage(network, scenario)
     (note,) = coverage.warnings
