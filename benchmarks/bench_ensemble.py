@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--variant", default="full-response")
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--dask-runs", type=int, default=2_000)
+    ap.add_argument("--dask-runs", type=int, default=2_000, help="0 skips the Dask rows")
     ap.add_argument(
         "--big", type=int, default=100_000, help="runs of the memory benchmark (0 skips it)"
     )
@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         root = Path(tmp)
         batched_vs_loop(network, args.variant, args.batched_runs, args.loop_runs)
         throughput(network, args.variant, args.runs, args.workers, root / "main")
-        dask_speedup(network, args.variant, args.dask_runs, root)
+        if args.dask_runs > 0:
+            dask_speedup(network, args.variant, args.dask_runs, root)
         if args.big > 0:
             peak_memory(args.big_variant or args.variant, args.big, root / "big")
     print(
