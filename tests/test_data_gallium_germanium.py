@@ -62,8 +62,14 @@ def test_demand_by_country(dataset):
 
 @pytest.mark.parametrize(
     ("country", "mineral"),
-    [("USA", "gallium"), ("JPN", "gallium"), ("KOR", "gallium"), ("XEU", "gallium"),
-     ("USA", "germanium"), ("XEU", "germanium")],
+    [
+        ("USA", "gallium"),
+        ("JPN", "gallium"),
+        ("KOR", "gallium"),
+        ("XEU", "gallium"),
+        ("USA", "germanium"),
+        ("XEU", "germanium"),
+    ],
 )
 def test_china_origin_exposure_is_positive(network, country, mineral):
     e = exposure(network, country, mineral, "refining", "CHN")
