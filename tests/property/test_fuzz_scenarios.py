@@ -71,7 +71,7 @@ VALUES = st.one_of(
         ]
     ),
     st.integers(1, 40).map(lambda n: _nest(n)),
-)
+).map(copy.deepcopy)  # sampled dicts are shared objects: a copy keeps edits from making cycles
 
 
 def _nest(depth: int) -> Any:

@@ -1,5 +1,6 @@
-"""``oreshock data list|show|validate|import``: the dataset's tables, their checks, and
-published files read into the database or into an extended dataset."""
+"""``oreshock data list|show|coverage|validate|import``: the dataset's tables, what they
+cover, their checks, and published files read into the database or into an extended
+dataset."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from oreshock.cli.common import DataOpt, DbOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.cli.common import (
+    DataOpt,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    friendly,
+    out,
+    print_frame,
+    print_json,
+)
 from oreshock.core.errors import DataFileError, OreshockError
+from oreshock.core.i18n import t
+from oreshock.data.coverage_table import coverage_records, coverage_text
 from oreshock.data.datasets import bundled_path, load_dataset
 from oreshock.data.extend import SwapError, check_target, extending
 from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
@@ -75,6 +87,25 @@ def data_show(
         print_json(json.loads(df.to_json(orient="records", force_ascii=False)))
         return
     print_frame(df, title=name)
+
+
+def data_coverage(
+    mineral: Annotated[str | None, typer.Option(help="Only this mineral or product.")] = None,
+    lang: LangOpt = "en",
+    json_out: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Per mineral and stage: for how many countries the dataset has production, demand,
+    trade, stocks, capacity and recycling, and how many rest on reported, estimated or
+    assumed rows (rules: ``oreshock.data.coverage_table``)."""
+    ds = load_dataset(data)
+    if json_out:
+        print_json(
+            {"dataset": ds.name, "version": ds.version, "rows": coverage_records(ds, mineral)}
+        )
+        return
+    print_frame(coverage_text(ds, lang, mineral), title=t("cov_title", lang))
+    out.print(t("cov_rules", lang), highlight=False, markup=False)
 
 
 def data_validate(
@@ -172,10 +203,11 @@ def data_import(
 def register(app: typer.Typer) -> None:
     """Add the ``data`` sub-app to the main CLI."""
     sub = typer.Typer(
-        no_args_is_help=True, help="The bundled dataset: list, show, validate, import."
+        no_args_is_help=True, help="The bundled dataset: list, show, coverage, validate, import."
     )
     sub.command("list")(friendly(data_list))
     sub.command("show")(friendly(data_show))
+    sub.command("coverage")(friendly(data_coverage))
     sub.command("validate")(friendly(data_validate))
     sub.command("import")(friendly(data_import))
     app.add_typer(sub, name="data")

@@ -32,6 +32,34 @@ TEXT: dict[str, dict[str, str]] = {
         "同順として併記）。需要の{tol}未満の不足は不足なしとする。",
     },
     "never": {"en": "never", "ja": "なし"},
+    # --- dataset coverage (oreshock.data.coverage_table) ---
+    "cov_title": {"en": "Coverage per mineral and stage", "ja": "鉱物・工程別の網羅状況"},
+    "cov_rules": {
+        "en": "Each cell: the number of countries with figures of that kind, then how many of "
+        "them rest on reported, estimated or assumed rows (a country counts once, with its best "
+        'status; OTH, the rest of the world, counts as one; "world": the dataset also has a '
+        "world row, a world total or a default for countries without their own). Trade counts importers with bilateral "
+        'tonnes or import shares; recycling counts at the mineral\'s last stage. "missing": '
+        "the dataset has nothing of that kind, so a shock acting through it changes nothing "
+        'and the run says "not covered".',
+        "ja": "各セル: その種類の数値がある国の数と、そのうち報告値・推計値・仮定値に基づく国の数"
+        "（1か国は最も確かな区分で1回数える。OTH＝その他の世界は1か国として数える。"
+        "「世界」は世界の行もあること：世界計、または固有の行がない国への既定値）。貿易は二国間数量または輸入"
+        "シェアがある輸入国を数え、リサイクルは鉱物の最終工程で数える。「欠落」: その種類の"
+        "データがなく、それを通じて作用するショックは何も変えないため、結果は「対象外」となる。",
+    },
+    "cov_production": {"en": "Production", "ja": "生産"},
+    "cov_demand": {"en": "Demand", "ja": "需要"},
+    "cov_trade": {"en": "Trade (importers)", "ja": "貿易（輸入国）"},
+    "cov_stocks": {"en": "Stocks", "ja": "在庫"},
+    "cov_capacity": {"en": "Capacity", "ja": "生産能力"},
+    "cov_recycling": {"en": "Recycling", "ja": "リサイクル"},
+    "cov_countries": {"en": "{n}: {statuses}", "ja": "{n}か国: {statuses}"},
+    "cov_reported": {"en": "{n} reported", "ja": "報告{n}"},
+    "cov_estimated": {"en": "{n} estimated", "ja": "推計{n}"},
+    "cov_assumed": {"en": "{n} assumed", "ja": "仮定{n}"},
+    "cov_world": {"en": "world", "ja": "世界"},
+    "cov_missing": {"en": "missing", "ja": "欠落"},
     # --- ensembles (oreshock.ensemble.analysis, oreshock.cli.ensemble) ---
     "ens_fail_default": {
         "en": "failure (default): {rule}, a cumulative shortfall above 5% of demand at the "
