@@ -129,17 +129,18 @@ def test_cli_json_shows_coverage_and_strict_refuses(db_path, tmp_path, case):
 
 
 def test_a_shock_that_touches_flows_elsewhere_notes_its_uncovered_targets(network):
-    """A ban on the G7: the US imports lithium from China, Japan has no lithium demand in
-    the data. The shock acts, so there is no warning, but Japan's figures are marked."""
-    scenario = Scenario.model_validate(ban("lithium", "CHN", ["g7"]))
+    """A ban on the G7: the US imports germanium from China, Japan has no germanium trade
+    from China in the data. The shock acts, so there is no warning, but Japan's figures are
+    marked."""
+    scenario = Scenario.model_validate(ban("germanium", "CHN", ["g7"]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = simulate(network, scenario)
     assert not result.coverage.warnings
     jpn = [n for n in result.coverage if n.country == "JPN"]
     assert [n.level for n in jpn] == [NOTE]
-    assert result.coverage_status("JPN", "lithium") == NOT_COVERED
-    assert result.coverage_status("USA", "lithium", "refining") == "covered"
+    assert result.coverage_status("JPN", "germanium") == NOT_COVERED
+    assert result.coverage_status("USA", "germanium", "refining") == "covered"
     simulate(network, scenario, strict=True)  # notes do not make a strict run fail
 
 

@@ -171,13 +171,13 @@ def test_claim_line_names_stages_in_the_chosen_language():
 
 
 def test_report_says_what_the_data_do_not_cover(network, tmp_path):
-    """A lithium ban on Korea, which has no lithium demand in the data: the report's
+    """A titanium ban on Korea, which has no titanium demand in the data: the report's
     summary says so in both languages instead of "no shortfall"."""
     scenario = Scenario.model_validate(
         {
-            "name": "lithium-korea",
+            "name": "titanium-korea",
             "months": 12,
-            "minerals": ["lithium"],
+            "minerals": ["titanium"],
             "shocks": [
                 {
                     "type": "export_ban",
@@ -196,10 +196,10 @@ def test_report_says_what_the_data_do_not_cover(network, tmp_path):
     for lang, note, no_short in (
         (
             "en",
-            "Lithium: no demand data for South Korea; result not meaningful",
+            "Titanium sponge: no demand data for South Korea; result not meaningful",
             "South Korea has no shortfall",
         ),
-        ("ja", "リチウム: データに韓国の需要がなく、結果は意味をなさない", "韓国では"),
+        ("ja", "スポンジチタン: データに韓国の需要がなく、結果は意味をなさない", "韓国では"),
     ):
         html = write_report(run_id, tmp_path / f"{lang}.html", lang=lang, db_path=db).read_text()
         summary = html.split('<section id="summary">')[1].split("</section>")[0]
