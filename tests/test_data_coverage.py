@@ -89,3 +89,25 @@ def test_cli_unknown_mineral_is_an_error():
     result = CliRunner().invoke(app, ["data", "coverage", "--mineral", "galium"])
     assert result.exit_code == 2
     assert "unknown mineral 'galium'" in result.output
+
+
+def test_demand_share_states_its_coverage(network):
+    from oreshock.model.metrics import demand_share
+
+    result = demand_share(network, "g7plus")
+    coverage = result["coverage"]
+    assert coverage["minerals"] == len(result["by_mineral"])
+    assert "tellurium" in coverage["minerals_without_demand_by_country"]
+    assert "tellurium" not in result["by_mineral"]
+    assert {"JPN", "KOR", "USA"} <= set(coverage["members_named"]["lithium"])
+    assert "CHN" in coverage["countries_named"]["lithium"]
+    assert "CHN" not in coverage["members_named"]["lithium"]
+    assert "first used" in result["measure"]
+
+
+def test_demand_share_cli_says_what_it_measures():
+    result = CliRunner().invoke(
+        app, ["metrics", "demand-share", "--group", "g7plus", "--lang", "ja"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "国別需要があるのは" in result.output and "リチウム" in result.output

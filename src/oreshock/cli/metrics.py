@@ -12,6 +12,7 @@ import typer
 from oreshock.cli.common import DataOpt, JsonOpt, LangOpt, friendly, out, print_frame, print_json
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.model.coverage import Names
 from oreshock.model.metrics import concentration, demand_share, dependency_table, exposure
 from oreshock.model.network import Network, build_network
 
@@ -75,22 +76,52 @@ def metrics_demand_share(
     mineral: Annotated[
         str | None, typer.Option(help="Mineral id (default: every mineral with demand data).")
     ] = None,
+    lang: LangOpt = "en",
     json_out: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
-    """A group's share of world final use."""
-    result = demand_share(_network(data), group, mineral)
+    """A group's share of world final use, with what it measures and the data it rests on.
+
+    Final use is counted where the material is first used (the plants that take it), not in
+    the final goods a country buys; the JSON's ``coverage`` names the countries with demand
+    data per mineral (the rest of the world is one ``OTH`` row) and the minerals left out.
+    """
+    ds = load_dataset(data)
+    result = demand_share(build_network(ds), group, mineral)
     if json_out:
         print_json(result)
         return
+    names = Names.of(ds)
+    sep = "、" if lang == "ja" else ", "
+    headline = "ds_headline_one" if mineral else "ds_headline_mean"
+    shown = names.mineral(mineral or "", lang)
     out.print(
-        f"{group}: {result['share']:.1%} of world demand"
-        + (f" for {mineral}" if mineral else " (mean over minerals with demand data)")
+        t(headline, lang, group=group, share=result["share"], mineral=shown),
+        highlight=False,
+        markup=False,
     )
+    coverage = result["coverage"]
     print_frame(
         pd.DataFrame(
-            {"mineral": list(result["by_mineral"]), "share": list(result["by_mineral"].values())}
+            {
+                t("mineral", lang): [names.mineral(m, lang) for m in result["by_mineral"]],
+                t("ds_share", lang): [f"{v:.1%}" for v in result["by_mineral"].values()],
+                t("ds_members_named", lang): [
+                    sep.join(names.country(c, lang) for c in coverage["members_named"][m]) or "-"
+                    for m in result["by_mineral"]
+                ],
+            }
         )
+    )
+    out.print(
+        t(
+            "ds_coverage",
+            lang,
+            n=coverage["minerals"],
+            left=len(coverage["minerals_without_demand_by_country"]),
+        ),
+        highlight=False,
+        markup=False,
     )
 
 

@@ -32,6 +32,29 @@ TEXT: dict[str, dict[str, str]] = {
         "同順として併記）。需要の{tol}未満の不足は不足なしとする。",
     },
     "never": {"en": "never", "ja": "なし"},
+    # --- demand share (oreshock.cli.metrics) ---
+    "ds_share": {"en": "Share of world demand", "ja": "世界需要に占める割合"},
+    "ds_headline_mean": {
+        "en": "{group}: {share:.1%} of world demand (mean over minerals with demand data)",
+        "ja": "{group}: 世界需要の{share:.1%}（国別需要データのある鉱物の平均）",
+    },
+    "ds_headline_one": {
+        "en": "{group}: {share:.1%} of world demand for {mineral}",
+        "ja": "{group}: {mineral}の世界需要の{share:.1%}",
+    },
+    "ds_members_named": {
+        "en": "Members with demand data",
+        "ja": "需要データのある構成国",
+    },
+    "ds_coverage": {
+        "en": "Measured as final use where the material is first used (the plants that take "
+        "it), not demand embodied in imported final goods; {n} minerals have demand by "
+        "country, {left} others have none and are left out; members without a row are in "
+        "the rest of the world (OTH) and count as outside the group.",
+        "ja": "素材が最初に使われる国（それを受け入れる工場）での最終用途として測定し、輸入"
+        "最終製品に体化された需要は含まない。国別需要があるのは{n}鉱物で、他の{left}鉱物は"
+        "データがなく除外。行のない構成国はその他の世界（OTH）に含まれ、グループ外として数える。",
+    },
     # --- dataset coverage (oreshock.data.coverage_table) ---
     "cov_title": {"en": "Coverage per mineral and stage", "ja": "鉱物・工程別の網羅状況"},
     "cov_rules": {
@@ -60,6 +83,28 @@ TEXT: dict[str, dict[str, str]] = {
     "cov_assumed": {"en": "{n} assumed", "ja": "仮定{n}"},
     "cov_world": {"en": "world", "ja": "世界"},
     "cov_missing": {"en": "missing", "ja": "欠落"},
+    "cov_factor": {"en": "Factor to the stage unit", "ja": "工程単位への換算係数"},
+    "cov_hs_note": {"en": "What the code holds", "ja": "コードの内容（英語）"},
+    "cov_hs_title": {
+        "en": "HS codes read by the trade loaders",
+        "ja": "貿易ローダーが読むHSコード",
+    },
+    "cov_hs_rules": {
+        "en": "`oreshock data import baci|comtrade FILE --into DIR` reads these six-digit codes "
+        "(src/oreshock/data/loaders/hs_codes.csv) and turns gross weight into the stage's unit "
+        "with the factor; a factor marked assumed makes every flow it produces estimated.",
+        "ja": "`oreshock data import baci|comtrade FILE --into DIR` はこの6桁コード"
+        "（src/oreshock/data/loaders/hs_codes.csv）を読み、総重量を係数で工程の単位に換算する。"
+        "係数が仮定値なら、そこから得た貿易量はすべて推計値となる。",
+    },
+    "cov_hs_unmapped": {
+        "en": "Stages no code maps to (their trade cannot be rebuilt from customs files by "
+        "these loaders; a code shared with other goods, such as HS 811292 for unwrought "
+        "gallium, germanium and indium together, is not mapped): {stages}.",
+        "ja": "対応するコードのない工程（これらのローダーでは通関データから貿易を再構築できない。"
+        "未加工のガリウム・ゲルマニウム・インジウムをまとめたHS 811292のように他の品目と"
+        "共有されるコードは対応させていない）: {stages}。",
+    },
     # --- ensembles (oreshock.ensemble.analysis, oreshock.cli.ensemble) ---
     "ens_fail_default": {
         "en": "failure (default): {rule}, a cumulative shortfall above 5% of demand at the "

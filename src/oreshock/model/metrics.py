@@ -265,4 +265,39 @@ def demand_share(network: Network, group: str, mineral: str | None = None) -> di
         inside, world = _final_use_split(network, m, members)
         per_mineral[m] = inside / world if world > 0 else 0.0
     share = float(np.mean(list(per_mineral.values()))) if per_mineral else 0.0
-    return {"group": group, "mineral": mineral, "share": share, "by_mineral": per_mineral}
+    return {
+        "group": group,
+        "mineral": mineral,
+        "share": share,
+        "by_mineral": per_mineral,
+        "measure": DEMAND_SHARE_MEASURE,
+        "coverage": _demand_coverage(network, minerals, members),
+    }
+
+
+DEMAND_SHARE_MEASURE = (
+    "final use of each mineral's refined or finished products where it is first used "
+    "(the country whose plants take the material), in first-stage tonnes; not demand "
+    "embodied in imported final goods"
+)
+
+
+def _demand_coverage(network: Network, minerals: list[str], members: set[str]) -> dict:
+    """What the share rests on: the countries named in each mineral's final use (the rest
+    sits in OTH) and the minerals left out for want of demand by country."""
+    named: dict[str, list[str]] = {}
+    for m in minerals:
+        codes: set[str] = set()
+        for product in network.products(m) or (m,):
+            chain = network.chain(product)
+            used = chain.final_use.sum(axis=1) > 0
+            codes |= {c for c, u in zip(chain.countries, used, strict=True) if u}
+        named[m] = sorted(codes - {"OTH", "WLD"})
+    counted = set(minerals)
+    without = sorted({ch.family or ch.mineral for ch in network.chains.values()} - counted - {None})
+    return {
+        "minerals": len(minerals),
+        "countries_named": named,
+        "members_named": {m: sorted(set(codes) & members) for m, codes in named.items()},
+        "minerals_without_demand_by_country": without,
+    }
