@@ -32,6 +32,39 @@ TEXT: dict[str, dict[str, str]] = {
         "同順として併記）。需要の{tol}未満の不足は不足なしとする。",
     },
     "never": {"en": "never", "ja": "なし"},
+    # --- back-tests (oreshock.cli.backtest) ---
+    "bt_header": {
+        "en": "{title} (data of {year}; run {run_id})",
+        "ja": "{title}（{year}年のデータ、ラン {run_id}）",
+    },
+    "bt_check": {"en": "Check", "ja": "検証項目"},
+    "bt_observed": {"en": "Observed", "ja": "実績"},
+    "bt_model": {"en": "Model", "ja": "モデル"},
+    "bt_tolerance": {"en": "Tolerance", "ja": "許容幅"},
+    "bt_result": {"en": "Result", "ja": "結果"},
+    "bt_pass": {"en": "pass", "ja": "合格"},
+    "bt_fail": {"en": "FAIL", "ja": "不合格"},
+    "bt_known": {"en": "known failure, reason below", "ja": "既知の不一致、理由は下記"},
+    "bt_sample": {"en": "Fitted on it?", "ja": "較正に使用"},
+    "bt_in": {"en": "in sample", "ja": "使用（標本内）"},
+    "bt_out": {"en": "out of sample", "ja": "不使用（標本外）"},
+    "bt_notice": {"en": "data", "ja": "データ"},
+    "bt_calibrated": {"en": "Set from the record", "ja": "実績から設定したパラメータ"},
+    "bt_intro": {
+        "en": "Each episode runs a scenario on the data of its time and compares the run with "
+        "the record: months from the control to the first month short against dated plant "
+        "stoppages (or none), and China's exports after the control as a ratio to before, "
+        "against customs figures. Tolerances are in each episode file "
+        "(src/oreshock/backtest/episodes/), set before the model was run; a check that fails "
+        'is shown as failing, with why. "Fitted on it" marks checks whose record was used '
+        "to set an input (an export path, a stock level): they test consistency, not skill.",
+        "ja": "各エピソードは当時のデータでシナリオを実行し、記録と比較する。規制から最初の不足月"
+        "までの月数を工場停止の日付（または停止なし）と、規制後の中国の輸出を規制前との比で"
+        "通関統計と比べる。許容幅はモデル実行前に各エピソードファイル"
+        "（src/oreshock/backtest/episodes/）に記載。不合格の項目は理由とともに不合格と示す。"
+        "「較正に使用」は入力（輸出経路、在庫水準）の設定に記録を使った項目で、整合性の確認で"
+        "あって予測力の検証ではない。",
+    },
     # --- demand share (oreshock.cli.metrics) ---
     "ds_share": {"en": "Share of world demand", "ja": "世界需要に占める割合"},
     "ds_headline_mean": {

@@ -19,10 +19,16 @@ import pandas as pd
 from oreshock.core.errors import DataFileError, Problem, UnknownIdError
 from oreshock.core.ids import stage_position
 from oreshock.data.balance import derive_tables
-from oreshock.data.manifest import check_manifest, read_manifest
+from oreshock.data.manifest import check_manifest, read_manifest, vintages_of
 from oreshock.data.products import expand_products
 from oreshock.data.schema import NUMBER_TYPES, table_schema
 from oreshock.data.validate import check_balance, raise_on, read_raw_table, validate_tables
+from oreshock.data.vintages import (
+    VintageNotice,
+    previous_vintage,
+    select_vintage,
+    without_earlier_vintages,
+)
 
 OPTIONAL_TABLES = (
     "trade",
@@ -116,6 +122,8 @@ class Dataset:
     content_hash: str
     path: Path
     files: dict[str, str] = field(default_factory=dict)
+    vintages: list[int] = field(default_factory=list)
+    notices: list[VintageNotice] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
         """One table as a DataFrame (estimated rows included, with their status)."""
@@ -186,13 +194,22 @@ class Dataset:
         )
 
 
-def load_dataset(path: str | Path | None = None, *, database: str | Path = ":memory:") -> Dataset:
+def load_dataset(
+    path: str | Path | None = None,
+    *,
+    base_year: int | None = None,
+    database: str | Path = ":memory:",
+) -> Dataset:
     """Validate a dataset folder (the bundled one by default) and load it into DuckDB.
 
     The checks (``data validate`` runs the same): the manifest (name, version, base year,
     the sha256 of every file), each file's shape, every table's columns, values, keys, codes,
     units and share sums, and that the derived tables balance. Raises one DataFileError
     listing every problem found.
+
+    ``base_year`` reads the dataset as one of its vintages (manifest ``vintages``; default:
+    the manifest's ``base_year``); what an earlier vintage lacks is in ``Dataset.notices``
+    (``oreshock.data.vintages``).
     """
     folder = Path(path) if path is not None else bundled_path()
     meta, problems = read_manifest(folder)
@@ -212,7 +229,17 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
     for name in OPTIONAL_TABLES:
         if name not in tables:
             tables[name] = typed(name, pd.DataFrame({c.name: [] for c in table_schema()[name]}))
-    base_year = int(meta["base_year"])
+    notices: list[VintageNotice] = []
+    newest = int(meta["base_year"])
+    available = vintages_of(meta)
+    base_year = newest if base_year is None else base_year
+    if base_year not in available:
+        raise UnknownIdError(
+            f"{folder}: no vintage for base year {base_year}; expected one of {available}"
+        )
+    tables = without_earlier_vintages(tables, previous_vintage(available, base_year))
+    if base_year != newest:
+        tables, notices = select_vintage(tables, base_year)
     tables = expand_products(tables, base_year)
     derived = derive_tables(tables, base_year)
     raise_on(check_balance(tables, derived, base_year))
@@ -230,4 +257,6 @@ def load_dataset(path: str | Path | None = None, *, database: str | Path = ":mem
         content_hash=content_hash(folder),
         path=folder,
         files=paths,
+        vintages=vintages_of(meta),
+        notices=notices,
     )

@@ -76,6 +76,7 @@ def check_manifest(folder: Path, meta: dict[str, Any], tables: list[str]) -> lis
                 f"found {year!r}",
             )
         )
+    problems.extend(_check_vintages(where, meta.get("vintages"), year))
     files = meta.get("files")
     if not isinstance(files, dict):
         problems.append(
@@ -143,3 +144,30 @@ def write_manifest(folder: Path, tables: list[str] | None = None) -> dict[str, s
     text = path.read_text("utf-8") if path.exists() else ""
     write_text(path, manifest_text(text, hashes))
     return hashes
+
+
+def _check_vintages(where: str, vintages: Any, base_year: Any) -> list[Problem]:
+    """``vintages`` (optional): a list of base years the dataset can be read at, each not
+    after ``base_year`` (the newest vintage)."""
+    if vintages is None:
+        return []
+    if not isinstance(vintages, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v in BASE_YEARS for v in vintages
+    ):
+        return [Problem(where, None, "vintages", f"expected a list of years, found {vintages!r}")]
+    late = [v for v in vintages if isinstance(base_year, int) and v > base_year]
+    if late:
+        return [
+            Problem(
+                where,
+                None,
+                "vintages",
+                f"expected years not after base_year {base_year}, found {late}",
+            )
+        ]
+    return []
+
+
+def vintages_of(meta: dict[str, Any]) -> list[int]:
+    """The base years a dataset can be read at: its ``vintages`` and its ``base_year``."""
+    return sorted({int(meta["base_year"]), *(int(v) for v in meta.get("vintages") or [])})

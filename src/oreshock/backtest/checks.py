@@ -1,0 +1,169 @@
+"""A check's two numbers: what the record says and what the run gives, and whether they agree.
+
+Both sides are computed the same way: a month count from the control to the first month
+short, or a ratio of mean monthly exports after the control to the mean before it. The
+tolerance is the episode file's; nothing here widens it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from oreshock.backtest.episodes import Check, Episode, ExportsRatio, FirstShortfall
+from oreshock.core.errors import ScenarioError
+from oreshock.core.months import month_index
+from oreshock.model.results import RunResult
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    kind: str
+    unit: str
+    observed: float | None
+    model: float | None
+    tolerance: float
+    passed: bool
+    source: str
+    in_sample: bool
+    known_failure: str | None
+    text_en: str
+    text_ja: str
+
+    def record(self) -> dict:
+        """The JSON shape of ``oreshock backtest --json``."""
+        out = asdict(self)
+        out["pass"] = out.pop("passed")
+        return out
+
+
+def _months(start: str, end: str) -> list[str]:
+    first = pd.Period(start, "M")
+    return [str(first + k) for k in range(month_index(start, end) + 1)]
+
+
+def _first_shortfall(check: FirstShortfall, episode: Episode, result: RunResult) -> CheckResult:
+    summary = result.summary()
+    row = summary[
+        (summary["country"] == check.country)
+        & (summary["mineral"] == check.mineral)
+        & (summary["stage"] == check.stage)
+    ]
+    if row.empty:
+        raise ScenarioError(
+            f"episode {episode.id}, check {check.name}: the run has no "
+            f"{check.country} {check.mineral} {check.stage}"
+        )
+    months = row["months_to_shortfall"].iloc[0]
+    offset = episode.control_offset(result.scenario.start)
+    model = None if pd.isna(months) else float(int(months) - offset)
+    if check.observed_months is None:
+        passed = model is None or model > check.window_months
+    else:
+        passed = model is not None and abs(model - check.observed_months) <= check.tolerance_months
+    return CheckResult(
+        check.name,
+        check.kind,
+        "months after the control",
+        None if check.observed_months is None else float(check.observed_months),
+        model,
+        float(check.tolerance_months),
+        passed,
+        check.source_id,
+        check.in_sample,
+        check.known_failure,
+        check.text_en,
+        check.text_ja,
+    )
+
+
+def _observed_rows(check: ExportsRatio, episode: Episode, obs: pd.DataFrame) -> pd.DataFrame:
+    if check.record == "exports":
+        measure, country, partner = "exports_t", check.exporter, check.partner
+    else:
+        measure, country, partner = "imports_t", check.partner, check.exporter
+    rows = obs[
+        (obs["episode"] == episode.id)
+        & (obs["measure"] == measure)
+        & (obs["country"] == country)
+        & (obs["partner"] == partner)
+        & (obs["mineral"] == (check.observed_as or check.mineral))
+        & (obs["unit"] == "t")
+    ].set_index("date")
+    for window in (check.window, check.reference):
+        missing = [m for m in _months(*window) if m not in rows.index]
+        if missing:
+            raise ScenarioError(
+                f"episode {episode.id}, check {check.name}: observations.csv has no {measure} "
+                f"of {check.mineral} for {country} with partner {partner} for {missing}"
+            )
+    return rows
+
+
+def observed_monthly(check: ExportsRatio, episode: Episode, obs: pd.DataFrame) -> pd.Series:
+    """The record's monthly tonnes over the mean of its reference window."""
+    rows = _observed_rows(check, episode, obs)
+    base = float(rows.loc[_months(*check.reference), "value"].mean())
+    return rows["value"].sort_index() / base
+
+
+def monthly_exports(check: ExportsRatio, result: RunResult, control_start: str) -> pd.Series:
+    """The run's monthly exports on the check's route over their mean before the control."""
+    flows = result.flows()
+    chains = result.network.products(check.mineral) or (check.mineral,)
+    pick = (
+        flows["mineral"].isin(chains)
+        & (flows["exporter"] == check.exporter)
+        & (flows["importer"] != check.exporter)
+    )
+    if check.stage != "all":
+        pick &= flows["stage"] == check.stage
+    if check.partner != "WLD":
+        pick &= flows["importer"] == check.partner
+    picked = flows[pick]
+    series = picked.groupby(picked["month"].dt.strftime("%Y-%m"))["value"].sum()
+    labels = [m[:7] for m in result.scenario.month_labels()]
+    series = series.reindex(labels, fill_value=0.0)
+    before = [m for m in labels if m < control_start]
+    base = float(series[before].mean()) if before else 0.0
+    return series / base if base > 0 else series * float("nan")
+
+
+def _exports_ratio(
+    check: ExportsRatio, episode: Episode, result: RunResult, obs: pd.DataFrame
+) -> CheckResult:
+    observed_series = observed_monthly(check, episode, obs)
+    window = _months(*check.window)
+    observed = float(observed_series[window].mean())
+    sources = ", ".join(sorted(set(_observed_rows(check, episode, obs).loc[window, "source_id"])))
+    model_series = monthly_exports(check, result, episode.control_start)
+    if not set(window) <= set(model_series.index):
+        raise ScenarioError(
+            f"episode {episode.id}, check {check.name}: the run does not cover {check.window}"
+        )
+    model_value = float(model_series[window].mean())
+    model = None if pd.isna(model_value) else model_value
+    passed = model is not None and abs(model - observed) <= check.tolerance
+    return CheckResult(
+        check.name,
+        check.kind,
+        "ratio to the months before",
+        observed,
+        model,
+        check.tolerance,
+        passed,
+        sources,
+        check.in_sample,
+        check.known_failure,
+        check.text_en,
+        check.text_ja,
+    )
+
+
+def evaluate(check: Check, episode: Episode, result: RunResult, obs: pd.DataFrame) -> CheckResult:
+    """The check's observed and model values, and whether they agree within its tolerance."""
+    if isinstance(check, FirstShortfall):
+        return _first_shortfall(check, episode, result)
+    return _exports_ratio(check, episode, result, obs)

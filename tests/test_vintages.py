@@ -1,0 +1,49 @@
+"""Dataset vintages: the bundled data read as of 2010, and 2010 rows kept out of 2024."""
+
+from __future__ import annotations
+
+import pytest
+
+from oreshock.core.errors import UnknownIdError
+from oreshock.data.datasets import load_dataset
+from oreshock.model.network import build_network
+
+
+@pytest.fixture(scope="module")
+def ds2010():
+    return load_dataset(base_year=2010)
+
+
+def test_2010_holds_the_rare_earth_chain_of_2010(ds2010):
+    assert ds2010.base_year == 2010 and 2010 in ds2010.vintages
+    network = build_network(ds2010)
+    assert set(network.products("rare_earths")) >= {"ree_ndpr", "ree_dytb", "ndfeb_dytb"}
+    assert "lithium" not in network.chains, "no 2010 lithium rows: not in the vintage"
+    mining = ds2010.sql(
+        "SELECT value FROM production WHERE mineral = 'rare_earths' AND stage = 'mining' "
+        "AND iso3 = 'CHN' AND year = 2010"
+    )
+    assert mining["value"].tolist() == [130000]
+
+
+def test_2010_says_what_it_lacks(ds2010):
+    messages = " ".join(n.message_en for n in ds2010.notices)
+    assert "lithium" in messages and "not in this vintage" in messages
+    assert any(n.table == "product_shares" for n in ds2010.notices)
+    assert all(n.message_ja for n in ds2010.notices)
+
+
+def test_2010_rows_do_not_leak_into_2024(dataset):
+    """The bundle stores 2010 rows (the 2010 vintage reads them); the 2024 vintage does not,
+    even for keys 2024 does not repeat, such as China's 2010 rare-earth flow to the US."""
+    for table in ("production", "demand", "trade", "import_shares", "stocks"):
+        years = set(dataset.sql(f'SELECT DISTINCT year FROM "{table}"')["year"])
+        assert 2010 not in years, f"{table}: 2010 rows read into the 2024 vintage"
+    assert not dataset.notices
+
+
+def test_an_unknown_vintage_is_an_error():
+    with pytest.raises(
+        UnknownIdError, match=r"no vintage for base year 2015; expected one of \[2010, 2024\]"
+    ):
+        load_dataset(base_year=2015)
