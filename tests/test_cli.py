@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from oreshock.cli import backtest as cli_backtest
 from oreshock.cli import data as cli_data
 from oreshock.cli import ensemble as cli_ensemble
 from oreshock.cli import metrics as cli_metrics
@@ -300,6 +301,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         "report",
         "serve",
         "ensemble",
+        "backtest",
         "run",
         "scenarios",
         "data",
@@ -319,6 +321,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         (cli_scenarios, {"scenarios"}),
         (cli_web, {"report", "serve"}),
         (cli_ensemble, {"ensemble", "ensembles"}),
+        (cli_backtest, {"backtest"}),
     ],
 )
 def test_each_command_group_registers_itself(module, names):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from oreshock.core.months import month_index
 from oreshock.model.metrics import exposure
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
@@ -16,12 +17,6 @@ from oreshock.model.simulate import simulate
 SCENARIO = "gallium-germanium-2023"
 MINERALS = ("gallium", "germanium")
 START = "2023-08"
-
-
-def _months_until(month: str) -> int:
-    y0, m0 = map(int, START.split("-"))
-    y, m = map(int, month.split("-"))
-    return (y - y0) * 12 + (m - m0)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +82,7 @@ def test_us_gallium_ban_runs_the_us_short_after_its_stocks(runs):
     """From December 2024 no Chinese gallium reaches the US directly: commercial stocks (2
     months, assumed) carry it for a while, then it is short; nobody else is hit."""
     result = runs["us-ban"]
-    ban = _months_until("2024-12")
+    ban = month_index(START, "2024-12")
     for mineral in MINERALS:
         row = _row(result, "USA", mineral)
         assert row["months_to_shortfall"] is not None and row["months_to_shortfall"] > ban
@@ -103,7 +98,7 @@ def test_us_gallium_ban_runs_the_us_short_after_its_stocks(runs):
 
 def test_eu_germanium_ban_runs_the_eu_short_after_its_stocks(runs):
     result = runs["eu-germanium-ban"]
-    ban = _months_until("2024-12")
+    ban = month_index(START, "2024-12")
     row = _row(result, "XEU", "germanium")
     assert row["months_to_shortfall"] is not None and row["months_to_shortfall"] > ban
     assert row["cumulative_shortfall_pct"] > 5

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from oreshock.core.months import month_index
 from oreshock.model.metrics import exposure
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
@@ -16,12 +17,6 @@ from oreshock.model.simulate import simulate
 SCENARIO = "graphite-2023"
 START = "2023-12"
 BAN = "2025-01"
-
-
-def _months_until(month: str) -> int:
-    y0, m0 = map(int, START.split("-"))
-    y, m = map(int, month.split("-"))
-    return (y - y0) * 12 + (m - m0)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +110,7 @@ def test_korea_japan_ban_runs_both_short_after_their_stocks(runs, country):
     months, assumed) carry them briefly, then they are short within six months of the ban and
     lose more than a fifth of demand over the horizon."""
     result = runs["korea-japan-ban"]
-    ban = _months_until(BAN)
+    ban = month_index(START, BAN)
     row = _row(result, country)
     assert row["months_to_shortfall"] is not None
     assert ban <= row["months_to_shortfall"] <= ban + 6
