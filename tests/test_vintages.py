@@ -47,3 +47,19 @@ def test_an_unknown_vintage_is_an_error():
         UnknownIdError, match=r"no vintage for base year 2015; expected one of \[2010, 2024\]"
     ):
         load_dataset(base_year=2015)
+
+
+def test_run_reads_a_vintage_and_says_what_it_lacks(tmp_path):
+    from typer.testing import CliRunner
+
+    from oreshock.cli.app import app
+
+    db = str(tmp_path / "runs.duckdb")
+    args = ["run", "baseline", "--months", "6", "--country", "JPN", "--db", db]
+    result = CliRunner().invoke(app, [*args, "--base-year", "2010"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert "data 2010: " in text and "not in this vintage" in text
+    refused = CliRunner().invoke(app, [*args, "--base-year", "2015"])
+    assert refused.exit_code == 2
+    assert "no vintage for base year 2015" in refused.output

@@ -86,13 +86,26 @@ def run(
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
     data: DataOpt = None,
+    base_year: Annotated[
+        int | None,
+        typer.Option(
+            help="Read the dataset as one of its vintages (e.g. 2010); default: its base year. "
+            "What the vintage lacks is printed before the runs."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario's variants, store each run, and compare them."""
     file = open_scenario(scenario)
     names: list[str | None] = list(variant or file.variants) or [None]
     for asked in variant or []:
         file.resolve(asked)  # an unknown variant fails before anything runs
-    dataset = load_dataset(data)
+    dataset = load_dataset(data, base_year=base_year)
+    if not json_out:
+        for notice in dataset.notices:
+            text = notice.message_ja if lang == "ja" else notice.message_en
+            err.print(
+                f"data {dataset.base_year}: {text}", highlight=False, markup=False, soft_wrap=True
+            )
     network = build_network(dataset)
     code = country.upper()
     # What the data cover is worked out before anything runs, for the country asked about too.
