@@ -39,6 +39,7 @@ OPTIONAL_TABLES = (
     "end_uses",
     "product_shares",
     "recipes",
+    "prices",
 )
 # Columns added after folders were first written: a folder without them reads them as blank,
 # so a dataset made before products existed still loads (as a dataset with no products).

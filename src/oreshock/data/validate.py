@@ -443,12 +443,24 @@ def check_stock_ranges(tables: Tables, paths: Mapping[str, str]) -> list[Problem
     was obtained (``method``), and every stated range holds its value: low <= value <= high.
 
     Single runs use ``value``; ensembles sample the range, so a range that excludes the value,
-    or an uncertain level without one, would make the two disagree silently."""
-    df = tables.get("stocks")
+    or an uncertain level without one, would make the two disagree silently. Base-year prices
+    are held to the same rule, and their unit is USD/kg."""
+    problems = _ranges(tables, paths, "stocks") + _ranges(tables, paths, "prices")
+    prices = tables.get("prices")
+    if prices is not None and "unit" in prices:
+        where = _file(paths, "prices")
+        for i, unit in zip(prices.index, prices["unit"], strict=True):
+            if unit != "USD/kg":
+                problems.append(Problem(where, _row(i), "unit", f"expected USD/kg, found {unit!r}"))
+    return problems
+
+
+def _ranges(tables: Tables, paths: Mapping[str, str], table: str) -> list[Problem]:
+    df = tables.get(table)
     need = {"value", "low", "high", "status", "method"}
     if df is None or df.empty or not need <= set(df.columns):
         return []
-    where = _file(paths, "stocks")
+    where = _file(paths, table)
     numbers = {
         c: pd.to_numeric(df[c], errors="coerce").astype(float).tolist()
         for c in ("value", "low", "high")

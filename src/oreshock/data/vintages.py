@@ -10,7 +10,7 @@ rows, not a copy of the dataset. Two rules make an earlier vintage honest:
   mineral is unknown, instead of running on later tonnages;
 - rows of an earlier vintage (in or before the previous vintage's year) are not read by a
   later one for the tables of quantities (production, demand, trade, import shares, stocks,
-  capacity), so a 2010 flow the 2024 data do not repeat does not leak into 2024;
+  capacity, prices), so a 2010 flow the 2024 data do not repeat does not leak into 2024;
 - structural shares that change slowly and were published only later (the element split of
   rare-earth output, the end-use split, recycling rates) are carried back from their earliest
   year and each carried key is listed in ``notices``, so a report can say which figures of
@@ -34,7 +34,7 @@ CARRIED: dict[str, list[str]] = {
 
 
 # Tables of quantities: each vintage reads only its own years.
-QUANTITIES = ("production", "demand", "trade", "import_shares", "stocks", "capacity")
+QUANTITIES = ("production", "demand", "trade", "import_shares", "stocks", "capacity", "prices")
 
 
 def previous_vintage(vintages: list[int], base_year: int) -> int | None:
