@@ -176,6 +176,7 @@ def test_folder_without_products_still_loads(tmp_path):
     shutil.copytree(bundled_path(), target)
     (target / "product_shares.csv").unlink()
     (target / "recipes.csv").unlink()
+    (target / "prices.csv").unlink()
     minerals = pd.read_csv(target / "minerals.csv", dtype=str, keep_default_na=False)
     minerals = minerals[minerals["family"] == ""].drop(columns=["family", "elements"])
     minerals.to_csv(target / "minerals.csv", index=False)
