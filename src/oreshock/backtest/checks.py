@@ -13,7 +13,7 @@ import pandas as pd
 
 from oreshock.backtest.episodes import Check, Episode, ExportsRatio, FirstShortfall
 from oreshock.core.errors import ScenarioError
-from oreshock.core.months import month_index
+from oreshock.core.months import add_months, month_index
 from oreshock.model.results import RunResult
 
 
@@ -40,8 +40,33 @@ class CheckResult:
 
 
 def _months(start: str, end: str) -> list[str]:
-    first = pd.Period(start, "M")
-    return [str(first + k) for k in range(month_index(start, end) + 1)]
+    """``YYYY-MM`` labels from ``start`` to ``end``, both included."""
+    return [add_months(start, k) for k in range(month_index(start, end) + 1)]
+
+
+def _result(
+    check: Check,
+    unit: str,
+    observed: float | None,
+    model: float | None,
+    tolerance: float,
+    passed: bool,
+    source: str,
+) -> CheckResult:
+    return CheckResult(
+        check.name,
+        check.kind,
+        unit,
+        observed,
+        model,
+        tolerance,
+        passed,
+        source,
+        check.in_sample,
+        check.known_failure,
+        check.text_en,
+        check.text_ja,
+    )
 
 
 def _first_shortfall(check: FirstShortfall, episode: Episode, result: RunResult) -> CheckResult:
@@ -63,19 +88,15 @@ def _first_shortfall(check: FirstShortfall, episode: Episode, result: RunResult)
         passed = model is None or model > check.window_months
     else:
         passed = model is not None and abs(model - check.observed_months) <= check.tolerance_months
-    return CheckResult(
-        check.name,
-        check.kind,
+    observed = None if check.observed_months is None else float(check.observed_months)
+    return _result(
+        check,
         "months after the control",
-        None if check.observed_months is None else float(check.observed_months),
+        observed,
         model,
         float(check.tolerance_months),
         passed,
         check.source_id,
-        check.in_sample,
-        check.known_failure,
-        check.text_en,
-        check.text_ja,
     )
 
 
@@ -104,14 +125,19 @@ def _observed_rows(check: ExportsRatio, episode: Episode, obs: pd.DataFrame) -> 
 
 def observed_monthly(check: ExportsRatio, episode: Episode, obs: pd.DataFrame) -> pd.Series:
     """The record's monthly tonnes over the mean of its reference window."""
-    rows = _observed_rows(check, episode, obs)
+    return _ratio_to_reference(check, _observed_rows(check, episode, obs))
+
+
+def _ratio_to_reference(check: ExportsRatio, rows: pd.DataFrame) -> pd.Series:
     base = float(rows.loc[_months(*check.reference), "value"].mean())
     return rows["value"].sort_index() / base
 
 
-def monthly_exports(check: ExportsRatio, result: RunResult, control_start: str) -> pd.Series:
-    """The run's monthly exports on the check's route over their mean before the control."""
-    flows = result.flows()
+def monthly_exports(
+    check: ExportsRatio, result: RunResult, flows: pd.DataFrame, control_start: str
+) -> pd.Series:
+    """The run's monthly exports on the check's route (``flows``: ``result.flows()``, taken
+    once per run) over their mean before the control."""
     chains = result.network.products(check.mineral) or (check.mineral,)
     pick = (
         flows["mineral"].isin(chains)
@@ -132,13 +158,17 @@ def monthly_exports(check: ExportsRatio, result: RunResult, control_start: str) 
 
 
 def _exports_ratio(
-    check: ExportsRatio, episode: Episode, result: RunResult, obs: pd.DataFrame
+    check: ExportsRatio,
+    episode: Episode,
+    result: RunResult,
+    flows: pd.DataFrame,
+    obs: pd.DataFrame,
 ) -> CheckResult:
-    observed_series = observed_monthly(check, episode, obs)
+    rows = _observed_rows(check, episode, obs)
     window = _months(*check.window)
-    observed = float(observed_series[window].mean())
-    sources = ", ".join(sorted(set(_observed_rows(check, episode, obs).loc[window, "source_id"])))
-    model_series = monthly_exports(check, result, episode.control_start)
+    observed = float(_ratio_to_reference(check, rows)[window].mean())
+    sources = ", ".join(sorted(set(rows.loc[window, "source_id"])))
+    model_series = monthly_exports(check, result, flows, episode.control_start)
     if not set(window) <= set(model_series.index):
         raise ScenarioError(
             f"episode {episode.id}, check {check.name}: the run does not cover {check.window}"
@@ -146,24 +176,15 @@ def _exports_ratio(
     model_value = float(model_series[window].mean())
     model = None if pd.isna(model_value) else model_value
     passed = model is not None and abs(model - observed) <= check.tolerance
-    return CheckResult(
-        check.name,
-        check.kind,
-        "ratio to the months before",
-        observed,
-        model,
-        check.tolerance,
-        passed,
-        sources,
-        check.in_sample,
-        check.known_failure,
-        check.text_en,
-        check.text_ja,
+    return _result(
+        check, "ratio to the months before", observed, model, check.tolerance, passed, sources
     )
 
 
-def evaluate(check: Check, episode: Episode, result: RunResult, obs: pd.DataFrame) -> CheckResult:
+def evaluate(
+    check: Check, episode: Episode, result: RunResult, flows: pd.DataFrame, obs: pd.DataFrame
+) -> CheckResult:
     """The check's observed and model values, and whether they agree within its tolerance."""
     if isinstance(check, FirstShortfall):
         return _first_shortfall(check, episode, result)
-    return _exports_ratio(check, episode, result, obs)
+    return _exports_ratio(check, episode, result, flows, obs)

@@ -16,12 +16,7 @@ from oreshock.backtest.episodes import ExportsRatio, shipped_episodes
 from oreshock.backtest.observations import load_observations
 from oreshock.backtest.runner import EpisodeResult, run_episode
 from oreshock.core.i18n import t
-
-
-def _table(frame: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + " --- |" * frame.shape[1]]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines)
+from oreshock.core.serialize import markdown_table
 
 
 def _fmt(value: float | None) -> str:
@@ -42,15 +37,15 @@ def _checks(res: EpisodeResult) -> str:
         }
         for c in res.checks
     ]
-    return _table(pd.DataFrame(rows))
+    return markdown_table(pd.DataFrame(rows))
 
 
 def _series(res: EpisodeResult, check: ExportsRatio, observations: pd.DataFrame) -> str:
-    model = monthly_exports(check, res.result, res.episode.control_start)
+    model = monthly_exports(check, res.result, res.flows, res.episode.control_start)
     observed = observed_monthly(check, res.episode, observations)
     frame = pd.DataFrame({"model / モデル": model, "observed / 実績": observed})
     frame = frame[frame["observed / 実績"].notna()].round(2)
-    return _table(frame.reset_index(names="month / 月"))
+    return markdown_table(frame.reset_index(names="month / 月"))
 
 
 def episode_section(res: EpisodeResult, observations: pd.DataFrame) -> str:

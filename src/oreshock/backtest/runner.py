@@ -1,21 +1,21 @@
 """Run an episode: its vintage of the data, its scenario, its checks; the run is stored.
 
-What the data do not cover for the episode's shocks (``CoverageWarning``) is kept with the
-result and printed with it, like the vintage's notices, rather than raised as a warning.
+What the data do not cover for the episode's shocks (the run's coverage warnings) is kept
+with the result, in both languages, and printed with it like the vintage's notices.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from oreshock.backtest.checks import CheckResult, evaluate
 from oreshock.backtest.episodes import Episode, load_episode
 from oreshock.backtest.observations import load_observations
 from oreshock.core.errors import ScenarioError
 from oreshock.data.datasets import load_dataset
-from oreshock.model.coverage import CoverageWarning
 from oreshock.model.network import build_network
 from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, open_scenario
@@ -27,6 +27,7 @@ from oreshock.store.store import Store
 class EpisodeResult:
     episode: Episode
     result: RunResult
+    flows: pd.DataFrame
     checks: list[CheckResult]
     notices_en: list[str] = field(default_factory=list)
     notices_ja: list[str] = field(default_factory=list)
@@ -71,17 +72,17 @@ def run_episode(
     episode = load_episode(name_or_path)
     dataset = load_dataset(data, base_year=episode.base_year)
     observations = load_observations(sources=set(dataset.table("sources")["source_id"]))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CoverageWarning)
-        result = simulate(build_network(dataset), episode_scenario(episode))
-    gaps = [str(w.message) for w in caught if issubclass(w.category, CoverageWarning)]
-    checks = [evaluate(check, episode, result, observations) for check in episode.checks]
+    result = simulate(build_network(dataset), episode_scenario(episode), warn=False)
+    gaps = result.coverage.warnings
+    flows = result.flows()
+    checks = [evaluate(check, episode, result, flows, observations) for check in episode.checks]
     out = EpisodeResult(
         episode,
         result,
+        flows,
         checks,
-        [n.message_en for n in dataset.notices] + gaps,
-        [n.message_ja for n in dataset.notices] + gaps,
+        [n.message_en for n in dataset.notices] + [g.message_en for g in gaps],
+        [n.message_ja for n in dataset.notices] + [g.message_ja for g in gaps],
     )
     if store:
         with Store(db) as st:

@@ -1,5 +1,6 @@
 """Plain, JSON-safe values from numpy and pandas: one conversion for the CLI, the API and the
-store, so all three print the same numbers the same way."""
+store, so all three print the same numbers the same way; and a frame as a Markdown table
+for the generated docs."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A table as JSON-safe row dicts (missing values None, numpy scalars Python ones)."""
     rows: list[dict[str, Any]] = json_safe(frame.astype(object).to_dict("records"))
     return rows
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A frame as a Markdown pipe table (header, rule, one line per row), for generated docs."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + " --- |" * frame.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)

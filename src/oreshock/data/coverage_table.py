@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from oreshock.core.i18n import t
+from oreshock.core.serialize import markdown_table
 from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.data.loaders.common import hs_codes
 
@@ -72,6 +73,15 @@ FROM best GROUP BY ALL
 """
 
 
+def _stage_order(ds: Dataset) -> tuple[list[str], list[str]]:
+    """(mineral, stage) ids of every stage, minerals in the dataset's order, stages in chain
+    order."""
+    stages = ds.sql('SELECT mineral, stage, "order" FROM stages')
+    stages["mineral_rank"] = stages["mineral"].map({m: k for k, m in enumerate(ds.minerals)})
+    stages = stages.sort_values(["mineral_rank", "order"])
+    return stages["mineral"].tolist(), stages["stage"].tolist()
+
+
 def coverage_frame(ds: Dataset, mineral: str | None = None) -> pd.DataFrame:
     """One row per mineral and stage (in chain order) with counts for each kind.
 
@@ -80,9 +90,8 @@ def coverage_frame(ds: Dataset, mineral: str | None = None) -> pd.DataFrame:
     """
     if mineral is not None:
         ds.check_mineral(mineral)
-    stages = ds.sql('SELECT mineral, stage, "order" FROM stages')
-    stages["mineral_rank"] = stages["mineral"].map({m: k for k, m in enumerate(ds.minerals)})
-    frame = stages.sort_values(["mineral_rank", "order"])[["mineral", "stage"]]
+    minerals, stage_ids = _stage_order(ds)
+    frame = pd.DataFrame({"mineral": minerals, "stage": stage_ids})
     counts = ds.sql(_COUNTS)
     for kind in KINDS:
         part = counts[counts["kind"] == kind].drop(columns="kind")
@@ -162,12 +171,6 @@ def coverage_records(ds: Dataset, mineral: str | None = None) -> list[dict[str, 
     return records
 
 
-def _markdown_table(shown: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(shown.columns) + " |", "|" + " --- |" * len(shown.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(False)]
-    return "\n".join(lines)
-
-
 def hs_code_text(ds: Dataset, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
     """The HS codes the BACI and Comtrade loaders read, per mineral and stage, and the
     stages of the dataset that no HS code maps to (their trade cannot be rebuilt from
@@ -187,11 +190,13 @@ def hs_code_text(ds: Dataset, lang: str = "en") -> tuple[pd.DataFrame, list[str]
         }
     )
     mapped = set(zip(codes["mineral"], codes["stage"], strict=True))
-    frame = coverage_frame(ds)
+    products = set(
+        ds.sql("SELECT mineral FROM minerals WHERE coalesce(family, '') <> ''")["mineral"]
+    )
     unmapped = [
         f"{minerals[m]} · {stages[(m, s)]}"
-        for m, s in zip(frame["mineral"], frame["stage"], strict=True)
-        if (m, s) not in mapped and not ds.table("minerals").set_index("mineral").at[m, "family"]
+        for m, s in zip(*_stage_order(ds), strict=True)
+        if (m, s) not in mapped and m not in products
     ]
     return shown, unmapped
 
@@ -201,10 +206,10 @@ def coverage_markdown(ds: Dataset) -> str:
     sections = []
     for lang in ("en", "ja"):
         sections.append(f"## {t('cov_title', lang)}\n\n{t('cov_rules', lang)}\n")
-        sections.append(_markdown_table(coverage_text(ds, lang)) + "\n")
+        sections.append(markdown_table(coverage_text(ds, lang)) + "\n")
         codes, unmapped = hs_code_text(ds, lang)
         sections.append(f"### {t('cov_hs_title', lang)}\n\n{t('cov_hs_rules', lang)}\n")
-        sections.append(_markdown_table(codes) + "\n")
+        sections.append(markdown_table(codes) + "\n")
         sections.append(t("cov_hs_unmapped", lang, stages="; ".join(unmapped)) + "\n")
     header = (
         "# Data coverage / データの網羅状況\n\n"
