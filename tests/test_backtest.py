@@ -104,3 +104,11 @@ def test_validation_page_is_current():
     assert page.read_text(encoding="utf-8") == validation_markdown(), (
         "docs/validation.md is out of date: run `python -m oreshock.backtest.document`"
     )
+
+
+def test_a_check_citing_an_unknown_source_is_an_error(tmp_path):
+    text = (shipped_episodes()["backtest-2025-heavy-rare-earths"]).read_text(encoding="utf-8")
+    path = tmp_path / "ep.yaml"
+    path.write_text(text.replace("source_id: reuters_2025_06_suzuki", "source_id: nosuch", 1))
+    with pytest.raises(ScenarioError, match="source_id 'nosuch' is not in the dataset"):
+        run_episode(path, store=False)

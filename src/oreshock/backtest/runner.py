@@ -61,6 +61,17 @@ def episode_scenario(episode: Episode) -> Scenario:
     return scenario
 
 
+def _check_sources(episode: Episode, sources: set[str]) -> None:
+    """Every check that names its own source names one of the dataset's."""
+    for check in episode.checks:
+        source = getattr(check, "source_id", None)
+        if source is not None and source not in sources:
+            raise ScenarioError(
+                f"episode {episode.id}, check {check.name}: source_id {source!r} is not in "
+                "the dataset's sources table"
+            )
+
+
 def run_episode(
     name_or_path: str | Path,
     *,
@@ -71,7 +82,9 @@ def run_episode(
     """Run one episode on its vintage and evaluate its checks; store the run unless told not."""
     episode = load_episode(name_or_path)
     dataset = load_dataset(data, base_year=episode.base_year)
-    observations = load_observations(sources=set(dataset.table("sources")["source_id"]))
+    sources = set(dataset.table("sources")["source_id"])
+    _check_sources(episode, sources)
+    observations = load_observations(sources=sources)
     result = simulate(build_network(dataset), episode_scenario(episode), warn=False)
     gaps = result.coverage.warnings
     flows = result.flows()
