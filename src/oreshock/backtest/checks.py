@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from oreshock.backtest.episodes import Check, Episode, ExportsRatio, FirstShortfall
+from oreshock.backtest.episodes import Check, Episode, ExportsRatio, FirstShortfall, PriceRatio
 from oreshock.core.errors import ScenarioError
 from oreshock.core.months import add_months, month_index
+from oreshock.model.prices import REGIONS
 from oreshock.model.results import RunResult
 
 
@@ -31,6 +32,11 @@ class CheckResult:
     known_failure: str | None
     text_en: str
     text_ja: str
+
+    @property
+    def tolerance_text(self) -> str:
+        """``×1.5`` for a factor (prices), ``±1`` for a difference (months, ratios)."""
+        return f"×{self.tolerance:g}" if self.kind == "price_ratio" else f"±{self.tolerance:g}"
 
     def record(self) -> dict:
         """The JSON shape of ``oreshock backtest --json``."""
@@ -181,10 +187,79 @@ def _exports_ratio(
     )
 
 
+def observed_prices(check: PriceRatio, episode: Episode, obs: pd.DataFrame) -> pd.DataFrame:
+    """The record's price rows of the check's series (date, value, source_id), by month."""
+    rows = obs[
+        (obs["episode"] == episode.id)
+        & (obs["measure"] == "price_usd_kg")
+        & (obs["mineral"] == check.observed_as)
+        & (obs["country"] == check.observed_country)
+    ]
+    return rows.set_index("date").sort_index()
+
+
+def _mean_in(check: PriceRatio, episode: Episode, rows: pd.DataFrame, window: tuple) -> float:
+    picked = rows[rows.index.isin(_months(*window))]
+    if picked.empty:
+        raise ScenarioError(
+            f"episode {episode.id}, check {check.name}: observations.csv has no price of "
+            f"{check.observed_as} ({check.observed_country}) in {window[0]}..{window[1]}"
+        )
+    return float(picked["value"].mean())
+
+
+def model_prices(check: PriceRatio, result: RunResult) -> pd.Series:
+    """The run's monthly price index of the check's chain, stage and region."""
+    if check.mineral not in result.runs:
+        raise ScenarioError(f"check {check.name}: the run has no {check.mineral!r} chain")
+    run = result.runs[check.mineral]
+    if check.stage not in run.chain.stages:
+        raise ScenarioError(f"check {check.name}: {check.mineral} has no stage {check.stage!r}")
+    region = REGIONS.index(check.region)
+    index = run.price[:, 0, region, run.chain.stages.index(check.stage)]
+    return pd.Series(index, index=[m[:7] for m in result.scenario.month_labels()])
+
+
+def _price_ratio(
+    check: PriceRatio, episode: Episode, result: RunResult, obs: pd.DataFrame
+) -> CheckResult:
+    rows = observed_prices(check, episode, obs)
+    model_series = model_prices(check, result)
+    window = _months(*check.window)
+    if not set(window) <= set(model_series.index):
+        raise ScenarioError(
+            f"episode {episode.id}, check {check.name}: the run does not cover {check.window}"
+        )
+    picked = rows[rows.index.isin(window)]
+    sources = set(picked["source_id"]) if not picked.empty else set()
+    if check.reference is None:
+        assert check.reference_usd_kg is not None and check.reference_source_id is not None
+        base_obs, base_model = check.reference_usd_kg, 1.0
+        sources.add(check.reference_source_id)
+    else:
+        base_obs = _mean_in(check, episode, rows, check.reference)
+        base_model = float(model_series[_months(*check.reference)].mean())
+        sources |= set(rows[rows.index.isin(_months(*check.reference))]["source_id"])
+    observed = _mean_in(check, episode, rows, check.window) / base_obs
+    model = float(model_series[window].mean()) / base_model
+    passed = max(model / observed, observed / model) <= check.tolerance
+    return _result(
+        check,
+        "price ratio (tolerance a factor)",
+        observed,
+        model,
+        check.tolerance,
+        passed,
+        ", ".join(sorted(sources)),
+    )
+
+
 def evaluate(
     check: Check, episode: Episode, result: RunResult, flows: pd.DataFrame, obs: pd.DataFrame
 ) -> CheckResult:
     """The check's observed and model values, and whether they agree within its tolerance."""
     if isinstance(check, FirstShortfall):
         return _first_shortfall(check, episode, result)
+    if isinstance(check, PriceRatio):
+        return _price_ratio(check, episode, result, obs)
     return _exports_ratio(check, episode, result, flows, obs)

@@ -30,7 +30,7 @@ def _checks(res: EpisodeResult) -> str:
             "unit": c.unit,
             "observed / 実績": _fmt(c.observed),
             "model / モデル": _fmt(c.model),
-            "tolerance / 許容幅": f"±{c.tolerance:g}",
+            "tolerance / 許容幅": c.tolerance_text,
             "result / 結果": ("pass / 合格" if c.passed else "FAIL / 不合格"),
             "fitted on it / 較正": ("yes / 使用" if c.in_sample else "no / 不使用"),
             "source": c.source,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.core.months import month_index
@@ -78,7 +78,45 @@ class ExportsRatio(_Strict):
     known_failure: str | None = None
 
 
-Check = Annotated[FirstShortfall | ExportsRatio, Field(discriminator="kind")]
+class PriceRatio(_Strict):
+    """The price in a window over the price before the control, model and record.
+
+    The record's ratio comes from ``observations.csv`` (``price_usd_kg`` rows of the
+    ``observed_as`` series, the mean of those dated in each window; at least one in each),
+    or, with no ``reference`` window, over ``reference_usd_kg``, the record's base-year
+    price; the model's from the run's price index of the chain, stage and region over the
+    same months (the base year's index is 1). Prices move by multiples, so the tolerance is a
+    factor: the check passes when the larger of model / record and record / model is at most
+    ``tolerance``.
+    """
+
+    kind: Literal["price_ratio"]
+    name: str
+    mineral: str = Field(description="a chain id (an element group, a magnet grade, a mineral)")
+    stage: str
+    region: Literal["CHN", "ROW"] = Field(description="CHN inside China, ROW outside")
+    observed_as: str = Field(description="the observations' series id (their `mineral`)")
+    observed_country: str = Field(description="the observations' `country` of the series")
+    window: tuple[str, str]
+    reference: tuple[str, str] | None = None
+    reference_usd_kg: float | None = Field(None, gt=0)
+    reference_source_id: str | None = None
+    tolerance: float = Field(gt=1, description="a factor, e.g. 1.5")
+    text_en: str
+    text_ja: str
+    in_sample: bool = False
+    known_failure: str | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> PriceRatio:
+        if (self.reference is None) == (self.reference_usd_kg is None):
+            raise ValueError("give either a reference window or reference_usd_kg, not both")
+        if self.reference_usd_kg is not None and not self.reference_source_id:
+            raise ValueError("reference_usd_kg needs a reference_source_id")
+        return self
+
+
+Check = Annotated[FirstShortfall | ExportsRatio | PriceRatio, Field(discriminator="kind")]
 
 
 class Calibrated(_Strict):

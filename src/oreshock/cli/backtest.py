@@ -41,7 +41,7 @@ def _table(res: EpisodeResult, lang: str) -> pd.DataFrame:
                 t("bt_check", lang): c.text_ja if lang == "ja" else c.text_en,
                 t("bt_observed", lang): _fmt(c.observed, c.unit),
                 t("bt_model", lang): _fmt(c.model, c.unit),
-                t("bt_tolerance", lang): f"±{c.tolerance:g}",
+                t("bt_tolerance", lang): c.tolerance_text,
                 t("bt_result", lang): _verdict(c.passed, c.known_failure, lang),
                 t("bt_sample", lang): t("bt_in" if c.in_sample else "bt_out", lang),
             }

@@ -71,9 +71,17 @@ class ChainInputs:
     reroute_delay: np.ndarray | None = None  # (B,)
     reroute_growth: np.ndarray | None = None  # (B,)
     substitution: list[tuple[np.ndarray, np.ndarray, int, int]] = field(default_factory=list)
-    persistence: np.ndarray = field(default_factory=lambda: np.array([0.8]))
-    sensitivity: np.ndarray = field(default_factory=lambda: np.array([3.0]))
-    elasticity: np.ndarray = field(default_factory=lambda: np.array([0.05]))
+    # Market (``rules.price_index``), each (B,): monthly persistence of the price, short-run
+    # price elasticities of final use and of supply, the elasticity of holding stock when
+    # availability is above normal, the largest multiple of the base price, and the mean lags
+    # (months) of spare capacity and of final use behind the price.
+    persistence: np.ndarray = field(default_factory=lambda: np.array([0.5]))
+    elasticity: np.ndarray = field(default_factory=lambda: np.array([0.28]))
+    supply_elasticity: np.ndarray = field(default_factory=lambda: np.array([0.38]))
+    storage_elasticity: np.ndarray = field(default_factory=lambda: np.array([1.0]))
+    max_price: np.ndarray = field(default_factory=lambda: np.array([30.0]))
+    supply_lag: np.ndarray = field(default_factory=lambda: np.array([12.0]))
+    demand_lag: np.ndarray = field(default_factory=lambda: np.array([6.0]))
     threshold: float = 0.01
     # (C, C) [holder, origin] mix of a recipe stage's principal input in the base year, so the
     # first stage's opening stocks carry the origins its output will carry (None otherwise).
@@ -251,8 +259,12 @@ def _empty_inputs(
         pile_rate=np.zeros((B, C, S)),
         pile_floor=np.zeros((B, C, S)),
         persistence=np.full(B, scenario.market.persistence),
-        sensitivity=np.full(B, scenario.market.sensitivity),
         elasticity=np.full(B, scenario.market.demand_elasticity),
+        supply_elasticity=np.full(B, scenario.market.supply_elasticity),
+        storage_elasticity=np.full(B, scenario.market.storage_elasticity),
+        max_price=np.full(B, scenario.market.max_price_multiple),
+        supply_lag=np.full(B, scenario.market.supply_lag_months),
+        demand_lag=np.full(B, scenario.market.demand_lag_months),
         threshold=scenario.shortfall_threshold,
     )
 

@@ -20,6 +20,7 @@ from oreshock.core.errors import UnknownIdError
 from oreshock.core.ids import ALL, stage_position
 from oreshock.data.balance import BALANCED, latest
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.model.prices import base_prices
 
 if TYPE_CHECKING:
     from oreshock.model.scenario import Scenario
@@ -78,6 +79,9 @@ class Chain:
     family_share: np.ndarray | None = field(repr=False, default=None)
     # What the first stage consumes per tonne of output from other chains (a recipe), if any.
     recipe: tuple[RecipeInput, ...] = ()
+    # (R, S) base-year price in USD/kg by price region and stage (``model.prices``), NaN where
+    # the dataset has none.
+    base_price: np.ndarray | None = field(repr=False, default=None)
 
     def named_by(self, targets: Sequence[str] | str) -> bool:
         """Whether a ``minerals:`` list (or ``all``) names this chain or its family."""
@@ -440,6 +444,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
     stocks = latest(ds.table("stocks"), year, ["mineral", "stage", "iso3", "holder"])
     recycling = latest(ds.table("recycling"), year, ["mineral", "iso3"])
     end_uses = latest(ds.table("end_uses"), year, ["mineral", "stage", "iso3"])
+    prices = latest(ds.table("prices"), year, ["mineral", "stage", "region"])
     family_of, elements_of = _minerals_info(ds)
     families_with_products = {f for f in family_of.values() if f}
     parts: dict[str, dict] = {}
@@ -506,6 +511,7 @@ def build_network(dataset: Dataset | None = None) -> Network:
             elements=elements_of.get(mineral, ()),
             family_share=_family_share(mineral, family, p, tables),
             recipe=recipe_of.get(mineral, ()),
+            base_price=base_prices(prices, mineral, tuple(stages)),
         )
     groups_t = ds.table("groups")
     groups = {

@@ -16,8 +16,10 @@ import numpy as np
 
 from oreshock.model.compile import ChainInputs
 from oreshock.model.network import Chain
+from oreshock.model.prices import REGIONS
 
 NODE_AXES = ("month", "country", "stage")
+PRICE_AXES = ("month", "region", "stage")
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,14 @@ RECORDED = (
     Recorded(
         "price_index",
         "1 = base year",
-        ("month", "stage"),
-        "world scarcity price index of the stage (one per chain and stage)",
+        PRICE_AXES,
+        "price index of the stage in a price region (inside or outside China)",
+    ),
+    Recorded(
+        "price",
+        "USD/kg",
+        PRICE_AXES,
+        "price of the stage in a price region: base-year price (dataset) x index",
     ),
     Recorded(
         "flow",
@@ -61,7 +69,7 @@ class ChainRun:
     """Recorded paths of one chain's run.
 
     ``series[v]`` is [T, B, C, S] for each node variable, ``final_use`` [T, B, C, S] the
-    final-use part of demand, ``price`` [T, B, S] the price index, and ``flows``
+    final-use part of demand, ``price`` [T, B, R, S] the price index by region, and ``flows``
     [T, S, Ce, Ci, O] for the first batch member when flows are recorded (a stacked run's,
     before ``stacking.split_run``, hold one such slice per chain).
     """
@@ -100,7 +108,7 @@ class ChainRun:
             inputs,
             series={v: np.zeros((T, B, C, S)) for v in VARIABLES},
             flows=np.zeros((T, K, S, C, C, O)) if record_flows else None,
-            price=np.zeros((T, B, S)),
+            price=np.zeros((T, B, len(REGIONS), S)),
             final_use=np.zeros((T, B, C, S)),
             flow_rows=flow_rows,
         )

@@ -21,6 +21,7 @@ from oreshock.model.outcomes import (
     months_to_shortfall,
     peak_shortfall_pct,
 )
+from oreshock.model.prices import REGIONS
 from oreshock.model.record import NODE_AXES, RECORDED, VARIABLES, ChainRun
 
 SUMMARY_COLUMNS = [
@@ -72,7 +73,8 @@ class RunResult:
 
     def to_xarray(self, mineral: str) -> xr.Dataset:
         """One chain's recorded paths as labelled arrays (first batch member): each node
-        variable over (month, country, stage), the price index over (month, stage), with the
+        variable over (month, country, stage), the price index and USD price over (month,
+        region, stage), with the
         unit and meaning of each from ``RECORDED``."""
         if mineral not in self.runs:
             raise UnknownIdError(
@@ -93,12 +95,14 @@ class RunResult:
             )
             for v in VARIABLES
         }
-        price = units["price_index"]
-        variables["price_index"] = (
-            price.axes,
-            run.price[:, 0],
-            {"units": price.unit, "long_name": price.description},
-        )
+        coords["region"] = list(REGIONS)
+        for name, values in (("price_index", run.price[:, 0]), ("price", self._usd(run)[:, 0])):
+            meta = units[name]
+            variables[name] = (
+                meta.axes,
+                values,
+                {"units": meta.unit, "long_name": meta.description},
+            )
         attrs = {
             "scenario": self.scenario.name,
             "variant": self.scenario.variant or "",
@@ -106,30 +110,88 @@ class RunResult:
         }
         return xr.Dataset(variables, coords=coords, attrs=attrs)
 
+    @staticmethod
+    def _usd(run: ChainRun) -> np.ndarray:
+        """[T, B, R, S] price in USD/kg: the index x the chain's base-year price (NaN where
+        the dataset has none)."""
+        base = run.chain.base_price
+        if base is None:
+            base = np.full(run.price.shape[2:], np.nan)
+        return run.price * base
+
     def timeseries(self) -> pd.DataFrame:
-        """Tidy table: month, country, mineral, stage, variable, value (first batch member)."""
+        """Tidy table: month, country, mineral, stage, variable, value (first batch member).
+
+        Node variables have a country in ``country``; ``price`` (USD/kg, where the dataset
+        has a base price) and ``price_index`` have a price region there (``model.prices``:
+        ``CHN`` inside China, ``ROW`` outside)."""
         frames = []
         months = np.array(self.months(), dtype="datetime64[D]")
         for mineral, run in self.runs.items():
             ch = run.chain
-            T, C, S = len(months), len(ch.countries), len(ch.stages)
-            grid_t = np.repeat(months, C * S)
-            grid_c = np.tile(np.repeat(np.array(ch.countries, dtype=object), S), T)
-            grid_s = np.tile(np.array(ch.stages, dtype=object), T * C)
             for variable in VARIABLES:
                 frames.append(
-                    pd.DataFrame(
-                        {
-                            "month": grid_t,
-                            "country": grid_c,
-                            "mineral": mineral,
-                            "stage": grid_s,
-                            "variable": variable,
-                            "value": run.series[variable][:, 0].reshape(-1),
-                        }
+                    _long(
+                        months,
+                        ch.countries,
+                        ch.stages,
+                        mineral,
+                        variable,
+                        run.series[variable][:, 0],
                     )
                 )
+            frames.append(
+                _long(months, REGIONS, ch.stages, mineral, "price_index", run.price[:, 0])
+            )
+            usd = self._usd(run)[:, 0]
+            if not np.isnan(usd).all():
+                frame = _long(months, REGIONS, ch.stages, mineral, "price", usd)
+                frames.append(frame[frame["value"].notna()])
         return pd.concat(frames, ignore_index=True)
+
+    def prices(self) -> pd.DataFrame:
+        """Price paths: month, mineral, stage, region, price_index, price_usd_kg (NaN where
+        the dataset has no base price), first batch member."""
+        frame = self.timeseries()
+        frame = frame[frame["variable"].isin(("price_index", "price"))]
+        wide = frame.pivot_table(
+            index=["month", "mineral", "stage", "country"],
+            columns="variable",
+            values="value",
+            sort=False,
+        ).reset_index()
+        wide = wide.rename(columns={"country": "region", "price": "price_usd_kg"})
+        if "price_usd_kg" not in wide:
+            wide["price_usd_kg"] = np.nan
+        wide.columns.name = None
+        return wide[["month", "mineral", "stage", "region", "price_index", "price_usd_kg"]]
+
+    def price_summary(self) -> list[dict]:
+        """Per mineral, stage and region: base and peak price (USD/kg where known), the
+        peak index and its month; JSON-ready, for the CLI, the API and the report."""
+        rows = []
+        labels = self.months()
+        for mineral, run in self.runs.items():
+            usd = self._usd(run)[:, 0]
+            for r, region in enumerate(REGIONS):
+                for s, stage in enumerate(run.chain.stages):
+                    index = run.price[:, 0, r, s]
+                    k = int(np.argmax(index))
+                    base = None if run.chain.base_price is None else run.chain.base_price[r, s]
+                    known = base is not None and not np.isnan(base)
+                    rows.append(
+                        {
+                            "mineral": mineral,
+                            "stage": stage,
+                            "region": region,
+                            "base_usd_kg": float(base) if known else None,
+                            "peak_usd_kg": float(usd[k, r, s]) if known else None,
+                            "peak_index": float(index[k]),
+                            "peak_month": labels[k],
+                            "final_index": float(index[-1]),
+                        }
+                    )
+        return rows
 
     def flows(self) -> pd.DataFrame:
         """Shipments: month, mineral, stage, exporter, importer, origin, value (non-zero only)."""
@@ -254,6 +316,28 @@ class RunResult:
                         }
                     )
         return pd.DataFrame(rows)
+
+
+def _long(
+    months: np.ndarray,
+    places: tuple[str, ...],
+    stages: tuple[str, ...],
+    mineral: str,
+    variable: str,
+    values: np.ndarray,
+) -> pd.DataFrame:
+    """One variable's [T, place, S] array as tidy rows (place: a country or a price region)."""
+    T, P, S = len(months), len(places), len(stages)
+    return pd.DataFrame(
+        {
+            "month": np.repeat(months, P * S),
+            "country": np.tile(np.repeat(np.array(places, dtype=object), S), T),
+            "mineral": mineral,
+            "stage": np.tile(np.array(stages, dtype=object), T * P),
+            "variable": variable,
+            "value": values.reshape(-1),
+        }
+    )
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

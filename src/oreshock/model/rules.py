@@ -73,16 +73,15 @@ def sharing_reserve(inputs: ChainInputs, t: int, batch: int, countries: int) -> 
 def production_target(
     inputs: ChainInputs, consts: ChainConstants, price: np.ndarray, t: int
 ) -> np.ndarray:
-    """(B, C, S) output aimed at: planned = base x availability + new capacity, plus the spare
-    capacity (capacity - planned) used in proportion to the price rise, u = clip(p - 1, 0, 1);
-    never above the larger of capacity and plan."""
+    """(B, C, S) output aimed at: planned = base x availability + new capacity, raised along
+    the short-run supply curve by the price supply has answered so far (``price``, lagged):
+    planned x (p^e_s - 1) more, out of spare capacity (capacity - planned) only; never above
+    the larger of capacity and plan."""
     avail = inputs.availability[t]
     planned = consts.base_prod * avail + inputs.new_capacity[t]
     cap = consts.capacity * avail + inputs.new_capacity[t]
-    utilisation = np.clip(price - 1.0, 0.0, 1.0)[:, None, :]
-    return np.minimum(
-        planned + np.maximum(cap - planned, 0.0) * utilisation, np.maximum(cap, planned)
-    )
+    rise = np.maximum(node_price(price, consts) ** inputs.supply_elasticity[:, None, None] - 1, 0)
+    return np.minimum(planned * (1.0 + rise), np.maximum(cap, planned))
 
 
 def produce(
@@ -332,7 +331,7 @@ def final_demand(
     final = (
         consts.base_final
         * inputs.demand_factor[t]
-        * price[:, None, :] ** (-inputs.elasticity[:, None, None])
+        * node_price(price, consts) ** (-inputs.elasticity[:, None, None])
     )
     for share_mask, share, lag, ramp in inputs.substitution:
         progress = np.clip((short_age - lag + 1) / max(ramp, 1), 0.0, 1.0) * (short_age >= 0)
@@ -348,16 +347,54 @@ def input_demand(target: np.ndarray, yields: np.ndarray) -> np.ndarray:
     return need
 
 
+def node_price(price: np.ndarray, consts: ChainConstants) -> np.ndarray:
+    """(B, C, S) the price index each country trades at: its price region's (B, R, S)."""
+    return price[:, consts.region_of, :]
+
+
+def market_signals(
+    stock: np.ndarray, use: np.ndarray, demand: np.ndarray, cover: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B, R, S) twice, summed over each price region's countries:
+
+    - k = (stock left at month end + demand) / (demand x (1 + normal cover)): 1 in the base
+      year, down to 1 / (1 + cover) when stocks are gone, above 1 when supply piles up
+      (blocked exports stay home);
+    - served = use / demand: below 1 only when demand goes unmet.
+
+    Both are 1 where a region has no demand at a stage."""
+    wanted = np.einsum("rc,bcs->brs", mask, demand)
+    has = wanted > TINY
+    safe = np.where(has, wanted, 1.0)
+    held = np.einsum("rc,bcs->brs", mask, stock)
+    used = np.einsum("rc,bcs->brs", mask, use)
+    k = np.where(has, (held + wanted) / (safe * (1.0 + cover)), 1.0)
+    served = np.where(has, used / safe, 1.0)
+    return k, served
+
+
 def price_index(
-    price: np.ndarray,
-    shortfall: np.ndarray,
-    demand: np.ndarray,
-    persistence: np.ndarray,
-    sensitivity: np.ndarray,
+    price: np.ndarray, k: np.ndarray, served: np.ndarray, inputs: ChainInputs
 ) -> np.ndarray:
-    """(B, S) p_t = 1 + persistence (p_t-1 - 1) + sensitivity x world shortfall share."""
-    short_share = safe_div(shortfall.sum(axis=1), demand.sum(axis=1))
-    return 1.0 + persistence[:, None] * (price - 1.0) + sensitivity[:, None] * short_share
+    """(B, R, S) ln p_t = rho ln p_t-1 + (1 - rho) ln p*, where the price the month's market
+    clears at is ln p* = -ln k / e_storage - ln served / (e_d + e_s): stocks below normal
+    cover raise it as holders bid to keep them (the supply-of-storage curve), demand that goes
+    unmet raises it along the short-run demand and supply curves; 1 / max <= p* <= max."""
+    e_short = (inputs.elasticity + inputs.supply_elasticity)[:, None, None]
+    e_storage = inputs.storage_elasticity[:, None, None]
+    log_target = -np.log(np.maximum(k, 1e-12)) / e_storage
+    log_target -= np.log(np.maximum(served, 1e-12)) / e_short
+    cap = np.log(inputs.max_price)[:, None, None]
+    log_target = np.clip(log_target, -cap, cap)
+    rho = inputs.persistence[:, None, None]
+    return np.exp(rho * np.log(price) + (1.0 - rho) * log_target)
+
+
+def lagged_price(felt: np.ndarray, price: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """(B, R, S) the price as a slow response sees it: felt_t = felt_t-1 + (p_t - felt_t-1) /
+    lag, an exponential lag of mean ``lag`` months (B,): plants restart and users thrift over
+    months, not in the month the price moves."""
+    return felt + (price - felt) / lag[:, None, None]
 
 
 def shortfall_age(

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from oreshock.core.errors import ScenarioError
 from oreshock.core.ids import ALL
@@ -310,11 +318,57 @@ class Responses(Frozen):
 
 
 class Market(Frozen):
-    """Scarcity price index: p_t = 1 + persistence (p_t-1 - 1) + sensitivity x shortfall share."""
+    """Prices by region (inside and outside China), ``rules.price_index``: each month the
+    index moves from last month's toward the price the month's market clears at: ln p =
+    persistence ln p_prev + (1 - persistence) ln p*, ln p* = -ln k / storage elasticity -
+    ln served / (demand + supply elasticity), k the stock cover against normal, served the
+    share of demand met; within 1 / max and max times the base price.
+    Spare capacity and final use answer the price with mean lags (restarts, thrifting).
+    docs/model.md gives the sources and the episode each value was fitted on."""
 
-    persistence: float = Field(0.8, ge=0, lt=1)
-    sensitivity: float = Field(3.0, ge=0)
-    demand_elasticity: float = Field(0.05, ge=0, description="final use ~ price^-elasticity")
+    persistence: float = Field(
+        0.5, ge=0, lt=1, description="share of last month's log price carried into this month"
+    )
+    demand_elasticity: float = Field(
+        0.28, ge=0, description="short-run price elasticity of final use (final use ~ p^-e)"
+    )
+    supply_elasticity: float = Field(
+        0.38, ge=0, description="short-run price elasticity of supply (spare capacity ~ p^e)"
+    )
+    storage_elasticity: float = Field(
+        1.0, gt=0, description="how far stock cover moves the price: p* ~ k^(-1/e)"
+    )
+    max_price_multiple: float = Field(
+        30.0, gt=1, description="the price stays within 1/x and x times the base-year price"
+    )
+    supply_lag_months: float = Field(
+        12.0, ge=1, description="mean lag of spare capacity behind the price (restarts)"
+    )
+    demand_lag_months: float = Field(
+        6.0, ge=1, description="mean lag of final use behind the price (thrifting)"
+    )
+
+    @field_validator("supply_elasticity")
+    @classmethod
+    def _some_response(cls, value: float, info: ValidationInfo) -> float:
+        if value + info.data.get("demand_elasticity", 0.0) <= 0:
+            raise ValueError(
+                "demand_elasticity + supply_elasticity must be above 0 (with both 0 no price "
+                "clears a shortfall)"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_linear_index(cls, data: Any) -> Any:
+        """``sensitivity`` set the slope of the earlier linear index, which no longer exists:
+        saying so beats the bare "extra inputs are not permitted"."""
+        if isinstance(data, Mapping) and "sensitivity" in data:
+            raise ValueError(
+                "sensitivity is no longer a market setting: the price now follows availability "
+                "through demand_elasticity, supply_elasticity and storage_elasticity"
+            )
+        return data
 
 
 class Scenario(Frozen):

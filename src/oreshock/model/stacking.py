@@ -35,8 +35,12 @@ _AXIS0 = (
     "pile_rate",
     "pile_floor",
     "persistence",
-    "sensitivity",
     "elasticity",
+    "supply_elasticity",
+    "storage_elasticity",
+    "max_price",
+    "supply_lag",
+    "demand_lag",
     "reroute_delay",
     "reroute_growth",
 )

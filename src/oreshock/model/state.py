@@ -5,7 +5,8 @@ Two objects, so that the rules in ``rules.py`` can be read as equations over nam
 - ``ChainConstants``: what the base year fixes for a run (monthly base flows, trade weights,
   home shares, capacities, yields); built once per run.
 - ``ChainState``: what carries from one month to the next (stocks and stockpiles by origin,
-  shipments in transit, rerouted routes, how long each node has been short, the price index).
+  shipments in transit, rerouted routes, how long each node has been short, the price index
+  and the lagged prices that supply and demand answer).
 
 Arrays that carry origins put the origin axis before the country axes, (B, S, O, C): elementwise
 work and sums then run along contiguous country axes, several times faster than with a short
@@ -20,6 +21,7 @@ import numpy as np
 
 from oreshock.model.compile import ChainInputs
 from oreshock.model.network import origin_composition
+from oreshock.model.prices import REGIONS, region_mask, region_of
 
 # Tonnes below which a quantity is treated as zero, so ratios stay finite. It sits well above
 # the rounding noise of the largest monthly quantities (about 1e4 t x 2.2e-16 = 2e-12 t): at
@@ -54,6 +56,8 @@ class ChainConstants:
     offdiag: np.ndarray  # (C, C) bool, every route but a country to itself
     next_suppliers: np.ndarray  # (K, S, C, C) bool: j sold the next stage to i in the base year
     origin_stage: int  # up to this stage output takes its producer as origin
+    region_of: np.ndarray  # (C,) price region of each country (``model.prices``)
+    region_mask: np.ndarray  # (R, C) 1 where a country belongs to a price region
 
     @property
     def stages(self) -> int:
@@ -84,6 +88,8 @@ class ChainConstants:
             offdiag=~np.eye(C, dtype=bool),
             next_suppliers=next_suppliers[None],
             origin_stage=ch.origin_stage,
+            region_of=region_of(ch.countries),
+            region_mask=region_mask(ch.countries),
         )
 
     @classmethod
@@ -113,6 +119,14 @@ class ChainConstants:
         )
 
 
+def normal_cover(stock0: np.ndarray, base_cons: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(B, R, S) months of demand a price region's opening commercial stock covers in the base
+    year (0 where it holds none): the stock level its market treats as normal."""
+    held = np.einsum("rc,bcs->brs", mask, stock0)
+    used = np.einsum("rc,bcs->brs", mask, np.broadcast_to(base_cons, stock0.shape))
+    return safe_div(held, used)
+
+
 @dataclass
 class ChainState:
     """What one month hands to the next, for every member of the batch."""
@@ -124,7 +138,10 @@ class ChainState:
     route: np.ndarray  # (B, S, Ce, Ci) capacity of rerouted routes opened so far, t/month
     gap_age: np.ndarray  # (B, S, C) months an importer has had a gap after trade
     short_age: np.ndarray  # (B, C, S) months since the node first ran short, -1 if not
-    price: np.ndarray  # (B, S) scarcity price index, 1 = base year
+    price: np.ndarray  # (B, R, S) scarcity price index by price region, 1 = base year
+    normal_cover: np.ndarray  # (B, R, S) months of demand the opening stock covers
+    supply_price: np.ndarray  # (B, R, S) the price as spare capacity has answered it so far
+    demand_price: np.ndarray  # (B, R, S) the price as final use has answered it so far
 
     @property
     def slots(self) -> int:
@@ -147,5 +164,8 @@ class ChainState:
             route=np.zeros((B, S, C, C)),
             gap_age=np.zeros((B, S, C)),
             short_age=np.full((B, C, S), -1.0),
-            price=np.ones((B, S)),
+            price=np.ones((B, len(REGIONS), S)),
+            normal_cover=normal_cover(inputs.stock0, consts.base_cons, consts.region_mask),
+            supply_price=np.ones((B, len(REGIONS), S)),
+            demand_price=np.ones((B, len(REGIONS), S)),
         )

@@ -5,7 +5,7 @@
 (so material made upstream this month can feed the next stage):
 
 1. Production: the first stage produces its target (base output x availability + new
-   capacity, plus spare capacity when the price index is up); later stages turn the input
+   capacity, plus spare capacity when its region's price index is up); later stages turn the input
    drawn in the previous stage into output (x yield). Up to the origin stage, output takes
    the producing country as origin; later it keeps its inputs' origins. Recycling adds
    secondary output.
@@ -26,8 +26,9 @@
 
 and after all stages:
 
-8. Market: the scarcity price index moves with the world shortfall share, and the months of
-   sustained shortfall that drive substitution are counted.
+8. Market: the price index of each region (inside and outside China) moves toward the price
+   that clears the month's availability (stock left plus use, against demand and normal
+   stock cover), and the months of sustained shortfall that drive substitution are counted.
 
 Mass balance holds at every node and step: the change in stock + stockpile equals
 production + imports - exports - consumption, and world exports equal world imports plus the
@@ -71,8 +72,8 @@ def month_drivers(
     B = inputs.batch
     _, C, S = consts.base_prod.shape
     O = consts.own.shape[0]
-    target = rules.production_target(inputs, consts, state.price, t)
-    final = rules.final_demand(inputs, consts, state.price, state.short_age, t)
+    target = rules.production_target(inputs, consts, state.supply_price, t)
+    final = rules.final_demand(inputs, consts, state.demand_price, state.short_age, t)
     need_input = rules.input_demand(target, consts.yields)
     return MonthDrivers(
         target=target,
@@ -123,9 +124,16 @@ def step_with(
         if external is not None:
             handed[s] = external
     shortfall, demand = run.series["shortfall"][t], run.series["demand"][t]
-    state.price = rules.price_index(
-        state.price, shortfall, demand, inputs.persistence, inputs.sensitivity
+    k, served = rules.market_signals(
+        run.series["stock"][t],
+        run.series["consumption"][t],
+        demand,
+        state.normal_cover,
+        consts.region_mask,
     )
+    state.price = rules.price_index(state.price, k, served, inputs)
+    state.supply_price = rules.lagged_price(state.supply_price, state.price, inputs.supply_lag)
+    state.demand_price = rules.lagged_price(state.demand_price, state.price, inputs.demand_lag)
     run.price[t] = state.price
     state.short_age = rules.shortfall_age(state.short_age, shortfall, demand, inputs.threshold)
     return handed
