@@ -69,6 +69,17 @@ def test_run_flagship_variant_end_to_end(client):
     assert body["coverage"] == stored["coverage"]
     ts = client.get(f"/api/runs/{job}/timeseries", params={"country": "JPN", "variable": "stock"})
     assert ts.status_code == 200 and {row["variable"] for row in ts.json()} == {"stock"}
+    price = client.get(
+        f"/api/runs/{job}/timeseries",
+        params={"mineral": "ndfeb_dytb", "variable": "price", "country": "ROW"},
+    ).json()
+    index = client.get(
+        f"/api/runs/{job}/timeseries",
+        params={"mineral": "ndfeb_dytb", "variable": "price_index", "country": "ROW"},
+    ).json()
+    assert price and all(row["stage"] == "magnets" for row in price)
+    # the 2024 base price, USD/kg, times the index
+    assert price[0]["value"] / index[0]["value"] == pytest.approx(66.75)
     flows = client.get(f"/api/runs/{body['run_id']}/flows", params={"importer": "JPN"}).json()
     assert flows and all(f["importer"] == "JPN" for f in flows)
     report = client.get(f"/api/runs/{job}/report", params={"lang": "ja"}).json()

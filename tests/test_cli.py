@@ -150,6 +150,13 @@ def test_flagship_json_reports_japan_per_product_and_stage(db_path):
     }
     assert ("ndfeb_dytb", "magnets") in keys and ("ree_lace", "separation") in keys
     assert not any(m == "rare_earths" for m, _ in keys)
+    # Prices by region: the ban on Japan lifts the price of Japan's magnets outside China,
+    # while blocked supply piles up inside China and the price there does not rise.
+    prices = {(p["mineral"], p["stage"], p["region"]): p for p in out["runs"][0]["prices"]}
+    outside = prices[("ndfeb_dytb", "magnets", "ROW")]
+    inside = prices[("ndfeb_dytb", "magnets", "CHN")]
+    assert outside["base_usd_kg"] == 66.75 and outside["peak_usd_kg"] > outside["base_usd_kg"]
+    assert inside["final_index"] <= 1.0 < outside["peak_index"]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from oreshock.core.options import set_options
 from oreshock.model import scenario as scenario_module
 from oreshock.model.allocation import Allocation, allocate_by_gap
 from oreshock.model.compile import SHOCK_COMPILERS
+from oreshock.model.prices import REGIONS
 from oreshock.model.record import RECORDED, VARIABLES
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
@@ -31,8 +32,15 @@ def test_every_shock_type_has_one_compiler():
 
 
 def test_recorded_variables_are_what_the_time_series_holds(network):
+    """Node variables by country; the price index by price region everywhere, and the USD
+    price where the dataset has a base price (rare earths, lithium, ... do)."""
     result = simulate(network, open_scenario("baseline").build(None))
-    assert set(result.timeseries()["variable"]) == set(VARIABLES)
+    table = result.timeseries()
+    assert set(table["variable"]) == {r.name for r in RECORDED if r.name != "flow"}
+    prices = table[table["variable"].isin(["price", "price_index"])]
+    assert set(prices["country"]) == set(REGIONS)
+    nodes = table[table["variable"].isin(VARIABLES)]
+    assert not set(nodes["country"]) & {"ROW"}
 
 
 def test_model_doc_lists_every_recorded_variable():
@@ -107,6 +115,9 @@ def test_labelled_arrays_hold_the_same_numbers_as_the_table(network):
     np.testing.assert_array_equal(
         data["shortfall"].sel(country="JPN", stage="metal").to_numpy(), row["value"].to_numpy()
     )
-    assert data["price_index"].dims == ("month", "stage")
+    assert data["price_index"].dims == ("month", "region", "stage")
+    assert data["price"].attrs["units"] == "USD/kg"
+    usd = data["price"].sel(region="ROW", stage="metal").to_numpy()
+    np.testing.assert_allclose(usd, data["price_index"].sel(region="ROW", stage="metal") * 62.73)
     with pytest.raises(KeyError, match="no 'copper' chain"):
         result.to_xarray("copper")

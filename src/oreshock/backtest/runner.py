@@ -64,11 +64,11 @@ def episode_scenario(episode: Episode) -> Scenario:
 def _check_sources(episode: Episode, sources: set[str]) -> None:
     """Every check that names its own source names one of the dataset's."""
     for check in episode.checks:
-        for field in ("source_id", "reference_source_id"):
-            source = getattr(check, field, None)
+        for key in ("source_id", "reference_source_id"):
+            source = getattr(check, key, None)
             if source is not None and source not in sources:
                 raise ScenarioError(
-                    f"episode {episode.id}, check {check.name}: {field} {source!r} is not in "
+                    f"episode {episode.id}, check {check.name}: {key} {source!r} is not in "
                     "the dataset's sources table"
                 )
 

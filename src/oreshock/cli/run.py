@@ -153,6 +153,11 @@ def run(
                     "run_id": rid,
                     "summary": r.status_records(),
                     "coverage": r.coverage.records(),
+                    "prices": [
+                        p
+                        for p in r.price_summary()
+                        if p["base_usd_kg"] is not None or abs(p["peak_index"] - 1.0) > 1e-9
+                    ],
                     **({"uncertainty": sp.records()} if sp is not None else {}),
                 }
                 for r, rid, sp in zip(results, run_ids, spreads, strict=True)

@@ -28,6 +28,7 @@ from oreshock.model.scenario import (
     ExportBan,
     ExportQuota,
     LicenceDelay,
+    Licensing,
     Outage,
     ReexportControl,
     Scenario,
@@ -199,6 +200,39 @@ def _licence_delay(ctx: ChainContext, shock: LicenceDelay, where: str) -> None:
     t0, t1 = ctx.window(shock.start, shock.end)
     cells = _route_cells(ctx, shock, where)
     ctx.inputs.delays.append(Window(t0, t1, np.where(cells, shock.months, 0)))
+
+
+def licensed_share(shock: Licensing, t0: int, t1: int, months: int) -> dict[int, float]:
+    """Month -> exports on a licensed route as a share of what would ship without the control.
+
+    Pending orders q (in months of base exports) evolve as q_t = (1 - a_t)(1 + q_t-1) and the
+    month ships a_t (1 + q_t-1), with a_t = 0 during the review and the shock's approval
+    shares after it; the month the regime ends ships 1 + q (every held order); the stock-
+    building months before the start ship 1 + ``stock_building_share``."""
+    shares: dict[int, float] = {}
+    for t in range(max(t0 - shock.stock_building_months, 0), t0):
+        shares[t] = 1.0 + shock.stock_building_share
+    pending = 0.0
+    for t in range(t0, t1):
+        k = t - t0 - shock.review_months
+        approved = 0.0 if k < 0 else shock.approval[min(k, len(shock.approval) - 1)]
+        shares[t] = approved * (1.0 + pending)
+        pending = (1.0 - approved) * (1.0 + pending)
+    if shock.end is not None and t1 < months:
+        shares[t1] = 1.0 + pending
+    return shares
+
+
+@compiles("licensing")
+def _licensing(ctx: ChainContext, shock: Licensing, where: str) -> None:
+    """One export window a month on the covered routes; a share above 1 (catch-up, stock
+    building) ships from the exporter's stock (``rules.limit_to_holdings``)."""
+    B, C, S = ctx.shape
+    t0, t1 = ctx.window(shock.start, shock.end)
+    cells = _route_cells(ctx, shock, where)
+    for t, share in licensed_share(shock, t0, t1, ctx.scenario.months).items():
+        cut = np.broadcast_to(cells * (1.0 - share), (B, S, C, C))
+        ctx.inputs.export_cut.append(Window(t, t + 1, cut))
 
 
 @compiles("reexport_control")

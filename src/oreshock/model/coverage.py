@@ -229,6 +229,7 @@ SHOCK_WORDS = {
     "export_ban": "cov_shock_export_ban",
     "export_quota": "cov_shock_export_quota",
     "licence_delay": "cov_shock_licence_delay",
+    "licensing": "cov_shock_licensing",
     "reexport_control": "cov_shock_reexport_control",
     "outage": "cov_shock_outage",
     "demand_surge": "cov_shock_demand_surge",
@@ -446,7 +447,7 @@ def check_coverage(
             chain = network.chains[mineral]
             if not (chain.named_by(shock.minerals) and chain.carries(shock.elements)):
                 continue
-            if shock.type in ("export_ban", "export_quota", "licence_delay"):
+            if shock.type in ("export_ban", "export_quota", "licence_delay", "licensing"):
                 _trade_shock(col, network, chain, shock, where)
             elif shock.type == "reexport_control":
                 _reexport(col, network, chain, shock, where)

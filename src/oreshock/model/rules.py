@@ -134,6 +134,15 @@ def existing_customers(
     return ship
 
 
+def limit_to_holdings(ship: np.ndarray, made: np.ndarray, stock: np.ndarray) -> np.ndarray:
+    """(B, O, Ce, Ci) shipments cut, per exporter and origin, to what it holds (this month's
+    output + stock): a route above its base share (held licence orders released, stock
+    building before a control) ships from stock, never from nothing."""
+    shipped = shipped_by_exporter(ship)
+    scale = np.minimum(1.0, safe_div(made + stock, shipped) + (shipped <= TINY))
+    return ship * scale[:, :, :, None]
+
+
 RELATIVE_RESIDUE = 1e-9  # share of a level below which a difference is rounding, not material
 
 
@@ -325,13 +334,15 @@ def final_demand(
     short_age: np.ndarray,
     t: int,
 ) -> np.ndarray:
-    """(B, C, S) final use = base x surge factor x p^-elasticity, less substitution: share x
+    """(B, C, S) final use = base x surge factor x max(p, 1)^-elasticity (``price`` lagged:
+    demand answers scarcity by thrifting, it does not grow when a glut lowers a price below
+    the base year's for a while), less substitution: share x
     progress, where progress rises linearly over ``ramp`` months once a node has been short
     for ``lag`` months."""
     final = (
         consts.base_final
         * inputs.demand_factor[t]
-        * node_price(price, consts) ** (-inputs.elasticity[:, None, None])
+        * np.maximum(node_price(price, consts), 1.0) ** (-inputs.elasticity[:, None, None])
     )
     for share_mask, share, lag, ramp in inputs.substitution:
         progress = np.clip((short_age - lag + 1) / max(ramp, 1), 0.0, 1.0) * (short_age >= 0)

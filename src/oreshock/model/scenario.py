@@ -140,6 +140,36 @@ class LicenceDelay(Window):
     months: int = Field(ge=0, le=24)
 
 
+class Licensing(Window):
+    """Exports from ``exporter`` to ``destinations`` need a licence from ``start``.
+
+    Nothing is approved for ``review_months`` (China's statutory review is 45 working days,
+    about two months); after that, each month ``approval`` of the applications still pending
+    is approved (one share per month, the last one holding). Orders not approved wait and
+    ship when approved, so exports catch up as approvals rise, and at ``end`` every pending
+    order is released. Importers may build stock before the start: ``stock_building_share``
+    more than base exports in each of the ``stock_building_months`` before it."""
+
+    type: Literal["licensing"] = "licensing"
+    exporter: str
+    destinations: Targets = ALL
+    minerals: Targets = ALL
+    stages: Targets = ALL
+    elements: Targets = Field(
+        ALL, description="chemical elements (e.g. Dy, Tb): only products carrying one are hit"
+    )
+    review_months: int = Field(2, ge=0, le=24, description="months before any approval")
+    approval: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [1.0],
+        min_length=1,
+        description="share of pending applications approved in each month after the review",
+    )
+    stock_building_months: int = Field(0, ge=0, le=12)
+    stock_building_share: float = Field(
+        0.0, ge=0, le=5, description="extra exports before the start, share of base exports"
+    )
+
+
 class ReexportControl(Window):
     """No material of ``origin`` may reach ``destinations`` from any third country."""
 
@@ -181,7 +211,7 @@ class DemandSurge(Window):
 
 
 Shock = Annotated[
-    ExportBan | ExportQuota | LicenceDelay | ReexportControl | Outage | DemandSurge,
+    ExportBan | ExportQuota | LicenceDelay | Licensing | ReexportControl | Outage | DemandSurge,
     Field(discriminator="type"),
 ]
 
@@ -949,6 +979,7 @@ _SHOCK_TYPES = {
     "export_ban",
     "export_quota",
     "licence_delay",
+    "licensing",
     "reexport_control",
     "outage",
     "demand_surge",

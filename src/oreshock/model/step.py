@@ -13,7 +13,8 @@
    exportable.
 3. Existing customers: exportable supply goes to importers in proportion to base-year
    trade shares, after export bans and quotas (per exporter -> importer) and re-export
-   controls (per origin -> importer). Blocked supply stays home as stock and becomes spare.
+   controls (per origin -> importer). Blocked supply stays home as stock and becomes spare;
+   held licence orders, when approved, ship from it (catch-up).
 4. Sharing agreements: members reserve a share of their exports (and their spare) for
    members whose supply falls short of demand, ahead of other customers.
 5. Rerouting: importers still short bid for spare supply elsewhere, in proportion to their
@@ -63,6 +64,7 @@ class MonthDrivers:
     delay: np.ndarray  # (S, Ce, Ci) licence delay, months
     reserve: np.ndarray  # (B, C) share reserved by sharing members
     need_external: np.ndarray | None = None  # (B, C, S) input wanted by other chains' recipes
+    catch_up: bool = False  # a route ships above its base share (licensing catch-up)
 
 
 def month_drivers(
@@ -75,17 +77,19 @@ def month_drivers(
     target = rules.production_target(inputs, consts, state.supply_price, t)
     final = rules.final_demand(inputs, consts, state.demand_price, state.short_age, t)
     need_input = rules.input_demand(target, consts.yields)
+    allowed_pairs = rules.allowed_share(inputs.export_cut, t, (B, S, C, C))
     return MonthDrivers(
         target=target,
         final=final,
         need_input=need_input,
         demand=final + need_input,
-        allowed_pairs=rules.allowed_share(inputs.export_cut, t, (B, S, C, C)),
+        allowed_pairs=allowed_pairs,
         allowed_origin=rules.allowed_share(inputs.origin_cut, t, (B, S, C, O)).transpose(
             0, 1, 3, 2
         ),
         delay=rules.licence_delay(inputs, t, S, C),
         reserve=rules.sharing_reserve(inputs, t, B, C),
+        catch_up=bool(allowed_pairs.max() > 1.0 + 1e-12),
     )
 
 
@@ -160,6 +164,8 @@ def step_stage(
     pairs, pass_origin = d.allowed_pairs[:, s], d.allowed_origin[:, s]
     prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
     ship = rules.existing_customers(exportable, mix, consts.weights[:, s], pairs, pass_origin)  # 3
+    if d.catch_up:
+        ship = rules.limit_to_holdings(ship, made, state.stock[:, s])
     spare = rules.spare_supply(exportable, mix, ship, state.stock[:, s], inputs.stock0[:, :, s])
     due = rules.take_due(state.transit, t, s)
     expected = due + rules.arriving(ship, prompt)

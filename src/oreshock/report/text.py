@@ -22,7 +22,7 @@ from oreshock.model.results import SUMMARY_COLUMNS
 from oreshock.model.scenario import open_scenario, shipped_scenarios
 from oreshock.store.store import Store
 
-SHOCK_TARGETS = ("export_ban", "reexport_control", "export_quota", "licence_delay")
+SHOCK_TARGETS = ("export_ban", "reexport_control", "export_quota", "licence_delay", "licensing")
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,9 @@ def run_timeseries(
     offset: OffsetQ = 0,
 ) -> Response:
     """Monthly paths: month, country, mineral, stage, variable, value (filterable), one
-    page at a time (``X-Total-Count``, ``Link: rel="next"``)."""
+    page at a time (``X-Total-Count``, ``Link: rel="next"``). ``variable=price`` (USD/kg)
+    and ``variable=price_index`` rows hold the price region in ``country``: CHN inside
+    China, ROW outside."""
     filters = _series_filters(country, mineral, stage, variable)
     return _page(request, svc, "timeseries", run_id, filters, limit, offset)
 
