@@ -16,13 +16,16 @@ import pytest
 from oreshock.core.errors import DataFileError
 from oreshock.data.loaders import baci as baci_module
 from oreshock.data.loaders import load_baci, load_comtrade, load_usgs
-from oreshock.data.loaders.common import HERE, hs_codes, schema_columns
+from oreshock.data.loaders.common import HERE, Problems, hs_codes, schema_columns
+from oreshock.data.loaders.usgs_layouts import per_commodity_columns
 
 DATA = Path(__file__).parent / "data" / "loaders"
 USGS = DATA / "MCS2025_World_Data_slice.csv"
 USGS_QUIRKS = DATA / "MCS2026_World_Data_cp1252.csv"
 BACI = DATA / "baci" / "BACI_HS22_Y2023_V202501.csv"
 COMTRADE = DATA / "comtrade_TradeData_2023_HS22.csv"
+# USGS files of other editions, as published (where each was read: see "USGS editions").
+OLDER = Path(__file__).parent / "data"
 # The compiled reference figures sit beside the repository (../shared) where they are available.
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
 
@@ -216,6 +219,182 @@ def test_usgs_real_extract_matches_hand_compiled_reference():
     assert (merged["expected"] - merged["value"]).abs().max() < 1e-6
 
 
+# --- USGS editions other than MCS2025 ------------------------------------------------------
+#
+# tests/data/usgs_mcs20xx-<slug>_world.csv hold rows, each verbatim and in USGS's bytes (UTF-8
+# with BOM, CRLF, no-break spaces in "United States"), of the per-commodity world files of
+# the MCS2023 and MCS2024 data releases as kept in the public repository Redliana/cmm-data at
+# commit d780c5b7ff41bef8906fe1518a4cb2e1b549785a, under API_Scripts/usgs_mcs_data/:
+#   usgs_mcs2023-lithi_world.csv  cmm_extracted/2023/lithium_mcs2023-lithi_world.csv
+#   usgs_mcs2023-<slug>_world.csv 2023/world/world/mcs2023-<slug>_world.csv (plati, titan,
+#                                 vanad)
+#   usgs_mcs2024-<slug>_world.csv 2024/world/mcs2024-<slug>_world.csv (fluor, galli, vanad)
+# The same repository holds MCS2022 files (2022/individual_commodities/
+# lithium_mcs2022-lithi_world.csv: "Source,Country,Type,Prod_t_2020,Prod_t_Est_2021"); their
+# header is tested below, and the whole file where a copy sits in the shared reference data.
+# tests/data/usgs_MCS2026_Commodities_Data.csv holds rows of the MCS2026 long file as
+# excerpted in mastermindx-market-intelligence/macro at commit
+# e02a969cabd486d9f3e919c8c122e172a703e23b, tests/fixtures/usgs_mcs/MCS2026_Commodities_Data.csv
+# (its header, all gallium rows and the rare-earth reserves rows but Australia's), written in
+# Windows-1252 as USGS publishes that file.
+MCS2022_LITHIUM = REFERENCE / "sources" / "mcs2022-lithi_world.csv"
+
+
+def older(name: str) -> Path:
+    """A USGS file of another edition, kept under its published name after ``usgs_``."""
+    return OLDER / f"usgs_{name}"
+
+
+def test_usgs_mcs2022_header_years_units_and_estimates():
+    """MCS2022 per-commodity header: "_Est_" in capitals, no notes, no reserves."""
+    header = pd.Index(["Source", "Country", "Type", "Prod_t_2020", "Prod_t_Est_2021"])
+    columns, notes = per_commodity_columns(Path("mcs2022-lithi_world.csv"), header, Problems())
+    found = [(c.name, c.table, c.year, c.status, c.unit) for c in columns]
+    assert found == [
+        ("Prod_t_2020", "production", 2020, "reported", "metric tons"),
+        ("Prod_t_Est_2021", "production", 2021, "estimated", "metric tons"),
+    ]
+    assert notes == {}
+
+
+@pytest.mark.skipif(not MCS2022_LITHIUM.is_file(), reason="no MCS2022 file in the shared data")
+def test_usgs_mcs2022_per_commodity_file():
+    """The whole published MCS2022 lithium file: the commodity from the file name, the unit
+    and years from the column names."""
+    tables = load_usgs(MCS2022_LITHIUM)
+    prod = tables["production"]
+    assert set(prod["year"]) == {2020, 2021} and set(prod["source_id"]) == {"usgs_mcs2022"}
+    assert one(prod, iso3="WLD", year=2020)["value"] == 82500.0
+    world_2021 = one(prod, mineral="lithium", stage="mining", iso3="WLD", year=2021)
+    assert (world_2021["value"], world_2021["status"]) == (100000.0, "estimated")
+    assert "USA" not in set(prod["iso3"])  # W, W
+    assert tables["reserves"].empty and tables["capacity"].empty
+
+
+def test_usgs_mcs2023_per_commodity_units_notes_and_reserves():
+    """kg in the column names, reserves for the latest year, notes that say estimated."""
+    pgm = load_usgs(older("mcs2023-plati_world.csv"))
+    prod, res = pgm["production"], pgm["reserves"]
+    zaf = one(prod, mineral="palladium", iso3="ZAF", year=2021)
+    assert zaf["value"] == pytest.approx(84.3) and zaf["unit"] == "t Pd content"
+    assert one(prod, mineral="platinum", iso3="USA", year=2022)["value"] == pytest.approx(3.3)
+    russia = one(prod, mineral="palladium", iso3="RUS", year=2021)  # "86,000", noted estimated
+    assert russia["value"] == pytest.approx(86.0) and russia["status"] == "estimated"
+    assert "also estimated" in russia["method"]
+    # Reserves are on the platinum rows and include all PGM; palladium's say "NA".
+    assert set(res["mineral"]) == {"platinum_group_metals"} and set(res["year"]) == {2022}
+    assert one(res, iso3="ZAF")["value"] == pytest.approx(63000.0)
+    lithium = load_usgs(older("mcs2023-lithi_world.csv"))
+    world = one(lithium["production"], iso3="WLD", year=2022)  # "..., excluding U.S. production"
+    assert world["value"] == 130000.0
+    china = one(lithium["production"], iso3="CHN", year=2021)  # "14,000", noted estimated
+    assert (china["value"], china["status"]) == (14000.0, "estimated")
+    assert one(lithium["reserves"], iso3="WLD")["value"] == 26_000_000.0
+
+
+def test_usgs_mcs2024_per_commodity_quirks():
+    """Capacity columns, footnotes glued to countries ("Japane", "Other countries4"), rows
+    padded with empty fields, an estimate mark before a number ("e20,000"), kt reserves and
+    the fluorspar file whose Type header is the type text itself."""
+    gallium = load_usgs(older("mcs2024-galli_world.csv"))
+    prod, cap = gallium["production"], gallium["capacity"]
+    japan = one(prod, mineral="gallium", iso3="JPN", year=2022)
+    assert japan["value"] == pytest.approx(3.0) and japan["status"] == "estimated"
+    assert "'Japane': footnote e" in japan["method"]
+    assert one(cap, iso3="CHN", year=2023)["value"] == pytest.approx(1000.0)  # Cap_kg_2023
+    assert one(cap, iso3="OTH", year=2023)["value"] == pytest.approx(88.0)  # "Other countries4"
+    assert one(cap, iso3="WLD", year=2023)["value"] == pytest.approx(1100.0)  # "1,100,000"
+    vanadium = load_usgs(older("mcs2024-vanad_world.csv"))
+    russia = one(vanadium["production"], iso3="RUS", year=2022)
+    assert russia["value"] == 20000.0 and "'e' marks an estimate" in russia["method"]
+    assert one(vanadium["reserves"], iso3="WLD")["value"] == 19_000_000.0  # Reserves_kt
+    fluorspar = load_usgs(older("mcs2024-fluor_world.csv"))
+    assert one(fluorspar["production"], iso3="CHN", year=2022)["value"] == 5_700_000.0
+    assert one(fluorspar["production"], iso3="CHN", year=2023)["status"] == "estimated"
+
+
+def test_usgs_titanium_columns_name_their_product():
+    """MCS2023 titanium metal: one row holds sponge production and sponge and pigment
+    capacity; only the sponge columns are titanium sponge."""
+    tables = load_usgs(older("mcs2023-titan_world.csv"))
+    prod, cap = tables["production"], tables["capacity"]
+    assert one(prod, mineral="titanium", iso3="CHN", year=2022)["value"] == 150000.0
+    assert one(cap, iso3="CHN", year=2021)["value"] == 181000.0  # Cap_Sponge_t_2021
+    assert cap["value"].max() == 350000.0  # world sponge; pigment (9,400,000) not read
+    assert "USA" not in set(prod["iso3"]) and one(cap, iso3="USA")["value"] == 500.0
+
+
+def test_usgs_unit_in_a_column_name_must_be_the_commodity_unit():
+    """MCS2023 vanadium names its reserves 'Reserves_t', but they are thousand metric tons
+    (26,000 for the world; MCS2024 renamed the column 'Reserves_kt')."""
+    path = older("mcs2023-vanad_world.csv")
+    error = raised(load_usgs, path)
+    assert [(p.row, p.column, p.found) for p in error.problems] == [(1, "Reserves_t", "Reserves_t")]
+    assert "expected Vanadium reserves in 'thousand metric tons'" in str(error)
+
+
+def test_usgs_per_commodity_name_and_header_problems(tmp_path):
+    """The file name is the only place the commodity is written, so it must be USGS's."""
+    text = older("mcs2023-lithi_world.csv").read_bytes()
+    renamed = tmp_path / "lithium.csv"
+    renamed.write_bytes(text)
+    error = raised(load_usgs, renamed)
+    assert "a per-commodity file named as USGS names it" in str(error)
+    cement = tmp_path / "mcs2023-cemen_world.csv"
+    cement.write_bytes(text)
+    assert raised(load_usgs, cement).found == "cemen"
+    no_years = tmp_path / "mcs2023-lithi_world.csv"
+    no_years.write_bytes(text.replace(b"Prod_t_2021,Prod_t_est_2022", b"Prod_t,Prod_t_est"))
+    assert raised(load_usgs, no_years).column == "Prod_<unit>_<year>"
+
+
+def test_usgs_mcs2026_long_file():
+    """One row per value: unit and year in the row, estimates in Notes, reserves and
+    capacity rows read with their commodity's production."""
+    tables = load_usgs(older("MCS2026_Commodities_Data.csv"))
+    prod, cap, res = tables["production"], tables["capacity"], tables["reserves"]
+    assert set(prod["source_id"]) == {"usgs_mcs2026"} and set(prod["year"]) == {2024, 2025}
+    china_2024 = one(prod, mineral="gallium", stage="refining", iso3="CHN", year=2024)
+    assert china_2024["value"] == pytest.approx(839.0) and china_2024["status"] == "reported"
+    assert one(prod, iso3="CHN", year=2025)["status"] == "estimated"  # "Estimated. -- ..."
+    assert "USA" not in set(prod["iso3"])  # "—" in Windows-1252
+    assert one(cap, iso3="WLD", year=2025)["value"] == pytest.approx(1700.0)
+    assert set(res["mineral"]) == {"rare_earths"} and set(res["year"]) == {2025}
+    assert one(res, iso3="CHN")["value"] == 44_000_000.0
+    world = one(res, iso3="WLD")  # ">85,000,000"
+    assert world["value"] == 85_000_000.0 and "lower bound" in world["method"]
+
+
+def test_usgs_mcs2026_rows_outside_world_tables_and_bad_cells(tmp_path):
+    """Sections other than the world tables are not read; a year or unit that is not the
+    one expected is named with its row."""
+    source = older("MCS2026_Commodities_Data.csv")
+    text = source.read_bytes().decode("cp1252")
+    lines = text.splitlines(keepends=True)
+    japan = next(i for i, line in enumerate(lines) if ",Japan,Production," in line)
+    salient = lines[japan].replace("World Low-Purity Production and Production Capacity",
+                                   "Salient Statistics-United States")  # fmt: skip
+    skipped = tmp_path / "MCS2026_Commodities_Data.csv"
+    skipped.write_bytes(_replace_line(lines, japan, salient))
+    prod = load_usgs(skipped)["production"]
+    assert ("JPN", 2024) not in set(zip(prod["iso3"], prod["year"], strict=True))
+    wrong = tmp_path / "MCS2026_Commodities_Data.csv"
+    wrong.write_bytes(_replace_line(lines, japan, lines[japan].replace(",2024,", ",2021-24,")))
+    error = raised(load_usgs, wrong)
+    assert [(p.row, p.column, p.found) for p in error.problems] == [(japan + 1, "Year", "2021-24")]
+    unit = lines[japan].replace(",kilograms,", ",metric tons,")
+    wrong.write_bytes(_replace_line(lines, japan, unit))
+    error = raised(load_usgs, wrong)
+    assert [(p.row, p.column, p.found) for p in error.problems] == [
+        (japan + 1, "Unit", "metric tons")
+    ]
+
+
+def _replace_line(lines: list[str], index: int, line: str) -> bytes:
+    """The long file with one line replaced, in the file's Windows-1252."""
+    return "".join([*lines[:index], line, *lines[index + 1 :]]).encode("cp1252")
+
+
 # --- BACI -------------------------------------------------------------------------------
 
 
@@ -350,6 +529,13 @@ def test_hs_code_table_is_consistent():
     assert li2co3 == pytest.approx(2 * 6.941 / (2 * 6.941 + 12.011 + 3 * 15.999), abs=1e-4)
 
 
+def test_usgs_slugs_name_mapped_commodities():
+    slugs = pd.read_csv(HERE / "usgs_slugs.csv", dtype=str, keep_default_na=False)
+    rules = pd.read_csv(HERE / "usgs_commodities.csv", dtype=str, keep_default_na=False)
+    assert slugs["slug"].str.fullmatch(r"[a-z]+(-[a-z]+)*").all() and slugs["slug"].is_unique
+    assert set(slugs["commodity"]) <= set(rules["commodity"])
+
+
 def test_country_names_are_iso3():
     names = pd.read_csv(HERE / "country_names.csv", dtype=str, keep_default_na=False)
     assert names["iso3"].str.fullmatch(r"[A-Z]{3}").all()
@@ -362,6 +548,8 @@ def test_country_names_are_iso3():
 TRUNCATED = {
     "usgs": (USGS, lambda path: load_usgs(path)),
     "usgs_cp1252": (USGS_QUIRKS, lambda path: load_usgs(path)),
+    "usgs_mcs2023_per_commodity": (older("mcs2023-plati_world.csv"), lambda path: load_usgs(path)),
+    "usgs_mcs2026_long": (older("MCS2026_Commodities_Data.csv"), lambda path: load_usgs(path)),
     "comtrade": (COMTRADE, lambda path: load_comtrade(path)),
     "baci": (BACI, lambda path: load_baci(path)),
     "baci_countries": (BACI.parent / "country_codes_V202501.csv", lambda path: load_baci(

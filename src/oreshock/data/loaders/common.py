@@ -39,6 +39,10 @@ _BACI_HINT = "import the BACI_*.csv data file beside it with `oreshock data impo
 LAYOUTS = (
     (frozenset({"COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS"}), "a USGS MCS world data file",
      "import it with `oreshock data import usgs FILE`"),
+    (frozenset({"Source", "Country", "Type"}), "a USGS MCS per-commodity world file",
+     "import it with `oreshock data import usgs FILE`"),
+    (frozenset({"Section", "Commodity", "Statistics", "Statistics_detail"}),
+     "a USGS MCS commodities data file", "import it with `oreshock data import usgs FILE`"),
     (frozenset({"t", "i", "j", "k", "v", "q"}), "a CEPII BACI trade file",
      "import it with `oreshock data import baci FILE`"),
     (frozenset({"refYear", "reporterISO", "flowCode", "cmdCode"}), "a UN Comtrade export",
