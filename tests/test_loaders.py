@@ -237,7 +237,6 @@ def test_usgs_real_extract_matches_hand_compiled_reference():
 # e02a969cabd486d9f3e919c8c122e172a703e23b, tests/fixtures/usgs_mcs/MCS2026_Commodities_Data.csv
 # (its header, all gallium rows and the rare-earth reserves rows but Australia's), written in
 # Windows-1252 as USGS publishes that file.
-MCS2022_LITHIUM = REFERENCE / "sources" / "mcs2022-lithi_world.csv"
 
 
 def older(name: str) -> Path:
@@ -255,20 +254,6 @@ def test_usgs_mcs2022_header_years_units_and_estimates():
         ("Prod_t_Est_2021", "production", 2021, "estimated", "metric tons"),
     ]
     assert notes == {}
-
-
-@pytest.mark.skipif(not MCS2022_LITHIUM.is_file(), reason="no MCS2022 file in the shared data")
-def test_usgs_mcs2022_per_commodity_file():
-    """The whole published MCS2022 lithium file: the commodity from the file name, the unit
-    and years from the column names."""
-    tables = load_usgs(MCS2022_LITHIUM)
-    prod = tables["production"]
-    assert set(prod["year"]) == {2020, 2021} and set(prod["source_id"]) == {"usgs_mcs2022"}
-    assert one(prod, iso3="WLD", year=2020)["value"] == 82500.0
-    world_2021 = one(prod, mineral="lithium", stage="mining", iso3="WLD", year=2021)
-    assert (world_2021["value"], world_2021["status"]) == (100000.0, "estimated")
-    assert "USA" not in set(prod["iso3"])  # W, W
-    assert tables["reserves"].empty and tables["capacity"].empty
 
 
 def test_usgs_mcs2023_per_commodity_units_notes_and_reserves():
