@@ -95,15 +95,21 @@ def test_cli_json_shape(tmp_path):
     }
 
 
-def test_validation_page_is_current():
+def test_validation_page_and_charts_are_current():
     from pathlib import Path
 
-    from oreshock.backtest.document import validation_markdown
+    from oreshock.report.validation import _results, validation_charts, validation_markdown
 
-    page = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
-    assert page.read_text(encoding="utf-8") == validation_markdown(), (
-        "docs/validation.md is out of date: run `python -m oreshock.backtest.document`"
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    results = _results()
+    hint = "run `python -m oreshock.report.validation`"
+    assert (docs / "validation.md").read_text(encoding="utf-8") == validation_markdown(results), (
+        f"docs/validation.md is out of date: {hint}"
     )
+    charts = validation_charts(results)
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in (docs / "validation").glob("*.svg")}
+    assert on_disk == charts, f"docs/validation/ is out of date: {hint}"
+    assert any("price" in name for name in charts)
 
 
 def test_a_check_citing_an_unknown_source_is_an_error(tmp_path):

@@ -14,7 +14,7 @@ from oreshock.model.coverage import CoverageWarning
 from oreshock.model.scenario import Scenario
 from oreshock.model.simulate import simulate
 from oreshock.model.variants import run_variants
-from oreshock.report.builder import write_report
+from oreshock.report.builder import report_data, write_report
 from oreshock.report.comparison import claim_line
 from oreshock.store.integrity import DamagedRunError
 
@@ -220,3 +220,18 @@ def test_a_report_of_a_damaged_run_is_refused(tmp_path, network):
     with pytest.raises(DamagedRunError, match=run_id):
         write_report(run_id, out, db_path=path)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("lang", "inside", "outside"),
+    [("en", "China (domestic market)", "Outside China"), ("ja", "中国国内市場", "中国国外")],
+)
+def test_the_report_charts_the_price_inside_and_outside_china(flagship_db, lang, inside, outside):
+    """The worst-hit stage's price in USD/kg, one line per region, named in the language."""
+    db, ids = flagship_db
+    with Store(db, read_only=True) as store:
+        data = report_data(store, ids[0], lang)
+    prices = [f for f in data["figures"] if f["id"].startswith("price-")]
+    assert prices, [f["id"] for f in data["figures"]]
+    svg = prices[0]["svg"]
+    assert "USD/kg" in svg and inside in svg and outside in svg

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from oreshock.core.errors import UnknownIdError
+from oreshock.cli.app import app
+from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
+from oreshock.model.scenario import load_scenario
+from oreshock.model.simulate import simulate
+from oreshock.web.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +69,24 @@ def test_run_reads_a_vintage_and_says_what_it_lacks(tmp_path):
     refused = CliRunner().invoke(app, [*args, "--base-year", "2015"])
     assert refused.exit_code == 2
     assert "no vintage for base year 2015" in refused.output
+
+
+def test_a_scenario_names_its_vintage_and_runs_only_on_it(tmp_path):
+    """``base_year:`` in a scenario file picks the vintage for the CLI and the API, and a
+    network of another vintage refuses it instead of replaying 2010 on 2024 flows."""
+    path = tmp_path / "old.yaml"
+    path.write_text("name: old\nmonths: 6\nbase_year: 2010\nminerals: [rare_earths]\n", "utf-8")
+    runner = CliRunner()
+    ran = runner.invoke(app, ["run", str(path), "--json", "--db", str(tmp_path / "r.duckdb")])
+    assert ran.exit_code == 0, ran.output
+    contradicted = runner.invoke(app, ["run", str(path), "--base-year", "2024"])
+    assert contradicted.exit_code != 0
+    assert "base_year: 2010" in contradicted.output and "--base-year 2024" in contradicted.output
+    with pytest.raises(ScenarioError, match="base_year 2010, but the data are of 2024"):
+        simulate(build_network(load_dataset()), load_scenario(path))
+    scenario = {"name": "old", "months": 6, "base_year": 2010, "minerals": ["rare_earths"]}
+    with TestClient(create_app(tmp_path / "api.duckdb"), base_url="http://localhost") as client:
+        job = client.post("/api/runs", json={"scenario": scenario})
+        assert job.status_code == 202, job.text
+        refused = client.post("/api/runs", json={"scenario": {**scenario, "base_year": 1999}})
+        assert refused.status_code == 422 and "base_year" in refused.text

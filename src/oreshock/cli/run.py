@@ -27,6 +27,7 @@ from oreshock.cli.common import (
     print_frame,
     print_json,
 )
+from oreshock.core.errors import ScenarioError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.ensemble.batching import BatchTask, evaluate_batch, never_value, outcome_cells
@@ -50,6 +51,24 @@ from oreshock.report.comparison import claim_line, comparison_table, family_clai
 from oreshock.report.text import Names
 from oreshock.store.recovery import save_or_keep
 from oreshock.store.store import check_target, run_rows
+
+
+def vintage_asked(file: ScenarioFile, names: list[str | None], flag: int | None) -> int | None:
+    """The base year to load: ``--base-year``, else the scenario's ``base_year:`` (one for
+    every variant run); the two must agree when both are given."""
+    years = {y for name in names if (y := file.build(name).base_year) is not None}
+    if len(years) > 1:
+        raise ScenarioError(
+            f"{file.path}: the variants run ask for different base years {sorted(years)}; "
+            "run them separately"
+        )
+    scenario_year = next(iter(years), None)
+    if flag is not None and scenario_year is not None and flag != scenario_year:
+        raise ScenarioError(
+            f"{file.path}: the scenario runs on the {scenario_year} data (base_year: "
+            f"{scenario_year}), --base-year {flag} contradicts it"
+        )
+    return flag if flag is not None else scenario_year
 
 
 def run(
@@ -99,7 +118,7 @@ def run(
     names: list[str | None] = list(variant or file.variants) or [None]
     for asked in variant or []:
         file.resolve(asked)  # an unknown variant fails before anything runs
-    dataset = load_dataset(data, base_year=base_year)
+    dataset = load_dataset(data, base_year=vintage_asked(file, names, base_year))
     if not json_out:
         for notice in dataset.notices:
             text = notice.message_ja if lang == "ja" else notice.message_en

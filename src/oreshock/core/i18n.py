@@ -405,6 +405,10 @@ TEXT: dict[str, dict[str, str]] = {
     "cov_shock_export_quota": {"en": "export quota", "ja": "輸出枠"},
     "cov_shock_licence_delay": {"en": "licence delay", "ja": "許可の遅延"},
     "cov_shock_licensing": {"en": "export licensing", "ja": "輸出許可制"},
+    "chart_price": {
+        "en": "Price of {stage}, inside and outside China",
+        "ja": "{stage}の価格（中国国内・中国国外）",
+    },
     "cov_shock_reexport_control": {"en": "re-export control", "ja": "再輸出規制"},
     "cov_shock_outage": {"en": "outage", "ja": "供給停止"},
     "cov_shock_demand_surge": {"en": "demand surge", "ja": "需要の急増"},

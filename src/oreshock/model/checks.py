@@ -308,6 +308,17 @@ _CHECKED: list[tuple[ScenarioFile, Network]] = []
 """Files already checked on a network, so an ensemble's many builds check a file once."""
 
 
+def _check_base_year(scenario: Scenario, network: Network) -> None:
+    """A scenario that names its data's base year runs on that vintage only: on another it
+    would replay 2010 on 2024 flows and look like an answer."""
+    if scenario.base_year is not None and scenario.base_year != network.base_year:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}: base_year {scenario.base_year}, but the data are of "
+            f"{network.base_year}; load that vintage (`--base-year {scenario.base_year}`, "
+            f"load_dataset(base_year={scenario.base_year}))"
+        )
+
+
 def check_scenario(scenario: Scenario, network: Network, *, warn: bool = True) -> None:
     """Check a scenario on the network it runs on: with every variant of its file when it came
     from one, else on its own (fields named by path). Raises ScenarioError.
@@ -316,6 +327,7 @@ def check_scenario(scenario: Scenario, network: Network, *, warn: bool = True) -
     its request threads free of warnings); a scenario made in Python, or a copy of one, is
     held to the errors only.
     """
+    _check_base_year(scenario, network)
     source = source_of(scenario)
     if source is None:
         _report(_lines(scenario, network, lambda loc: "scenario", "")[0], [])

@@ -177,14 +177,15 @@ class RunResult:
                 for s, stage in enumerate(run.chain.stages):
                     index = run.price[:, 0, r, s]
                     k = int(np.argmax(index))
-                    base = None if run.chain.base_price is None else run.chain.base_price[r, s]
-                    known = base is not None and not np.isnan(base)
+                    table = run.chain.base_price
+                    base = float("nan") if table is None else float(table[r, s])
+                    known = not np.isnan(base)
                     rows.append(
                         {
                             "mineral": mineral,
                             "stage": stage,
                             "region": region,
-                            "base_usd_kg": float(base) if known else None,
+                            "base_usd_kg": base if known else None,
                             "peak_usd_kg": float(usd[k, r, s]) if known else None,
                             "peak_index": float(index[k]),
                             "peak_month": labels[k],

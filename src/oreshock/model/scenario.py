@@ -410,6 +410,12 @@ class Scenario(Frozen):
     description: str = ""
     start: Month = "2026-01"
     months: int = Field(60, ge=1, le=600, description="horizon in monthly steps")
+    base_year: int | None = Field(
+        None,
+        ge=1900,
+        le=2100,
+        description="the dataset vintage to run on (e.g. 2010); default: the dataset's base year",
+    )
     minerals: Targets = Field(ALL, description="chains to run (every mineral when `all`)")
     shortfall_threshold: float = Field(
         0.01, ge=0, lt=1, description="a month is short when shortfall exceeds this share of demand"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.i18n import t
+from oreshock.model.prices import REGION_NAMES, REGIONS
 from oreshock.report.text import month_label
 from oreshock.report.text import path as _path
 
@@ -81,12 +82,16 @@ def line_chart(
     y_label: str = "",
     width: int = 680,
     height: int = 300,
+    points: dict[str, dict[int, float]] | None = None,
 ) -> str:
-    """Lines over months with a legend; ``series`` maps a label to one value per month."""
+    """Lines over months with a legend; ``series`` maps a label to one value per month, and
+    ``points`` a label to values at some months only (a record), drawn as dots."""
     left, right, top, bottom = 64, 130, 30, 40
     pw, ph = width - left - right, height - top - bottom
     n = max(len(x_labels), 1)
-    ymax = _nice_max(max((max(v) for v in series.values() if v), default=1.0))
+    dots = points or {}
+    highest = [max(v) for v in series.values() if v] + [max(p.values()) for p in dots.values() if p]
+    ymax = _nice_max(max(highest, default=1.0))
     parts = [_svg_open(width, height, title, "line")]
     for k in range(5):
         y = top + ph - ph * k / 4
@@ -118,6 +123,17 @@ def line_chart(
         ly = top + 14 * j + 6
         parts.append(
             f'<rect x="{left + pw + 10}" y="{ly - 8}" width="12" height="3" fill="{color(j)}"/>'
+            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(label)}</text>'
+        )
+    for k, (label, at) in enumerate(dots.items()):
+        j = len(series) + k
+        for i, v in sorted(at.items()):
+            x = left + pw * i / max(n - 1, 1)
+            y = top + ph - ph * min(v, ymax) / ymax
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color(j)}"/>')
+        ly = top + 14 * j + 6
+        parts.append(
+            f'<circle cx="{left + pw + 16}" cy="{ly - 6}" r="3.5" fill="{color(j)}"/>'
             f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(label)}</text>'
         )
     parts.append("</svg>")
@@ -310,7 +326,28 @@ def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
             "svg": line_chart(by_stage, labels, title, "%"),
         }
     )
+    figs += price_chart(ts, names, mineral, stage, labels)
     return figs
+
+
+def price_chart(ts, names, mineral: str, stage: str, labels) -> list[dict]:
+    """The stage's price in USD/kg inside and outside China (none where the dataset has no
+    base price for it)."""
+    prices = {
+        REGION_NAMES[region][names.lang]: path.tolist()
+        for region in REGIONS
+        if (path := _path(ts, region, mineral, stage, "price")).size
+    }
+    if not prices:
+        return []
+    title = t("chart_price", names.lang, stage=names.stage(mineral, stage))
+    return [
+        {
+            "id": f"price-{mineral}-{stage}",
+            "title": title,
+            "svg": line_chart(prices, labels, title, "USD/kg"),
+        }
+    ]
 
 
 def sankey_charts(

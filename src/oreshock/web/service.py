@@ -133,24 +133,28 @@ class Service:
         self.data_lock = threading.RLock()
         self.series_slots = threading.BoundedSemaphore(self.settings.series_at_once)
         self.jobs = JobQueue(self.db, self.execute, self.settings, clean=self.hide)
-        self._context: tuple[Dataset, Network] | None = None
+        self._contexts: dict[int | None, tuple[Dataset, Network]] = {}
 
     def hide(self, message: str) -> str:
         """A message fit for a client: no server file named."""
         return hide_paths(message, self.db_path)
 
-    def context(self) -> tuple[Dataset, Network]:
-        """Dataset and network, loaded once on first use (the server starts fast)."""
+    def context(self, base_year: int | None = None) -> tuple[Dataset, Network]:
+        """Dataset and network of a vintage (the newest by default), each loaded once on
+        first use (the server starts fast)."""
         with self.data_lock:
-            if self._context is None:
-                dataset = load_dataset(self.data_path) if self.data_path is not None else None
-                self._context = build_context(dataset)
-            return self._context
+            if base_year not in self._contexts:
+                if self.data_path is None and base_year is None:
+                    dataset = None
+                else:
+                    dataset = load_dataset(self.data_path, base_year=base_year)
+                self._contexts[base_year] = build_context(dataset)
+            return self._contexts[base_year]
 
     @contextmanager
-    def data(self) -> Iterator[tuple[Dataset, Network]]:
+    def data(self, base_year: int | None = None) -> Iterator[tuple[Dataset, Network]]:
         """Dataset and network held under the lock their shared DuckDB connection needs."""
-        dataset, network = self.context()
+        dataset, network = self.context(base_year)
         with self.data_lock:
             yield dataset, network
 
@@ -221,7 +225,10 @@ class Service:
         overrides = {("months",): req.months} if req.months else None
         scenario = scenario_file(req, self.settings).build(req.variant, overrides)
         self.check_size(scenario)
-        _, network = self.context()
+        try:
+            _, network = self.context(scenario.base_year)
+        except UnknownIdError as exc:  # a vintage the data lack: a bad field of the request
+            raise ScenarioError(f"scenario.base_year: {exc}") from None
         try:
             for mineral in network.covered(scenario):
                 network.chain(mineral)
@@ -261,7 +268,7 @@ class Service:
         run's JSON shows it; no warning is raised in the job's thread)."""
         req = RunRequest.model_validate_json(request_json)
         scenario = self.build_scenario(req)
-        with self.data() as (dataset, network):
+        with self.data(scenario.base_year) as (dataset, network):
             names = Names.of(dataset)
         coverage = check_coverage(network, scenario, names=names)
         minerals = network.covered(scenario)

@@ -1,0 +1,190 @@
+"""docs/validation.md: every episode, its checks, and the monthly record beside the model.
+
+Written by ``python -m oreshock.report.validation`` from fresh runs of the shipped episodes,
+so the page shows what the model gives now; each monthly comparison is also a chart
+(docs/validation/*.svg: the model as a line, the record as dots). tests/test_backtest.py
+checks the page and the charts are current.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from oreshock.backtest.checks import (
+    model_prices,
+    monthly_exports,
+    observed_monthly,
+    observed_prices,
+)
+from oreshock.backtest.episodes import ExportsRatio, PriceRatio, shipped_episodes
+from oreshock.backtest.observations import load_observations
+from oreshock.backtest.runner import EpisodeResult, run_episode
+from oreshock.core.i18n import t
+from oreshock.core.serialize import markdown_table
+from oreshock.report.charts import line_chart
+
+CHARTS = "validation"  # folder of the charts, beside validation.md
+
+
+def _fmt(value: float | None) -> str:
+    return "none / なし" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _checks(res: EpisodeResult) -> str:
+    rows = [
+        {
+            "check / 検証項目": f"{c.text_en} / {c.text_ja}",
+            "unit": c.unit,
+            "observed / 実績": _fmt(c.observed),
+            "model / モデル": _fmt(c.model),
+            "tolerance / 許容幅": c.tolerance_text,
+            "result / 結果": ("pass / 合格" if c.passed else "FAIL / 不合格"),
+            "fitted on it / 較正": ("yes / 使用" if c.in_sample else "no / 不使用"),
+            "source": c.source,
+        }
+        for c in res.checks
+    ]
+    return markdown_table(pd.DataFrame(rows))
+
+
+def _comparison(model: pd.Series, observed: pd.Series, title: str, unit: str) -> tuple[str, str]:
+    """A monthly table (months the record has) and a chart (every month of the run)."""
+    frame = pd.DataFrame({"model / モデル": model, "observed / 実績": observed})
+    table = markdown_table(
+        frame[frame["observed / 実績"].notna()].round(2).reset_index(names="month / 月")
+    )
+    labels = list(model.index)
+    dots = {labels.index(m): float(v) for m, v in observed.items() if m in labels and pd.notna(v)}
+    svg = line_chart(
+        {"model / モデル": [float(v) for v in model.fillna(0.0)]},
+        labels,
+        title,
+        unit,
+        points={"observed / 実績": dots},
+    )
+    return table, svg
+
+
+def _exports(res: EpisodeResult, check: ExportsRatio, obs: pd.DataFrame) -> tuple[str, str]:
+    model = monthly_exports(check, res.result, res.flows, res.episode.control_start)
+    observed = observed_monthly(check, res.episode, obs)
+    title = f"{check.exporter} -> {check.partner}, {check.mineral}"
+    return _comparison(model, observed, title, "ratio / 比")
+
+
+def _prices(res: EpisodeResult, check: PriceRatio, obs: pd.DataFrame) -> tuple[str, str]:
+    """The price over the check's reference: the model's index and the record's USD/kg."""
+    model = model_prices(check, res.result)
+    rows = observed_prices(check, res.episode, obs)["value"]
+    if check.reference is None:
+        assert check.reference_usd_kg is not None
+        observed, base = rows / check.reference_usd_kg, 1.0
+    else:
+        window = [m for m in model.index if check.reference[0] <= m <= check.reference[1]]
+        observed = rows / float(rows[rows.index.isin(window)].mean())
+        base = float(model[window].mean())
+    observed = observed.groupby(level=0).mean()
+    title = f"{check.mineral} {check.stage} {check.region}: {check.observed_as}"
+    return _comparison(model / base, observed, title, "price ratio / 価格比")
+
+
+def _figures(res: EpisodeResult, observations: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """(name, caption, table, svg) per route of the exports checks and per price check."""
+    out: list[tuple[str, str, str, str]] = []
+    shown: set[tuple[str, ...]] = set()
+    for check in res.episode.checks:
+        if isinstance(check, ExportsRatio):
+            route = (check.exporter, check.partner, check.mineral, check.stage, check.record)
+            if route in shown:
+                continue
+            shown.add(route)
+            caption = (
+                f"{check.exporter} -> {check.partner}, {check.mineral}: monthly; the model as a "
+                "ratio to its months before the control, the record to the check's reference "
+                "months (月次。モデルは規制前の月平均比、実績は基準月比)"
+            )
+            out.append((check.name, caption, *_exports(res, check, observations)))
+        elif isinstance(check, PriceRatio):
+            reference = str(check.reference or check.reference_usd_kg)
+            key = (check.mineral, check.stage, check.region, check.observed_as, reference)
+            if key in shown:
+                continue
+            shown.add(key)
+            caption = (
+                f"{check.mineral} {check.stage}, {check.region}: price over the reference, the "
+                f"model's index beside the record's {check.observed_as} (価格の基準比。モデルの"
+                "指数と実績)"
+            )
+            out.append((check.name, caption, *_prices(res, check, observations)))
+    return out
+
+
+def episode_section(res: EpisodeResult, observations: pd.DataFrame) -> str:
+    ep = res.episode
+    parts = [
+        f"## {ep.title_en} / {ep.title_ja}",
+        f"`{ep.id}`: data of {ep.base_year} ({ep.base_year}年のデータ); the control from "
+        f"{ep.control_start}.",
+        _checks(res),
+    ]
+    for c in res.checks:
+        if c.known_failure:
+            parts.append(f"- {c.name}: {c.known_failure}")
+    if ep.calibrated:
+        parts.append(f"{t('bt_calibrated', 'en')} / {t('bt_calibrated', 'ja')}:")
+        parts += [f"- {c.parameter} = {c.value} ({c.fitted_on})" for c in ep.calibrated]
+    for name, caption, table, _ in _figures(res, observations):
+        parts += [caption, f"![{name}]({CHARTS}/{ep.id}--{name}.svg)", table]
+    parts += [ep.notes_en.strip(), ep.notes_ja.strip()]
+    if res.notices_en:
+        parts += [f"- {n}" for n in res.notices_en]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _results() -> list[EpisodeResult]:
+    return [run_episode(name, store=False) for name in shipped_episodes()]
+
+
+def validation_markdown(results: list[EpisodeResult] | None = None) -> str:
+    observations = load_observations()
+    sections = [
+        "# Back-tests / バックテスト",
+        "<!-- Generated by `python -m oreshock.report.validation`; tests/test_backtest.py "
+        "checks it is current. -->",
+        t("bt_intro", "en"),
+        t("bt_intro", "ja"),
+    ]
+    for res in results if results is not None else _results():
+        sections.append(episode_section(res, observations))
+    return "\n\n".join(sections) + "\n"
+
+
+def validation_charts(results: list[EpisodeResult] | None = None) -> dict[str, str]:
+    """File name (in docs/validation/) -> SVG, for every chart the page links."""
+    observations = load_observations()
+    return {
+        f"{res.episode.id}--{name}.svg": svg
+        for res in (results if results is not None else _results())
+        for name, _, _, svg in _figures(res, observations)
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else Path("docs/validation.md")
+    results = _results()
+    target.write_text(validation_markdown(results), encoding="utf-8")
+    folder = target.parent / CHARTS
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.svg"):
+        old.unlink()
+    for name, svg in validation_charts(results).items():
+        (folder / name).write_text(svg, encoding="utf-8")
+    print(f"wrote {target} and {folder}")
+
+
+if __name__ == "__main__":
+    main()
