@@ -120,6 +120,8 @@ def test_build_and_run_scenario_then_switch_language(page, server):
     assert page.locator("#run-charts svg.chart-line").count() >= 3
     assert page.locator("#run-charts svg.chart-sankey").count() >= 2
     assert page.locator("#run-charts svg.chart-map").count() >= 1
+    price = page.locator('#run-charts figure[id^="fig-price-"]')
+    assert price.count() >= 1 and "中国国外" in price.first.inner_text()  # USD/kg by region
     assert page.locator("#run-summary data").count() >= 3
     page.screenshot(path=str(ARTIFACTS / "run-ja.png"), full_page=True)
     page.click("#lang-en")
