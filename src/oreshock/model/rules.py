@@ -374,11 +374,9 @@ def market_signals(
     - served = use / demand: below 1 only when demand goes unmet.
 
     Both are 1 where a region has no demand at a stage."""
-    wanted = np.einsum("rc,bcs->brs", mask, demand)
+    held, used, wanted = mask @ np.stack((stock, use, demand))  # one matmul for the three
     has = wanted > TINY
     safe = np.where(has, wanted, 1.0)
-    held = np.einsum("rc,bcs->brs", mask, stock)
-    used = np.einsum("rc,bcs->brs", mask, use)
     k = np.where(has, (held + wanted) / (safe * (1.0 + cover)), 1.0)
     served = np.where(has, used / safe, 1.0)
     return k, served
