@@ -46,7 +46,7 @@ def test_the_run_is_stored(episode_result):
 
 def test_observations_name_their_sources(dataset):
     obs = load_observations(sources=set(dataset.table("sources")["source_id"]))
-    assert set(obs["episode"]) >= set(EPISODES)
+    assert set(obs["episode"]) >= {load_episode(e).record_id for e in EPISODES}
     assert obs["source_id"].str.len().gt(0).all()
 
 

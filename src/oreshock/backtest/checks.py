@@ -112,7 +112,7 @@ def _observed_rows(check: ExportsRatio, episode: Episode, obs: pd.DataFrame) -> 
     else:
         measure, country, partner = "imports_t", check.partner, check.exporter
     rows = obs[
-        (obs["episode"] == episode.id)
+        (obs["episode"] == episode.record_id)
         & (obs["measure"] == measure)
         & (obs["country"] == country)
         & (obs["partner"] == partner)
@@ -190,7 +190,7 @@ def _exports_ratio(
 def observed_prices(check: PriceRatio, episode: Episode, obs: pd.DataFrame) -> pd.DataFrame:
     """The record's price rows of the check's series (date, value, source_id), by month."""
     rows = obs[
-        (obs["episode"] == episode.id)
+        (obs["episode"] == episode.record_id)
         & (obs["measure"] == "price_usd_kg")
         & (obs["mineral"] == check.observed_as)
         & (obs["country"] == check.observed_country)

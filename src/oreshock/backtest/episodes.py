@@ -137,6 +137,14 @@ class Episode(_Strict):
     checks: list[Check] = Field(min_length=1)
     notes_en: str = ""
     notes_ja: str = ""
+    record_of: str | None = Field(
+        None, description="read the observations of this episode (the same events run otherwise)"
+    )
+
+    @property
+    def record_id(self) -> str:
+        """The episode whose rows of observations.csv the checks compare with."""
+        return self.record_of or self.id
 
     def control_offset(self, scenario_start: str) -> int:
         """Months from the scenario's start to the control (at least 1: the run must show
