@@ -145,14 +145,23 @@ def commodity_slugs() -> dict[str, str]:
     return dict(zip(slugs["slug"].str.lower(), slugs["commodity"], strict=True))
 
 
+def _named(
+    path: Path, pattern: re.Pattern[str], problems: Problems, expected: str
+) -> re.Match[str] | None:
+    """The match of ``pattern`` in the file's name, or a problem saying what was expected:
+    USGS puts in the name what no column of the file says."""
+    match = pattern.search(path.name)
+    if match is None:
+        problems.add(path, None, None, expected, path.name)
+    return match
+
+
 def file_commodity(path: Path, problems: Problems) -> tuple[str, str] | None:
     """(edition, commodity) of a per-commodity file, read from its name as USGS gives it
     (``mcs2023-lithi_world.csv``): the file itself never names its commodity."""
-    match = _FILE_NAME.search(path.name)
+    match = _named(path, _FILE_NAME, problems, "a per-commodity file named as USGS names it, "
+                   "like 'mcs2023-lithi_world.csv' (only the name says which commodity it is)")  # fmt: skip
     if match is None:
-        problems.add(path, None, None, "a per-commodity file named as USGS names it, like "
-                     "'mcs2023-lithi_world.csv' (only the name says which commodity it is)",
-                     path.name)  # fmt: skip
         return None
     slug = match.group("slug").lower()
     commodity = commodity_slugs().get(slug)
@@ -262,11 +271,9 @@ def per_commodity_rows(
 def file_edition(path: Path, problems: Problems) -> str | None:
     """``MCS2026`` from a long file's name (``MCS2026_Commodities_Data.csv``): no column
     of that file says which edition it is."""
-    match = _EDITION.search(path.name)
+    match = _named(path, _EDITION, problems, "a file named as USGS names it, like "
+                   "'MCS2026_Commodities_Data.csv' (only the name gives the edition)")  # fmt: skip
     if match is None:
-        problems.add(path, None, None, "a file named as USGS names it, like "
-                     "'MCS2026_Commodities_Data.csv' (only the name gives the edition)",
-                     path.name)  # fmt: skip
         return None
     return f"MCS{match.group('edition')}"
 
