@@ -50,7 +50,7 @@ def test_2010_rows_do_not_leak_into_2024(dataset):
 
 def test_an_unknown_vintage_is_an_error():
     with pytest.raises(
-        UnknownIdError, match=r"no vintage for base year 2015; expected one of \[2010, 2024\]"
+        UnknownIdError, match=r"no vintage for base year 2015; expected one of \[2010, 2023, 2024\]"
     ):
         load_dataset(base_year=2015)
 
@@ -90,3 +90,20 @@ def test_a_scenario_names_its_vintage_and_runs_only_on_it(tmp_path):
         assert job.status_code == 202, job.text
         refused = client.post("/api/runs", json={"scenario": {**scenario, "base_year": 1999}})
         assert refused.status_code == 422 and "base_year" in refused.text
+
+
+def test_the_2023_vintage_holds_gallium_and_germanium_of_2023():
+    """2023 output less China's 2023 exports, 2023 prices; other minerals' missing demand is
+    said before any run, and 2024 still reads the 2023 shares no 2024 row replaces."""
+    ds = load_dataset(base_year=2023)
+    demand = ds.table("demand")
+    china = demand[
+        (demand["mineral"] == "gallium") & (demand["iso3"] == "CHN") & (demand["year"] <= 2023)
+    ]
+    assert list(china["year"]) == [2023] and china["value"].iloc[0] == 576250
+    net = build_network(ds)
+    assert net.chains["germanium"].base_price[1, 0] == 1392  # outside China, USD/kg
+    assert any(n.table == "demand" and "antimony" in n.what for n in ds.notices)
+    shares = load_dataset().table("import_shares")
+    eu = shares[(shares["mineral"] == "gallium") & (shares["importer"] == "XEU")]
+    assert set(eu["year"]) == {2023}

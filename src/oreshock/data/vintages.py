@@ -8,9 +8,10 @@ rows, not a copy of the dataset. Two rules make an earlier vintage honest:
 - a mineral without production in or before B is not in the vintage (its chain, demand,
   trade and stocks are dropped, and ``notices`` says so): a run that names it is told the
   mineral is unknown, instead of running on later tonnages;
-- rows of an earlier vintage (in or before the previous vintage's year) are not read by a
+- rows of a vintage at least five years earlier (in or before its year) are not read by a
   later one for the tables of quantities (production, demand, trade, import shares, stocks,
-  capacity, prices), so a 2010 flow the 2024 data do not repeat does not leak into 2024;
+  capacity, prices), so a 2010 flow the 2024 data do not repeat does not leak into 2024,
+  while the 2024 vintage still reads a 2023 share that no 2024 row replaces;
 - structural shares that change slowly and were published only later (the element split of
   rare-earth output, the end-use split, recycling rates) are carried back from their earliest
   year and each carried key is listed in ``notices``, so a report can say which figures of
@@ -37,8 +38,17 @@ CARRIED: dict[str, list[str]] = {
 QUANTITIES = ("production", "demand", "trade", "import_shares", "stocks", "capacity", "prices")
 
 
+# A vintage this many years or more before another describes another market (2010 against
+# 2024): the later one does not read its rows of quantities. A vintage a year or two back
+# (2023 against 2024) is the same market, and its rows are the latest evidence where the
+# later year has none.
+STALE_YEARS = 5
+
+
 def previous_vintage(vintages: list[int], base_year: int) -> int | None:
-    earlier = [v for v in vintages if v < base_year]
+    """The newest vintage at least ``STALE_YEARS`` before ``base_year``: rows in or before
+    its year are not read at ``base_year`` (None: every earlier row is read)."""
+    earlier = [v for v in vintages if v <= base_year - STALE_YEARS]
     return max(earlier) if earlier else None
 
 
@@ -103,6 +113,31 @@ def _carry_back(
     return pd.concat([df, carried], ignore_index=True), [str(y) for y in years]
 
 
+def _without_demand(tables: Tables, base_year: int) -> list[VintageNotice]:
+    """Minerals the vintage holds production of but no demand: their runs can only say "not
+    covered", which the notice says before any run does."""
+    demand = tables["demand"]
+    have = set(demand.loc[demand["year"] <= base_year, "mineral"])
+    families = tables["minerals"].set_index("mineral")["family"].fillna("")
+    produced = set(tables["production"]["mineral"])
+    lacking = sorted(
+        m for m in produced if m not in have and not ({m} | {families.get(m, "")}) & have
+    )
+    if not lacking:
+        return []
+    names = ", ".join(lacking)
+    return [
+        VintageNotice(
+            "demand",
+            names,
+            f"{len(lacking)} minerals have production but no demand in or before {base_year} "
+            f"in this vintage (runs on them say not covered): {names}",
+            f"{len(lacking)}鉱物はこの基準年に{base_year}年以前の生産はあるが需要のデータがない"
+            f"（実行結果は「対象外」となる）: {names}",
+        )
+    ]
+
+
 def select_vintage(tables: Tables, base_year: int) -> tuple[Tables, list[VintageNotice]]:
     """The tables as a vintage of ``base_year`` reads them, and what it had to say."""
     keep = covered_minerals(tables, base_year)
@@ -120,6 +155,7 @@ def select_vintage(tables: Tables, base_year: int) -> tuple[Tables, list[Vintage
             )
         )
     tables = _drop_uncovered(tables, keep)
+    notices += _without_demand(tables, base_year)
     for name, keys in CARRIED.items():
         if name not in tables:
             continue
