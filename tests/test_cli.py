@@ -337,3 +337,21 @@ def test_each_command_group_registers_itself(module, names):
     alone.callback()(lambda: None)  # a callback keeps a one-command app a group
     module.register(alone)
     assert set(typer.main.get_command(alone).commands) == names
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "magnets"),
+    [
+        ("en", "Prices, USD/kg", "NdFeB magnets, high-coercivity"),
+        ("ja", "価格（ドル/kg）", "ネオジム磁石（高保磁力品"),
+    ],
+)
+def test_run_prints_the_prices_in_the_language(db_path, lang, title, magnets):
+    result = runner.invoke(
+        app,
+        ["run", "japan-rare-earths-2026", "--variant", "no-response", "--months", "12",
+         "--lang", lang, "--db", str(db_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    block = result.stdout.split(title, 1)[1]
+    assert magnets in block and "66.75" in block  # the 2024 base price of Dy/Tb magnets

@@ -189,6 +189,7 @@ def run(
         return
     words = Names(dataset, lang)
     _print_tables(results, network, code, run_ids, spreads, words, lang)
+    _print_prices(results, words, lang)
     if any(sp is not None for sp in spreads):
         out.print(
             _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
@@ -232,6 +233,46 @@ def _print_tables(
             out.print(f"* {message}", highlight=False, soft_wrap=True)
     if caption:
         out.print(caption, highlight=False, soft_wrap=True)
+
+
+def price_table(results: list[RunResult], words: Names, lang: str) -> pd.DataFrame:
+    """Per product and stage with a base-year price: the base price and, per variant, the
+    peak outside China (USD/kg, month) and the last month's price inside China."""
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for result in results:
+        variant = result.scenario.variant or t("base", lang)
+        for p in result.price_summary():
+            if p["base_usd_kg"] is None:
+                continue
+            mineral, stage = p["mineral"], p["stage"]
+            stages = words.stages_of(mineral)
+            label = words.mineral(mineral)
+            if len(stages) > 1:
+                label = f"{label}: {stages[stage]}"
+            row = rows.setdefault(
+                (mineral, stage),
+                {
+                    t("price_product", lang): label,
+                    t("price_base", lang): f"{p['base_usd_kg']:,.2f}",
+                },
+            )
+            if p["region"] == "ROW":
+                peak = f"{p['peak_usd_kg']:,.2f} ({p['peak_month'][:7]})"
+                row[f"{variant}: {t('price_peak_outside', lang)}"] = peak
+            else:
+                end = p["base_usd_kg"] * p["final_index"]
+                row[f"{variant}: {t('price_end_inside', lang)}"] = f"{end:,.2f}"
+    table = pd.DataFrame(list(rows.values()))
+    fixed = [t("price_product", lang), t("price_base", lang)]
+    outside = [c for c in table.columns if c.endswith(t("price_peak_outside", lang))]
+    inside = [c for c in table.columns if c not in fixed and c not in outside]
+    return table[fixed + outside + inside] if not table.empty else table
+
+
+def _print_prices(results: list[RunResult], words: Names, lang: str) -> None:
+    table = price_table(results, words, lang)
+    if not table.empty:
+        print_frame(table, title=t("price_table_title", lang))
 
 
 def _print_claim(

@@ -405,6 +405,14 @@ TEXT: dict[str, dict[str, str]] = {
     "cov_shock_export_quota": {"en": "export quota", "ja": "輸出枠"},
     "cov_shock_licence_delay": {"en": "licence delay", "ja": "許可の遅延"},
     "cov_shock_licensing": {"en": "export licensing", "ja": "輸出許可制"},
+    "price_table_title": {
+        "en": "Prices, USD/kg: base year, peak outside China (month), last month inside China",
+        "ja": "価格（ドル/kg）：基準年、中国国外のピーク（月）、最終月の中国国内",
+    },
+    "price_product": {"en": "Product: stage", "ja": "製品：段階"},
+    "price_base": {"en": "Base year", "ja": "基準年"},
+    "price_peak_outside": {"en": "peak outside China", "ja": "中国国外のピーク"},
+    "price_end_inside": {"en": "inside China, last month", "ja": "中国国内・最終月"},
     "chart_price": {
         "en": "Price of {stage}, inside and outside China",
         "ja": "{stage}の価格（中国国内・中国国外）",
