@@ -236,37 +236,35 @@ def _print_tables(
 
 
 def price_table(results: list[RunResult], words: Names, lang: str) -> pd.DataFrame:
-    """Per product and stage with a base-year price: the base price and, per variant, the
-    peak outside China (USD/kg, month) and the last month's price inside China."""
-    rows: dict[tuple[str, str], dict[str, object]] = {}
+    """Per variant, product and stage with a base-year price: the base price, the peak
+    outside China (USD/kg, month) and the last month's price inside China. The variant comes
+    first: a short id that never wraps, so the table fits 80 columns."""
+    rows = []
     for result in results:
         variant = result.scenario.variant or t("base", lang)
-        for p in result.price_summary():
-            if p["base_usd_kg"] is None:
+        prices = {(p["mineral"], p["stage"], p["region"]): p for p in result.price_summary()}
+        for (mineral, stage, region), p in prices.items():
+            if region != "ROW" or p["base_usd_kg"] is None:
                 continue
-            mineral, stage = p["mineral"], p["stage"]
             stages = words.stages_of(mineral)
             label = words.mineral(mineral)
             if len(stages) > 1:
                 label = f"{label}: {stages[stage]}"
-            row = rows.setdefault(
-                (mineral, stage),
+            inside = prices[(mineral, stage, "CHN")]
+            rows.append(
                 {
+                    t("variant", lang): variant,
                     t("price_product", lang): label,
                     t("price_base", lang): f"{p['base_usd_kg']:,.2f}",
-                },
+                    t(
+                        "price_peak_outside", lang
+                    ): f"{p['peak_usd_kg']:,.2f} ({p['peak_month'][:7]})",
+                    t(
+                        "price_end_inside", lang
+                    ): f"{inside['base_usd_kg'] * inside['final_index']:,.2f}",
+                }
             )
-            if p["region"] == "ROW":
-                peak = f"{p['peak_usd_kg']:,.2f} ({p['peak_month'][:7]})"
-                row[f"{variant}: {t('price_peak_outside', lang)}"] = peak
-            else:
-                end = p["base_usd_kg"] * p["final_index"]
-                row[f"{variant}: {t('price_end_inside', lang)}"] = f"{end:,.2f}"
-    table = pd.DataFrame(list(rows.values()))
-    fixed = [t("price_product", lang), t("price_base", lang)]
-    outside = [c for c in table.columns if c.endswith(t("price_peak_outside", lang))]
-    inside = [c for c in table.columns if c not in fixed and c not in outside]
-    return table[fixed + outside + inside] if not table.empty else table
+    return pd.DataFrame(rows)
 
 
 def _print_prices(results: list[RunResult], words: Names, lang: str) -> None:
