@@ -11,14 +11,14 @@ import sys
 
 import typer
 
-from oreshock.cli import backtest, data, ensemble, metrics, run, runs, scenarios, web
+from oreshock.cli import backtest, data, ensemble, metrics, plan, run, runs, scenarios, web
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Stress tests for critical-mineral supply chains.",
 )
-for group in (scenarios, data, metrics, runs, web, ensemble, backtest, run):
+for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, run):
     group.register(app)
 
 

@@ -405,6 +405,37 @@ TEXT: dict[str, dict[str, str]] = {
     "cov_shock_export_quota": {"en": "export quota", "ja": "輸出枠"},
     "cov_shock_licence_delay": {"en": "licence delay", "ja": "許可の遅延"},
     "cov_shock_licensing": {"en": "export licensing", "ja": "輸出許可制"},
+    "plan_header": {
+        "en": "Least-cost plan: {cost} million USD over the horizon, every member's shortfall "
+        "under {cap} of demand ({risk} case over {n} sampled future controls)",
+        "ja": "最小費用の計画：期間中{cost}百万ドル。各加盟国の不足を需要の{cap}以下に"
+        "（将来の規制{n}通りの標本、{risk}）",
+    },
+    "plan_items": {"en": "Stockpiles to buy now", "ja": "今購入する備蓄"},
+    "plan_holder": {"en": "Holder", "ja": "保有者"},
+    "plan_joint": {"en": "Joint (coalition)", "ja": "共同（連合）"},
+    "plan_product": {"en": "Product: stage", "ja": "製品：段階"},
+    "plan_tonnes": {"en": "Tonnes", "ja": "トン"},
+    "plan_cost": {"en": "Cost, million USD", "ja": "費用（百万ドル）"},
+    "plan_shares": {
+        "en": "Who pays what, million USD (and the saving per percentage point of cap)",
+        "ja": "費用分担（百万ドル）と上限1ポイント緩和あたりの節約",
+    },
+    "plan_member": {"en": "Member", "ja": "加盟国"},
+    "plan_rule_shapley": {"en": "Shapley", "ja": "シャープレイ値"},
+    "plan_rule_demand": {"en": "By demand", "ja": "需要比例"},
+    "plan_rule_benefit": {"en": "By benefit", "ja": "便益比例"},
+    "plan_standalone": {"en": "Alone", "ja": "単独"},
+    "plan_cap_dual": {"en": "Per cap point, million USD", "ja": "上限1ポイントあたり（百万ドル）"},
+    "plan_core": {
+        "en": "{rule}: {n} groups of members would pay less on their own; most: {groups}, "
+        "by {excess} million USD",
+        "ja": "{rule}：{n}組の加盟国の組み合わせは単独の方が安い。最大は{groups}で{excess}百万ドル",
+    },
+    "plan_curve": {
+        "en": "cap {cap}: {cost} million USD",
+        "ja": "上限{cap}：{cost}百万ドル",
+    },
     "price_table_title": {
         "en": "Prices, USD/kg: base year, peak outside China (month), last month inside China",
         "ja": "価格（ドル/kg）：基準年、中国国外のピーク（月）、最終月の中国国内",

@@ -401,6 +401,35 @@ class Market(Frozen):
         return data
 
 
+class PlanControl(Frozen):
+    """The control a plan prepares for (``oreshock plan``): one that has not happened yet.
+    Each sampled scenario bans exports from ``exporter`` to ``destinations`` (and re-exports of
+    its material to them) from a start month after the scenario's start, for a length, letting
+    a share through; each drawn uniformly from its [low, high]."""
+
+    exporter: str = "CHN"
+    destinations: list[str]
+    start_months: tuple[int, int] = Field(
+        description="months from the scenario's start, [low, high]"
+    )
+    length_months: tuple[int, int] = Field(description="months the control lasts, [low, high]")
+    leak_share: tuple[float, float] = Field(
+        (0.0, 0.0), description="share let through, [low, high]"
+    )
+
+    @field_validator("start_months", "length_months", "leak_share")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError(f"expected 0 <= low <= high, found [{low}, {high}]")
+        if info.field_name == "leak_share" and high > 1:
+            raise ValueError(f"a share is at most 1, found {high}")
+        if info.field_name == "length_months" and low < 1:
+            raise ValueError("a control lasts at least 1 month")
+        return value
+
+
 class Scenario(Frozen):
     """A stress test: horizon, shocks, buffers and responses."""
 
@@ -424,6 +453,9 @@ class Scenario(Frozen):
     buffers: Buffers = Field(default_factory=Buffers)
     responses: Responses = Field(default_factory=Responses)
     market: Market = Field(default_factory=Market)
+    plan: PlanControl | None = Field(
+        None, description="the uncertain future control `oreshock plan` prepares for"
+    )
     end_use_priority: list[str] = Field(
         default_factory=list,
         description="end-use sectors served first when a stage's final use falls short, in "

@@ -1,0 +1,127 @@
+"""``oreshock plan SCENARIO``: the least-cost stockpiles that keep every member's shortfall
+under a cap across sampled future controls, and who pays what."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import Progress
+
+from oreshock.cli.common import (
+    SEED_MAX,
+    DataOpt,
+    JsonOpt,
+    LangOpt,
+    err,
+    friendly,
+    out,
+    print_frame,
+    print_json,
+)
+from oreshock.core.errors import ScenarioError
+from oreshock.core.i18n import t
+from oreshock.data.datasets import load_dataset
+from oreshock.model.network import build_network
+from oreshock.model.scenario import open_scenario
+from oreshock.plan.runner import Plan, make_plan
+from oreshock.report.text import Names
+
+
+def _caps(text: str | None) -> list[float]:
+    if not text:
+        return []
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ScenarioError(
+            f"--caps: expected shares separated by commas, found {text!r}"
+        ) from None
+
+
+def _million(usd: float) -> str:
+    return f"{usd / 1e6:,.1f}"
+
+
+def _print(plan: Plan, words: Names, lang: str) -> None:
+    out.print(
+        t("plan_header", lang, cost=_million(plan.total_cost_usd), cap=f"{plan.cap:.0%}",
+          risk=plan.risk, n=plan.scenarios),
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    items = pd.DataFrame(
+        {
+            t("plan_holder", lang): words.country(i["holder"]) if i["holder"] != "joint"
+            else t("plan_joint", lang),
+            t("plan_product", lang): f"{words.mineral(i['product'])}: "
+            f"{words.stages_of(i['product']).get(i['stage'], i['stage'])}",
+            t("plan_tonnes", lang): f"{i['quantity_t']:,.0f}",
+            t("plan_cost", lang): _million(i["cost_usd"]),
+        }
+        for i in plan.items
+    )  # fmt: skip
+    print_frame(items, title=t("plan_items", lang))
+    shares = pd.DataFrame(
+        {
+            t("plan_member", lang): words.country(m),
+            **{t(f"plan_rule_{rule}", lang): _million(s.usd[m]) for rule, s in plan.shares.items()},
+            t("plan_standalone", lang): _million(plan.standalone_cost_usd[m]),
+            t("plan_cap_dual", lang): f"{plan.cap_duals.get(m, 0.0) / 1e6:,.2f}",
+        }
+        for m in plan.members
+    )  # fmt: skip
+    print_frame(shares, title=t("plan_shares", lang))
+    for rule, groups in plan.core_violations.items():
+        if groups:
+            worst = groups[0]
+            named = ", ".join(words.country(m) for m in worst["members"])
+            out.print(t("plan_core", lang, rule=t(f"plan_rule_{rule}", lang), n=len(groups),
+                        groups=named, excess=_million(worst["excess_usd"])),
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    for point in plan.curve:
+        out.print(t("plan_curve", lang, cap=f"{point['cap']:.0%}",
+                    cost=_million(point["total_cost_usd"])), highlight=False, markup=False)  # fmt: skip
+
+
+def plan(
+    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")],
+    members: Annotated[str, typer.Option(help="Coalition: a group id or ISO3 code.")] = "g7plus",
+    cap: Annotated[float, typer.Option(help="Cumulative shortfall cap, share of demand.")] = 0.05,
+    risk: Annotated[str, typer.Option(help="worst (every scenario) or expected.")] = "worst",
+    scenarios: Annotated[int, typer.Option(help="Sampled future controls.", min=1, max=2000)] = 50,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX)] = 0,
+    caps: Annotated[
+        str | None, typer.Option(help="Cost-vs-cap curve, e.g. 0.10,0.05,0.02.")
+    ] = None,
+    variant: Annotated[
+        str | None, typer.Option(help="Scenario variant (default: the base).")
+    ] = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = "en",
+    data: DataOpt = None,
+) -> None:
+    """Least-cost national and joint stockpiles keeping each member's cumulative shortfall
+    under the cap in the scenario's plan: block (sampled future controls), solved by HiGHS,
+    with the cost split by Shapley value, demand and benefit."""
+    file = open_scenario(scenario)
+    built = file.build(variant)
+    dataset = load_dataset(data, base_year=built.base_year)
+    network = build_network(dataset)
+    with Progress(console=err, transient=True, disable=json_out) as progress:
+        task = progress.add_task("planning", total=1.0)
+
+        def say(step: str, done: float) -> None:
+            progress.update(task, completed=done, description=step)
+
+        result = make_plan(network, built, members, cap, risk=risk, scenarios=scenarios,
+                           seed=seed, caps=_caps(caps), progress=say)  # fmt: skip
+    if json_out:
+        print_json(result.record())
+        return
+    _print(result, Names(dataset, lang), lang)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``plan`` to the main CLI."""
+    app.command("plan")(friendly(plan))

@@ -1,0 +1,200 @@
+"""``make_plan``: from a scenario's plan block to a solved, costed and shared plan.
+
+The steps: draw the future controls, run the engine on each for the members' gaps, solve the
+stochastic program, split its cost, and (for ``--caps``) solve again at each cap for the
+cost-vs-cap curve. Members without demand at any priced node take no part (they would pay
+nothing under every rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from oreshock.core.errors import ScenarioError
+from oreshock.model.network import Network
+from oreshock.model.scenario import Scenario
+from oreshock.plan.gaps import Gaps, scenario_gaps
+from oreshock.plan.model import JOINT, Costs
+from oreshock.plan.sampling import controlled, draw_controls, plan_block
+from oreshock.plan.solve import (
+    EXACT_SHAPLEY,
+    PlanError,
+    Shares,
+    benefit_weights,
+    coalition_costs,
+    demand_weights,
+    only,
+    proportional,
+    shapley_exact,
+    shapley_sampled,
+    solve,
+)
+
+RISKS = ("worst", "expected")
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Plan:
+    members: tuple[str, ...]
+    cap: float
+    risk: str
+    scenarios: int
+    total_cost_usd: float
+    items: list[dict[str, Any]]
+    shares: dict[str, Shares]
+    standalone_cost_usd: dict[str, float]
+    core_violations: dict[str, list[dict[str, Any]]]
+    cap_duals: dict[str, float]
+    curve: list[dict[str, float]] = field(default_factory=list)
+    left_out: tuple[str, ...] = ()
+
+    def record(self) -> dict[str, Any]:
+        """The JSON of ``oreshock plan --json``: fields a plan did not compute are null."""
+        return {
+            "plan_id": None,
+            "status": "optimal",
+            "members": list(self.members),
+            "cap": self.cap,
+            "risk": self.risk,
+            "scenarios": self.scenarios,
+            "total_cost_usd": self.total_cost_usd,
+            "items": self.items,
+            "shares": {rule: s.usd for rule, s in self.shares.items()},
+            "shapley_standard_error": self.shares["shapley"].standard_error or None,
+            "standalone_cost_usd": self.standalone_cost_usd,
+            "core_violations": self.core_violations,
+            "cap_duals": self.cap_duals,
+            "verify": None,
+            "scenario_file": None,
+            "curve": self.curve,
+            "nodes_without_price": list(self.left_out),
+        }
+
+
+def check_request(cap: float, risk: str, scenarios: int) -> None:
+    if not 0 < cap <= 1:
+        raise ScenarioError(f"--cap: expected a share in (0, 1], found {cap}")
+    if risk not in RISKS:
+        raise ScenarioError(f"--risk: expected one of {', '.join(RISKS)}, found {risk!r}")
+    if scenarios < 1:
+        raise ScenarioError(f"--scenarios: expected at least 1, found {scenarios}")
+
+
+def planned_gaps(
+    network: Network, scenario: Scenario, group: str, scenarios: int, seed: int
+) -> Gaps:
+    """The members' gaps in every drawn control, members without demand left out."""
+    block = plan_block(scenario)
+    members = list(network.members(group))
+    drawn = [controlled(scenario, block, c) for c in draw_controls(block, scenarios, seed)]
+    gaps = scenario_gaps(network, drawn, members)
+    present = tuple(m for i, m in enumerate(gaps.members) if gaps.demand[i].sum() > 0)
+    if not present:
+        raise PlanError(f"no member of {group} has demand at a node with a base price")
+    return only(gaps, present)
+
+
+def _items(stock: dict[tuple[str, str], float], gaps: Gaps, costs: Costs, start: str) -> list:
+    years = gaps.short.shape[3] * 3 / 12.0
+    out = []
+    for (holder, node), tonnes in sorted(stock.items()):
+        price = float(gaps.price[gaps.nodes.index(node)])
+        product, stage = node.split(":")
+        out.append(
+            {
+                "kind": "stockpile",
+                "holder": holder,
+                "stage": stage,
+                "product": product,
+                "quantity_t": tonnes,
+                "start": start,
+                "cost_usd": tonnes * (price * costs.carrying_rate + costs.storage_usd_t_yr) * years,
+            }
+        )
+    return out
+
+
+def _core(shares: Shares, value: dict[frozenset, float]) -> list[dict[str, Any]]:
+    """Sub-coalitions whose members would pay more under the rule than their own plan
+    costs, with the excess in USD (above the solver's tolerance, 1e-6 of the cost)."""
+    out = []
+    for s, cost in value.items():
+        excess = sum(shares.usd[m] for m in s) - cost
+        if s and excess > 1e-6 * cost + 1.0:
+            out.append({"members": sorted(s), "excess_usd": excess})
+    return sorted(out, key=lambda v: -v["excess_usd"])
+
+
+def make_plan(
+    network: Network,
+    scenario: Scenario,
+    group: str,
+    cap: float,
+    *,
+    risk: str = "worst",
+    scenarios: int = 50,
+    seed: int = 0,
+    caps: list[float] | None = None,
+    costs: Costs | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
+    check_request(cap, risk, scenarios)
+    costs = costs or Costs()
+    say = progress or (lambda step, done: None)
+    say("running the engine on each drawn control", 0.0)
+    gaps = planned_gaps(network, scenario, group, scenarios, seed)
+    say("solving the plan", 0.4)
+    best = solve(gaps, cap, risk, costs)
+    members = gaps.members
+    value: dict[frozenset, float] | None = None
+    say("splitting the cost", 0.6)
+    if len(members) <= EXACT_SHAPLEY:
+        value = coalition_costs(gaps, cap, risk, costs)
+        shapley = shapley_exact(members, value)
+        standalone = {m: value[frozenset({m})] for m in members}
+    else:
+        shapley = shapley_sampled(gaps, cap, risk, costs, seed)
+        standalone = {m: solve(only(gaps, (m,)), cap, risk, costs).cost for m in members}
+    shares = {
+        "shapley": shapley,
+        "demand": proportional("demand", demand_weights(gaps), best.cost),
+        "benefit": proportional("benefit", benefit_weights(gaps, cap, risk, costs), best.cost),
+    }
+    core = {
+        rule: (
+            _core(s, value)
+            if value is not None
+            else [
+                {"members": [m], "excess_usd": s.usd[m] - standalone[m]}
+                for m in members
+                if s.usd[m] > standalone[m] * (1 + 1e-6) + 1.0
+            ]
+        )
+        for rule, s in shares.items()
+    }
+    curve = []
+    for k, level in enumerate(sorted(caps or [], reverse=True)):
+        say(f"cost at cap {level}", 0.8 + 0.2 * k / max(len(caps or []), 1))
+        curve.append({"cap": level, "total_cost_usd": solve(gaps, level, risk, costs).cost})
+    say("done", 1.0)
+    return Plan(
+        members=members,
+        cap=cap,
+        risk=risk,
+        scenarios=scenarios,
+        total_cost_usd=best.cost,
+        items=_items(best.stock, gaps, costs, scenario.start),
+        shares=shares,
+        standalone_cost_usd=standalone,
+        core_violations=core,
+        cap_duals=best.cap_duals,
+        curve=curve,
+        left_out=gaps.unpriced,
+    )
+
+
+__all__ = ["JOINT", "Plan", "PlanError", "make_plan"]

@@ -1,0 +1,183 @@
+"""Solving a plan honestly, and what it says: the items bought, the cost by member under
+three sharing rules, and the marginal cost of each member's cap.
+
+A plan is written only when HiGHS reports it optimal; any other status is an error that
+says which. Cost shares:
+
+- ``shapley``: each member's average marginal cost over the orders in which the coalition
+  could form, the cost of a sub-coalition being its own least-cost plan (exact over every
+  sub-coalition for up to ``EXACT_SHAPLEY`` members, else over sampled orders with the
+  standard error stated);
+- ``demand``: in proportion to the value of each member's demand at the planned nodes (the
+  IEA rule for oil stocks, by consumption);
+- ``benefit``: in proportion to the value of the shortfall the plan avoids for each member.
+
+For each rule: whether a member pays more than its stand-alone plan (individual
+rationality) and, where every sub-coalition was solved, which sub-coalitions would pay less
+alone (the core).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import cast
+
+import linopy
+import numpy as np
+
+from oreshock.core.errors import OreshockError
+from oreshock.plan.gaps import Gaps
+from oreshock.plan.model import JOINT, Costs, arrays, build
+
+EXACT_SHAPLEY = 6
+SAMPLED_ORDERS = 40
+
+
+class PlanError(OreshockError):
+    """A plan that cannot be had: the solver found none, or the request cannot be planned."""
+
+
+@dataclass(frozen=True)
+class Solved:
+    cost: float
+    stock: dict[tuple[str, str], float]  # (holder, node) -> tonnes
+    cap_duals: dict[str, float]  # member -> USD saved per percentage point the cap is raised
+
+
+def only(gaps: Gaps, members: tuple[str, ...]) -> Gaps:
+    """The gaps of some members only (a sub-coalition)."""
+    rows = [gaps.members.index(m) for m in members]
+    return replace(gaps, members=members, short=gaps.short[:, rows], demand=gaps.demand[rows])
+
+
+@contextmanager
+def _solver_quiet() -> Iterator[None]:
+    """HiGHS prints its banner on the process's standard output even with output off, which
+    would break ``--json``: the file descriptor is pointed at the null device meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def run_solver(model: linopy.Model) -> tuple[str, str]:
+    logging.getLogger("linopy").setLevel(logging.WARNING)
+    with _solver_quiet():
+        status, condition = model.solve(solver_name="highs", output_flag=False, progress=False)
+    return str(status), str(condition)
+
+
+def solve(gaps: Gaps, cap: float, risk: str, costs: Costs) -> Solved:
+    model = build(gaps, cap, risk, costs)
+    status, condition = run_solver(model)
+    if status != "ok" or condition != "optimal":
+        raise PlanError(f"the solver found no optimal plan (status {status}, {condition})")
+    stock = model.solution["stock"].to_series()
+    # d cost / d cap = sum of each cap row's dual x its demand (the row's right side is
+    # cap x demand); per percentage point, and positive: what a looser cap saves.
+    demand = arrays(gaps)["demand"].sum("period")
+    weighted = model.dual["cap"] * demand
+    per_member = -weighted.sum([d for d in weighted.dims if d != "member"]).to_series() / 100
+    cost = model.objective.value
+    assert cost is not None  # an optimal solve has an objective value
+    return Solved(
+        cost=float(cost),
+        stock={_key(k): float(v) for k, v in stock.items() if v > 1e-6},
+        cap_duals={str(k): float(v) for k, v in per_member.items()},
+    )
+
+
+def _key(index: object) -> tuple[str, str]:
+    """A (holder, node) pair from the stock series' index."""
+    pair = cast(tuple[object, object], index)
+    return str(pair[0]), str(pair[1])
+
+
+@dataclass
+class Shares:
+    rule: str
+    usd: dict[str, float]
+    standard_error: dict[str, float] = field(default_factory=dict)
+
+
+def coalition_costs(gaps: Gaps, cap: float, risk: str, costs: Costs) -> dict[frozenset, float]:
+    """The least cost of every sub-coalition (the empty one costs nothing)."""
+    out: dict[frozenset, float] = {frozenset(): 0.0}
+    for k in range(1, len(gaps.members) + 1):
+        for group in itertools.combinations(gaps.members, k):
+            out[frozenset(group)] = solve(only(gaps, group), cap, risk, costs).cost
+    return out
+
+
+def shapley_exact(members: tuple[str, ...], value: dict[frozenset, float]) -> Shares:
+    n = len(members)
+    usd = {}
+    for m in members:
+        total = 0.0
+        others = [x for x in members if x != m]
+        for k in range(n):
+            weight = math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n)
+            for group in itertools.combinations(others, k):
+                s = frozenset(group)
+                total += weight * (value[s | {m}] - value[s])
+        usd[m] = total
+    return Shares("shapley", usd)
+
+
+def shapley_sampled(gaps: Gaps, cap: float, risk: str, costs: Costs, seed: int) -> Shares:
+    """Marginal costs over sampled orders; the standard error of each member's mean."""
+    rng = np.random.default_rng(seed)
+    seen: dict[frozenset, float] = {frozenset(): 0.0}
+    draws: dict[str, list[float]] = {m: [] for m in gaps.members}
+    for _ in range(SAMPLED_ORDERS):
+        order = list(rng.permutation(gaps.members))
+        before: frozenset = frozenset()
+        for m in order:
+            after = before | {m}
+            if after not in seen:
+                seen[after] = solve(only(gaps, tuple(sorted(after))), cap, risk, costs).cost
+            draws[m].append(seen[after] - seen[before])
+            before = after
+    usd = {m: float(np.mean(v)) for m, v in draws.items()}
+    se = {m: float(np.std(v, ddof=1) / math.sqrt(len(v))) for m, v in draws.items()}
+    return Shares("shapley", usd, se)
+
+
+def proportional(rule: str, weights: dict[str, float], total: float) -> Shares:
+    whole = sum(weights.values())
+    if whole <= 0:
+        return Shares(rule, {m: total / len(weights) for m in weights})
+    return Shares(rule, {m: total * w / whole for m, w in weights.items()})
+
+
+def demand_weights(gaps: Gaps) -> dict[str, float]:
+    value = (gaps.demand.sum(axis=2) * gaps.price[None, :]).sum(axis=1)
+    return {m: float(v) for m, v in zip(gaps.members, value, strict=True)}
+
+
+def benefit_weights(gaps: Gaps, cap: float, risk: str, costs: Costs) -> dict[str, float]:
+    """Value of the shortfall the plan avoids per member: the gaps' value less the value of
+    what the plan leaves short, both averaged over the scenarios."""
+    model = build(gaps, cap, risk, costs)
+    run_solver(model)
+    left = model.solution["short"].mean("scenario").sum("period")
+    price = gaps.price[None, :]
+    before = gaps.short.mean(axis=0).sum(axis=2) * price
+    after = left.values * price
+    return {m: float(v) for m, v in zip(gaps.members, (before - after).sum(axis=1), strict=True)}
+
+
+def holders_of(stock: dict[tuple[str, str], float]) -> set[str]:
+    return {h for h, _ in stock} - {JOINT}

@@ -1,0 +1,111 @@
+"""The resilience plan: the stochastic program keeps every member under the cap in every
+sampled control, tighter caps never cost less, every sharing rule splits the whole cost, and
+bad requests are clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from oreshock.cli.app import app
+from oreshock.core.errors import ScenarioError
+from oreshock.model.scenario import load_scenario
+from oreshock.plan.model import Costs, build
+from oreshock.plan.runner import make_plan, planned_gaps
+
+FLAGSHIP = "japan-rare-earths-2026"
+N = 4  # sampled controls: enough for the properties, small enough for the suite
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(FLAGSHIP)
+
+
+@pytest.fixture(scope="module")
+def gaps(network, scenario):
+    return planned_gaps(network, scenario, "g7plus", N, seed=0)
+
+
+@pytest.fixture(scope="module")
+def plan(network, scenario):
+    return make_plan(network, scenario, "g7plus", 0.05, scenarios=N, caps=[0.2, 0.05, 0.01])
+
+
+def test_members_are_those_with_demand_and_some_go_short(gaps):
+    assert {"JPN", "USA", "KOR"} <= set(gaps.members)
+    assert gaps.short.sum() > 0 and (gaps.short >= 0).all()
+    assert (gaps.short.sum(axis=3) <= gaps.demand.sum(axis=2)[None] + 1e-6).all()
+
+
+@pytest.mark.parametrize("risk", ["worst", "expected"])
+def test_the_cap_holds_in_the_solution(gaps, risk):
+    model = build(gaps, 0.05, risk, Costs())
+    status, condition = model.solve(solver_name="highs", output_flag=False, progress=False)
+    assert (status, condition) == ("ok", "optimal")
+    short = model.solution["short"].sum("period").values  # [W, M, N]
+    allowed = 0.05 * gaps.demand.sum(axis=2)
+    if risk == "worst":
+        assert (short <= allowed[None] + 1e-4).all()
+    else:
+        assert (short.mean(axis=0) <= allowed + 1e-4).all()
+
+
+def test_tighter_caps_never_cost_less(plan):
+    costs = [p["total_cost_usd"] for p in sorted(plan.curve, key=lambda p: -p["cap"])]
+    assert np.all(np.diff(costs) >= -1e-6 * costs[0])
+
+
+def test_every_rule_splits_the_whole_cost(plan):
+    for rule, shares in plan.shares.items():
+        assert sum(shares.usd.values()) == pytest.approx(plan.total_cost_usd, rel=1e-6), rule
+    items = sum(i["cost_usd"] for i in plan.items)
+    assert items <= plan.total_cost_usd * (1 + 1e-9)  # the rest is the shortfall left
+
+
+def test_shapley_is_individually_rational_here(plan):
+    """The members' gaps come together (one control on all of them), so pooling saves
+    little and each member's Shapley share is at most what it would pay alone."""
+    for m, usd in plan.shares["shapley"].usd.items():
+        assert usd <= plan.standalone_cost_usd[m] * (1 + 1e-6) + 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cap": 0.0}, "--cap: expected a share in"),
+        ({"cap": 1.5}, "--cap: expected a share in"),
+        ({"cap": 0.05, "risk": "cvar"}, "--risk: expected one of worst, expected"),
+        ({"cap": 0.05, "scenarios": 0}, "--scenarios: expected at least 1"),
+    ],
+)
+def test_bad_requests_are_clear_errors(network, scenario, kwargs, message):
+    cap = kwargs.pop("cap")
+    with pytest.raises(ScenarioError, match=message):
+        make_plan(network, scenario, "g7plus", cap, **kwargs)
+
+
+def test_a_scenario_without_a_plan_block_is_refused(network):
+    with pytest.raises(ScenarioError, match="has no plan: block"):
+        make_plan(network, load_scenario("baseline"), "g7plus", 0.05, scenarios=2)
+
+
+def test_an_unknown_group_is_refused(network, scenario):
+    with pytest.raises(Exception, match="unknown group 'g9'"):
+        make_plan(network, scenario, "g9", 0.05, scenarios=2)
+
+
+def test_cli_json_has_every_field(tmp_path):
+    result = CliRunner().invoke(app, ["plan", FLAGSHIP, "--scenarios", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"plan_id", "status", "members", "cap", "risk", "total_cost_usd", "items", "shares",
+            "standalone_cost_usd", "core_violations", "cap_duals", "verify", "scenario_file",
+            "curve"} <= set(out)  # fmt: skip
+    assert out["status"] == "optimal" and out["verify"] is None
+    assert set(out["shares"]) == {"shapley", "demand", "benefit"}
+    item = out["items"][0]
+    assert {"kind", "holder", "stage", "product", "quantity_t", "start", "cost_usd"} <= set(item)
