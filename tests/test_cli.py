@@ -309,6 +309,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         "serve",
         "ensemble",
         "backtest",
+        "plan",
         "run",
         "scenarios",
         "data",
