@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from oreshock.cli.app import app
 from oreshock.core.errors import ScenarioError
 from oreshock.model.scenario import load_scenario
+from oreshock.model.simulate import simulate
 from oreshock.plan.model import Costs, build
 from oreshock.plan.runner import make_plan, planned_gaps
 
@@ -109,3 +110,27 @@ def test_cli_json_has_every_field(tmp_path):
     assert set(out["shares"]) == {"shapley", "demand", "benefit"}
     item = out["items"][0]
     assert {"kind", "holder", "stage", "product", "quantity_t", "start", "cost_usd"} <= set(item)
+
+
+def test_verify_checks_the_plan_in_the_engine_and_writes_a_scenario(network, scenario, tmp_path):
+    """Fresh controls through the engine with the plan's stockpiles: probabilities in [0, 1]
+    per member, and a scenario file that loads and runs on the same network."""
+    path = tmp_path / "plan.yaml"
+    plan = make_plan(
+        network, scenario, "g7plus", 0.05, scenarios=3, verify_scenarios=3, write_to=path
+    )
+    record = plan.record()
+    assert record["scenario_file"] == str(path)
+    verified = record["verify"]
+    assert verified["scenarios"] == 3
+    assert set(verified["exceed_probability"]) == set(plan.members)
+    assert all(0.0 <= p <= 1.0 for p in verified["exceed_probability"].values())
+    written = load_scenario(path)
+    assert written.buffers.stockpiles and written.shocks
+    result = simulate(network, written, warn=False)
+    assert result.summary()["months_to_shortfall"].notna().any()
+
+
+def test_a_negative_verify_count_is_refused(network, scenario):
+    with pytest.raises(ScenarioError, match="--verify: expected 0 or more"):
+        make_plan(network, scenario, "g7plus", 0.05, scenarios=2, verify_scenarios=-1)

@@ -3,6 +3,7 @@ under a cap across sampled future controls, and who pays what."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
@@ -79,6 +80,15 @@ def _print(plan: Plan, words: Names, lang: str) -> None:
             out.print(t("plan_core", lang, rule=t(f"plan_rule_{rule}", lang), n=len(groups),
                         groups=named, excess=_million(worst["excess_usd"])),
                       highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    if plan.verified is not None:
+        v = plan.verified
+        for m in plan.members:
+            out.print(t("plan_verify", lang, member=words.country(m), n=v.scenarios,
+                        p=f"{v.exceed_probability[m]:.0%}", cap=f"{plan.cap:.0%}",
+                        worst=f"{v.max_cumulative_shortfall_pct[m]:.1f}"),
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+        if v.scenario_file:
+            out.print(t("plan_written", lang, path=v.scenario_file), highlight=False, markup=False)
     for point in plan.curve:
         out.print(t("plan_curve", lang, cap=f"{point['cap']:.0%}",
                     cost=_million(point["total_cost_usd"])), highlight=False, markup=False)  # fmt: skip
@@ -96,6 +106,13 @@ def plan(
     ] = None,
     variant: Annotated[
         str | None, typer.Option(help="Scenario variant (default: the base).")
+    ] = None,
+    verify: Annotated[
+        int, typer.Option(help="Check the plan in the engine on this many fresh controls.", min=0)
+    ] = 0,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --verify: write the plan as a scenario file here."),
     ] = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
@@ -115,7 +132,8 @@ def plan(
             progress.update(task, completed=done, description=step)
 
         result = make_plan(network, built, members, cap, risk=risk, scenarios=scenarios,
-                           seed=seed, caps=_caps(caps), progress=say)  # fmt: skip
+                           seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
+                           write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None))  # fmt: skip
     if json_out:
         print_json(result.record())
         return

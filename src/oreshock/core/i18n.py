@@ -432,6 +432,16 @@ TEXT: dict[str, dict[str, str]] = {
         "by {excess} million USD",
         "ja": "{rule}：{n}組の加盟国の組み合わせは単独の方が安い。最大は{groups}で{excess}百万ドル",
     },
+    "plan_verify": {
+        "en": "{member}: in the engine, over {n} fresh controls, above the {cap} cap in {p} "
+        "of them; largest cumulative shortfall {worst}%",
+        "ja": "{member}：エンジンで新たな規制{n}通りを検証、上限{cap}を超えたのは{p}、"
+        "累積不足の最大{worst}%",
+    },
+    "plan_written": {
+        "en": "the plan as a scenario file: {path} (oreshock run takes it)",
+        "ja": "計画のシナリオファイル：{path}（oreshock run で実行可能）",
+    },
     "plan_curve": {
         "en": "cap {cap}: {cost} million USD",
         "ja": "上限{cap}：{cost}百万ドル",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from oreshock.core.errors import ScenarioError
@@ -31,6 +32,7 @@ from oreshock.plan.solve import (
     shapley_sampled,
     solve,
 )
+from oreshock.plan.verify import Verified, verify
 
 RISKS = ("worst", "expected")
 Progress = Callable[[str, float], None]
@@ -50,6 +52,7 @@ class Plan:
     cap_duals: dict[str, float]
     curve: list[dict[str, float]] = field(default_factory=list)
     left_out: tuple[str, ...] = ()
+    verified: Verified | None = None
 
     def record(self) -> dict[str, Any]:
         """The JSON of ``oreshock plan --json``: fields a plan did not compute are null."""
@@ -67,8 +70,14 @@ class Plan:
             "standalone_cost_usd": self.standalone_cost_usd,
             "core_violations": self.core_violations,
             "cap_duals": self.cap_duals,
-            "verify": None,
-            "scenario_file": None,
+            "verify": None
+            if self.verified is None
+            else {
+                "scenarios": self.verified.scenarios,
+                "exceed_probability": self.verified.exceed_probability,
+                "max_cumulative_shortfall_pct": self.verified.max_cumulative_shortfall_pct,
+            },
+            "scenario_file": None if self.verified is None else self.verified.scenario_file,
             "curve": self.curve,
             "nodes_without_price": list(self.left_out),
         }
@@ -81,6 +90,11 @@ def check_request(cap: float, risk: str, scenarios: int) -> None:
         raise ScenarioError(f"--risk: expected one of {', '.join(RISKS)}, found {risk!r}")
     if scenarios < 1:
         raise ScenarioError(f"--scenarios: expected at least 1, found {scenarios}")
+
+
+def check_verify(verify_scenarios: int) -> None:
+    if verify_scenarios < 0:
+        raise ScenarioError(f"--verify: expected 0 or more scenarios, found {verify_scenarios}")
 
 
 def planned_gaps(
@@ -140,9 +154,12 @@ def make_plan(
     caps: list[float] | None = None,
     costs: Costs | None = None,
     progress: Progress | None = None,
+    verify_scenarios: int = 0,
+    write_to: Path | None = None,
 ) -> Plan:
     """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
     check_request(cap, risk, scenarios)
+    check_verify(verify_scenarios)
     costs = costs or Costs()
     say = progress or (lambda step, done: None)
     say("running the engine on each drawn control", 0.0)
@@ -180,6 +197,12 @@ def make_plan(
     for k, level in enumerate(sorted(caps or [], reverse=True)):
         say(f"cost at cap {level}", 0.8 + 0.2 * k / max(len(caps or []), 1))
         curve.append({"cap": level, "total_cost_usd": solve(gaps, level, risk, costs).cost})
+    verified = None
+    if verify_scenarios:
+        say(f"checking the plan in the engine on {verify_scenarios} fresh controls", 0.9)
+        verified = verify(
+            network, scenario, gaps, best.stock, cap, verify_scenarios, seed, write_to
+        )
     say("done", 1.0)
     return Plan(
         members=members,
@@ -194,6 +217,7 @@ def make_plan(
         cap_duals=best.cap_duals,
         curve=curve,
         left_out=gaps.unpriced,
+        verified=verified,
     )
 
 

@@ -36,7 +36,7 @@ def draw_controls(block: PlanControl, n: int, seed: int) -> list[Control]:
     lows = np.array([block.start_months[0], block.length_months[0], block.leak_share[0]])
     highs = np.array([block.start_months[1], block.length_months[1], block.leak_share[1]])
     values = lows + unit * (highs - lows)
-    return [Control(round(s), max(round(m), 1), float(k)) for s, m, k in values]
+    return [Control(round(s), max(round(m), 1), round(float(k), 4)) for s, m, k in values]
 
 
 def controlled(scenario: Scenario, block: PlanControl, control: Control) -> Scenario:
