@@ -220,29 +220,49 @@ def model_prices(check: PriceRatio, result: RunResult) -> pd.Series:
     return pd.Series(index, index=[m[:7] for m in result.scenario.month_labels()])
 
 
+@dataclass(frozen=True)
+class PriceRatios:
+    """Both sides of a price check over the check's reference: the record's rows (by date)
+    and the run's months, and the sources behind the record's reference."""
+
+    observed: pd.Series
+    model: pd.Series
+    reference_sources: set[str]
+
+
+def price_ratios(
+    check: PriceRatio, episode: Episode, result: RunResult, obs: pd.DataFrame
+) -> PriceRatios:
+    """The record's prices over its reference (the mean of the reference months, or the
+    stated base-year price) and the run's index over the same months (or 1 for the base)."""
+    rows = observed_prices(check, episode, obs)
+    model = model_prices(check, result)
+    if check.reference is None:
+        assert check.reference_usd_kg is not None and check.reference_source_id is not None
+        return PriceRatios(
+            rows["value"] / check.reference_usd_kg, model, {check.reference_source_id}
+        )
+    months = _months(*check.reference)
+    base = _mean_in(check, episode, rows, check.reference)
+    sources = set(rows[rows.index.isin(months)]["source_id"])
+    return PriceRatios(rows["value"] / base, model / float(model[months].mean()), sources)
+
+
 def _price_ratio(
     check: PriceRatio, episode: Episode, result: RunResult, obs: pd.DataFrame
 ) -> CheckResult:
     rows = observed_prices(check, episode, obs)
-    model_series = model_prices(check, result)
+    ratios = price_ratios(check, episode, result, obs)
     window = _months(*check.window)
-    if not set(window) <= set(model_series.index):
+    if not set(window) <= set(ratios.model.index):
         raise ScenarioError(
             f"episode {episode.id}, check {check.name}: the run does not cover {check.window}"
         )
-    picked = rows[rows.index.isin(window)]
-    sources = set(picked["source_id"]) if not picked.empty else set()
-    if check.reference is None:
-        assert check.reference_usd_kg is not None and check.reference_source_id is not None
-        base_obs, base_model = check.reference_usd_kg, 1.0
-        sources.add(check.reference_source_id)
-    else:
-        base_obs = _mean_in(check, episode, rows, check.reference)
-        base_model = float(model_series[_months(*check.reference)].mean())
-        sources |= set(rows[rows.index.isin(_months(*check.reference))]["source_id"])
-    observed = _mean_in(check, episode, rows, check.window) / base_obs
-    model = float(model_series[window].mean()) / base_model
+    _mean_in(check, episode, rows, check.window)  # the record has the window
+    observed = float(ratios.observed[ratios.observed.index.isin(window)].mean())
+    model = float(ratios.model[window].mean())
     passed = max(model / observed, observed / model) <= check.tolerance
+    sources = set(rows[rows.index.isin(window)]["source_id"]) | ratios.reference_sources
     return _result(
         check,
         "price ratio (tolerance a factor)",

@@ -152,19 +152,15 @@ class RunResult:
     def prices(self) -> pd.DataFrame:
         """Price paths: month, mineral, stage, region, price_index, price_usd_kg (NaN where
         the dataset has no base price), first batch member."""
-        frame = self.timeseries()
-        frame = frame[frame["variable"].isin(("price_index", "price"))]
-        wide = frame.pivot_table(
-            index=["month", "mineral", "stage", "country"],
-            columns="variable",
-            values="value",
-            sort=False,
-        ).reset_index()
-        wide = wide.rename(columns={"country": "region", "price": "price_usd_kg"})
-        if "price_usd_kg" not in wide:
-            wide["price_usd_kg"] = np.nan
-        wide.columns.name = None
-        return wide[["month", "mineral", "stage", "region", "price_index", "price_usd_kg"]]
+        months = np.array(self.months(), dtype="datetime64[D]")
+        frames = []
+        for mineral, run in self.runs.items():
+            frame = _long(months, REGIONS, run.chain.stages, mineral, "", run.price[:, 0])
+            frame = frame.rename(columns={"country": "region", "value": "price_index"})
+            frame["price_usd_kg"] = self._usd(run)[:, 0].reshape(-1)
+            frames.append(frame)
+        columns = ["month", "mineral", "stage", "region", "price_index", "price_usd_kg"]
+        return pd.concat(frames, ignore_index=True)[columns]
 
     def price_summary(self) -> list[dict]:
         """Per mineral, stage and region: base and peak price (USD/kg where known), the

@@ -13,12 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oreshock.backtest.checks import (
-    model_prices,
-    monthly_exports,
-    observed_monthly,
-    observed_prices,
-)
+from oreshock.backtest.checks import monthly_exports, observed_monthly, price_ratios
 from oreshock.backtest.episodes import ExportsRatio, PriceRatio, shipped_episodes
 from oreshock.backtest.observations import load_observations
 from oreshock.backtest.runner import EpisodeResult, run_episode
@@ -77,18 +72,10 @@ def _exports(res: EpisodeResult, check: ExportsRatio, obs: pd.DataFrame) -> tupl
 
 def _prices(res: EpisodeResult, check: PriceRatio, obs: pd.DataFrame) -> tuple[str, str]:
     """The price over the check's reference: the model's index and the record's USD/kg."""
-    model = model_prices(check, res.result)
-    rows = observed_prices(check, res.episode, obs)["value"]
-    if check.reference is None:
-        assert check.reference_usd_kg is not None
-        observed, base = rows / check.reference_usd_kg, 1.0
-    else:
-        window = [m for m in model.index if check.reference[0] <= m <= check.reference[1]]
-        observed = rows / float(rows[rows.index.isin(window)].mean())
-        base = float(model[window].mean())
-    observed = observed.groupby(level=0).mean()
+    ratios = price_ratios(check, res.episode, res.result, obs)
     title = f"{check.mineral} {check.stage} {check.region}: {check.observed_as}"
-    return _comparison(model / base, observed, title, "price ratio / 価格比")
+    observed = ratios.observed.groupby(level=0).mean()
+    return _comparison(ratios.model, observed, title, "price ratio / 価格比")
 
 
 def _figures(res: EpisodeResult, observations: pd.DataFrame) -> list[tuple[str, str, str, str]]:
