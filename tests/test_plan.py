@@ -134,3 +134,8 @@ def test_verify_checks_the_plan_in_the_engine_and_writes_a_scenario(network, sce
 def test_a_negative_verify_count_is_refused(network, scenario):
     with pytest.raises(ScenarioError, match="--verify: expected 0 or more"):
         make_plan(network, scenario, "g7plus", 0.05, scenarios=2, verify_scenarios=-1)
+
+
+def test_a_cap_of_the_curve_outside_the_unit_interval_is_refused(network, scenario):
+    with pytest.raises(ScenarioError, match="--caps: expected shares in"):
+        make_plan(network, scenario, "g7plus", 0.05, scenarios=2, caps=[0.1, 1.5])

@@ -93,10 +93,15 @@ def define_cap(m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: s
     m.add_constraints(used <= allowed, name="cap")
 
 
+def holding_cost(price, costs: Costs, periods: int):
+    """USD per tonne held over ``periods`` quarters: the stock's value x carrying rate plus
+    storage, per year (``price`` a number or an array of USD/t)."""
+    return (price * costs.carrying_rate + costs.storage_usd_t_yr) * periods * PERIOD_MONTHS / 12.0
+
+
 def define_objective(m: linopy.Model, stock, short, data, costs: Costs) -> None:
     price = data["price"]
-    years = data["gap"].sizes["period"] * PERIOD_MONTHS / 12.0
-    holding = (price * costs.carrying_rate + costs.storage_usd_t_yr) * years
+    holding = holding_cost(price, costs, data["gap"].sizes["period"])
     missing = price * costs.shortfall_multiple / data["gap"].sizes["scenario"]
     m.add_objective((stock * holding).sum() + (short * missing).sum())
 

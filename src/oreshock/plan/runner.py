@@ -17,7 +17,7 @@ from oreshock.core.errors import ScenarioError
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, scenario_gaps
-from oreshock.plan.model import JOINT, Costs
+from oreshock.plan.model import JOINT, Costs, holding_cost
 from oreshock.plan.sampling import controlled, draw_controls, plan_block
 from oreshock.plan.solve import (
     EXACT_SHAPLEY,
@@ -112,7 +112,6 @@ def planned_gaps(
 
 
 def _items(stock: dict[tuple[str, str], float], gaps: Gaps, costs: Costs, start: str) -> list:
-    years = gaps.short.shape[3] * 3 / 12.0
     out = []
     for (holder, node), tonnes in sorted(stock.items()):
         price = float(gaps.price[gaps.nodes.index(node)])
@@ -125,7 +124,7 @@ def _items(stock: dict[tuple[str, str], float], gaps: Gaps, costs: Costs, start:
                 "product": product,
                 "quantity_t": tonnes,
                 "start": start,
-                "cost_usd": tonnes * (price * costs.carrying_rate + costs.storage_usd_t_yr) * years,
+                "cost_usd": tonnes * holding_cost(price, costs, gaps.short.shape[3]),
             }
         )
     return out
@@ -159,6 +158,9 @@ def make_plan(
 ) -> Plan:
     """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
     check_request(cap, risk, scenarios)
+    for level in caps or []:
+        if not 0 < level <= 1:
+            raise ScenarioError(f"--caps: expected shares in (0, 1], found {level}")
     check_verify(verify_scenarios)
     costs = costs or Costs()
     say = progress or (lambda step, done: None)
@@ -179,7 +181,7 @@ def make_plan(
     shares = {
         "shapley": shapley,
         "demand": proportional("demand", demand_weights(gaps), best.cost),
-        "benefit": proportional("benefit", benefit_weights(gaps, cap, risk, costs), best.cost),
+        "benefit": proportional("benefit", benefit_weights(gaps, best), best.cost),
     }
     core = {
         rule: (

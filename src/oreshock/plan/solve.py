@@ -34,7 +34,7 @@ import numpy as np
 
 from oreshock.core.errors import OreshockError
 from oreshock.plan.gaps import Gaps
-from oreshock.plan.model import JOINT, Costs, arrays, build
+from oreshock.plan.model import Costs, arrays, build
 
 EXACT_SHAPLEY = 6
 SAMPLED_ORDERS = 40
@@ -49,6 +49,7 @@ class Solved:
     cost: float
     stock: dict[tuple[str, str], float]  # (holder, node) -> tonnes
     cap_duals: dict[str, float]  # member -> USD saved per percentage point the cap is raised
+    left: np.ndarray  # [M, N] tonnes still short over the horizon, mean over the scenarios
 
 
 def only(gaps: Gaps, members: tuple[str, ...]) -> Gaps:
@@ -96,6 +97,7 @@ def solve(gaps: Gaps, cap: float, risk: str, costs: Costs) -> Solved:
         cost=float(cost),
         stock={_key(k): float(v) for k, v in stock.items() if v > 1e-6},
         cap_duals={str(k): float(v) for k, v in per_member.items()},
+        left=model.solution["short"].mean("scenario").sum("period").values,
     )
 
 
@@ -167,17 +169,9 @@ def demand_weights(gaps: Gaps) -> dict[str, float]:
     return {m: float(v) for m, v in zip(gaps.members, value, strict=True)}
 
 
-def benefit_weights(gaps: Gaps, cap: float, risk: str, costs: Costs) -> dict[str, float]:
+def benefit_weights(gaps: Gaps, solved: Solved) -> dict[str, float]:
     """Value of the shortfall the plan avoids per member: the gaps' value less the value of
     what the plan leaves short, both averaged over the scenarios."""
-    model = build(gaps, cap, risk, costs)
-    run_solver(model)
-    left = model.solution["short"].mean("scenario").sum("period")
-    price = gaps.price[None, :]
-    before = gaps.short.mean(axis=0).sum(axis=2) * price
-    after = left.values * price
-    return {m: float(v) for m, v in zip(gaps.members, (before - after).sum(axis=1), strict=True)}
-
-
-def holders_of(stock: dict[tuple[str, str], float]) -> set[str]:
-    return {h for h, _ in stock} - {JOINT}
+    before = gaps.short.mean(axis=0).sum(axis=2)
+    avoided = ((before - solved.left) * gaps.price[None, :]).sum(axis=1)
+    return {m: float(v) for m, v in zip(gaps.members, avoided, strict=True)}

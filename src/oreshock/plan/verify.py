@@ -21,7 +21,7 @@ import yaml
 from oreshock.core.atomic import write_text
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
-from oreshock.plan.gaps import Gaps, scenario_gaps
+from oreshock.plan.gaps import PERIOD_MONTHS, Gaps, scenario_gaps
 from oreshock.plan.model import JOINT
 from oreshock.plan.sampling import Control, controlled, draw_controls, plan_block
 
@@ -47,7 +47,7 @@ def stockpile_months(gaps: Gaps, stock: dict[tuple[str, str], float]) -> list[di
             tonnes = stock.get((member, node), 0.0)
             if weights is not None:
                 tonnes += joint * float(weights[m])
-            monthly = gaps.demand[m, n, 0] / 3.0
+            monthly = gaps.demand[m, n, 0] / PERIOD_MONTHS
             if tonnes <= 1e-6 or monthly <= 0:
                 continue
             entries.append(
