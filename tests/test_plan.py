@@ -139,3 +139,14 @@ def test_a_negative_verify_count_is_refused(network, scenario):
 def test_a_cap_of_the_curve_outside_the_unit_interval_is_refused(network, scenario):
     with pytest.raises(ScenarioError, match="--caps: expected shares in"):
         make_plan(network, scenario, "g7plus", 0.05, scenarios=2, caps=[0.1, 1.5])
+
+
+def test_a_control_starting_beyond_the_horizon_is_refused(network, tmp_path):
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        "name: late\nmonths: 12\nminerals: [rare_earths]\n"
+        "plan: {destinations: [g7plus], start_months: [6, 30], length_months: [3, 6]}\n",
+        "utf-8",
+    )
+    with pytest.raises(ScenarioError, match="beyond the 12-month horizon"):
+        make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=2)

@@ -108,6 +108,11 @@ def planned_gaps(
     present = tuple(m for i, m in enumerate(gaps.members) if gaps.demand[i].sum() > 0)
     if not present:
         raise PlanError(f"no member of {group} has demand at a node with a base price")
+    if gaps.short.sum() <= 0:
+        raise PlanError(
+            f"no member of {group} runs short in any drawn control (the commercial stocks "
+            "cover them): there is nothing to plan against"
+        )
     return only(gaps, present)
 
 

@@ -70,4 +70,10 @@ def plan_block(scenario: Scenario) -> PlanControl:
             f"scenario {scenario.name!r} has no plan: block (the future control a plan "
             "prepares for: exporter, destinations, start_months, length_months, leak_share)"
         )
+    if scenario.plan.start_months[1] >= scenario.months:
+        raise ScenarioError(
+            f"scenario {scenario.name!r}, plan.start_months: a control may start up to month "
+            f"{scenario.plan.start_months[1]}, beyond the {scenario.months}-month horizon; "
+            "expected starts within it"
+        )
     return scenario.plan
