@@ -36,7 +36,9 @@ def test_recorded_variables_are_what_the_time_series_holds(network):
     price where the dataset has a base price (rare earths, lithium, ... do)."""
     result = simulate(network, open_scenario("baseline").build(None))
     table = result.timeseries()
-    assert set(table["variable"]) == {r.name for r in RECORDED if r.name != "flow"}
+    assert set(table["variable"]) == {
+        r.name for r in RECORDED if r.name != "flow" and not r.only_when_used
+    }
     prices = table[table["variable"].isin(["price", "price_index"])]
     assert set(prices["country"]) == set(REGIONS)
     nodes = table[table["variable"].isin(VARIABLES)]

@@ -28,7 +28,7 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def gaps(network, scenario):
-    return planned_gaps(network, scenario, "g7plus", N, seed=0)
+    return planned_gaps(network, scenario, "g7plus", N, seed=0)[0]
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,7 @@ from oreshock.model.scenario import (
     Outage,
     ReexportControl,
     Scenario,
+    Stockpile,
 )
 
 
@@ -65,6 +66,13 @@ class ChainInputs:
     pile_trigger: np.ndarray  # (B, C, S)
     pile_rate: np.ndarray  # (B, C, S)
     pile_floor: np.ndarray  # (B, C, S)
+    # Joint stockpiles: each member's part in tonnes, the pool it belongs to (-1: none; a
+    # float so it stacks like the others) and the pool's release rule.
+    joint0: np.ndarray  # (B, C, S)
+    joint_pool: np.ndarray  # (B, C, S)
+    joint_trigger: np.ndarray  # (B, C, S)
+    joint_rate: np.ndarray  # (B, C, S)
+    joint_floor: np.ndarray  # (B, C, S)
     export_cut: list[Window] = field(default_factory=list)  # (B, S, C, C) share blocked
     origin_cut: list[Window] = field(default_factory=list)  # (B, S, C_imp, O) share blocked
     delays: list[Window] = field(default_factory=list)  # (S, C, C) int months
@@ -292,6 +300,11 @@ def _empty_inputs(
         pile_trigger=np.full((B, C, S), 1.0),
         pile_rate=np.zeros((B, C, S)),
         pile_floor=np.zeros((B, C, S)),
+        joint0=np.zeros((B, C, S)),
+        joint_pool=np.full((B, C, S), -1.0),
+        joint_trigger=np.full((B, C, S), 1.0),
+        joint_rate=np.zeros((B, C, S)),
+        joint_floor=np.zeros((B, C, S)),
         persistence=np.full(B, scenario.market.persistence),
         elasticity=np.full(B, scenario.market.demand_elasticity),
         supply_elasticity=np.full(B, scenario.market.supply_elasticity),
@@ -354,16 +367,39 @@ def _stockpiles(ctx: ChainContext) -> None:
     """Stockpile level (dataset, or months of demand) and its release rule per holder."""
     inputs, monthly = ctx.inputs, ctx.chain.consumption / 12.0
     dataset = _dataset_levels(ctx, "national")
+    pools = 0
     for k, pile in enumerate(ctx.scenario.buffers.stockpiles):
         if not ctx.chain.named_by(pile.minerals):
             continue
         who = ctx.countries([pile.holder], f"buffers.stockpiles[{k}]")
         sel = np.outer(who, ctx.stages(pile.stages))
+        if pile.joint:
+            _joint_pool(ctx, pile, sel, pools, f"buffers.stockpiles[{k}]")
+            pools += 1
+            continue
         level = dataset if pile.months_of_demand is None else pile.months_of_demand * monthly
         inputs.pile0[:, sel] = level[sel]
         inputs.pile_trigger[:, sel] = pile.trigger
         inputs.pile_rate[:, sel] = pile.rate
         inputs.pile_floor[:, sel] = pile.floor
+
+
+def _joint_pool(ctx: ChainContext, pile: Stockpile, sel: np.ndarray, pool: int, where: str) -> None:
+    """One joint stockpile: its parts (months of each member's demand) and its rule."""
+    inputs = ctx.inputs
+    taken = sel & (inputs.joint_pool[0] >= 0)
+    if taken.any():
+        c, s = np.argwhere(taken)[0]
+        raise ScenarioError(
+            f"{where}: {ctx.chain.countries[c]} already holds part of a joint stockpile of "
+            f"{ctx.chain.stages[s]}; expected one joint stockpile per country and stage"
+        )
+    assert pile.months_of_demand is not None  # Stockpile checks a joint one is sized
+    inputs.joint0[:, sel] = (pile.months_of_demand * ctx.chain.consumption / 12.0)[sel]
+    inputs.joint_pool[:, sel] = float(pool)
+    inputs.joint_trigger[:, sel] = pile.trigger
+    inputs.joint_rate[:, sel] = pile.rate
+    inputs.joint_floor[:, sel] = pile.floor
 
 
 def _shocks(ctx: ChainContext) -> None:

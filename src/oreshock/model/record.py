@@ -24,12 +24,15 @@ PRICE_AXES = ("month", "region", "stage")
 
 @dataclass(frozen=True)
 class Recorded:
-    """One recorded variable: name, unit, axes of its table, and what it means."""
+    """One recorded variable: name, unit, axes of its table, what it means, and whether the
+    tidy tables leave it out of a chain where it is zero throughout (a variable only some
+    scenarios use, kept out of every other run's stored rows)."""
 
     name: str
     unit: str
     axes: tuple[str, ...]
     description: str
+    only_when_used: bool = False
 
 
 RECORDED = (
@@ -41,6 +44,13 @@ RECORDED = (
     Recorded("shortfall", "t/month", NODE_AXES, "demand not met"),
     Recorded("stock", "t", NODE_AXES, "commercial stock at the end of the month"),
     Recorded("stockpile", "t", NODE_AXES, "national or joint stockpile at the end of the month"),
+    Recorded(
+        "stockpile_transfer",
+        "t/month",
+        NODE_AXES,
+        "net draw from joint stockpile parts stored in other member countries",
+        only_when_used=True,
+    ),
     Recorded("in_transit", "t", NODE_AXES, "shipments held by a licence delay, by importer"),
     Recorded(
         "price_index",
@@ -63,6 +73,7 @@ RECORDED = (
 )
 
 VARIABLES = tuple(r.name for r in RECORDED if r.axes == NODE_AXES)
+OPTIONAL = frozenset(r.name for r in RECORDED if r.only_when_used)
 
 
 class ChainRun:

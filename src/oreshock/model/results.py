@@ -22,7 +22,7 @@ from oreshock.model.outcomes import (
     peak_shortfall_pct,
 )
 from oreshock.model.prices import REGIONS
-from oreshock.model.record import NODE_AXES, RECORDED, VARIABLES, ChainRun
+from oreshock.model.record import NODE_AXES, OPTIONAL, RECORDED, VARIABLES, ChainRun
 
 SUMMARY_COLUMNS = [
     "country",
@@ -130,6 +130,8 @@ class RunResult:
         for mineral, run in self.runs.items():
             ch = run.chain
             for variable in VARIABLES:
+                if variable in OPTIONAL and not run.series[variable][:, 0].any():
+                    continue
                 frames.append(
                     _long(
                         months,

@@ -326,6 +326,54 @@ def use_and_release(
     return use, release, drawn, released
 
 
+def pool_members(pool: np.ndarray) -> np.ndarray:
+    """(B, C) pool id per country (-1: in none) -> (B, G, C) membership, 1.0 or 0.0."""
+    count = int(pool.max()) + 1
+    return (pool[:, None, :] == np.arange(count)[None, :, None]).astype(float)
+
+
+def joint_release(
+    joint: np.ndarray,
+    joint_start: np.ndarray,
+    pool: np.ndarray,
+    missing: np.ndarray,
+    demand: np.ndarray,
+    trigger: np.ndarray,
+    rate: np.ndarray,
+    floor: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A joint stockpile is one pool held by its members (``pool``: (B, C) id, -1 for none):
+    what a member may draw is limited by the pool, not by the part stored on its soil.
+
+    need = max(missing - trigger x demand, 0) per member (``missing`` left after its own
+    stock and national stockpile); each member's part can give min(rate x its opening part,
+    part - floor x opening part). When the pool's members need more than its parts can give,
+    each gets its need x (can give / need), else its whole need; each part gives in
+    proportion to what it can give, and what a member receives carries the pool's origin mix.
+    Returns (received (B, C), received by origin (B, O, C), given by origin (B, O, C));
+    received - given summed over origins is a member's net transfer, zero over the pool."""
+    members = pool_members(pool)  # (B, G, C)
+    inside = pool >= 0
+    part = by_origin_total(joint)
+    need = np.where(inside, np.maximum(missing - trigger * demand, 0.0), 0.0)
+    can = np.where(
+        inside,
+        np.minimum(rate * joint_start, np.maximum(part - floor * joint_start, 0.0)),
+        0.0,
+    )
+    need_g = np.einsum("bgc,bc->bg", members, need)
+    can_g = np.einsum("bgc,bc->bg", members, can)
+    served = np.minimum(safe_div(can_g, need_g), 1.0)  # (B, G) share of need met
+    drawn = np.minimum(safe_div(need_g, can_g), 1.0)  # (B, G) share of what can go
+    received = need * np.einsum("bgc,bg->bc", members, served)
+    given = can * np.einsum("bgc,bg->bc", members, drawn)
+    given_by_origin = joint * safe_div(given, part)[:, None, :]
+    pooled = np.einsum("bgc,boc->bog", members, given_by_origin)  # (B, O, G)
+    mix = safe_div(pooled, pooled.sum(axis=1, keepdims=True))
+    received_by_origin = np.einsum("bgc,bog->boc", members, mix) * received[:, None, :]
+    return received, received_by_origin, given_by_origin
+
+
 # 8. Market: demand response and price
 def final_demand(
     inputs: ChainInputs,

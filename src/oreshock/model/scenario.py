@@ -217,9 +217,18 @@ Shock = Annotated[
 
 
 class Stockpile(Frozen):
-    """A national or joint stockpile released by rule: trigger, rate and floor."""
+    """A national or joint stockpile released by rule: trigger, rate and floor.
+
+    A joint stockpile (``joint: true``, the holder a group) is one pool: its members store
+    parts of it in proportion to their demand (``months_of_demand`` of each member's demand),
+    and a member short of supply draws on the whole pool, not only on the part on its soil.
+    A country may also hold a national stockpile of the same product: the joint pool covers
+    what the national one leaves short."""
 
     holder: str
+    joint: bool = Field(
+        False, description="one pool shared by the holder group's members (see above)"
+    )
     minerals: Targets = ALL
     stages: Targets = ALL
     months_of_demand: float | None = Field(None, ge=0)
@@ -233,6 +242,15 @@ class Stockpile(Frozen):
         0.25, gt=0, le=1, description="max release per month, share of the initial level"
     )
     floor: float = Field(0.0, ge=0, lt=1, description="share of the initial level kept back")
+
+    @model_validator(mode="after")
+    def _joint_sized(self) -> Stockpile:
+        if self.joint and self.months_of_demand is None:
+            raise ValueError(
+                "a joint stockpile needs months_of_demand (the dataset holds national "
+                "stockpiles only)"
+            )
+        return self
 
 
 class Buffers(Frozen):

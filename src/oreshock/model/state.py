@@ -134,6 +134,8 @@ class ChainState:
     stock: np.ndarray  # (B, S, O, C) commercial stock by origin, t
     pile: np.ndarray  # (B, S, O, C) stockpile by origin, t
     pile_start: np.ndarray  # (B, C, S) stockpile at the start, t (release rates refer to it)
+    joint: np.ndarray  # (B, S, O, C) parts of joint stockpiles by origin, t
+    joint_start: np.ndarray  # (B, C, S) those parts at the start, t
     transit: np.ndarray  # (slots, B, S, O, Ci) shipments due in month t % slots, t
     route: np.ndarray  # (B, S, Ce, Ci) capacity of rerouted routes opened so far, t/month
     gap_age: np.ndarray  # (B, S, C) months an importer has had a gap after trade
@@ -160,6 +162,8 @@ class ChainState:
             stock=inputs.stock0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],
             pile=inputs.pile0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],
             pile_start=inputs.pile0.copy(),
+            joint=inputs.joint0.transpose(0, 2, 1)[:, :, None, :] * comp0[None],
+            joint_start=inputs.joint0.copy(),
             transit=np.zeros((inputs.max_delay + 1, B, S, O, C)),
             route=np.zeros((B, S, C, C)),
             gap_age=np.zeros((B, S, C)),

@@ -23,7 +23,8 @@
 6. Shipping: shipments subject to a licence delay arrive months later (in transit).
 7. Use: demand (final use + input to the next stage) is met from stock; national stockpiles
    cover the shortfall beyond a tolerated share (trigger), at most a rate a month and never
-   below a floor; the rest is shortfall. Input drawn feeds step 1 of the next stage.
+   below a floor, then joint stockpiles (one pool whose parts its members store) cover what
+   is still short, by the same kind of rule over the pool; the rest is shortfall. Input drawn feeds step 1 of the next stage.
 
 and after all stages:
 
@@ -32,7 +33,7 @@ and after all stages:
    stock cover), and the months of sustained shortfall that drive substitution are counted.
 
 Mass balance holds at every node and step: the change in stock + stockpile equals
-production + imports - exports - consumption, and world exports equal world imports plus the
+production + imports - exports - consumption + the net transfer from joint stockpiles, and world exports equal world imports plus the
 change in material in transit.
 """
 
@@ -198,8 +199,25 @@ def step_stage(
     )
     state.stock[:, s] -= drawn
     state.pile[:, s] -= released
-    record_stage(run, state, t, s, prod, ship, shipped, arrive_now, use + release, demand)
     out = drawn + released
+    met = use + release
+    transfer = None
+    if (inputs.joint_pool[:, :, s] >= 0).any():  # 7, joint stockpiles
+        received, received_by_origin, given = rules.joint_release(
+            state.joint[:, s],
+            state.joint_start[:, :, s],
+            inputs.joint_pool[:, :, s],
+            demand - met,
+            demand,
+            inputs.joint_trigger[:, :, s],
+            inputs.joint_rate[:, :, s],
+            inputs.joint_floor[:, :, s],
+        )
+        state.joint[:, s] -= given
+        out = out + received_by_origin
+        met = met + received
+        transfer = received - rules.by_origin_total(given)
+    record_stage(run, state, t, s, prod, ship, shipped, arrive_now, met, demand, transfer)
     external = None
     if d.need_external is not None and d.need_external[:, :, s].any():
         external = out * safe_div(d.need_external[:, :, s], demand)[:, None, :]
@@ -283,8 +301,10 @@ def record_stage(
     arrive_now: np.ndarray,
     out: np.ndarray,
     demand: np.ndarray,
+    transfer: np.ndarray | None = None,
 ) -> None:
-    """Write stage s of month t into the run's arrays (the variables of ``RECORDED``)."""
+    """Write stage s of month t into the run's arrays (the variables of ``RECORDED``);
+    ``transfer`` (B, C) is what joint stockpiles moved to each member, net."""
     series = run.series
     series["production"][t, :, :, s] = prod
     series["exports"][t, :, :, s] = rules.by_origin_total(shipped)
@@ -293,7 +313,9 @@ def record_stage(
     series["demand"][t, :, :, s] = demand
     series["shortfall"][t, :, :, s] = demand - out
     series["stock"][t, :, :, s] = rules.by_origin_total(state.stock[:, s])
-    series["stockpile"][t, :, :, s] = rules.by_origin_total(state.pile[:, s])
+    series["stockpile"][t, :, :, s] = rules.by_origin_total(state.pile[:, s] + state.joint[:, s])
+    if transfer is not None:
+        series["stockpile_transfer"][t, :, :, s] = transfer
     series["in_transit"][t, :, :, s] = state.transit[:, :, s].sum(axis=(0, 2))
     if run.flows is not None:
         run.flows[t, :, s] = ship[run.flow_rows].transpose(0, 2, 3, 1)

@@ -18,6 +18,7 @@ from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, scenario_gaps
 from oreshock.plan.model import JOINT, Costs, holding_cost
+from oreshock.plan.refine import Refined, refine
 from oreshock.plan.sampling import controlled, draw_controls, plan_block
 from oreshock.plan.solve import (
     EXACT_SHAPLEY,
@@ -53,6 +54,7 @@ class Plan:
     curve: list[dict[str, float]] = field(default_factory=list)
     left_out: tuple[str, ...] = ()
     verified: Verified | None = None
+    refined: Refined | None = None
 
     def record(self) -> dict[str, Any]:
         """The JSON of ``oreshock plan --json``: fields a plan did not compute are null."""
@@ -79,6 +81,12 @@ class Plan:
             },
             "scenario_file": None if self.verified is None else self.verified.scenario_file,
             "curve": self.curve,
+            "refinement": None
+            if self.refined is None
+            else {
+                "rounds": self.refined.rounds,
+                "in_sample_exceed_probability": self.refined.in_sample_exceed,
+            },
             "nodes_without_price": list(self.left_out),
         }
 
@@ -99,8 +107,9 @@ def check_verify(verify_scenarios: int) -> None:
 
 def planned_gaps(
     network: Network, scenario: Scenario, group: str, scenarios: int, seed: int
-) -> Gaps:
-    """The members' gaps in every drawn control, members without demand left out."""
+) -> tuple[Gaps, list[Scenario]]:
+    """The members' gaps in every drawn control, members without demand left out, and the
+    drawn scenarios."""
     block = plan_block(scenario)
     members = list(network.members(group))
     drawn = [controlled(scenario, block, c) for c in draw_controls(block, scenarios, seed)]
@@ -113,7 +122,7 @@ def planned_gaps(
             f"no member of {group} runs short in any drawn control (the commercial stocks "
             "cover them): there is nothing to plan against"
         )
-    return only(gaps, present)
+    return only(gaps, present), drawn
 
 
 def _items(stock: dict[tuple[str, str], float], gaps: Gaps, costs: Costs, start: str) -> list:
@@ -170,9 +179,10 @@ def make_plan(
     costs = costs or Costs()
     say = progress or (lambda step, done: None)
     say("running the engine on each drawn control", 0.0)
-    gaps = planned_gaps(network, scenario, group, scenarios, seed)
-    say("solving the plan", 0.4)
-    best = solve(gaps, cap, risk, costs)
+    gaps, drawn = planned_gaps(network, scenario, group, scenarios, seed)
+    say("solving the plan and checking it in the engine on the drawn controls", 0.3)
+    refined = refine(network, group, gaps, drawn, cap, risk, costs)
+    gaps, best = refined.gaps, refined.solved
     members = gaps.members
     value: dict[frozenset, float] | None = None
     say("splitting the cost", 0.6)
@@ -208,7 +218,7 @@ def make_plan(
     if verify_scenarios:
         say(f"checking the plan in the engine on {verify_scenarios} fresh controls", 0.9)
         verified = verify(
-            network, scenario, gaps, best.stock, cap, verify_scenarios, seed, write_to
+            network, scenario, group, gaps, best.stock, cap, verify_scenarios, seed, write_to
         )
     say("done", 1.0)
     return Plan(
@@ -225,6 +235,7 @@ def make_plan(
         curve=curve,
         left_out=gaps.unpriced,
         verified=verified,
+        refined=refined,
     )
 
 

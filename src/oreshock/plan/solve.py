@@ -55,7 +55,8 @@ class Solved:
 def only(gaps: Gaps, members: tuple[str, ...]) -> Gaps:
     """The gaps of some members only (a sub-coalition)."""
     rows = [gaps.members.index(m) for m in members]
-    return replace(gaps, members=members, short=gaps.short[:, rows], demand=gaps.demand[rows])
+    return replace(gaps, members=members, short=gaps.short[:, rows], demand=gaps.demand[rows],
+                   shortfall=gaps.shortfall[:, rows])  # fmt: skip
 
 
 @contextmanager

@@ -1,12 +1,13 @@
 """Checking a plan in the rule-based engine on fresh controls, and writing it as a scenario.
 
 The program sees each control through gaps read stage by stage; the engine sees the whole
-chain. The plan's stockpiles become the scenario's ``buffers.stockpiles`` (months of each
-member's base demand at each node, released at any rate once the member runs short), the
-joint stock split among members in proportion to their mean gap, since the engine holds
-stockpiles by country. M controls are drawn with another seed than the plan's, run, and each
-member's cumulative shortfall at each node compared with the cap: the share of controls in
-which some node of a member exceeds it, and the largest shortfall seen.
+chain. The plan's stockpiles become the scenario's ``buffers.stockpiles``: national ones as
+months of each member's base demand at each node, the joint one as a joint stockpile of the
+group (one pool its members store parts of and all draw on), each released at any rate once
+a member runs short. M controls are drawn with another seed than the plan's, run, and each
+member's cumulative shortfall at each node compared with the cap (against the demand the plan
+was made for): the share of controls in which some node of a member exceeds it, and the
+largest shortfall seen.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import yaml
 from oreshock.core.atomic import write_text
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
-from oreshock.plan.gaps import PERIOD_MONTHS, Gaps, scenario_gaps
+from oreshock.plan.gaps import Gaps, scenario_gaps
 from oreshock.plan.model import JOINT
 from oreshock.plan.sampling import Control, controlled, draw_controls, plan_block
 
@@ -34,33 +35,44 @@ class Verified:
     scenario_file: str | None
 
 
-def stockpile_months(gaps: Gaps, stock: dict[tuple[str, str], float]) -> list[dict[str, Any]]:
-    """``buffers.stockpiles`` entries: each member's own stock plus its share of the joint
-    one (by mean gap), as months of its base demand at the node."""
+def _monthly_demand(network: Network, node: str, countries: tuple[str, ...]) -> float:
+    """Base-year tonnes a month the countries use at a node (the measure the engine sizes
+    ``months_of_demand`` by)."""
+    mineral, stage = node.split(":")
+    chain = network.chains[mineral]
+    s = chain.stages.index(stage)
+    rows = [chain.countries.index(c) for c in countries if c in chain.countries]
+    return float(chain.consumption[rows, s].sum()) / 12.0
+
+
+def _entry(holder: str, node: str, months: float, *, joint: bool) -> dict[str, Any]:
+    mineral, stage = node.split(":")
+    entry: dict[str, Any] = {"holder": holder, "minerals": [mineral], "stages": [stage]}
+    if joint:
+        entry["joint"] = True
+    return {**entry, "months_of_demand": round(months, 4), "trigger": 0.0, "rate": 1.0,
+            "floor": 0.0}  # fmt: skip
+
+
+def stockpile_entries(
+    network: Network, group: str, gaps: Gaps, stock: dict[tuple[str, str], float]
+) -> list[dict[str, Any]]:
+    """``buffers.stockpiles`` entries: each member's own stock as months of its base demand
+    at the node, and the joint stock as one pool of the group (``joint: true``), its months
+    of the group's demand, so its parts are stored by the members as they use the product."""
     entries = []
-    mean_gap = gaps.short.mean(axis=0).sum(axis=2)  # [M, N]
-    for n, node in enumerate(gaps.nodes):
-        mineral, stage = node.split(":")
-        joint = stock.get((JOINT, node), 0.0)
-        weights = mean_gap[:, n] / mean_gap[:, n].sum() if mean_gap[:, n].sum() > 0 else None
-        for m, member in enumerate(gaps.members):
-            tonnes = stock.get((member, node), 0.0)
-            if weights is not None:
-                tonnes += joint * float(weights[m])
-            monthly = gaps.demand[m, n, 0] / PERIOD_MONTHS
-            if tonnes <= 1e-6 or monthly <= 0:
-                continue
-            entries.append(
-                {
-                    "holder": member,
-                    "minerals": [mineral],
-                    "stages": [stage],
-                    "months_of_demand": round(tonnes / monthly, 4),
-                    "trigger": 0.0,
-                    "rate": 1.0,
-                    "floor": 0.0,
-                }
+    everyone = network.members(group)
+    for node in gaps.nodes:
+        for member in gaps.members:
+            tonnes, monthly = (
+                stock.get((member, node), 0.0),
+                _monthly_demand(network, node, (member,)),
             )
+            if tonnes > 1e-6 and monthly > 0:
+                entries.append(_entry(member, node, tonnes / monthly, joint=False))
+        tonnes, monthly = stock.get((JOINT, node), 0.0), _monthly_demand(network, node, everyone)
+        if tonnes > 1e-6 and monthly > 0:
+            entries.append(_entry(group, node, tonnes / monthly, joint=True))
     return entries
 
 
@@ -84,6 +96,7 @@ def write_scenario(scenario: Scenario, path: Path) -> str:
 def verify(
     network: Network,
     scenario: Scenario,
+    group: str,
     gaps: Gaps,
     stock: dict[tuple[str, str], float],
     cap: float,
@@ -92,16 +105,12 @@ def verify(
     write_to: Path | None = None,
 ) -> Verified:
     block = plan_block(scenario)
-    entries = stockpile_months(gaps, stock)
+    entries = stockpile_entries(network, group, gaps, stock)
     controls = draw_controls(block, scenarios, seed + 1_000_003)
     runs = [with_stockpiles(controlled(scenario, block, c), entries) for c in controls]
-    checked = scenario_gaps(network, runs, list(gaps.members))
-    keep = [checked.nodes.index(n) for n in gaps.nodes if n in checked.nodes]
-    short = checked.short[:, :, keep].sum(axis=3)  # [W, M, N]
-    demand = checked.demand[:, keep].sum(axis=2)  # [M, N]
-    share = np.divide(short, demand[None], out=np.zeros_like(short), where=demand[None] > 0)
-    exceed = (share > cap + 1e-9).any(axis=2).mean(axis=0)
-    worst = 100 * share.max(axis=(0, 2))
+    checked = scenario_gaps(network, runs, list(gaps.members)).on(gaps.nodes)
+    exceed = checked.over_cap(cap, gaps.demand).mean(axis=0)
+    worst = 100 * checked.cumulative_share(gaps.demand).max(axis=(0, 2))
     written = None
     if write_to is not None:
         median = Control(

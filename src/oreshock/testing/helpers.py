@@ -129,17 +129,24 @@ def network_from_arrays(
 
 
 def assert_mass_balance(result: RunResult, rtol: float = 1e-9) -> None:
-    """Per node and month: change in stock + stockpile = production + imports - exports - use.
+    """Per node and month: change in stock + stockpile = production + imports - exports - use
+    + net transfer from joint stockpiles (zero over each pool).
 
     Also: world exports = world imports + change in material in transit.
     """
     for mineral, run in result.runs.items():
         s = run.series
         held = s["stock"] + s["stockpile"]
-        start = run.inputs.stock0[None] + run.inputs.pile0[None]
+        start = run.inputs.stock0[None] + run.inputs.pile0[None] + run.inputs.joint0[None]
         previous = np.concatenate([start, held[:-1]], axis=0)
         lhs = held - previous
-        rhs = s["production"] + s["imports"] - s["exports"] - s["consumption"]
+        rhs = (
+            s["production"]
+            + s["imports"]
+            - s["exports"]
+            - s["consumption"]
+            + s["stockpile_transfer"]
+        )
         scale = max(float(np.abs(s["production"]).max()), 1.0)
         err = float(np.abs(lhs - rhs).max())
         assert err <= rtol * scale * 100, f"{mineral}: node balance off by {err}"
@@ -147,12 +154,16 @@ def assert_mass_balance(result: RunResult, rtol: float = 1e-9) -> None:
         d_transit = np.diff(np.concatenate([np.zeros_like(transit[:1]), transit]), axis=0)
         world = s["exports"].sum(axis=2) - s["imports"].sum(axis=2) - d_transit
         assert float(np.abs(world).max()) <= rtol * scale * 100, f"{mineral}: trade balance off"
+        pooled = float(np.abs(s["stockpile_transfer"].sum(axis=2)).max())
+        assert pooled <= rtol * scale * 100, f"{mineral}: joint stockpile transfers off"
 
 
 def assert_no_negative(result: RunResult, atol: float = 1e-9) -> None:
     """No negative flow, stock, consumption or shortfall anywhere."""
     for mineral, run in result.runs.items():
         for name, arr in run.series.items():
+            if name == "stockpile_transfer":  # net: a member storing a part for others gives
+                continue
             worst = float(arr.min())
             assert worst >= -atol * max(1.0, float(np.abs(arr).max())), (
                 f"{mineral}.{name} < 0: {worst}"
