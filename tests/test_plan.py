@@ -5,6 +5,7 @@ bad requests are clear errors."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,8 +15,10 @@ from oreshock.cli.app import app
 from oreshock.core.errors import ScenarioError
 from oreshock.model.scenario import load_scenario
 from oreshock.model.simulate import simulate
-from oreshock.plan.model import Costs, build
+from oreshock.plan.model import Costs, Plants, build
+from oreshock.plan.projects import usable
 from oreshock.plan.runner import make_plan, planned_gaps
+from oreshock.plan.solve import solve
 
 FLAGSHIP = "japan-rare-earths-2026"
 N = 4  # sampled controls: enough for the properties, small enough for the suite
@@ -150,3 +153,48 @@ def test_a_control_starting_beyond_the_horizon_is_refused(network, tmp_path):
     )
     with pytest.raises(ScenarioError, match="beyond the 12-month horizon"):
         make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=2)
+
+
+def _projects(network):
+    from oreshock.data.datasets import load_dataset
+    from oreshock.plan.projects import from_table
+
+    return from_table(load_dataset().table("projects"))
+
+
+def test_a_plant_makes_nothing_before_its_lead_time_and_ramps_to_full(network):
+    plant = next(p for p in _projects(network) if p.project_id == "neo_narva_2")
+    online = plant.online(20)
+    assert online[: plant.lead_months // 3].max() == 0.0
+    assert online[-1] == 1.0 and (np.diff(online) >= 0).all()
+    late = replace(plant, lead_months=61)
+    assert usable([late], plant.nodes, 20) == []
+
+
+def test_the_program_builds_a_plant_it_can_use_and_never_past_its_capacity(network, gaps):
+    cheap = [replace(p, capex_usd=1.0) for p in _projects(network)]
+    plants = Plants.full(usable(cheap, gaps.nodes, gaps.short.shape[3]), N, gaps.short.shape[3])
+    solved = solve(gaps, 0.05, "worst", Costs(), plants)
+    assert max(solved.build.values()) > 0.5
+    for project in plants.projects:
+        made = sum(v for (j, _), v in solved.made.items() if j == project.project_id)
+        most = (
+            solved.build[project.project_id]
+            * project.capacity
+            / 4
+            * project.online(gaps.short.shape[3]).sum()
+        )
+        assert made <= most + 1e-6
+
+
+def test_a_plant_without_feed_is_found_out_in_the_engine(network, scenario):
+    """Magnet plants outside China need metal from outside China, which the control leaves
+    scarce: the engine shows the built plant making nothing once online, and the plan drops
+    it rather than count on it."""
+    projects = [p for p in _projects(network) if p.project_id == "neo_narva_2"]
+    plan = make_plan(network, scenario, "g7plus", 0.05, scenarios=N, projects=projects)
+    assert plan.refined is not None
+    usable_share = plan.refined.plants.usable[0]
+    online = projects[0].online(usable_share.shape[1]) > 0
+    assert usable_share[:, online].max() < 0.05
+    assert not [i for i in plan.items if i["kind"] == "capacity"]

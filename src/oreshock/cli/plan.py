@@ -26,6 +26,7 @@ from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario
+from oreshock.plan.projects import from_table
 from oreshock.plan.runner import Plan, make_plan
 from oreshock.report.text import Names
 
@@ -45,6 +46,19 @@ def _million(usd: float) -> str:
     return f"{usd / 1e6:,.1f}"
 
 
+def _holder(item: dict, words: Names, lang: str) -> str:
+    """Who holds a stockpile (a member or the coalition) or where a plant is built."""
+    if item["kind"] == "capacity":
+        return t("plan_plant", lang, country=words.country(item["country"]), name=item["project"])
+    return words.country(item["holder"]) if item["holder"] != "joint" else t("plan_joint", lang)
+
+
+def _product(item: dict, words: Names) -> str:
+    products = str(item["product"]).split(";")
+    stage = words.stages_of(products[0]).get(item["stage"], item["stage"])
+    return f"{', '.join(words.mineral(p) for p in products)}: {stage}"
+
+
 def _print(plan: Plan, words: Names, lang: str) -> None:
     out.print(
         t("plan_header", lang, cost=_million(plan.total_cost_usd), cap=f"{plan.cap:.0%}",
@@ -53,10 +67,8 @@ def _print(plan: Plan, words: Names, lang: str) -> None:
     )  # fmt: skip
     items = pd.DataFrame(
         {
-            t("plan_holder", lang): words.country(i["holder"]) if i["holder"] != "joint"
-            else t("plan_joint", lang),
-            t("plan_product", lang): f"{words.mineral(i['product'])}: "
-            f"{words.stages_of(i['product']).get(i['stage'], i['stage'])}",
+            t("plan_holder", lang): _holder(i, words, lang),
+            t("plan_product", lang): _product(i, words),
             t("plan_tonnes", lang): f"{i['quantity_t']:,.0f}",
             t("plan_cost", lang): _million(i["cost_usd"]),
         }
@@ -133,7 +145,8 @@ def plan(
 
         result = make_plan(network, built, members, cap, risk=risk, scenarios=scenarios,
                            seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
-                           write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None))  # fmt: skip
+                           write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
+                           projects=from_table(dataset.table("projects")))  # fmt: skip
     if json_out:
         print_json(result.record())
         return

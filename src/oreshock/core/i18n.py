@@ -415,7 +415,8 @@ TEXT: dict[str, dict[str, str]] = {
     "plan_holder": {"en": "Holder", "ja": "保有者"},
     "plan_joint": {"en": "Joint (coalition)", "ja": "共同（連合）"},
     "plan_product": {"en": "Product: stage", "ja": "製品：段階"},
-    "plan_tonnes": {"en": "Tonnes", "ja": "トン"},
+    "plan_tonnes": {"en": "Tonnes (plants: t/yr)", "ja": "トン（工場：トン/年）"},
+    "plan_plant": {"en": "New plant in {country}: {name}", "ja": "{country}の新工場：{name}"},
     "plan_cost": {"en": "Cost, million USD", "ja": "費用（百万ドル）"},
     "plan_shares": {
         "en": "Who pays what, million USD (and the saving per percentage point of cap)",

@@ -40,6 +40,7 @@ OPTIONAL_TABLES = (
     "product_shares",
     "recipes",
     "prices",
+    "projects",
 )
 # Columns added after folders were first written: a folder without them reads them as blank,
 # so a dataset made before products existed still loads (as a dataset with no products).

@@ -12,6 +12,7 @@ buying too much).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,7 +53,7 @@ class Gaps:
         """[W, M] whether a member's cumulative shortfall at some node exceeds ``cap`` x its
         ``demand`` [M, N, P] there (with room for rounding)."""
         share = self.cumulative_share(demand)
-        return (share > cap + 1e-9).any(axis=2)
+        return np.asarray((share > cap + 1e-9).any(axis=2))
 
     def cumulative_share(self, demand: np.ndarray) -> np.ndarray:
         """[W, M, N] cumulative shortfall over the horizon as a share of ``demand``."""
@@ -86,7 +87,9 @@ def unmet(run: ChainRun, s: int) -> np.ndarray:
     return series["shortfall"][:, 0, :, s] + np.maximum(drawn, 0.0)
 
 
-def _members_quarterly(monthly: np.ndarray, countries: list[str], members: list[str]):
+def _members_quarterly(
+    monthly: np.ndarray, countries: Sequence[str], members: Sequence[str]
+) -> np.ndarray:
     """[T, C] -> [M, P]: the members' rows (zero for one the chain does not hold), by quarter."""
     rows = np.zeros((len(members), monthly.shape[0]))
     for m, c in enumerate(members):
@@ -95,10 +98,33 @@ def _members_quarterly(monthly: np.ndarray, countries: list[str], members: list[
     return _quarters(rows.T).T
 
 
+Runs = list[dict[str, ChainRun]]
+
+
+def simulate_all(network: Network, scenarios: list[Scenario]) -> Runs:
+    return [simulate(network, s, record_flows=False, warn=False).runs for s in scenarios]
+
+
+def made_at(runs: Runs, country: str, node: str) -> np.ndarray:
+    """[W, P] what a country produced at a node in each run, by quarter (zero where the
+    chain does not hold the country)."""
+    mineral, stage = node.split(":")
+    out = []
+    for run in runs:
+        chain = run[mineral].chain
+        monthly = run[mineral].series["production"][:, 0, :, chain.stages.index(stage)]
+        out.append(_members_quarterly(monthly, list(chain.countries), [country])[0])
+    return np.array(out)
+
+
 def scenario_gaps(network: Network, scenarios: list[Scenario], members: list[str]) -> Gaps:
-    """Run every sampled scenario and collect the members' unmet need and shortfall at each
-    priced node (demand from the first run)."""
-    runs = [simulate(network, s, record_flows=False, warn=False).runs for s in scenarios]
+    """Run every sampled scenario and collect the members' unmet need and shortfall."""
+    return gaps_of(simulate_all(network, scenarios), members)
+
+
+def gaps_of(runs: Runs, members: list[str]) -> Gaps:
+    """The members' unmet need and shortfall at each priced node of the runs (demand from
+    the first run)."""
     nodes: list[tuple[str, str]] = []
     unpriced: list[str] = []
     need, short, demand, prices = [], [], [], []
@@ -118,10 +144,10 @@ def scenario_gaps(network: Network, scenarios: list[Scenario], members: list[str
             nodes.append((mineral, stage))
             prices.append(1000.0 * float(base))
             demand.append(wanted)
-            need.append([_members_quarterly(unmet(r[mineral], s), chain.countries, members)
+            need.append([_members_quarterly(unmet(r[mineral], s), list(chain.countries), members)
                          for r in runs])  # fmt: skip
             short.append([_members_quarterly(r[mineral].series["shortfall"][:, 0, :, s],
-                                             chain.countries, members) for r in runs])  # fmt: skip
+                                             list(chain.countries), members) for r in runs])  # fmt: skip
     empty = np.zeros((len(runs), len(members), 0, 0))
     return Gaps(
         members=tuple(members),

@@ -13,8 +13,11 @@ scenario (``worst``) or on average (``expected``):
 
     sum_p short[m, n, p, w] <= cap x sum_p demand[m, n, p]
 
-and the cost: holding the stock over the horizon (price x carrying rate + storage, per
-year) plus the probability-weighted cost of the shortfall left (price x shortfall cost
+and, with candidate plants (``projects.py``), ``build[project]`` in [0, 1] and what each
+built plant makes for the members (``made``, added to the fill), within its capacity online
+that quarter times the share of it the engine found it could use. The cost: holding the
+stock over the horizon (price x carrying rate + storage, per year), the plants' capital
+charge, plus the probability-weighted cost of the shortfall left (price x shortfall cost
 multiple). Stocks are bought at the base-year price outside China and never refilled within
 the horizon. Each family of variables or constraints has its own ``define_*`` function.
 """
@@ -28,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from oreshock.plan.gaps import PERIOD_MONTHS, Gaps
+from oreshock.plan.projects import Project, capital_charge
 
 JOINT = "joint"
 
@@ -73,8 +77,46 @@ def define_draws(m: linopy.Model, gap: xr.DataArray) -> tuple[linopy.Variable, .
     return own, joint, short
 
 
-def define_balance(m: linopy.Model, own, joint, short, gap: xr.DataArray) -> None:
-    m.add_constraints(own + joint + short == gap, name="fill")
+def define_balance(m: linopy.Model, own, joint, short, gap: xr.DataArray, made=None) -> None:
+    filled = own + joint + short if made is None else own + joint + made.sum("project") + short
+    m.add_constraints(filled == gap, name="fill")
+
+
+@dataclass(frozen=True)
+class Plants:
+    """Candidate plants and, per plant, scenario and quarter, the share of its online
+    capacity it can use (1 until the engine has run the plan: a plant short of feed makes
+    less than it could)."""
+
+    projects: list[Project]
+    usable: np.ndarray  # [J, W, P]
+
+    @classmethod
+    def full(cls, projects: list[Project], scenarios: int, periods: int) -> Plants:
+        return cls(projects, np.ones((len(projects), scenarios, periods)))
+
+
+def define_plants(m: linopy.Model, gap: xr.DataArray, plants: Plants):
+    """``build[project]`` in [0, 1], the share of each plant built now (continuous: a plan
+    may build part of one), and ``made[project, ...]`` what it supplies each member at each
+    node, scenario and quarter: only at the products it makes, at most its built capacity
+    online that quarter."""
+    ids = [p.project_id for p in plants.projects]
+    build = m.add_variables(lower=0, upper=1, coords=[ids], dims=["project"], name="build")
+    makes = np.array([[n in p.nodes for n in gap.coords["node"].values] for p in plants.projects])
+    upper = xr.DataArray(np.where(makes, np.inf, 0.0), coords={"project": ids,
+                         "node": gap.coords["node"]}, dims=["project", "node"])  # fmt: skip
+    upper = upper.broadcast_like(gap)
+    made = m.add_variables(lower=0, upper=upper, name="made")
+    periods = gap.sizes["period"]
+    online = np.stack(
+        [p.capacity / 12 * PERIOD_MONTHS * p.online(periods) for p in plants.projects]
+    )
+    limit = xr.DataArray(online[:, None, :] * plants.usable, coords={"project": ids,
+                         "scenario": gap.coords["scenario"], "period": gap.coords["period"]},
+                         dims=["project", "scenario", "period"])  # fmt: skip
+    m.add_constraints(made.sum(["member", "node"]) <= build * limit, name="plant_capacity")
+    return build, made
 
 
 def define_stock_use(m: linopy.Model, stock, own, joint) -> None:
@@ -99,20 +141,37 @@ def holding_cost(price, costs: Costs, periods: int):
     return (price * costs.carrying_rate + costs.storage_usd_t_yr) * periods * PERIOD_MONTHS / 12.0
 
 
-def define_objective(m: linopy.Model, stock, short, data, costs: Costs) -> None:
+def define_objective(m: linopy.Model, stock, short, data, costs: Costs, plants=None) -> None:
     price = data["price"]
-    holding = holding_cost(price, costs, data["gap"].sizes["period"])
+    periods = data["gap"].sizes["period"]
+    holding = holding_cost(price, costs, periods)
     missing = price * costs.shortfall_multiple / data["gap"].sizes["scenario"]
-    m.add_objective((stock * holding).sum() + (short * missing).sum())
+    cost = (stock * holding).sum() + (short * missing).sum()
+    if plants is not None:
+        build, projects = plants
+        charge = xr.DataArray(
+            [capital_charge(p, costs.carrying_rate, periods) for p in projects],
+            coords={"project": [p.project_id for p in projects]},
+            dims=["project"],
+        )
+        cost = cost + (build * charge).sum()
+    m.add_objective(cost)
 
 
-def build(gaps: Gaps, cap: float, risk: str, costs: Costs) -> linopy.Model:
+def build(
+    gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None
+) -> linopy.Model:
     data = arrays(gaps)
     m = linopy.Model()
     stock = define_stocks(m, data)
     own, joint, short = define_draws(m, data["gap"])
-    define_balance(m, own, joint, short, data["gap"])
+    made = None
+    built = None
+    if plants is not None and plants.projects:
+        build_share, made = define_plants(m, data["gap"], plants)
+        built = (build_share, plants.projects)
+    define_balance(m, own, joint, short, data["gap"], made)
     define_stock_use(m, stock, own, joint)
     define_cap(m, short, data["demand"], cap, risk)
-    define_objective(m, stock, short, data, costs)
+    define_objective(m, stock, short, data, costs, built)
     return m

@@ -2,9 +2,13 @@
 
 The first gaps come from runs without a plan, where scarcity prices ration final use: with
 the plan's stockpiles released, prices rise less, final use falls less, and the need the
-stockpiles must meet is larger than the gaps said. Each round runs the engine with the
+stockpiles must meet is larger than the gaps said; and a plant makes only what its feed
+allows (a magnet plant outside China without metal from outside China makes nothing while
+the control lasts), which the program cannot see. Each round runs the engine with the
 plan in place on the same drawn controls, keeps at each member, node and quarter the larger
-of the two needs (so the gaps only grow and the rounds cannot cycle), and solves again,
+of the two needs (so the gaps only grow and the rounds cannot cycle), takes each built
+plant's usable share of its capacity from what its country made beyond the run without a
+plan (never raising it again), and solves again,
 until the plan keeps every member under the cap in the engine on those controls or
 ``ROUNDS`` rounds have been made. The fresh controls of ``--verify`` then test the result
 out of sample.
@@ -18,10 +22,10 @@ import numpy as np
 
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
-from oreshock.plan.gaps import Gaps, scenario_gaps
-from oreshock.plan.model import Costs
+from oreshock.plan.gaps import Gaps, Runs, gaps_of, made_at, simulate_all
+from oreshock.plan.model import Costs, Plants
 from oreshock.plan.solve import Solved, solve
-from oreshock.plan.verify import stockpile_entries, with_stockpiles
+from oreshock.plan.verify import plant_entries, stockpile_entries, with_stockpiles
 
 ROUNDS = 3
 
@@ -30,42 +34,77 @@ ROUNDS = 3
 class Refined:
     gaps: Gaps
     solved: Solved
+    plants: Plants
     rounds: int  # solves after the first
     in_sample_exceed: dict[str, float]  # member -> share of the drawn controls above the cap
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """The drawn controls as scenarios, and what the candidate plants' countries produced
+    at their nodes without a plan ([W, P] per (country, node))."""
+
+    scenarios: list[Scenario]
+    base_made: dict[tuple[str, str], np.ndarray]
+
+
 def with_plan(
-    network: Network, group: str, gaps: Gaps, solved: Solved, drawn: list[Scenario]
-) -> Gaps:
-    """The members' needs and shortfalls in the engine with the plan's stockpiles held."""
-    entries = stockpile_entries(network, group, gaps, solved.stock)
-    runs = [with_stockpiles(s, entries) for s in drawn]
-    return scenario_gaps(network, runs, list(gaps.members)).on(gaps.nodes)
+    network: Network, group: str, gaps: Gaps, solved: Solved, drawn: Drawn, plants: Plants
+) -> tuple[Gaps, Plants]:
+    """The members' needs and shortfalls in the engine with the plan in place, and the share
+    of each built plant's online capacity it could use (its country's extra output at its
+    nodes, shared among the plants there in proportion to their online capacity)."""
+    stocks = stockpile_entries(network, group, gaps, solved.stock)
+    built = plant_entries(plants.projects, solved, drawn.scenarios[0].start)
+    runs = simulate_all(network, [with_stockpiles(s, stocks, built) for s in drawn.scenarios])
+    answered = gaps_of(runs, list(gaps.members)).on(gaps.nodes)
+    return answered, _usable(plants, solved, runs, drawn, gaps.short.shape[3])
+
+
+def _usable(plants: Plants, solved: Solved, runs: Runs, drawn: Drawn, periods: int) -> Plants:
+    """Plants' usable shares measured in the engine runs, never raised above the last ones
+    (so the rounds cannot cycle)."""
+    usable = plants.usable.copy()
+    online = {p.project_id: solved.build.get(p.project_id, 0.0) * p.capacity / 4
+              * p.online(periods) for p in plants.projects}  # fmt: skip
+    sites = {(p.country, n) for p in plants.projects for n in p.nodes}
+    for country, node in sites:
+        extra = made_at(runs, country, node) - drawn.base_made[(country, node)]  # [W, P]
+        here = [
+            j for j, p in enumerate(plants.projects) if p.country == country and node in p.nodes
+        ]
+        capacity = np.sum([online[plants.projects[j].project_id] for j in here], axis=0)  # [P]
+        measured = np.clip(extra / np.where(capacity > 1e-9, capacity, np.inf), 0.0, 1.0)
+        for j in here:
+            usable[j] = np.where(capacity[None] > 1e-9, np.minimum(usable[j], measured), usable[j])
+    return replace(plants, usable=usable)
 
 
 def refine(
     network: Network,
     group: str,
     gaps: Gaps,
-    drawn: list[Scenario],
+    drawn: Drawn,
     cap: float,
     risk: str,
     costs: Costs,
+    plants: Plants,
 ) -> Refined:
-    """Solve, check in the engine on the drawn controls, widen the gaps, solve again."""
-    solved = solve(gaps, cap, risk, costs)
+    """Solve, check in the engine on the drawn controls, widen the gaps and narrow the
+    plants' usable capacity, solve again."""
+    solved = solve(gaps, cap, risk, costs, plants)
     rounds = 0
     while True:
-        answered = with_plan(network, group, gaps, solved, drawn)
+        answered, plants = with_plan(network, group, gaps, solved, drawn, plants)
         over = answered.over_cap(cap, gaps.demand)
         kept = over.mean(axis=0) == 0 if risk == "worst" else _mean_within(answered, gaps, cap)
         if np.all(kept) or rounds == ROUNDS:
             break
         gaps = replace(gaps, short=np.maximum(gaps.short, answered.short))
-        solved = solve(gaps, cap, risk, costs)
+        solved = solve(gaps, cap, risk, costs, plants)
         rounds += 1
     exceed = {m: float(p) for m, p in zip(gaps.members, over.mean(axis=0), strict=True)}
-    return Refined(gaps, solved, rounds, exceed)
+    return Refined(gaps, solved, plants, rounds, exceed)
 
 
 def _mean_within(answered: Gaps, gaps: Gaps, cap: float) -> np.ndarray:

@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from oreshock.core.errors import ScenarioError
+from oreshock.core.months import add_months
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
-from oreshock.plan.gaps import Gaps, scenario_gaps
-from oreshock.plan.model import JOINT, Costs, holding_cost
-from oreshock.plan.refine import Refined, refine
+from oreshock.plan.gaps import Gaps, gaps_of, made_at, simulate_all
+from oreshock.plan.model import JOINT, Costs, Plants, holding_cost
+from oreshock.plan.projects import Project, capital_charge, usable
+from oreshock.plan.refine import Drawn, Refined, refine
 from oreshock.plan.sampling import controlled, draw_controls, plan_block
 from oreshock.plan.solve import (
     EXACT_SHAPLEY,
     PlanError,
     Shares,
+    Solved,
     benefit_weights,
     coalition_costs,
     demand_weights,
@@ -106,14 +109,20 @@ def check_verify(verify_scenarios: int) -> None:
 
 
 def planned_gaps(
-    network: Network, scenario: Scenario, group: str, scenarios: int, seed: int
-) -> tuple[Gaps, list[Scenario]]:
+    network: Network,
+    scenario: Scenario,
+    group: str,
+    scenarios: int,
+    seed: int,
+    projects: list[Project] | None = None,
+) -> tuple[Gaps, Drawn]:
     """The members' gaps in every drawn control, members without demand left out, and the
-    drawn scenarios."""
+    drawn scenarios with what the candidate plants' countries make there without a plan."""
     block = plan_block(scenario)
     members = list(network.members(group))
     drawn = [controlled(scenario, block, c) for c in draw_controls(block, scenarios, seed)]
-    gaps = scenario_gaps(network, drawn, members)
+    runs = simulate_all(network, drawn)
+    gaps = gaps_of(runs, members)
     present = tuple(m for i, m in enumerate(gaps.members) if gaps.demand[i].sum() > 0)
     if not present:
         raise PlanError(f"no member of {group} has demand at a node with a base price")
@@ -122,25 +131,29 @@ def planned_gaps(
             f"no member of {group} runs short in any drawn control (the commercial stocks "
             "cover them): there is nothing to plan against"
         )
-    return only(gaps, present), drawn
+    sites = {(p.country, n) for p in projects or [] for n in p.nodes if n in gaps.nodes}
+    return only(gaps, present), Drawn(drawn, {site: made_at(runs, *site) for site in sites})
 
 
-def _items(stock: dict[tuple[str, str], float], gaps: Gaps, costs: Costs, start: str) -> list:
+def _items(solved: Solved, gaps: Gaps, costs: Costs, plants: Plants, start: str) -> list:
+    """The plan's stockpiles and plants, each with what it costs over the horizon."""
+    periods = gaps.short.shape[3]
     out = []
-    for (holder, node), tonnes in sorted(stock.items()):
+    for (holder, node), tonnes in sorted(solved.stock.items()):
         price = float(gaps.price[gaps.nodes.index(node)])
         product, stage = node.split(":")
-        out.append(
-            {
-                "kind": "stockpile",
-                "holder": holder,
-                "stage": stage,
-                "product": product,
-                "quantity_t": tonnes,
-                "start": start,
-                "cost_usd": tonnes * holding_cost(price, costs, gaps.short.shape[3]),
-            }
-        )
+        out.append({"kind": "stockpile", "holder": holder, "country": None, "stage": stage,
+                    "product": product, "quantity_t": tonnes, "start": start,
+                    "cost_usd": tonnes * holding_cost(price, costs, periods)})  # fmt: skip
+    for project in plants.projects:
+        share = solved.build.get(project.project_id, 0.0)
+        if share > 1e-4:
+            out.append({"kind": "capacity", "holder": None, "country": project.country,
+                        "stage": project.stage, "product": ";".join(project.products),
+                        "quantity_t": share * project.capacity, "start": start,
+                        "cost_usd": share * capital_charge(project, costs.carrying_rate, periods),
+                        "project": project.name, "first_output": add_months(
+                            start, project.lead_months)})  # fmt: skip
     return out
 
 
@@ -169,6 +182,7 @@ def make_plan(
     progress: Progress | None = None,
     verify_scenarios: int = 0,
     write_to: Path | None = None,
+    projects: list[Project] | None = None,
 ) -> Plan:
     """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
     check_request(cap, risk, scenarios)
@@ -179,20 +193,22 @@ def make_plan(
     costs = costs or Costs()
     say = progress or (lambda step, done: None)
     say("running the engine on each drawn control", 0.0)
-    gaps, drawn = planned_gaps(network, scenario, group, scenarios, seed)
+    gaps, drawn = planned_gaps(network, scenario, group, scenarios, seed, projects)
+    plants = Plants.full(usable(projects or [], gaps.nodes, gaps.short.shape[3]),
+                         scenarios, gaps.short.shape[3])  # fmt: skip
     say("solving the plan and checking it in the engine on the drawn controls", 0.3)
-    refined = refine(network, group, gaps, drawn, cap, risk, costs)
-    gaps, best = refined.gaps, refined.solved
+    refined = refine(network, group, gaps, drawn, cap, risk, costs, plants)
+    gaps, best, plants = refined.gaps, refined.solved, refined.plants
     members = gaps.members
     value: dict[frozenset, float] | None = None
     say("splitting the cost", 0.6)
     if len(members) <= EXACT_SHAPLEY:
-        value = coalition_costs(gaps, cap, risk, costs)
+        value = coalition_costs(gaps, cap, risk, costs, plants)
         shapley = shapley_exact(members, value)
         standalone = {m: value[frozenset({m})] for m in members}
     else:
-        shapley = shapley_sampled(gaps, cap, risk, costs, seed)
-        standalone = {m: solve(only(gaps, (m,)), cap, risk, costs).cost for m in members}
+        shapley = shapley_sampled(gaps, cap, risk, costs, seed, plants)
+        standalone = {m: solve(only(gaps, (m,)), cap, risk, costs, plants).cost for m in members}
     shares = {
         "shapley": shapley,
         "demand": proportional("demand", demand_weights(gaps), best.cost),
@@ -213,12 +229,22 @@ def make_plan(
     curve = []
     for k, level in enumerate(sorted(caps or [], reverse=True)):
         say(f"cost at cap {level}", 0.8 + 0.2 * k / max(len(caps or []), 1))
-        curve.append({"cap": level, "total_cost_usd": solve(gaps, level, risk, costs).cost})
+        point = solve(gaps, level, risk, costs, plants).cost
+        curve.append({"cap": level, "total_cost_usd": point})
     verified = None
     if verify_scenarios:
         say(f"checking the plan in the engine on {verify_scenarios} fresh controls", 0.9)
         verified = verify(
-            network, scenario, group, gaps, best.stock, cap, verify_scenarios, seed, write_to
+            network,
+            scenario,
+            group,
+            gaps,
+            best,
+            plants.projects,
+            cap,
+            verify_scenarios,
+            seed,
+            write_to,
         )
     say("done", 1.0)
     return Plan(
@@ -227,7 +253,7 @@ def make_plan(
         risk=risk,
         scenarios=scenarios,
         total_cost_usd=best.cost,
-        items=_items(best.stock, gaps, costs, scenario.start),
+        items=_items(best, gaps, costs, plants, scenario.start),
         shares=shares,
         standalone_cost_usd=standalone,
         core_violations=core,

@@ -34,7 +34,7 @@ import numpy as np
 
 from oreshock.core.errors import OreshockError
 from oreshock.plan.gaps import Gaps
-from oreshock.plan.model import Costs, arrays, build
+from oreshock.plan.model import Costs, Plants, arrays, build
 
 EXACT_SHAPLEY = 6
 SAMPLED_ORDERS = 40
@@ -50,6 +50,8 @@ class Solved:
     stock: dict[tuple[str, str], float]  # (holder, node) -> tonnes
     cap_duals: dict[str, float]  # member -> USD saved per percentage point the cap is raised
     left: np.ndarray  # [M, N] tonnes still short over the horizon, mean over the scenarios
+    build: dict[str, float] = field(default_factory=dict)  # project -> share built
+    made: dict[tuple[str, str], float] = field(default_factory=dict)  # (project, node) -> t
 
 
 def only(gaps: Gaps, members: tuple[str, ...]) -> Gaps:
@@ -81,8 +83,8 @@ def run_solver(model: linopy.Model) -> tuple[str, str]:
     return str(status), str(condition)
 
 
-def solve(gaps: Gaps, cap: float, risk: str, costs: Costs) -> Solved:
-    model = build(gaps, cap, risk, costs)
+def solve(gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None) -> Solved:
+    model = build(gaps, cap, risk, costs, plants)
     status, condition = run_solver(model)
     if status != "ok" or condition != "optimal":
         raise PlanError(f"the solver found no optimal plan (status {status}, {condition})")
@@ -99,7 +101,19 @@ def solve(gaps: Gaps, cap: float, risk: str, costs: Costs) -> Solved:
         stock={_key(k): float(v) for k, v in stock.items() if v > 1e-6},
         cap_duals={str(k): float(v) for k, v in per_member.items()},
         left=model.solution["short"].mean("scenario").sum("period").values,
+        **_plants_built(model),
     )
+
+
+def _plants_built(model: linopy.Model) -> dict:
+    """Share of each plant built, and what it makes at each node (mean over scenarios)."""
+    if "build" not in model.solution:
+        return {}
+    made = model.solution["made"].mean("scenario").sum(["member", "period"]).to_series()
+    return {
+        "build": {str(k): float(v) for k, v in model.solution["build"].to_series().items()},
+        "made": {_key(k): float(v) for k, v in made.items() if v > 1e-6},
+    }
 
 
 def _key(index: object) -> tuple[str, str]:
@@ -115,12 +129,14 @@ class Shares:
     standard_error: dict[str, float] = field(default_factory=dict)
 
 
-def coalition_costs(gaps: Gaps, cap: float, risk: str, costs: Costs) -> dict[frozenset, float]:
+def coalition_costs(
+    gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None
+) -> dict[frozenset, float]:
     """The least cost of every sub-coalition (the empty one costs nothing)."""
     out: dict[frozenset, float] = {frozenset(): 0.0}
     for k in range(1, len(gaps.members) + 1):
         for group in itertools.combinations(gaps.members, k):
-            out[frozenset(group)] = solve(only(gaps, group), cap, risk, costs).cost
+            out[frozenset(group)] = solve(only(gaps, group), cap, risk, costs, plants).cost
     return out
 
 
@@ -139,7 +155,9 @@ def shapley_exact(members: tuple[str, ...], value: dict[frozenset, float]) -> Sh
     return Shares("shapley", usd)
 
 
-def shapley_sampled(gaps: Gaps, cap: float, risk: str, costs: Costs, seed: int) -> Shares:
+def shapley_sampled(
+    gaps: Gaps, cap: float, risk: str, costs: Costs, seed: int, plants: Plants | None = None
+) -> Shares:
     """Marginal costs over sampled orders; the standard error of each member's mean."""
     rng = np.random.default_rng(seed)
     seen: dict[frozenset, float] = {frozenset(): 0.0}
@@ -150,7 +168,7 @@ def shapley_sampled(gaps: Gaps, cap: float, risk: str, costs: Costs, seed: int) 
         for m in order:
             after = before | {m}
             if after not in seen:
-                seen[after] = solve(only(gaps, tuple(sorted(after))), cap, risk, costs).cost
+                seen[after] = solve(only(gaps, tuple(sorted(after))), cap, risk, costs, plants).cost
             draws[m].append(seen[after] - seen[before])
             before = after
     usd = {m: float(np.mean(v)) for m, v in draws.items()}

@@ -24,7 +24,9 @@ from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, scenario_gaps
 from oreshock.plan.model import JOINT
+from oreshock.plan.projects import Project
 from oreshock.plan.sampling import Control, controlled, draw_controls, plan_block
+from oreshock.plan.solve import Solved
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,36 @@ def stockpile_entries(
     return entries
 
 
-def with_stockpiles(scenario: Scenario, entries: list[dict[str, Any]]) -> Scenario:
+def plant_entries(projects: list[Project], solved: Solved, start: str) -> list[dict[str, Any]]:
+    """``responses.new_capacity`` entries: each plant the plan builds, its built capacity
+    split among its products as the plan uses it (evenly where it uses none), decided at
+    the scenario's start."""
+    entries = []
+    for project in projects:
+        share = solved.build.get(project.project_id, 0.0)
+        if share <= 1e-4:
+            continue
+        used = np.array([solved.made.get((project.project_id, n), 0.0) for n in project.nodes])
+        split = used / used.sum() if used.sum() > 0 else np.full(len(used), 1 / len(used))
+        for product, part in zip(project.products, split, strict=True):
+            if part > 1e-6:
+                entries.append({"name": f"{project.name} ({product})",
+                                "country": project.country, "mineral": product,
+                                "stage": project.stage,
+                                "capacity": round(share * project.capacity * float(part), 3),
+                                "start": start, "lead_months": project.lead_months,
+                                "ramp_months": project.ramp_months})  # fmt: skip
+    return entries
+
+
+def with_stockpiles(
+    scenario: Scenario, entries: list[dict[str, Any]], plants: list[dict[str, Any]] | None = None
+) -> Scenario:
+    """The scenario with the plan's stockpiles (and plants) in place."""
     data = scenario.model_dump(exclude={"variant"})
     data["buffers"] = {**data["buffers"], "stockpiles": entries}
+    if plants:
+        data["responses"] = {**data["responses"], "new_capacity": plants}
     return Scenario.model_validate(data)
 
 
@@ -87,7 +116,8 @@ def write_scenario(scenario: Scenario, path: Path) -> str:
     data = scenario.model_dump(exclude={"variant", "plan"}, mode="json", exclude_none=True)
     data["name"] = f"{scenario.name}-plan"
     data["description"] = (
-        "Stockpiles of the least-cost plan (oreshock plan), under the median drawn control."
+        "Stockpiles and plants of the least-cost plan (oreshock plan), under the median drawn "
+        "control."
     )
     write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return str(path)
@@ -98,16 +128,18 @@ def verify(
     scenario: Scenario,
     group: str,
     gaps: Gaps,
-    stock: dict[tuple[str, str], float],
+    solved: Solved,
+    projects: list[Project],
     cap: float,
     scenarios: int,
     seed: int,
     write_to: Path | None = None,
 ) -> Verified:
     block = plan_block(scenario)
-    entries = stockpile_entries(network, group, gaps, stock)
+    entries = stockpile_entries(network, group, gaps, solved.stock)
+    plants = plant_entries(projects, solved, scenario.start)
     controls = draw_controls(block, scenarios, seed + 1_000_003)
-    runs = [with_stockpiles(controlled(scenario, block, c), entries) for c in controls]
+    runs = [with_stockpiles(controlled(scenario, block, c), entries, plants) for c in controls]
     checked = scenario_gaps(network, runs, list(gaps.members)).on(gaps.nodes)
     exceed = checked.over_cap(cap, gaps.demand).mean(axis=0)
     worst = 100 * checked.cumulative_share(gaps.demand).max(axis=(0, 2))
@@ -119,7 +151,7 @@ def verify(
             float(np.median([c.leak for c in controls])),
         )
         written = write_scenario(
-            with_stockpiles(controlled(scenario, block, median), entries), write_to
+            with_stockpiles(controlled(scenario, block, median), entries, plants), write_to
         )
     return Verified(
         scenarios=scenarios,
