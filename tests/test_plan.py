@@ -15,8 +15,9 @@ from oreshock.cli.app import app
 from oreshock.core.errors import ScenarioError
 from oreshock.model.scenario import load_scenario
 from oreshock.model.simulate import simulate
-from oreshock.plan.model import Costs, Plants, build
+from oreshock.plan.model import Costs, Plants, Risk, build
 from oreshock.plan.projects import usable
+from oreshock.plan.refine import tail_mean
 from oreshock.plan.runner import make_plan, planned_gaps
 from oreshock.plan.solve import solve
 
@@ -45,17 +46,23 @@ def test_members_are_those_with_demand_and_some_go_short(gaps):
     assert (gaps.short.sum(axis=3) <= gaps.demand.sum(axis=2)[None] + 1e-6).all()
 
 
-@pytest.mark.parametrize("risk", ["worst", "expected"])
+@pytest.mark.parametrize("risk", ["worst", "expected", "cvar"])
 def test_the_cap_holds_in_the_solution(gaps, risk):
-    model = build(gaps, 0.05, risk, Costs())
+    model = build(gaps, 0.05, Risk(risk, 0.5), Costs())
     status, condition = model.solve(solver_name="highs", output_flag=False, progress=False)
     assert (status, condition) == ("ok", "optimal")
     short = model.solution["short"].sum("period").values  # [W, M, N]
     allowed = 0.05 * gaps.demand.sum(axis=2)
-    if risk == "worst":
-        assert (short <= allowed[None] + 1e-4).all()
-    else:
-        assert (short.mean(axis=0) <= allowed + 1e-4).all()
+    level = {"worst": short.max(axis=0), "expected": short.mean(axis=0)}.get(risk)
+    if risk == "cvar":  # the mean of the worst half of the scenarios
+        level = tail_mean(short, 0.5)
+    assert (level <= allowed + 1e-4).all()
+
+
+def test_a_looser_risk_measure_never_costs_more(gaps):
+    """expected <= cvar (the worst half's mean) <= worst, member by member and in cost."""
+    cost = {r: solve(gaps, 0.05, Risk(r, 0.5), Costs()).cost for r in ("expected", "cvar", "worst")}
+    assert cost["expected"] <= cost["cvar"] * (1 + 1e-6) <= cost["worst"] * (1 + 1e-6) ** 2
 
 
 def test_tighter_caps_never_cost_less(plan):
@@ -82,7 +89,8 @@ def test_shapley_is_individually_rational_here(plan):
     [
         ({"cap": 0.0}, "--cap: expected a share in"),
         ({"cap": 1.5}, "--cap: expected a share in"),
-        ({"cap": 0.05, "risk": "cvar"}, "--risk: expected one of worst, expected"),
+        ({"cap": 0.05, "risk": "cvar90"}, "--risk: expected one of worst, expected, cvar"),
+        ({"cap": 0.05, "risk": "cvar", "alpha": 1.0}, r"--alpha: expected a share in \[0, 1\)"),
         ({"cap": 0.05, "scenarios": 0}, "--scenarios: expected at least 1"),
     ],
 )
@@ -174,7 +182,7 @@ def test_a_plant_makes_nothing_before_its_lead_time_and_ramps_to_full(network):
 def test_the_program_builds_a_plant_it_can_use_and_never_past_its_capacity(network, gaps):
     cheap = [replace(p, capex_usd=1.0) for p in _projects(network)]
     plants = Plants.full(usable(cheap, gaps.nodes, gaps.short.shape[3]), N, gaps.short.shape[3])
-    solved = solve(gaps, 0.05, "worst", Costs(), plants)
+    solved = solve(gaps, 0.05, Risk(), Costs(), plants)
     assert max(solved.build.values()) > 0.5
     for project in plants.projects:
         made = sum(v for (j, _), v in solved.made.items() if j == project.project_id)

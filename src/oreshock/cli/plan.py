@@ -110,7 +110,13 @@ def plan(
     scenario: Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")],
     members: Annotated[str, typer.Option(help="Coalition: a group id or ISO3 code.")] = "g7plus",
     cap: Annotated[float, typer.Option(help="Cumulative shortfall cap, share of demand.")] = 0.05,
-    risk: Annotated[str, typer.Option(help="worst (every scenario) or expected.")] = "worst",
+    risk: Annotated[
+        str,
+        typer.Option(help="worst (every scenario), expected, or cvar (mean of the worst tail)."),
+    ] = "worst",
+    alpha: Annotated[
+        float, typer.Option(help="With --risk cvar: the tail is the worst 1 - alpha of scenarios.")
+    ] = 0.9,
     scenarios: Annotated[int, typer.Option(help="Sampled future controls.", min=1, max=2000)] = 50,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX)] = 0,
     caps: Annotated[
@@ -143,7 +149,7 @@ def plan(
         def say(step: str, done: float) -> None:
             progress.update(task, completed=done, description=step)
 
-        result = make_plan(network, built, members, cap, risk=risk, scenarios=scenarios,
+        result = make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
                            seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
                            write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
                            projects=from_table(dataset.table("projects")))  # fmt: skip

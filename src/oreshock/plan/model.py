@@ -9,7 +9,8 @@ p): draws from the member's own stock and from the joint one, and the shortfall 
     sum_m,p joint[m, n, p, w] <= stock[joint, n]  (the joint stock serves every member)
 
 with the cap on each member's cumulative shortfall as a share of its demand, in every
-scenario (``worst``) or on average (``expected``):
+scenario (``worst``), on average (``expected``) or on the conditional mean of the worst tail
+(``cvar``, ``define_cap``):
 
     sum_p short[m, n, p, w] <= cap x sum_p demand[m, n, p]
 
@@ -127,11 +128,32 @@ def define_stock_use(m: linopy.Model, stock, own, joint) -> None:
     )
 
 
-def define_cap(m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: str) -> None:
+@dataclass(frozen=True)
+class Risk:
+    """How the cap must hold over the scenarios: in every one (``worst``), on average
+    (``expected``), or on the mean of the worst (1 - alpha) share of them (``cvar``)."""
+
+    kind: str = "worst"
+    alpha: float = 0.9
+
+
+def define_cap(m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: Risk) -> None:
+    """Each member's cumulative shortfall at each node within cap x its demand there.
+
+    For ``cvar`` (Rockafellar and Uryasev's linear form): eta + sum_w z_w / ((1 - alpha) W)
+    <= cap x demand with z_w >= shortfall_w - eta, z_w >= 0; eta is then the alpha-quantile
+    of the shortfall and the left side its conditional mean beyond it."""
     allowed = cap * demand.sum("period")
     used = short.sum("period")
-    if risk == "expected":
+    if risk.kind == "expected":
         used = used.sum("scenario") / short.sizes["scenario"]
+    if risk.kind == "cvar":
+        coords = {"member": used.coords["member"].values, "node": used.coords["node"].values}
+        eta = m.add_variables(coords=coords, dims=["member", "node"], name="var_level")
+        excess = m.add_variables(lower=0, coords=used.coords, name="tail_excess")
+        m.add_constraints(excess - used + eta >= 0, name="tail")
+        scenarios = short.sizes["scenario"]
+        used = eta + excess.sum("scenario") / ((1.0 - risk.alpha) * scenarios)
     m.add_constraints(used <= allowed, name="cap")
 
 
@@ -159,7 +181,7 @@ def define_objective(m: linopy.Model, stock, short, data, costs: Costs, plants=N
 
 
 def build(
-    gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None
+    gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None
 ) -> linopy.Model:
     data = arrays(gaps)
     m = linopy.Model()

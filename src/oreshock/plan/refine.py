@@ -23,7 +23,7 @@ import numpy as np
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, Runs, gaps_of, made_at, simulate_all
-from oreshock.plan.model import Costs, Plants
+from oreshock.plan.model import Costs, Plants, Risk
 from oreshock.plan.solve import Solved, solve
 from oreshock.plan.verify import plant_entries, stockpile_entries, with_stockpiles
 
@@ -86,7 +86,7 @@ def refine(
     gaps: Gaps,
     drawn: Drawn,
     cap: float,
-    risk: str,
+    risk: Risk,
     costs: Costs,
     plants: Plants,
 ) -> Refined:
@@ -97,7 +97,7 @@ def refine(
     while True:
         answered, plants = with_plan(network, group, gaps, solved, drawn, plants)
         over = answered.over_cap(cap, gaps.demand)
-        kept = over.mean(axis=0) == 0 if risk == "worst" else _mean_within(answered, gaps, cap)
+        kept = _kept(answered, gaps, cap, risk)
         if np.all(kept) or rounds == ROUNDS:
             break
         gaps = replace(gaps, short=np.maximum(gaps.short, answered.short))
@@ -107,8 +107,21 @@ def refine(
     return Refined(gaps, solved, plants, rounds, exceed)
 
 
-def _mean_within(answered: Gaps, gaps: Gaps, cap: float) -> np.ndarray:
-    """[M] whether each member's mean cumulative shortfall stays within the cap at every node
-    (what ``expected`` promises)."""
-    mean = answered.cumulative_share(gaps.demand).mean(axis=0)
-    return np.asarray((mean <= cap + 1e-9).all(axis=1))
+def _kept(answered: Gaps, gaps: Gaps, cap: float, risk: Risk) -> np.ndarray:
+    """[M] whether the engine's shortfalls keep each member's promise at every node: under
+    the cap in every control (``worst``), on average (``expected``), or on the mean of the
+    worst (1 - alpha) share of the controls (``cvar``)."""
+    share = answered.cumulative_share(gaps.demand)  # [W, M, N]
+    if risk.kind == "worst":
+        level = share.max(axis=0)
+    elif risk.kind == "expected":
+        level = share.mean(axis=0)
+    else:
+        level = tail_mean(share, risk.alpha)
+    return np.asarray((level <= cap + 1e-9).all(axis=1))
+
+
+def tail_mean(share: np.ndarray, alpha: float) -> np.ndarray:
+    """[M, N] mean of the worst ceil((1 - alpha) W) scenarios of ``share`` [W, M, N]."""
+    worst = max(int(np.ceil((1.0 - alpha) * share.shape[0] - 1e-9)), 1)
+    return np.sort(share, axis=0)[-worst:].mean(axis=0)

@@ -18,7 +18,7 @@ from oreshock.core.months import add_months
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, gaps_of, made_at, simulate_all
-from oreshock.plan.model import JOINT, Costs, Plants, holding_cost
+from oreshock.plan.model import JOINT, Costs, Plants, Risk, holding_cost
 from oreshock.plan.projects import Project, capital_charge, usable
 from oreshock.plan.refine import Drawn, Refined, refine
 from oreshock.plan.sampling import controlled, draw_controls, plan_block
@@ -38,7 +38,7 @@ from oreshock.plan.solve import (
 )
 from oreshock.plan.verify import Verified, verify
 
-RISKS = ("worst", "expected")
+RISKS = ("worst", "expected", "cvar")
 Progress = Callable[[str, float], None]
 
 
@@ -47,6 +47,7 @@ class Plan:
     members: tuple[str, ...]
     cap: float
     risk: str
+    alpha: float | None
     scenarios: int
     total_cost_usd: float
     items: list[dict[str, Any]]
@@ -67,6 +68,7 @@ class Plan:
             "members": list(self.members),
             "cap": self.cap,
             "risk": self.risk,
+            "alpha": self.alpha,
             "scenarios": self.scenarios,
             "total_cost_usd": self.total_cost_usd,
             "items": self.items,
@@ -94,11 +96,13 @@ class Plan:
         }
 
 
-def check_request(cap: float, risk: str, scenarios: int) -> None:
+def check_request(cap: float, risk: str, scenarios: int, alpha: float = 0.9) -> None:
     if not 0 < cap <= 1:
         raise ScenarioError(f"--cap: expected a share in (0, 1], found {cap}")
     if risk not in RISKS:
         raise ScenarioError(f"--risk: expected one of {', '.join(RISKS)}, found {risk!r}")
+    if not 0 <= alpha < 1:
+        raise ScenarioError(f"--alpha: expected a share in [0, 1), found {alpha}")
     if scenarios < 1:
         raise ScenarioError(f"--scenarios: expected at least 1, found {scenarios}")
 
@@ -175,6 +179,7 @@ def make_plan(
     cap: float,
     *,
     risk: str = "worst",
+    alpha: float = 0.9,
     scenarios: int = 50,
     seed: int = 0,
     caps: list[float] | None = None,
@@ -185,7 +190,8 @@ def make_plan(
     projects: list[Project] | None = None,
 ) -> Plan:
     """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
-    check_request(cap, risk, scenarios)
+    check_request(cap, risk, scenarios, alpha)
+    measure = Risk(risk, alpha)
     for level in caps or []:
         if not 0 < level <= 1:
             raise ScenarioError(f"--caps: expected shares in (0, 1], found {level}")
@@ -197,18 +203,18 @@ def make_plan(
     plants = Plants.full(usable(projects or [], gaps.nodes, gaps.short.shape[3]),
                          scenarios, gaps.short.shape[3])  # fmt: skip
     say("solving the plan and checking it in the engine on the drawn controls", 0.3)
-    refined = refine(network, group, gaps, drawn, cap, risk, costs, plants)
+    refined = refine(network, group, gaps, drawn, cap, measure, costs, plants)
     gaps, best, plants = refined.gaps, refined.solved, refined.plants
     members = gaps.members
     value: dict[frozenset, float] | None = None
     say("splitting the cost", 0.6)
     if len(members) <= EXACT_SHAPLEY:
-        value = coalition_costs(gaps, cap, risk, costs, plants)
+        value = coalition_costs(gaps, cap, measure, costs, plants)
         shapley = shapley_exact(members, value)
         standalone = {m: value[frozenset({m})] for m in members}
     else:
-        shapley = shapley_sampled(gaps, cap, risk, costs, seed, plants)
-        standalone = {m: solve(only(gaps, (m,)), cap, risk, costs, plants).cost for m in members}
+        shapley = shapley_sampled(gaps, cap, measure, costs, seed, plants)
+        standalone = {m: solve(only(gaps, (m,)), cap, measure, costs, plants).cost for m in members}
     shares = {
         "shapley": shapley,
         "demand": proportional("demand", demand_weights(gaps), best.cost),
@@ -229,7 +235,7 @@ def make_plan(
     curve = []
     for k, level in enumerate(sorted(caps or [], reverse=True)):
         say(f"cost at cap {level}", 0.8 + 0.2 * k / max(len(caps or []), 1))
-        point = solve(gaps, level, risk, costs, plants).cost
+        point = solve(gaps, level, measure, costs, plants).cost
         curve.append({"cap": level, "total_cost_usd": point})
     verified = None
     if verify_scenarios:
@@ -251,6 +257,7 @@ def make_plan(
         members=members,
         cap=cap,
         risk=risk,
+        alpha=alpha if risk == "cvar" else None,
         scenarios=scenarios,
         total_cost_usd=best.cost,
         items=_items(best, gaps, costs, plants, scenario.start),

@@ -34,7 +34,7 @@ import numpy as np
 
 from oreshock.core.errors import OreshockError
 from oreshock.plan.gaps import Gaps
-from oreshock.plan.model import Costs, Plants, arrays, build
+from oreshock.plan.model import Costs, Plants, Risk, arrays, build
 
 EXACT_SHAPLEY = 6
 SAMPLED_ORDERS = 40
@@ -83,7 +83,7 @@ def run_solver(model: linopy.Model) -> tuple[str, str]:
     return str(status), str(condition)
 
 
-def solve(gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None) -> Solved:
+def solve(gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None) -> Solved:
     model = build(gaps, cap, risk, costs, plants)
     status, condition = run_solver(model)
     if status != "ok" or condition != "optimal":
@@ -130,7 +130,7 @@ class Shares:
 
 
 def coalition_costs(
-    gaps: Gaps, cap: float, risk: str, costs: Costs, plants: Plants | None = None
+    gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None
 ) -> dict[frozenset, float]:
     """The least cost of every sub-coalition (the empty one costs nothing)."""
     out: dict[frozenset, float] = {frozenset(): 0.0}
@@ -156,7 +156,7 @@ def shapley_exact(members: tuple[str, ...], value: dict[frozenset, float]) -> Sh
 
 
 def shapley_sampled(
-    gaps: Gaps, cap: float, risk: str, costs: Costs, seed: int, plants: Plants | None = None
+    gaps: Gaps, cap: float, risk: Risk, costs: Costs, seed: int, plants: Plants | None = None
 ) -> Shares:
     """Marginal costs over sampled orders; the standard error of each member's mean."""
     rng = np.random.default_rng(seed)
