@@ -19,7 +19,7 @@ from oreshock.plan.model import Costs, Plants, Risk, build
 from oreshock.plan.projects import usable
 from oreshock.plan.refine import tail_mean
 from oreshock.plan.runner import make_plan, planned_gaps
-from oreshock.plan.solve import solve
+from oreshock.plan.solve import CapInfeasible, solve
 
 FLAGSHIP = "japan-rare-earths-2026"
 N = 4  # sampled controls: enough for the properties, small enough for the suite
@@ -206,3 +206,33 @@ def test_a_plant_without_feed_is_found_out_in_the_engine(network, scenario):
     online = projects[0].online(usable_share.shape[1]) > 0
     assert usable_share[:, online].max() < 0.05
     assert not [i for i in plan.items if i["kind"] == "capacity"]
+
+
+def test_buying_over_time_never_costs_more_and_keeps_to_the_limit(gaps):
+    """Bought quarter by quarter, a stock is held for less of the horizon than one bought at
+    once, and no quarter's purchases exceed the limit."""
+    at_once = solve(gaps, 0.05, Risk(), Costs()).cost
+    model = build(gaps, 0.05, Risk(), Costs(buy_rate=0.5))
+    status, condition = model.solve(solver_name="highs", output_flag=False, progress=False)
+    assert (status, condition) == ("ok", "optimal")
+    assert model.objective.value <= at_once * (1 + 1e-6)
+    bought = model.solution["buy"].sum("holder").values  # [N, P]
+    assert (bought <= 0.5 * gaps.output[:, None] / 4 + 1e-6).all()
+
+
+def test_a_cap_no_purchase_rate_can_keep_names_where_it_binds(network, scenario):
+    with pytest.raises(CapInfeasible) as caught:
+        make_plan(network, scenario, "g7plus", 0.05, scenarios=N, costs=Costs(buy_rate=0.01))
+    exc = caught.value
+    assert exc.over and all(v > 0 for v in exc.over.values())
+    assert {m for m, _ in exc.over} <= {"DEU", "JPN", "KOR", "USA", "XEU"}
+    assert exc.starts and min(exc.starts) >= 6  # the plan block's earliest start
+    assert "cannot be bought fast enough" in str(exc)
+
+
+def test_cli_names_an_infeasible_cap_in_both_languages():
+    for lang, words in (("en", "No plan keeps every member"), ("ja", "計画はありません")):
+        result = CliRunner().invoke(app, ["plan", FLAGSHIP, "--scenarios", "3", "--buy-rate",
+                                          "0.01", "--lang", lang])  # fmt: skip
+        assert result.exit_code == 2 and words in result.output
+        assert "USA" not in result.output  # countries by name

@@ -26,8 +26,10 @@ from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario
+from oreshock.plan.model import Costs
 from oreshock.plan.projects import from_table
 from oreshock.plan.runner import Plan, make_plan
+from oreshock.plan.solve import CapInfeasible, PlanError
 from oreshock.report.text import Names
 
 
@@ -40,6 +42,24 @@ def _caps(text: str | None) -> list[float]:
         raise ScenarioError(
             f"--caps: expected shares separated by commas, found {text!r}"
         ) from None
+
+
+def _share(option: str, value: float | None) -> float | None:
+    if value is not None and not 0 < value <= 1:
+        raise ScenarioError(f"{option}: expected a share in (0, 1], found {value}")
+    return value
+
+
+def infeasible_message(exc: CapInfeasible, words: Names, lang: str) -> str:
+    """Where a cap no plan can keep binds, with names: members, products, control starts."""
+    where = "; ".join(
+        t("plan_binds_at", lang, member=words.country(m), product=_product(
+            {"product": node.split(":")[0], "stage": node.split(":")[1]}, words),
+          points=f"{100 * v:.1f}")
+        for (m, node), v in list(exc.over.items())[:6]
+    )  # fmt: skip
+    starts = ", ".join(str(s) for s in exc.starts) or "?"
+    return t("plan_infeasible", lang, cap=f"{exc.cap:.0%}", where=where, starts=starts)
 
 
 def _million(usd: float) -> str:
@@ -117,6 +137,10 @@ def plan(
     alpha: Annotated[
         float, typer.Option(help="With --risk cvar: the tail is the worst 1 - alpha of scenarios.")
     ] = 0.9,
+    buy_rate: Annotated[
+        float | None,
+        typer.Option(help="Most the coalition buys a month, share of world output (default: any)."),
+    ] = None,
     scenarios: Annotated[int, typer.Option(help="Sampled future controls.", min=1, max=2000)] = 50,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX)] = 0,
     caps: Annotated[
@@ -143,20 +167,42 @@ def plan(
     built = file.build(variant)
     dataset = load_dataset(data, base_year=built.base_year)
     network = build_network(dataset)
+    try:
+        result = _planned(network, built, dataset, members, cap, risk, alpha, buy_rate, scenarios,
+                          seed, caps, verify, out_file, json_out)  # fmt: skip
+    except CapInfeasible as exc:
+        if json_out:
+            print_json(infeasible_record(exc, members, cap, risk))
+            raise typer.Exit(1) from None
+        raise PlanError(infeasible_message(exc, Names(dataset, lang), lang)) from None
+    if json_out:
+        print_json(result.record())
+        return
+    _print(result, Names(dataset, lang), lang)
+
+
+def infeasible_record(exc: CapInfeasible, members: str, cap: float, risk: str) -> dict:
+    """The ``--json`` of a cap no plan keeps: status ``infeasible``, where it binds."""
+    return {"plan_id": None, "status": "infeasible", "members": members, "cap": cap, "risk": risk,
+            "binding": [{"member": m, "node": n, "least_excess_share": v}
+                        for (m, n), v in exc.over.items()],
+            "control_starts": exc.starts, "total_cost_usd": None, "items": None}  # fmt: skip
+
+
+def _planned(network, built, dataset, members, cap, risk, alpha, buy_rate, scenarios, seed,
+             caps, verify, out_file, json_out) -> Plan:  # fmt: skip
+    """make_plan with the dataset's candidate plants, behind a progress bar."""
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("planning", total=1.0)
 
         def say(step: str, done: float) -> None:
             progress.update(task, completed=done, description=step)
 
-        result = make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
+        return make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
+                           costs=Costs(buy_rate=_share("--buy-rate", buy_rate)),
                            seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
                            write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
                            projects=from_table(dataset.table("projects")))  # fmt: skip
-    if json_out:
-        print_json(result.record())
-        return
-    _print(result, Names(dataset, lang), lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -416,6 +416,17 @@ TEXT: dict[str, dict[str, str]] = {
     "plan_joint": {"en": "Joint (coalition)", "ja": "共同（連合）"},
     "plan_product": {"en": "Product: stage", "ja": "製品：段階"},
     "plan_tonnes": {"en": "Tonnes (plants: t/yr)", "ja": "トン（工場：トン/年）"},
+    "plan_infeasible": {
+        "en": "No plan keeps every member under the {cap} cap at any cost: stocks cannot be bought "
+        "fast enough before the earliest controls (starting in months {starts}). The least "
+        "excess over the cap: {where}",
+        "ja": "どの費用でも全加盟国を上限{cap}以下に保つ計画はありません：早期の規制（開始月 {starts}）"
+        "までに備蓄を十分な速さで購入できません。上限超過の最小値：{where}",
+    },
+    "plan_binds_at": {
+        "en": "{member}, {product} +{points} points",
+        "ja": "{member}・{product} +{points}ポイント",
+    },
     "plan_plant": {"en": "New plant in {country}: {name}", "ja": "{country}の新工場：{name}"},
     "plan_cost": {"en": "Cost, million USD", "ja": "費用（百万ドル）"},
     "plan_shares": {

@@ -40,6 +40,7 @@ class Gaps:
     price: np.ndarray
     unpriced: tuple[str, ...]  # nodes with demand but no base price: left out of the plan
     shortfall: np.ndarray  # [W, M, N, P] the part of ``short`` no stockpile met
+    output: np.ndarray  # [N] world output at the node in the base year, t/yr
 
     def on(self, nodes: list[str]) -> Gaps:
         """The same gaps at the nodes named (each of which these gaps hold)."""
@@ -47,7 +48,8 @@ class Gaps:
         return replace(self, minerals=tuple(self.minerals[k] for k in keep),
                        stages=tuple(self.stages[k] for k in keep), short=self.short[:, :, keep],
                        demand=self.demand[:, keep], price=self.price[keep],
-                       shortfall=self.shortfall[:, :, keep])  # fmt: skip
+                       shortfall=self.shortfall[:, :, keep],
+                       output=self.output[keep])  # fmt: skip
 
     def over_cap(self, cap: float, demand: np.ndarray) -> np.ndarray:
         """[W, M] whether a member's cumulative shortfall at some node exceeds ``cap`` x its
@@ -127,7 +129,7 @@ def gaps_of(runs: Runs, members: list[str]) -> Gaps:
     the first run)."""
     nodes: list[tuple[str, str]] = []
     unpriced: list[str] = []
-    need, short, demand, prices = [], [], [], []
+    need, short, demand, prices, output = [], [], [], [], []
     outside = REGIONS.index("ROW")
     for mineral, first in runs[0].items():
         chain = first.chain
@@ -143,6 +145,7 @@ def gaps_of(runs: Runs, members: list[str]) -> Gaps:
                 continue
             nodes.append((mineral, stage))
             prices.append(1000.0 * float(base))
+            output.append(float(chain.production[:, s].sum()))
             demand.append(wanted)
             need.append([_members_quarterly(unmet(r[mineral], s), list(chain.countries), members)
                          for r in runs])  # fmt: skip
@@ -158,4 +161,5 @@ def gaps_of(runs: Runs, members: list[str]) -> Gaps:
         price=np.array(prices),
         unpriced=tuple(unpriced),
         shortfall=np.stack(short, axis=2) if nodes else empty,
+        output=np.array(output),
     )

@@ -45,6 +45,11 @@ class Costs:
     carrying_rate: float = 0.08
     storage_usd_t_yr: float = 200.0
     shortfall_multiple: float = 2.0
+    # The most the coalition can buy for its stockpiles each month, as a share of the world's
+    # base-year output of the product (None: any amount at once, the stock in place from the
+    # start). With a limit, stocks are bought quarter by quarter, the same in every scenario,
+    # and a member can draw only what has been bought by then.
+    buy_rate: float | None = None
 
 
 def arrays(gaps: Gaps) -> dict[str, xr.DataArray]:
@@ -62,7 +67,8 @@ def arrays(gaps: Gaps) -> dict[str, xr.DataArray]:
         dims=["member", "node", "period"],
     )  # fmt: skip
     price = xr.DataArray(gaps.price, coords={"node": gaps.nodes}, dims=["node"])
-    return {"gap": gap, "demand": demand, "price": price}
+    output = xr.DataArray(gaps.output, coords={"node": gaps.nodes}, dims=["node"])
+    return {"gap": gap, "demand": demand, "price": price, "output": output}
 
 
 def define_stocks(m: linopy.Model, data: dict[str, xr.DataArray]) -> linopy.Variable:
@@ -128,6 +134,24 @@ def define_stock_use(m: linopy.Model, stock, own, joint) -> None:
     )
 
 
+def define_purchases(m: linopy.Model, stock, own, joint, data, buy_rate: float):
+    """``buy[holder, node, period]``: the stocks bought quarter by quarter (the same in every
+    scenario), together at most ``buy_rate`` x world output a month; by the end of each
+    quarter a stock has given no more than has been bought into it."""
+    gap = data["gap"]
+    coords = [stock.coords["holder"].values, gap.coords["node"].values, gap.coords["period"].values]
+    buy = m.add_variables(lower=0, coords=coords, dims=["holder", "node", "period"], name="buy")
+    m.add_constraints(buy.sum("period") - stock == 0, name="bought")
+    limit = buy_rate * data["output"] / 12.0 * PERIOD_MONTHS
+    m.add_constraints(buy.sum("holder") <= limit, name="buy_limit")
+    members = own.coords["member"].values
+    national = buy.sel(holder=members).rename(holder="member").cumsum("period")
+    m.add_constraints(own.cumsum("period") - national <= 0, name="own_in_time")
+    pooled = buy.sel(holder=JOINT).cumsum("period")
+    m.add_constraints(joint.sum("member").cumsum("period") - pooled <= 0, name="joint_in_time")
+    return buy
+
+
 @dataclass(frozen=True)
 class Risk:
     """How the cap must hold over the scenarios: in every one (``worst``), on average
@@ -137,7 +161,9 @@ class Risk:
     alpha: float = 0.9
 
 
-def define_cap(m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: Risk) -> None:
+def define_cap(
+    m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: Risk, elastic: bool = False
+) -> None:
     """Each member's cumulative shortfall at each node within cap x its demand there.
 
     For ``cvar`` (Rockafellar and Uryasev's linear form): eta + sum_w z_w / ((1 - alpha) W)
@@ -154,21 +180,34 @@ def define_cap(m: linopy.Model, short, demand: xr.DataArray, cap: float, risk: R
         m.add_constraints(excess - used + eta >= 0, name="tail")
         scenarios = short.sizes["scenario"]
         used = eta + excess.sum("scenario") / ((1.0 - risk.alpha) * scenarios)
+    if elastic:
+        over = m.add_variables(lower=0, coords=used.coords, name="over")
+        used = used - over
     m.add_constraints(used <= allowed, name="cap")
 
 
-def holding_cost(price, costs: Costs, periods: int):
+def holding_cost(price, costs: Costs, periods):
     """USD per tonne held over ``periods`` quarters: the stock's value x carrying rate plus
-    storage, per year (``price`` a number or an array of USD/t)."""
+    storage, per year (``price`` and ``periods`` numbers or arrays)."""
     return (price * costs.carrying_rate + costs.storage_usd_t_yr) * periods * PERIOD_MONTHS / 12.0
 
 
-def define_objective(m: linopy.Model, stock, short, data, costs: Costs, plants=None) -> None:
+def define_objective(
+    m: linopy.Model, stock, short, data, costs: Costs, plants=None, buy=None
+) -> None:
+    """Holding from purchase to the horizon's end (the whole horizon when stocks are bought
+    at once), the plants' capital charge, and the mean cost of the shortfall left."""
     price = data["price"]
     periods = data["gap"].sizes["period"]
-    holding = holding_cost(price, costs, periods)
     missing = price * costs.shortfall_multiple / data["gap"].sizes["scenario"]
-    cost = (stock * holding).sum() + (short * missing).sum()
+    if buy is None:
+        cost = (stock * holding_cost(price, costs, periods)).sum()
+    else:
+        held = periods - data["gap"].coords["period"]  # quarters from purchase to the end
+        cost = (buy * holding_cost(price, costs, held)).sum()
+    cost = cost + (short * missing).sum()
+    if "over" in m.variables:  # elastic: exceeding a cap costs far more than anything else
+        cost = cost + m.variables["over"].sum() * float(price.max()) * 1e3
     if plants is not None:
         build, projects = plants
         charge = xr.DataArray(
@@ -181,8 +220,15 @@ def define_objective(m: linopy.Model, stock, short, data, costs: Costs, plants=N
 
 
 def build(
-    gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None
+    gaps: Gaps,
+    cap: float,
+    risk: Risk,
+    costs: Costs,
+    plants: Plants | None = None,
+    elastic: bool = False,
 ) -> linopy.Model:
+    """The program; ``elastic`` lets each cap row be exceeded at a price (``over``), to
+    find out where an infeasible cap binds."""
     data = arrays(gaps)
     m = linopy.Model()
     stock = define_stocks(m, data)
@@ -193,7 +239,11 @@ def build(
         build_share, made = define_plants(m, data["gap"], plants)
         built = (build_share, plants.projects)
     define_balance(m, own, joint, short, data["gap"], made)
-    define_stock_use(m, stock, own, joint)
-    define_cap(m, short, data["demand"], cap, risk)
-    define_objective(m, stock, short, data, costs, built)
+    buy = None
+    if costs.buy_rate is None:
+        define_stock_use(m, stock, own, joint)
+    else:
+        buy = define_purchases(m, stock, own, joint, data, costs.buy_rate)
+    define_cap(m, short, data["demand"], cap, risk, elastic)
+    define_objective(m, stock, short, data, costs, built, buy)
     return m

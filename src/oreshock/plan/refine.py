@@ -46,6 +46,7 @@ class Drawn:
 
     scenarios: list[Scenario]
     base_made: dict[tuple[str, str], np.ndarray]
+    starts: list[int]  # months from the scenario's start to each control
 
 
 def with_plan(

@@ -24,6 +24,7 @@ from oreshock.plan.refine import Drawn, Refined, refine
 from oreshock.plan.sampling import controlled, draw_controls, plan_block
 from oreshock.plan.solve import (
     EXACT_SHAPLEY,
+    CapInfeasible,
     PlanError,
     Shares,
     Solved,
@@ -124,7 +125,8 @@ def planned_gaps(
     drawn scenarios with what the candidate plants' countries make there without a plan."""
     block = plan_block(scenario)
     members = list(network.members(group))
-    drawn = [controlled(scenario, block, c) for c in draw_controls(block, scenarios, seed)]
+    controls = draw_controls(block, scenarios, seed)
+    drawn = [controlled(scenario, block, c) for c in controls]
     runs = simulate_all(network, drawn)
     gaps = gaps_of(runs, members)
     present = tuple(m for i, m in enumerate(gaps.members) if gaps.demand[i].sum() > 0)
@@ -136,7 +138,8 @@ def planned_gaps(
             "cover them): there is nothing to plan against"
         )
     sites = {(p.country, n) for p in projects or [] for n in p.nodes if n in gaps.nodes}
-    return only(gaps, present), Drawn(drawn, {site: made_at(runs, *site) for site in sites})
+    made = {site: made_at(runs, *site) for site in sites}
+    return only(gaps, present), Drawn(drawn, made, [c.start for c in controls])
 
 
 def _items(solved: Solved, gaps: Gaps, costs: Costs, plants: Plants, start: str) -> list:
@@ -203,7 +206,11 @@ def make_plan(
     plants = Plants.full(usable(projects or [], gaps.nodes, gaps.short.shape[3]),
                          scenarios, gaps.short.shape[3])  # fmt: skip
     say("solving the plan and checking it in the engine on the drawn controls", 0.3)
-    refined = refine(network, group, gaps, drawn, cap, measure, costs, plants)
+    try:
+        refined = refine(network, group, gaps, drawn, cap, measure, costs, plants)
+    except CapInfeasible as exc:
+        exc.starts = sorted({drawn.starts[w] for w in exc.scenarios})
+        raise
     gaps, best, plants = refined.gaps, refined.solved, refined.plants
     members = gaps.members
     value: dict[frozenset, float] | None = None

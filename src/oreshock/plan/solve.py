@@ -77,7 +77,7 @@ def _solver_quiet() -> Iterator[None]:
 
 
 def run_solver(model: linopy.Model) -> tuple[str, str]:
-    logging.getLogger("linopy").setLevel(logging.WARNING)
+    logging.getLogger("linopy").setLevel(logging.ERROR)  # an infeasible status is ours to say
     with _solver_quiet():
         status, condition = model.solve(solver_name="highs", output_flag=False, progress=False)
     return str(status), str(condition)
@@ -86,6 +86,8 @@ def run_solver(model: linopy.Model) -> tuple[str, str]:
 def solve(gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None) -> Solved:
     model = build(gaps, cap, risk, costs, plants)
     status, condition = run_solver(model)
+    if condition in ("infeasible", "infeasible_or_unbounded"):
+        raise binding(gaps, cap, risk, costs, plants)
     if status != "ok" or condition != "optimal":
         raise PlanError(f"the solver found no optimal plan (status {status}, {condition})")
     stock = model.solution["stock"].to_series()
@@ -103,6 +105,46 @@ def solve(gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | Non
         left=model.solution["short"].mean("scenario").sum("period").values,
         **_plants_built(model),
     )
+
+
+class CapInfeasible(PlanError):
+    """No plan keeps every member under the cap: where it binds, as the least excess over
+    the cap (share of demand) at each member and node, and the scenarios in which it does."""
+
+    def __init__(self, cap: float, over: dict[tuple[str, str], float], scenarios: list[int]):
+        self.cap, self.over, self.scenarios = cap, over, scenarios
+        self.starts: list[int] = []  # months to the start of those controls (set by the runner)
+        worst = ", ".join(f"{m} {n} (+{100 * v:.1f} points)" for (m, n), v in over.items())
+        super().__init__(
+            f"no plan keeps every member under the {cap:.0%} cap at any cost: stocks cannot be "
+            f"bought fast enough before the earliest controls; it binds at {worst}"
+        )
+
+
+def binding(
+    gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None
+) -> CapInfeasible:
+    """Solve with each cap row allowed to be exceeded at a prohibitive price, and report
+    where it is: the least excess the program can reach at each member and node."""
+    model = build(gaps, cap, risk, costs, plants, elastic=True)
+    status, condition = run_solver(model)
+    if status != "ok" or condition != "optimal":
+        return CapInfeasible(cap, {}, [])
+    over = model.solution["over"]
+    demand = arrays(gaps)["demand"].sum("period")
+    share = over / demand.where(demand > 0)
+    by_node = share.max("scenario") if "scenario" in share.dims else share
+    found = {_key(k): float(v) for k, v in by_node.to_series().items() if v > 1e-6}
+    hit = (
+        []
+        if "scenario" not in over.dims
+        else [
+            int(w)
+            for w in over.coords["scenario"].values
+            if float(over.sel(scenario=w).sum()) > 1e-6
+        ]
+    )
+    return CapInfeasible(cap, dict(sorted(found.items(), key=lambda kv: -kv[1])), hit)
 
 
 def _plants_built(model: linopy.Model) -> dict:
