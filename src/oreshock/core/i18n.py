@@ -418,10 +418,10 @@ TEXT: dict[str, dict[str, str]] = {
     "plan_tonnes": {"en": "Tonnes (plants: t/yr)", "ja": "トン（工場：トン/年）"},
     "plan_infeasible": {
         "en": "No plan keeps every member under the {cap} cap at any cost: stocks cannot be bought "
-        "fast enough before the earliest controls (starting in months {starts}). The least "
-        "excess over the cap: {where}",
+        "fast enough before the earliest controls (starting in months {starts}). Above the cap "
+        "in the plan that exceeds it least: {where}",
         "ja": "どの費用でも全加盟国を上限{cap}以下に保つ計画はありません：早期の規制（開始月 {starts}）"
-        "までに備蓄を十分な速さで購入できません。上限超過の最小値：{where}",
+        "までに備蓄を十分な速さで購入できません。超過が最も小さい計画での上限超過：{where}",
     },
     "plan_binds_at": {
         "en": "{member}, {product} +{points} points",

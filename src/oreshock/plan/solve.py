@@ -108,8 +108,9 @@ def solve(gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | Non
 
 
 class CapInfeasible(PlanError):
-    """No plan keeps every member under the cap: where it binds, as the least excess over
-    the cap (share of demand) at each member and node, and the scenarios in which it does."""
+    """No plan keeps every member under the cap: where it binds, as the excess over the cap
+    (share of demand) the least-excess plan leaves at each member and node (one such plan:
+    the split of the least total need not be unique), and the scenarios in which it does."""
 
     def __init__(self, cap: float, over: dict[tuple[str, str], float], scenarios: list[int]):
         self.cap, self.over, self.scenarios = cap, over, scenarios
