@@ -236,3 +236,17 @@ def test_cli_names_an_infeasible_cap_in_both_languages():
                                           "0.01", "--lang", lang])  # fmt: skip
         assert result.exit_code == 2 and words in result.output
         assert "USA" not in result.output  # countries by name
+
+
+def test_without_a_cap_the_plan_buys_only_what_the_shortfall_cost_pays_for(network, gaps):
+    """--cap 1 binds nowhere: with no cost on the shortfall left the plan buys and builds
+    nothing; with one, only what costs less to hold than the shortfall it avoids."""
+    plants = Plants.full(usable(_projects(network), gaps.nodes, gaps.short.shape[3]), N,
+                         gaps.short.shape[3])  # fmt: skip
+    free = solve(gaps, 1.0, Risk(), Costs(shortfall_multiple=0.0), plants)
+    assert free.cost == pytest.approx(0.0, abs=1e-6) and not free.stock
+    assert max(free.build.values()) <= 1e-9
+    priced = solve(gaps, 1.0, Risk(), Costs(), plants)
+    capped = solve(gaps, 0.05, Risk(), Costs(), plants)
+    assert priced.cost <= capped.cost * (1 + 1e-9)
+    assert all(v == pytest.approx(0.0, abs=1e-6) for v in priced.cap_duals.values())
