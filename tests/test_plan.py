@@ -163,6 +163,17 @@ def test_a_control_starting_beyond_the_horizon_is_refused(network, tmp_path):
         make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=2)
 
 
+def test_many_controls_from_a_block_without_ranges_are_refused(network, tmp_path):
+    path = tmp_path / "fixed.yaml"
+    path.write_text(
+        "name: fixed\nmonths: 24\nminerals: [rare_earths]\n"
+        "plan: {destinations: [g7plus], start_months: [6, 6], length_months: [6, 6]}\n",
+        "utf-8",
+    )
+    with pytest.raises(ScenarioError, match="--scenarios 3: the plan block's start_months"):
+        make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=3)
+
+
 def _projects(network):
     from oreshock.data.datasets import load_dataset
     from oreshock.plan.projects import from_table

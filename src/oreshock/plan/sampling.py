@@ -32,6 +32,13 @@ def draw_controls(block: PlanControl, n: int, seed: int) -> list[Control]:
     """N controls from the block's ranges (Latin hypercube over the three)."""
     if n < 1:
         raise ScenarioError(f"--scenarios: expected at least 1, found {n}")
+    ranges = (block.start_months, block.length_months, block.leak_share)
+    if n > 1 and all(low == high for low, high in ranges):
+        raise ScenarioError(
+            f"--scenarios {n}: the plan block's start_months, length_months and leak_share "
+            "are single values, so every drawn control would be the same; expected "
+            "--scenarios 1 or a range in at least one of them"
+        )
     unit = qmc.LatinHypercube(d=3, seed=seed).random(n)
     lows = np.array([block.start_months[0], block.length_months[0], block.leak_share[0]])
     highs = np.array([block.start_months[1], block.length_months[1], block.leak_share[1]])
