@@ -141,6 +141,15 @@ def plan(
         float | None,
         typer.Option(help="Most the coalition buys a month, share of world output (default: any)."),
     ] = None,
+    carrying_rate: Annotated[
+        float, typer.Option(help="Cost of capital a year, share of the stock's value (assumed).")
+    ] = Costs.carrying_rate,
+    storage: Annotated[
+        float, typer.Option(help="Storage, USD per tonne-year (assumed).", min=0)
+    ] = Costs.storage_usd_t_yr,
+    shortfall_multiple: Annotated[
+        float, typer.Option(help="Cost of a tonne short, multiple of its price (assumed).", min=0)
+    ] = Costs.shortfall_multiple,
     scenarios: Annotated[int, typer.Option(help="Sampled future controls.", min=1, max=2000)] = 50,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX)] = 0,
     caps: Annotated[
@@ -168,7 +177,10 @@ def plan(
     dataset = load_dataset(data, base_year=built.base_year)
     network = build_network(dataset)
     try:
-        result = _planned(network, built, dataset, members, cap, risk, alpha, buy_rate, scenarios,
+        costs = Costs(carrying_rate=_share("--carrying-rate", carrying_rate) or carrying_rate,
+                      storage_usd_t_yr=storage, shortfall_multiple=shortfall_multiple,
+                      buy_rate=_share("--buy-rate", buy_rate))  # fmt: skip
+        result = _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios,
                           seed, caps, verify, out_file, json_out)  # fmt: skip
     except CapInfeasible as exc:
         if json_out:
@@ -189,7 +201,7 @@ def infeasible_record(exc: CapInfeasible, members: str, cap: float, risk: str) -
             "control_starts": exc.starts, "total_cost_usd": None, "items": None}  # fmt: skip
 
 
-def _planned(network, built, dataset, members, cap, risk, alpha, buy_rate, scenarios, seed,
+def _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios, seed,
              caps, verify, out_file, json_out) -> Plan:  # fmt: skip
     """make_plan with the dataset's candidate plants, behind a progress bar."""
     with Progress(console=err, transient=True, disable=json_out) as progress:
@@ -199,7 +211,7 @@ def _planned(network, built, dataset, members, cap, risk, alpha, buy_rate, scena
             progress.update(task, completed=done, description=step)
 
         return make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
-                           costs=Costs(buy_rate=_share("--buy-rate", buy_rate)),
+                           costs=costs,
                            seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
                            write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
                            projects=from_table(dataset.table("projects")))  # fmt: skip
