@@ -30,6 +30,7 @@ from oreshock.plan.model import Costs
 from oreshock.plan.projects import from_table
 from oreshock.plan.runner import Plan, make_plan
 from oreshock.plan.solve import CapInfeasible, PlanError
+from oreshock.report.plan import item_holder, item_product, write_plan_report
 from oreshock.report.text import Names
 
 
@@ -53,7 +54,7 @@ def _share(option: str, value: float | None) -> float | None:
 def infeasible_message(exc: CapInfeasible, words: Names, lang: str) -> str:
     """Where a cap no plan can keep binds, with names: members, products, control starts."""
     where = "; ".join(
-        t("plan_binds_at", lang, member=words.country(m), product=_product(
+        t("plan_binds_at", lang, member=words.country(m), product=item_product(
             {"product": node.split(":")[0], "stage": node.split(":")[1]}, words),
           points=f"{100 * v:.1f}")
         for (m, node), v in list(exc.over.items())[:6]
@@ -66,19 +67,6 @@ def _million(usd: float) -> str:
     return f"{usd / 1e6:,.1f}"
 
 
-def _holder(item: dict, words: Names, lang: str) -> str:
-    """Who holds a stockpile (a member or the coalition) or where a plant is built."""
-    if item["kind"] == "capacity":
-        return t("plan_plant", lang, country=words.country(item["country"]), name=item["project"])
-    return words.country(item["holder"]) if item["holder"] != "joint" else t("plan_joint", lang)
-
-
-def _product(item: dict, words: Names) -> str:
-    products = str(item["product"]).split(";")
-    stage = words.stages_of(products[0]).get(item["stage"], item["stage"])
-    return f"{', '.join(words.mineral(p) for p in products)}: {stage}"
-
-
 def _print(plan: Plan, words: Names, lang: str) -> None:
     out.print(
         t("plan_header", lang, cost=_million(plan.total_cost_usd), cap=f"{plan.cap:.0%}",
@@ -87,8 +75,8 @@ def _print(plan: Plan, words: Names, lang: str) -> None:
     )  # fmt: skip
     items = pd.DataFrame(
         {
-            t("plan_holder", lang): _holder(i, words, lang),
-            t("plan_product", lang): _product(i, words),
+            t("plan_holder", lang): item_holder(i, words, lang),
+            t("plan_product", lang): item_product(i, words),
             t("plan_tonnes", lang): f"{i['quantity_t']:,.0f}",
             t("plan_cost", lang): _million(i["cost_usd"]),
         }
@@ -100,7 +88,7 @@ def _print(plan: Plan, words: Names, lang: str) -> None:
             t("plan_member", lang): words.country(m),
             **{t(f"plan_rule_{rule}", lang): _million(s.usd[m]) for rule, s in plan.shares.items()},
             t("plan_standalone", lang): _million(plan.standalone_cost_usd[m]),
-            t("plan_cap_dual", lang): f"{plan.cap_duals.get(m, 0.0) / 1e6:,.2f}",
+            t("plan_cap_dual", lang): f"{round(plan.cap_duals.get(m, 0.0) / 1e6, 2) + 0.0:,.2f}",
         }
         for m in plan.members
     )  # fmt: skip
@@ -165,6 +153,10 @@ def plan(
         Path | None,
         typer.Option("--out", help="With --verify: write the plan as a scenario file here."),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Also write the plan's report here (.html or .pdf, in --lang)."),
+    ] = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
     data: DataOpt = None,
@@ -187,10 +179,15 @@ def plan(
             print_json(infeasible_record(exc, members, cap, risk))
             raise typer.Exit(1) from None
         raise PlanError(infeasible_message(exc, Names(dataset, lang), lang)) from None
+    if report is not None:
+        fmt = "pdf" if report.suffix.lower() == ".pdf" else "html"
+        write_plan_report(result.record(), report, dataset, lang=lang, fmt=fmt)
     if json_out:
         print_json(result.record())
         return
     _print(result, Names(dataset, lang), lang)
+    if report is not None:
+        out.print(t("plan_report_written", lang, path=str(report)), highlight=False, markup=False)
 
 
 def infeasible_record(exc: CapInfeasible, members: str, cap: float, risk: str) -> dict:

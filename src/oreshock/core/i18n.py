@@ -411,7 +411,10 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "最小費用の計画：期間中{cost}百万ドル。各加盟国の不足を需要の{cap}以下に"
         "（将来の規制{n}通りの標本、{risk}）",
     },
-    "plan_items": {"en": "Stockpiles to buy now", "ja": "今購入する備蓄"},
+    "plan_items": {
+        "en": "Stockpiles to buy and plants to build now",
+        "ja": "今購入する備蓄と今建設する工場",
+    },
     "plan_holder": {"en": "Holder", "ja": "保有者"},
     "plan_joint": {"en": "Joint (coalition)", "ja": "共同（連合）"},
     "plan_product": {"en": "Product: stage", "ja": "製品：段階"},
@@ -426,6 +429,22 @@ TEXT: dict[str, dict[str, str]] = {
     "plan_binds_at": {
         "en": "{member}, {product} +{points} points",
         "ja": "{member}・{product} +{points}ポイント",
+    },
+    "plan_report_written": {"en": "the plan's report: {path}", "ja": "計画の報告書：{path}"},
+    "plan_report_title": {"en": "Resilience plan", "ja": "強靱化計画"},
+    "plan_id": {"en": "plan", "ja": "計画"},
+    "plan_million_usd": {"en": "million USD", "ja": "百万ドル"},
+    "plan_total": {"en": "total cost", "ja": "総費用"},
+    "plan_shares_chart": {"en": "Who pays, by rule", "ja": "負担額（ルール別）"},
+    "plan_curve_chart": {"en": "Cost against the cap", "ja": "上限と費用"},
+    "plan_verify_heading": {
+        "en": "Checked in the engine on {n} fresh controls",
+        "ja": "新たな{n}件の規制でのシミュレーション検証",
+    },
+    "plan_exceed_pct": {"en": "Controls above the cap, %", "ja": "上限を超えた規制の割合（%）"},
+    "plan_worst_pct": {
+        "en": "Largest cumulative shortfall, % of demand",
+        "ja": "最大の累積不足（需要比%）",
     },
     "plan_plant": {"en": "New plant in {country}: {name}", "ja": "{country}の新工場：{name}"},
     "plan_cost": {"en": "Cost, million USD", "ja": "費用（百万ドル）"},

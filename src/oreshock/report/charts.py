@@ -140,6 +140,55 @@ def line_chart(
     return "".join(parts)
 
 
+def bar_chart(
+    groups: dict[str, dict[str, float]],
+    title: str,
+    x_label: str = "",
+    width: int = 680,
+    bar: int = 12,
+) -> str:
+    """Horizontal bars: one group per row label (a member, say), one bar per series in it
+    (a sharing rule), with a legend; values at or above zero."""
+    names = list(dict.fromkeys(k for values in groups.values() for k in values))
+    left, right, top = 230, 130, 34
+    row = bar * max(len(names), 1) + 10
+    height = top + row * len(groups) + 34
+    pw = width - left - right
+    xmax = _nice_max(max((v for g in groups.values() for v in g.values()), default=1.0))
+    parts = [_svg_open(width, height, title, "bar")]
+    for k in range(5):
+        x = left + pw * k / 4
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 30}" stroke="#ddd"/>'
+            f'<text x="{x:.1f}" y="{height - 16}" font-size="11" text-anchor="middle">'
+            f"{_fmt(xmax * k / 4)}</text>"
+        )
+    parts.append(
+        f'<text x="{left + pw / 2:.1f}" y="{height - 2}" font-size="11" text-anchor="middle">'
+        f"{escape(x_label)}</text>"
+    )
+    for r, (label, values) in enumerate(groups.items()):
+        y0 = top + r * row
+        parts.append(
+            f'<text x="{left - 6}" y="{y0 + row / 2 + 2:.1f}" font-size="11" '
+            f'text-anchor="end">{escape(label[:36])}</text>'
+        )
+        for j, name in enumerate(names):
+            w = pw * max(values.get(name, 0.0), 0.0) / xmax
+            parts.append(
+                f'<rect class="series" data-label="{escape(name)}" x="{left}" '
+                f'y="{y0 + j * bar}" width="{w:.1f}" height="{bar - 2}" fill="{color(j)}"/>'
+            )
+    for j, name in enumerate(names):
+        ly = top + 14 * j + 6
+        parts.append(
+            f'<rect x="{left + pw + 10}" y="{ly - 8}" width="12" height="8" fill="{color(j)}"/>'
+            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(name[:16])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def sankey(
     links: list[tuple[str, str, float]],
     columns: list[list[str]],

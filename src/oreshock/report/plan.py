@@ -1,0 +1,154 @@
+"""The report of a plan: what to buy and build, what it costs, who pays under each rule, and
+how it held in the engine, in the reader's language with names instead of ids.
+
+It reads a plan's record (``Plan.record()``, the object ``oreshock plan --json`` prints and
+the store keeps), so a stored plan and a fresh one give the same page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from oreshock.core.atomic import write_file, write_text
+from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import t
+from oreshock.data.datasets import Dataset
+from oreshock.report.builder import FORMATS, html_to_pdf
+from oreshock.report.charts import bar_chart, line_chart
+from oreshock.report.text import Names
+
+RULES = ("shapley", "demand", "benefit")
+
+
+def item_holder(item: dict[str, Any], words: Names, lang: str) -> str:
+    """Who holds a stockpile (a member or the coalition) or where a plant is built."""
+    if item["kind"] == "capacity":
+        return t("plan_plant", lang, country=words.country(item["country"]), name=item["project"])
+    if item["holder"] == "joint":
+        return t("plan_joint", lang)
+    return words.country(item["holder"])
+
+
+def item_product(item: dict[str, Any], words: Names) -> str:
+    """Products (a plant may make several) and their stage, by name."""
+    products = str(item["product"]).split(";")
+    named = ", ".join(words.mineral(p) for p in products)
+    stages = words.stages_of(products[0])
+    if len(stages) == 1:  # a one-stage chain (magnets): its product's name says it all
+        return named
+    return f"{named}: {stages.get(item['stage'], item['stage'])}"
+
+
+def _million(usd: float | None) -> str:
+    return "–" if usd is None else f"{usd / 1e6:,.1f}"
+
+
+def _shares(record: dict[str, Any], words: Names, lang: str) -> list[dict[str, str]]:
+    rows = []
+    for m in record["members"]:
+        row = {"member": words.country(m)}
+        for rule in RULES:
+            row[rule] = _million(record["shares"][rule][m])
+        row["standalone"] = _million(record["standalone_cost_usd"][m])
+        row["dual"] = (
+            f"{round(record['cap_duals'].get(m, 0.0) / 1e6, 2) + 0.0:,.2f}"  # + 0.0: no "-0.00"
+        )
+        rows.append(row)
+    return rows
+
+
+def _verification(record: dict[str, Any], words: Names) -> list[dict[str, str]]:
+    checked = record.get("verify")
+    if not checked:
+        return []
+    return [
+        {
+            "member": words.country(m),
+            "exceed": f"{100 * checked['exceed_probability'][m]:.1f}",
+            "worst": f"{checked['max_cumulative_shortfall_pct'][m]:.1f}",
+        }
+        for m in record["members"]
+    ]
+
+
+def _charts(record: dict[str, Any], words: Names, lang: str) -> list[str]:
+    unit = t("plan_million_usd", lang)
+    split = {
+        words.country(m): {
+            t(f"plan_rule_{rule}", lang): record["shares"][rule][m] / 1e6 for rule in RULES
+        }
+        for m in record["members"]
+    }
+    charts = [bar_chart(split, t("plan_shares_chart", lang), unit)]
+    curve = sorted(record.get("curve") or [], key=lambda p: -p["cap"])
+    if len(curve) > 1:
+        charts.append(
+            line_chart(
+                {t("plan_total", lang): [p["total_cost_usd"] / 1e6 for p in curve]},
+                [f"{p['cap']:.0%}" for p in curve],
+                t("plan_curve_chart", lang),
+                unit,
+            )
+        )
+    return charts
+
+
+def plan_data(record: dict[str, Any], dataset: Dataset, lang: str) -> dict[str, Any]:
+    """What the page shows, every name in the reader's language."""
+    words = Names(dataset, lang)
+    return {
+        "lang": lang,
+        "plan_id": record.get("plan_id") or "–",
+        "members": ", ".join(words.country(m) for m in record["members"]),
+        "headline": t(
+            "plan_header",
+            lang,
+            cost=_million(record["total_cost_usd"]),
+            cap=f"{record['cap']:.0%}",
+            risk=record["risk"],
+            n=record.get("scenarios") or "–",
+        ),
+        "bought": [
+            {
+                "holder": item_holder(i, words, lang),
+                "product": item_product(i, words),
+                "tonnes": f"{i['quantity_t']:,.0f}",
+                "cost": _million(i["cost_usd"]),
+            }
+            for i in record["items"]
+        ],
+        "shares": _shares(record, words, lang),
+        "verification": _verification(record, words),
+        "verify_scenarios": (record.get("verify") or {}).get("scenarios"),
+        "charts": _charts(record, words, lang),
+        "dataset": f"{dataset.name} {dataset.version}",
+    }
+
+
+def render_plan_html(data: dict[str, Any]) -> str:
+    """The standalone page (inline SVG and CSS, nothing fetched)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("oreshock.report", "templates"), autoescape=select_autoescape(["html"])
+    )
+    env.globals["t"] = t
+    return env.get_template("plan.html").render(d=data, lang=data["lang"])
+
+
+def write_plan_report(
+    record: dict[str, Any],
+    out: str | Path,
+    dataset: Dataset,
+    *,
+    lang: str = "en",
+    fmt: str = "html",
+) -> Path:
+    """Write the report of a plan as HTML or PDF, whole or not at all."""
+    if fmt not in FORMATS:
+        raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    html = render_plan_html(plan_data(record, dataset, lang))
+    if fmt == "pdf":
+        return write_file(out, lambda tmp: html_to_pdf(html, tmp))
+    return write_text(out, html)
