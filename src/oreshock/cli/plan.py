@@ -105,7 +105,9 @@ def _print(plan: Plan, words: Names, lang: str) -> None:
         for m in plan.members:
             out.print(t("plan_verify", lang, member=words.country(m), n=v.scenarios,
                         p=f"{v.exceed_probability[m]:.0%}", cap=f"{plan.cap:.0%}",
-                        worst=f"{v.max_cumulative_shortfall_pct[m]:.1f}"),
+                        worst=f"{v.max_cumulative_shortfall_pct[m]:.1f}",
+                        engine=f"{v.engine_mean_shortfall_pct[m]:.1f}",
+                        program=f"{v.program_mean_shortfall_pct[m]:.1f}"),
                       highlight=False, markup=False, soft_wrap=True)  # fmt: skip
         if v.scenario_file:
             out.print(t("plan_written", lang, path=v.scenario_file), highlight=False, markup=False)

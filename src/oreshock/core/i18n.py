@@ -441,6 +441,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Checked in the engine on {n} fresh controls",
         "ja": "新たな{n}件の規制でのシミュレーション検証",
     },
+    "plan_engine_mean_pct": {
+        "en": "Mean cumulative shortfall in the engine, %",
+        "ja": "エンジンでの平均累積不足（%）",
+    },
+    "plan_program_mean_pct": {
+        "en": "Expected by the program, %",
+        "ja": "計画モデルの想定（%）",
+    },
     "plan_exceed_pct": {"en": "Controls above the cap, %", "ja": "上限を超えた規制の割合（%）"},
     "plan_worst_pct": {
         "en": "Largest cumulative shortfall, % of demand",
@@ -465,9 +473,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "plan_verify": {
         "en": "{member}: in the engine, over {n} fresh controls, above the {cap} cap in {p} "
-        "of them; largest cumulative shortfall {worst}%",
+        "of them; largest cumulative shortfall {worst}%, mean {engine}% (the program "
+        "expected {program}%)",
         "ja": "{member}：エンジンで新たな規制{n}通りを検証、上限{cap}を超えたのは{p}、"
-        "累積不足の最大{worst}%",
+        "累積不足の最大{worst}%、平均{engine}%（計画モデルの想定は{program}%）",
     },
     "plan_written": {
         "en": "the plan as a scenario file: {path} (oreshock run takes it)",

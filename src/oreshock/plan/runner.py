@@ -84,6 +84,8 @@ class Plan:
                 "scenarios": self.verified.scenarios,
                 "exceed_probability": self.verified.exceed_probability,
                 "max_cumulative_shortfall_pct": self.verified.max_cumulative_shortfall_pct,
+                "program_mean_shortfall_pct": self.verified.program_mean_shortfall_pct,
+                "engine_mean_shortfall_pct": self.verified.engine_mean_shortfall_pct,
             },
             "scenario_file": None if self.verified is None else self.verified.scenario_file,
             "curve": self.curve,

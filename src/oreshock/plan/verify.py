@@ -12,7 +12,7 @@ largest shortfall seen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ class Verified:
     exceed_probability: dict[str, float]
     max_cumulative_shortfall_pct: dict[str, float]
     scenario_file: str | None
+    # Per member, at its node with the most: the mean cumulative shortfall (% of demand) the
+    # program expected on its own controls, and the one the engine gives on the fresh ones.
+    program_mean_shortfall_pct: dict[str, float] = field(default_factory=dict)
+    engine_mean_shortfall_pct: dict[str, float] = field(default_factory=dict)
 
 
 def _monthly_demand(network: Network, node: str, countries: tuple[str, ...]) -> float:
@@ -142,7 +146,11 @@ def verify(
     runs = [with_stockpiles(controlled(scenario, block, c), entries, plants) for c in controls]
     checked = scenario_gaps(network, runs, list(gaps.members)).on(gaps.nodes)
     exceed = checked.over_cap(cap, gaps.demand).mean(axis=0)
-    worst = 100 * checked.cumulative_share(gaps.demand).max(axis=(0, 2))
+    shares = checked.cumulative_share(gaps.demand)  # [W, M, N]
+    worst = 100 * shares.max(axis=(0, 2))
+    engine_mean = 100 * shares.mean(axis=0).max(axis=1)
+    total = gaps.demand.sum(axis=2)
+    expected = 100 * np.divide(solved.left, total, out=np.zeros_like(total), where=total > 0)
     written = None
     if write_to is not None:
         median = Control(
@@ -160,4 +168,8 @@ def verify(
             m: float(w) for m, w in zip(gaps.members, worst, strict=True)
         },
         scenario_file=written,
+        program_mean_shortfall_pct=dict(
+            zip(gaps.members, expected.max(axis=1).tolist(), strict=True)
+        ),
+        engine_mean_shortfall_pct=dict(zip(gaps.members, engine_mean.tolist(), strict=True)),
     )

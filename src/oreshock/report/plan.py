@@ -67,6 +67,8 @@ def _verification(record: dict[str, Any], words: Names) -> list[dict[str, str]]:
             "member": words.country(m),
             "exceed": f"{100 * checked['exceed_probability'][m]:.1f}",
             "worst": f"{checked['max_cumulative_shortfall_pct'][m]:.1f}",
+            "engine": f"{checked['engine_mean_shortfall_pct'][m]:.1f}",
+            "program": f"{checked['program_mean_shortfall_pct'][m]:.1f}",
         }
         for m in record["members"]
     ]
