@@ -22,11 +22,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.core.errors import OreshockError
+from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.i18n import LANGUAGES
 from oreshock.core.options import get_option
 from oreshock.core.serialize import json_safe
 from oreshock.store.recovery import SaveOutcome
+from oreshock.store.store import default_path
 
 out = Console(width=shutil.get_terminal_size((160, 40)).columns, soft_wrap=False)
 err = Console(stderr=True)
@@ -93,6 +94,25 @@ def friendly(func: Callable) -> Callable:
             raise typer.Exit(3) from None
 
     return wrapper
+
+
+def store_exists(db: Path | None) -> bool:
+    """Whether the results database (``--db``, else the default) exists: a command that
+    only reads must not create it, and a missing one holds nothing."""
+    return (db if db is not None else default_path()).exists()
+
+
+def require_store(
+    db: Path | None, missing: str, first: str = "run a scenario first (`oreshock run`)"
+) -> None:
+    """A missing database holds nothing: say so as for an unknown id (``missing``, e.g.
+    "no run 'abc'"), with what makes one (``first``), without creating it."""
+    if not store_exists(db):
+        path = db if db is not None else default_path()
+        raise UnknownIdError(
+            f"{missing} in {path}: there is no results database there yet; {first} or choose "
+            "another file with --db or ORESHOCK_DB"
+        )
 
 
 def kept_json(outcome: SaveOutcome) -> dict[str, Any] | None:

@@ -26,8 +26,10 @@ from oreshock.cli.common import (
     out,
     print_frame,
     print_json,
+    require_store,
+    store_exists,
 )
-from oreshock.core.errors import OreshockError, UnknownIdError
+from oreshock.core.errors import OreshockError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.scenario import Scenario
@@ -41,7 +43,7 @@ from oreshock.store.integrity import (
     TableDifference,
 )
 from oreshock.store.recovery import restore, save_or_keep
-from oreshock.store.store import Store, check_target, default_path, run_rows
+from oreshock.store.store import Store, check_target, open_read, run_rows
 
 PROVENANCE = (
     "run_id",
@@ -71,14 +73,14 @@ def runs_list(
     ] = True,
 ) -> None:
     """Stored runs, each marked ok, damaged, unreadable or never hashed."""
-    if not _exists(db):
+    if not store_exists(db):
         df = pd.DataFrame(columns=["run_id", "created", "scenario", "variant"])
         if json_out:
             print_json([])
         else:
             print_frame(df)
         return
-    with Store(db, read_only=True) as store:
+    with open_read(db) as store:
         try:
             df = store.list_runs(check=check)
         except OreshockError as exc:
@@ -91,20 +93,6 @@ def runs_list(
     else:
         print_frame(df)
     _warn_damage(df, damage, path)
-
-
-def _exists(db: Path | None) -> bool:
-    return (db if db is not None else default_path()).exists()
-
-
-def _require(db: Path | None, run_id: str) -> None:
-    """A missing database holds no runs: say so as for an unknown id, without creating it."""
-    if not _exists(db):
-        path = db if db is not None else default_path()
-        raise UnknownIdError(
-            f"no run {run_id!r} in {path}: there is no results database there yet; run a "
-            "scenario first (`oreshock run`) or choose another file with --db or ORESHOCK_DB"
-        )
 
 
 def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
@@ -130,8 +118,8 @@ def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
 
 def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """A run's provenance and summary (refused for a damaged run)."""
-    _require(db, run_id)
-    with Store(db, read_only=True) as store:
+    require_store(db, f"no run {run_id!r}")
+    with open_read(db) as store:
         record = store.run(run_id)
         record["content"] = store.require_intact(run_id)
     if json_out:
@@ -153,8 +141,8 @@ def runs_compare(
 ) -> None:
     """Side-by-side summaries of stored runs."""
     frames = []
-    _require(db, run_ids[0])
-    with Store(db, read_only=True) as store:
+    require_store(db, f"no run {run_ids[0]!r}")
+    with open_read(db) as store:
         for rid in run_ids:
             record = store.run(rid)
             store.require_intact(rid)
@@ -178,8 +166,8 @@ def runs_export(
     db: DbOpt = None,
 ) -> None:
     """Write timeseries.parquet and flows.parquet (and CSV copies); refused for a damaged run."""
-    _require(db, run_id)
-    with Store(db, read_only=True) as store:
+    require_store(db, f"no run {run_id!r}")
+    with open_read(db) as store:
         files = store.export_run(run_id, out_dir)
     for f in files:
         out.print(str(f))
@@ -217,8 +205,8 @@ def runs_rerun(
 ) -> None:
     """Run a stored run again from its record and check that the results are identical:
     the whole time series, flows and sectors by content hash, and the summary."""
-    _require(db, run_id)
-    with Store(db, read_only=True) as store:
+    require_store(db, f"no run {run_id!r}")
+    with open_read(db) as store:
         record = store.run(run_id)
         status = store.check_run(run_id)
     dataset = load_dataset(data)
@@ -236,7 +224,7 @@ def runs_rerun(
     new_id = outcome.saved[0]
     diffs: list[TableDifference] = []
     if status != UNREADABLE:
-        with Store(db, read_only=True) as store:
+        with open_read(db) as store:
             diffs = store.differences(run_id, new_id)
     same_summary = result.summary_records() == record["summary"]
     identical = status in (OK, NEVER_HASHED) and not diffs and same_summary

@@ -77,7 +77,7 @@ from oreshock.model.network import Network, build_network
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario
 from oreshock.model.simulate import simulate
 from oreshock.model.stocks import stock_ranges
-from oreshock.store.store import Store, default_path
+from oreshock.store.store import Store, default_path, open_read
 
 MANIFEST = "ensemble.json"
 DATASET_STOCK_RANGE = "dataset stock range"
@@ -640,7 +640,7 @@ def _folder_expectations(folder: Path, files: list[Path]) -> tuple[str | None, l
 def _indexed(db: str | Path | None, ensemble_id: str | None) -> Index:
     if db is None or ensemble_id is None or not Path(db).exists():
         return {}
-    with Store(db, read_only=True) as store:
+    with open_read(db) as store:
         rows = store.con.execute(
             "SELECT batch, rows, sha256 FROM ensemble_batches WHERE ensemble_id = ?",
             [ensemble_id],
@@ -763,7 +763,7 @@ def _status(row: dict) -> str:
 
 def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
     """Every indexed ensemble, newest first, with its status as it is now."""
-    with Store(db, read_only=True) as store:
+    with open_read(db) as store:
         df = store.con.execute(
             "SELECT ensemble_id, created, scenario, variant, runs, method, seed, status, "
             "batches_done, batches, round(seconds, 2) AS seconds, folder, owner_pid, "
@@ -776,7 +776,7 @@ def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
 def get_ensemble(ensemble_id: str, db: str | Path | None = None) -> dict:
     """The indexed record of one ensemble, with its parameters and outcome names decoded
     and its status as it is now (see ``list_ensembles``)."""
-    with Store(db, read_only=True) as store:
+    with open_read(db) as store:
         df = store.con.execute("SELECT * FROM ensembles WHERE ensemble_id = ?", [ensemble_id]).df()
     if df.empty:
         raise UnknownIdError(f"no ensemble {ensemble_id!r} in {Path(db or default_path())}")

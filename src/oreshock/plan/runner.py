@@ -61,10 +61,11 @@ class Plan:
     verified: Verified | None = None
     refined: Refined | None = None
 
-    def record(self) -> dict[str, Any]:
-        """The JSON of ``oreshock plan --json``: fields a plan did not compute are null."""
+    def record(self, plan_id: str | None = None) -> dict[str, Any]:
+        """The JSON of ``oreshock plan --json``: fields a plan did not compute are null, and
+        ``plan_id`` the id the results store gave it (null when it is not stored)."""
         return {
-            "plan_id": None,
+            "plan_id": plan_id,
             "status": "optimal",
             "members": list(self.members),
             "cap": self.cap,

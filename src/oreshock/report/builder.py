@@ -42,7 +42,7 @@ from oreshock.report.text import (
     tonnes,
 )
 from oreshock.report.text import path as _path
-from oreshock.store.store import Store, default_path
+from oreshock.store.store import Store, default_path, open_read
 
 FORMATS = ("html", "pdf")
 CHROMIUM_FLAGS = (
@@ -385,7 +385,7 @@ def write_report(
     if not db.exists():
         raise OreshockError(f"no results database at {db}; run a scenario first (`oreshock run`)")
     context = build_context(load_dataset(data_path) if data_path else None)
-    with Store(db, read_only=True) as store:
+    with open_read(db) as store:
         data = report_data(store, run_id, lang, context)
     html = render_html(data)
     if fmt == "pdf":  # Chromium prints into the temporary file, flushed and renamed over out

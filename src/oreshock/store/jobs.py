@@ -1,9 +1,15 @@
-"""The service's job table: runs queued through the HTTP API, kept so a restart loses none.
+"""The service's job table: runs and plans queued through the HTTP API, kept so a restart
+loses none.
 
 A job is written when it is submitted (with the validated request as JSON), updated when it
 starts, as it progresses (the caller throttles), and when it ends. Every function takes an
 open ``Store`` and does one short statement or transaction, so callers keep their store
-blocks short. The table itself is defined in ``store.schema`` (``jobs``, schema version 3).
+blocks short. The table itself is defined in ``store.schema`` (``jobs``, schema version 3;
+``kind`` and ``plan_id`` since version 4).
+
+Kinds (``KINDS``): a ``run`` job stores a run and names it in ``run_id``, a ``plan`` job
+stores a plan and names it in ``plan_id``. Jobs stored before plans were kept have no kind
+and are runs.
 
 States: ``queued`` and ``running`` count against the queue limit (``PENDING``); ``done``,
 ``failed`` and ``cancelled`` are final (a failed or cancelled job says why in ``error``).
@@ -13,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from oreshock.store.store import Store
@@ -24,7 +30,12 @@ FINAL = ("done", "failed", "cancelled")
 INTERRUPTED = "interrupted by a server restart; submit the run again"
 """The error of a job that was running when the server that ran it died."""
 
-_UPDATABLE = frozenset({"status", "progress", "run_id", "error", "owner_pid"})
+RUN = "run"
+PLAN = "plan"
+KINDS = {RUN: "run_id", PLAN: "plan_id"}
+"""Kind of job -> the column naming what a finished job of that kind stored."""
+
+_UPDATABLE = frozenset({"status", "progress", "run_id", "plan_id", "error", "owner_pid"})
 
 
 def _now() -> dt.datetime:
@@ -47,6 +58,8 @@ class StoredJob:
     run_id: str | None
     error: str | None
     owner_pid: int | None
+    kind: str = RUN
+    plan_id: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -57,7 +70,8 @@ _COLUMNS = ", ".join(f.name for f in fields(StoredJob))
 
 
 def _job(row: tuple[Any, ...]) -> StoredJob:
-    return StoredJob(*row)
+    job = StoredJob(*row)
+    return job if job.kind else replace(job, kind=RUN)  # stored before jobs had a kind
 
 
 def count_pending(store: Store) -> int:
@@ -77,8 +91,11 @@ def insert_job(
     request_json: str,
     seed: int,
     owner_pid: int,
+    kind: str = RUN,
 ) -> StoredJob:
     """Write a new queued job; the caller checked the queue limit in the same transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"jobs: unknown kind {kind!r}; expected one of {sorted(KINDS)}")
     now = _now()
     job = StoredJob(
         job_id,
@@ -93,6 +110,7 @@ def insert_job(
         None,
         None,
         owner_pid,
+        kind,
     )
     placeholders = ", ".join("?" for _ in fields(StoredJob))
     store.con.execute(
@@ -108,13 +126,22 @@ def get_job(store: Store, job_id: str) -> StoredJob | None:
 
 
 def list_jobs(
-    store: Store, statuses: Iterable[str] = (), *, limit: int | None = None
+    store: Store,
+    statuses: Iterable[str] = (),
+    *,
+    limit: int | None = None,
+    kind: str | None = None,
 ) -> list[StoredJob]:
-    """Jobs in the given states (every state when none is given), oldest first."""
-    wanted = list(statuses)
+    """Jobs in the given states (every state when none is given), oldest first; only those
+    of ``kind`` when it is given."""
+    wanted: list[str] = list(statuses)
+    where = [f"status IN ({', '.join('?' for _ in wanted)})"] if wanted else []
+    if kind is not None:
+        where.append("coalesce(kind, 'run') = ?")
+        wanted.append(kind)
     sql = f"SELECT {_COLUMNS} FROM jobs"
-    if wanted:
-        sql += f" WHERE status IN ({', '.join('?' for _ in wanted)})"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY created, job_id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -122,7 +149,8 @@ def list_jobs(
 
 
 def update_job(store: Store, job_id: str, **changes: Any) -> None:
-    """Set some of status, progress, run_id, error, owner_pid, and the time of the change."""
+    """Set some of status, progress, run_id, plan_id, error, owner_pid, and the time of the
+    change."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise ValueError(f"jobs: cannot update {sorted(unknown)}; expected {sorted(_UPDATABLE)}")

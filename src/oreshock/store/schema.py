@@ -15,7 +15,9 @@ On open (``open_schema``):
 4. A newer version than this code knows, or a database that is not an oreshock store, is
    refused with an error naming the file, the version found and the version expected.
 
-A read-only open never writes: it refuses an empty or older file and says how to upgrade it.
+A read-only open never writes: it refuses an empty file, and an older one with
+``OlderStoreError``, saying how to upgrade it (the commands that only read open the store
+through ``store.open_read``, which upgrades such a file once before it reads).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -83,10 +85,22 @@ TABLES: dict[str, str] = {
     "jobs": """CREATE TABLE IF NOT EXISTS jobs (
     job_id VARCHAR PRIMARY KEY, created TIMESTAMP, updated TIMESTAMP, scenario VARCHAR,
     variant VARCHAR, request_json VARCHAR, seed BIGINT, status VARCHAR, progress DOUBLE,
-    run_id VARCHAR, error VARCHAR, owner_pid BIGINT
+    run_id VARCHAR, error VARCHAR, owner_pid BIGINT, kind VARCHAR, plan_id VARCHAR
+)""",
+    "plans": """CREATE TABLE IF NOT EXISTS plans (
+    plan_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
+    coalition VARCHAR, seed BIGINT, cap DOUBLE, risk VARCHAR, scenarios INTEGER,
+    total_cost_usd DOUBLE, scenario_json VARCHAR, dataset_name VARCHAR, dataset_version VARCHAR,
+    dataset_hash VARCHAR, code_version VARCHAR, record_json VARCHAR, content_hash VARCHAR
 )""",
 }
 """Table name -> its CREATE statement, at ``SCHEMA_VERSION``."""
+
+
+class OlderStoreError(OreshockError):
+    """A file an older oreshock wrote, opened read-only: it must be upgraded (opened for
+    writing once) before this code reads it."""
+
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 """Upgrades an open database by one version; runs inside the transaction the caller holds."""
@@ -165,6 +179,26 @@ def _add_integrity_and_jobs(con: duckdb.DuckDBPyConnection) -> None:
             if name not in have:
                 con.execute(f'ALTER TABLE "{table}" ADD COLUMN {name} {kind}')
     con.execute(TABLES["jobs"])
+
+
+@migration(3)
+def _add_plans(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3 -> 4: plans (``oreshock plan``, ``POST /api/plans``) and the jobs that make them.
+
+    - ``plans``: one row per plan, with its provenance, the figures ``plans list`` shows, its
+      record as JSON (its items, stockpiles and plants, included: the planner adds fields to
+      them, which a table of fixed columns would drop) and a content hash (``store.plans``).
+    - ``jobs.kind`` (``run`` or ``plan``) and ``jobs.plan_id``: a job of the service makes a
+      run or a plan. Jobs stored before have NULL there and are runs.
+    """
+    con.execute(TABLES["plans"])
+    if "jobs" not in table_names(con):
+        con.execute(TABLES["jobs"])
+        return
+    have = _columns(con, "jobs")
+    for name in ("kind", "plan_id"):
+        if name not in have:
+            con.execute(f"ALTER TABLE jobs ADD COLUMN {name} VARCHAR")
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:
@@ -258,7 +292,7 @@ def open_schema(
         )
     if found < version:
         if read_only:
-            raise OreshockError(
+            raise OlderStoreError(
                 f"{path} has results store schema version {found}, older than version "
                 f"{version} that this oreshock reads, and was opened read-only; open it once "
                 f"for writing to upgrade it, e.g. `oreshock runs list --db {path}`"

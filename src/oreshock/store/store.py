@@ -41,7 +41,7 @@ from oreshock.store.locking import (
     retry_until,
     thread_guard,
 )
-from oreshock.store.schema import SCHEMA_VERSION, create_schema, open_schema
+from oreshock.store.schema import SCHEMA_VERSION, OlderStoreError, create_schema, open_schema
 
 DB_ENV = OPTIONS["db_path"].env
 
@@ -156,6 +156,24 @@ def check_target(path: str | Path | None = None) -> Path:
     except StoreBusyError:
         pass
     return target
+
+
+def open_read(path: str | Path | None = None, *, wait: float | None = None) -> Store:
+    """``Store(path, read_only=True)``, after upgrading a file that an older oreshock wrote.
+
+    A read-only open never writes, so every command that only reads would refuse such a
+    file until something wrote to it; those commands open the store here, which upgrades it
+    once (a write open, each migration all or nothing: ``store.schema``) and opens it again
+    read-only. A file that cannot be upgraded is refused with both reasons.
+    """
+    try:
+        return Store(path, read_only=True, wait=wait)
+    except OlderStoreError as older:
+        try:
+            Store(path, wait=wait).close()
+        except OreshockError as exc:
+            raise OreshockError(f"{older}; upgrading it failed: {exc}") from None
+    return Store(path, read_only=True, wait=wait)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:

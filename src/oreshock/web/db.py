@@ -105,6 +105,7 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = ReadWriteLock()
+        self._ready = False
 
     @contextmanager
     def _open(self, read_only: bool) -> Iterator[Store]:
@@ -123,8 +124,22 @@ class Database:
         return self._open(read_only=False)
 
     def read(self) -> AbstractContextManager[Store]:
-        """The store open read-only; a missing file is created first, so reads find tables."""
-        if not self.path.exists():
+        """The store open read-only. The first read of this process opens it for writing
+        once, which creates a missing file and upgrades one an older oreshock wrote, so reads
+        find every table."""
+        if not self._ready or not self.path.exists():
+            self._prepare()
+        return self._open(read_only=True)
+
+    def _prepare(self) -> None:
+        """Create or upgrade the file (a write open); a busy one is tried again on the next
+        read. One that cannot be written (damaged, a read-only folder) is left to the
+        read-only open, which reads what it can or says why it cannot."""
+        try:
             with self._open(read_only=False):
                 pass
-        return self._open(read_only=True)
+        except StoreBusy:
+            raise
+        except OreshockError:
+            pass
+        self._ready = True
