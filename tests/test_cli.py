@@ -13,6 +13,8 @@ from oreshock.cli import backtest as cli_backtest
 from oreshock.cli import data as cli_data
 from oreshock.cli import ensemble as cli_ensemble
 from oreshock.cli import metrics as cli_metrics
+from oreshock.cli import plan as cli_plan
+from oreshock.cli import plans as cli_plans
 from oreshock.cli import run as cli_run
 from oreshock.cli import runs as cli_runs
 from oreshock.cli import scenarios as cli_scenarios
@@ -316,6 +318,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         "metrics",
         "runs",
         "ensembles",
+        "plans",
     ]
 
 
@@ -330,6 +333,8 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         (cli_web, {"report", "serve"}),
         (cli_ensemble, {"ensemble", "ensembles"}),
         (cli_backtest, {"backtest"}),
+        (cli_plan, {"plan"}),
+        (cli_plans, {"plans"}),
     ],
 )
 def test_each_command_group_registers_itself(module, names):

@@ -110,7 +110,7 @@ def test_an_unknown_group_is_refused(network, scenario):
         make_plan(network, scenario, "g9", 0.05, scenarios=2)
 
 
-def test_cli_json_has_every_field(tmp_path):
+def test_cli_json_has_every_field(db_path):
     result = CliRunner().invoke(app, ["plan", FLAGSHIP, "--scenarios", "2", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)

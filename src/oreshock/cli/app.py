@@ -1,7 +1,8 @@
 """The ``oreshock`` command: the Typer app, with each command group registered on it.
 
 Parsing and printing only; the work is done by the Python API. Each group lives in its own
-module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``run``, ``scenarios``) and adds itself with
+module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``plan``, ``plans``, ``run``,
+``scenarios``) and adds itself with
 ``register(app)``. The order of registration is the order ``oreshock --help`` lists them in.
 """
 
@@ -11,14 +12,14 @@ import sys
 
 import typer
 
-from oreshock.cli import backtest, data, ensemble, metrics, plan, run, runs, scenarios, web
+from oreshock.cli import backtest, data, ensemble, metrics, plan, plans, run, runs, scenarios, web
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Stress tests for critical-mineral supply chains.",
 )
-for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, run):
+for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, plans, run):
     group.register(app)
 
 

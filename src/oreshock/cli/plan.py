@@ -1,27 +1,27 @@
 """``oreshock plan SCENARIO``: the least-cost stockpiles that keep every member's shortfall
-under a cap across sampled future controls, and who pays what."""
+under a cap across sampled future controls, and who pays what. Each plan is stored in the
+results database (``store.plans``) and printed with its id; ``oreshock plans`` reads it back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.progress import Progress
 
 from oreshock.cli.common import (
     SEED_MAX,
     DataOpt,
+    DbOpt,
     JsonOpt,
     LangOpt,
     err,
     friendly,
-    out,
-    print_frame,
     print_json,
 )
-from oreshock.core.errors import ScenarioError
+from oreshock.cli.plan_text import print_plan, say
+from oreshock.core.errors import OreshockError, ScenarioError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
@@ -30,8 +30,12 @@ from oreshock.plan.model import Costs
 from oreshock.plan.projects import from_table
 from oreshock.plan.runner import Plan, make_plan
 from oreshock.plan.solve import CapInfeasible, PlanError
-from oreshock.report.plan import item_holder, item_product, write_plan_report
+from oreshock.report.plan import item_product, write_plan_report
 from oreshock.report.text import Names
+from oreshock.store.integrity import first_line
+from oreshock.store.plans import PlanRows, plan_rows, save_plan
+from oreshock.store.recovery import SAVE_ERRORS
+from oreshock.store.store import Store, check_target
 
 
 def _caps(text: str | None) -> list[float]:
@@ -61,59 +65,6 @@ def infeasible_message(exc: CapInfeasible, words: Names, lang: str) -> str:
     )  # fmt: skip
     starts = ", ".join(str(s) for s in exc.starts) or "?"
     return t("plan_infeasible", lang, cap=f"{exc.cap:.0%}", where=where, starts=starts)
-
-
-def _million(usd: float) -> str:
-    return f"{usd / 1e6:,.1f}"
-
-
-def _print(plan: Plan, words: Names, lang: str) -> None:
-    out.print(
-        t("plan_header", lang, cost=_million(plan.total_cost_usd), cap=f"{plan.cap:.0%}",
-          risk=plan.risk, n=plan.scenarios),
-        highlight=False, markup=False, soft_wrap=True,
-    )  # fmt: skip
-    items = pd.DataFrame(
-        {
-            t("plan_holder", lang): item_holder(i, words, lang),
-            t("plan_product", lang): item_product(i, words),
-            t("plan_tonnes", lang): f"{i['quantity_t']:,.0f}",
-            t("plan_cost", lang): _million(i["cost_usd"]),
-        }
-        for i in plan.items
-    )  # fmt: skip
-    print_frame(items, title=t("plan_items", lang))
-    shares = pd.DataFrame(
-        {
-            t("plan_member", lang): words.country(m),
-            **{t(f"plan_rule_{rule}", lang): _million(s.usd[m]) for rule, s in plan.shares.items()},
-            t("plan_standalone", lang): _million(plan.standalone_cost_usd[m]),
-            t("plan_cap_dual", lang): f"{round(plan.cap_duals.get(m, 0.0) / 1e6, 2) + 0.0:,.2f}",
-        }
-        for m in plan.members
-    )  # fmt: skip
-    print_frame(shares, title=t("plan_shares", lang))
-    for rule, groups in plan.core_violations.items():
-        if groups:
-            worst = groups[0]
-            named = ", ".join(words.country(m) for m in worst["members"])
-            out.print(t("plan_core", lang, rule=t(f"plan_rule_{rule}", lang), n=len(groups),
-                        groups=named, excess=_million(worst["excess_usd"])),
-                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
-    if plan.verified is not None:
-        v = plan.verified
-        for m in plan.members:
-            out.print(t("plan_verify", lang, member=words.country(m), n=v.scenarios,
-                        p=f"{v.exceed_probability[m]:.0%}", cap=f"{plan.cap:.0%}",
-                        worst=f"{v.max_cumulative_shortfall_pct[m]:.1f}",
-                        engine=f"{v.engine_mean_shortfall_pct[m]:.1f}",
-                        program=f"{v.program_mean_shortfall_pct[m]:.1f}"),
-                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
-        if v.scenario_file:
-            out.print(t("plan_written", lang, path=v.scenario_file), highlight=False, markup=False)
-    for point in plan.curve:
-        out.print(t("plan_curve", lang, cap=f"{point['cap']:.0%}",
-                    cost=_million(point["total_cost_usd"])), highlight=False, markup=False)  # fmt: skip
 
 
 def plan(
@@ -159,17 +110,20 @@ def plan(
         Path | None,
         typer.Option(help="Also write the plan's report here (.html or .pdf, in --lang)."),
     ] = None,
+    db: DbOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
     data: DataOpt = None,
 ) -> None:
     """Least-cost national and joint stockpiles keeping each member's cumulative shortfall
     under the cap in the scenario's plan: block (sampled future controls), solved by HiGHS,
-    with the cost split by Shapley value, demand and benefit."""
+    with the cost split by Shapley value, demand and benefit. The plan is stored and its id
+    printed (`oreshock plans show ID`)."""
     file = open_scenario(scenario)
     built = file.build(variant)
     dataset = load_dataset(data, base_year=built.base_year)
     network = build_network(dataset)
+    target = check_target(db)  # a bad --db is refused before anything is computed
     try:
         costs = Costs(carrying_rate=_share("--carrying-rate", carrying_rate) or carrying_rate,
                       storage_usd_t_yr=storage, shortfall_multiple=shortfall_multiple,
@@ -181,15 +135,36 @@ def plan(
             print_json(infeasible_record(exc, members, cap, risk))
             raise typer.Exit(1) from None
         raise PlanError(infeasible_message(exc, Names(dataset, lang), lang)) from None
+    rows = plan_rows(result, built, network, coalition=members, seed=seed)
+    why = _save(rows, target)
+    record = rows.record if why is None else {**rows.record, "plan_id": None}
     if report is not None:
         fmt = "pdf" if report.suffix.lower() == ".pdf" else "html"
-        write_plan_report(result.record(), report, dataset, lang=lang, fmt=fmt)
+        write_plan_report(record, report, dataset, lang=lang, fmt=fmt)
     if json_out:
-        print_json(result.record())
-        return
-    _print(result, Names(dataset, lang), lang)
-    if report is not None:
-        out.print(t("plan_report_written", lang, path=str(report)), highlight=False, markup=False)
+        print_json(record)
+    else:
+        print_plan(record, Names(dataset, lang), lang)
+        if report is not None:
+            say(t("plan_report_written", lang, path=str(report)))
+    if why is not None:
+        raise OreshockError(
+            f"the plan was computed but could not be saved to {target}: {why}; it is printed "
+            "above, with no plan_id, but not stored"
+        )
+    if not json_out:
+        say(t("plan_saved", lang, plan_id=rows.plan_id))
+
+
+def _save(rows: PlanRows, db: Path) -> str | None:
+    """Store the plan; None when it is stored, else why not. The plan is printed either way:
+    its record holds every number, so a failed save loses no work that is not shown."""
+    try:
+        with Store(db) as store:
+            save_plan(store, rows)
+    except SAVE_ERRORS as exc:
+        return first_line(exc)
+    return None
 
 
 def infeasible_record(exc: CapInfeasible, members: str, cap: float, risk: str) -> dict:
@@ -206,12 +181,12 @@ def _planned(network, built, dataset, members, cap, risk, alpha, costs, scenario
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("planning", total=1.0)
 
-        def say(step: str, done: float) -> None:
+        def report(step: str, done: float) -> None:
             progress.update(task, completed=done, description=step)
 
         return make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
                            costs=costs,
-                           seed=seed, caps=_caps(caps), progress=say, verify_scenarios=verify,
+                           seed=seed, caps=_caps(caps), progress=report, verify_scenarios=verify,
                            write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
                            projects=from_table(dataset.table("projects")))  # fmt: skip
 

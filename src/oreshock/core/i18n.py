@@ -486,6 +486,37 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "cap {cap}: {cost} million USD",
         "ja": "上限{cap}：{cost}百万ドル",
     },
+    "plan_risk_worst": {"en": "worst", "ja": "最悪ケース"},
+    "plan_risk_expected": {"en": "expected", "ja": "期待値"},
+    "plan_risk_cvar": {"en": "CVaR (mean of the worst tail)", "ja": "CVaR（最悪側の裾の平均）"},
+    "plan_saved": {
+        "en": "stored as plan {plan_id}: oreshock plans show {plan_id}",
+        "ja": "計画 {plan_id} として保存：oreshock plans show {plan_id}",
+    },
+    # --- stored plans (oreshock.cli.plans) ---
+    "plans_title": {"en": "Stored plans", "ja": "保存された計画"},
+    "plans_none": {
+        "en": "no plan stored in {path} yet; make one with oreshock plan",
+        "ja": "{path} に保存された計画はまだない。oreshock plan で作成する",
+    },
+    "plans_id": {"en": "Plan", "ja": "計画"},
+    "plans_scenario": {"en": "Scenario", "ja": "シナリオ"},
+    "plans_members": {"en": "Members", "ja": "対象国"},
+    "plans_cap": {"en": "Cap", "ja": "上限"},
+    "plans_risk": {"en": "Risk", "ja": "リスク"},
+    "plans_scenarios": {"en": "Sampled controls", "ja": "規制の標本数"},
+    "plans_cost": {"en": "Total cost, million USD", "ja": "総費用（百万ドル）"},
+    "plans_created": {"en": "Created (UTC)", "ja": "作成日時（UTC）"},
+    "plans_content": {"en": "Content", "ja": "内容"},
+    "plans_content_ok": {"en": "ok", "ja": "正常"},
+    "plans_content_damaged": {"en": "damaged", "ja": "破損"},
+    "plans_content_unreadable": {"en": "unreadable", "ja": "読めない"},
+    "plans_about": {
+        "en": "Plan {plan_id}: {scenario}, members {members}, seed {seed}, data {dataset} "
+        "{version}, made {created} UTC with oreshock {code}",
+        "ja": "計画 {plan_id}：{scenario}、対象国 {members}、seed {seed}、データ {dataset} "
+        "{version}、{created}（UTC）に oreshock {code} で作成",
+    },
     "price_table_title": {
         "en": "Prices, USD/kg: base year, peak outside China (month), last month inside China",
         "ja": "価格（ドル/kg）：基準年、中国国外のピーク（月）、最終月の中国国内",

@@ -92,9 +92,16 @@ class Names:
         }
         minerals = dataset.table("minerals")
         self.minerals = dict(zip(minerals["mineral"], minerals[col], strict=True))
+        groups = dataset.table("groups")
+        self.groups = dict(zip(groups["group"], groups[col], strict=True))
 
     def country(self, iso3: str) -> str:
         return self.countries.get(iso3, iso3)
+
+    def group(self, group: str) -> str:
+        """Members as ``--members`` takes them: a group's name (g7plus), else the country's
+        of an ISO3 code."""
+        return self.groups.get(group) or self.country(group.upper())
 
     def stage(self, mineral: str, stage: str) -> str:
         return self.stages.get((mineral, stage), stage)
