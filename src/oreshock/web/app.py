@@ -29,9 +29,10 @@ from fastapi.staticfiles import StaticFiles
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError
+from oreshock.store.plans import DamagedPlanError
 from oreshock.web.db import BUSY, ServerBusy, is_busy
 from oreshock.web.jobs import NotFinished, NothingToCancel, QueueFull
-from oreshock.web.routes import dashboard, data, jobs, metrics, reports, runs, scenarios
+from oreshock.web.routes import dashboard, data, jobs, metrics, plans, reports, runs, scenarios
 from oreshock.web.security import BodyLimit, HostCheck, TokenCheck
 from oreshock.web.service import Service
 from oreshock.web.settings import Settings
@@ -42,6 +43,7 @@ ROUTERS = (
     data.router,
     scenarios.router,
     runs.router,
+    plans.router,
     jobs.router,
     reports.router,
     metrics.router,
@@ -50,6 +52,7 @@ ROUTERS = (
 STATUS: dict[type[Exception], int] = {
     DamagedStoreError: 500,
     DamagedRunError: 500,
+    DamagedPlanError: 500,
     UnknownIdError: 404,
     NotFinished: 409,
     NothingToCancel: 409,
@@ -58,7 +61,7 @@ STATUS: dict[type[Exception], int] = {
     ServerBusy: 503,
 }
 """Status code per error the service raises; the most specific class of an error wins. A
-damaged database or run is the server's trouble, not the request's: 500, with the store's
+damaged database, run or plan is the server's trouble, not the request's: 500, with the store's
 message (which names no file here)."""
 RETRY = (429, 503)
 """Statuses that tell the client when to try again (``Retry-After``)."""

@@ -1,4 +1,5 @@
-"""The run queue: runs started through the API, kept in the store, run one at a time.
+"""The run queue: runs and plans started through the API, kept in the store, run one at a
+time.
 
 One worker thread, so the server keeps answering while a run executes and two runs never
 compete for the machine's cores or the results database. Jobs live in the store's ``jobs``
@@ -15,6 +16,10 @@ transaction under one lock, counting the jobs in the store. A run is stopped coo
 after ``Settings.job_seconds`` or when cancelled: its executor calls ``Control.check``
 between minerals and at every allocation pass within one, so it stops there, never in
 the middle of saving (a run being saved is finished and stored).
+
+A job has a kind (``store.jobs.KINDS``): a run, or a plan (``POST /api/plans``), each with its
+own executor; a plan's executor checks between the planner's steps. A job is looked up and
+resolved within its kind, so a plan's job id is not taken for a run's.
 """
 
 from __future__ import annotations
@@ -26,13 +31,16 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.store.jobs import (
+    KINDS,
     PENDING,
+    PLAN,
+    RUN,
     StoredJob,
     count_pending,
     get_job,
@@ -50,6 +58,11 @@ log = logging.getLogger("oreshock.web")
 
 CANCELLED = "cancelled by a client request"
 SHUT_DOWN = "interrupted by a server shutdown; submit the run again"
+SHORTEN = {
+    RUN: "shorten its horizon or its minerals",
+    PLAN: "sample fewer controls or plan for fewer members",
+}
+"""What to change in a request that ran past the time limit, per kind of job."""
 PROGRESS_EVERY = 1.0
 """Seconds between stored progress updates of a running job (memory has every update)."""
 KEEP_IN_MEMORY = 1000
@@ -85,7 +98,7 @@ def _text(when: dt.datetime | None) -> str:
 
 @dataclass
 class Job:
-    """A run started through the API, until (and after) it is stored."""
+    """A run or plan started through the API, until (and after) it is stored."""
 
     id: str
     scenario: str
@@ -97,6 +110,8 @@ class Job:
     run_id: str | None = None
     error: str | None = None
     created: str = ""
+    kind: str = RUN
+    plan_id: str | None = None
 
     @classmethod
     def of(cls, row: StoredJob) -> Job:
@@ -111,6 +126,8 @@ class Job:
             row.run_id,
             row.error,
             _text(row.created),
+            row.kind,
+            row.plan_id,
         )
 
     @property
@@ -118,10 +135,17 @@ class Job:
         """Still counts against the queue limit."""
         return self.status in PENDING
 
+    @property
+    def stored_id(self) -> str | None:
+        """The run or plan this job stored (None until it is done)."""
+        stored: str | None = getattr(self, KINDS[self.kind])
+        return stored
+
     def public(self) -> dict[str, Any]:
-        """What clients see of a job (the route's JSON)."""
-        return {
+        """What clients see of a job (the route's JSON); a plan's job names its plan too."""
+        shown = {
             "id": self.id,
+            "kind": self.kind,
             "run_id": self.run_id,
             "scenario": self.scenario,
             "variant": self.variant,
@@ -130,11 +154,14 @@ class Job:
             "error": self.error,
             "created": self.created,
         }
+        if self.kind != RUN:
+            shown[KINDS[self.kind]] = self.stored_id
+        return shown
 
 
 class Control:
     """What a running job lets its executor do: report progress, stop when told to, and
-    mark the job done in the store block that saves its run."""
+    mark the job done in the store block that saves its run or plan."""
 
     def __init__(
         self,
@@ -142,19 +169,23 @@ class Control:
         seconds: float,
         stopped: Callable[[], JobStopped | None],
         report: Callable[[float], None],
+        kind: str = RUN,
     ) -> None:
         self.job_id = job_id
+        self.kind = kind
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self._stopped = stopped
         self._report = report
         self.recorded = False
 
-    def stored(self, store: Store, run_id: str) -> None:
-        """Mark the job done with ``run_id``, in the caller's open store right after the
-        run is saved: one database turn instead of two, and no window in which a restart
-        would find the run stored but its job still running."""
-        update_job(store, self.job_id, status="done", progress=1.0, run_id=run_id, error=None)
+    def stored(self, store: Store, stored_id: str) -> None:
+        """Mark the job done with the id of its run (or plan), in the caller's open store
+        right after it is saved: one database turn instead of two, and no window in which a
+        restart would find it stored but its job still running."""
+        column = KINDS[self.kind]
+        update_job(store, self.job_id, status="done", progress=1.0, error=None,
+                   **{column: stored_id})  # fmt: skip
         self.recorded = True
 
     def progress(self, fraction: float) -> None:
@@ -167,15 +198,15 @@ class Control:
             raise stop
         if time.monotonic() > self.deadline:
             raise JobStopped(
-                f"stopped: the run took longer than the limit of {self.seconds:g} s; "
-                "shorten its horizon or its minerals",
+                f"stopped: the {self.kind} took longer than the limit of {self.seconds:g} s; "
+                f"{SHORTEN[self.kind]}",
                 "failed",
             )
 
 
 Execute = Callable[[str, Control], str]
 """Runs a job's validated request (JSON), calling ``Control.check`` often, and
-``Control.stored`` in the block that saves the run; returns the stored run id.
+``Control.stored`` in the block that saves the run (or plan); returns the stored id.
 OreshockError messages reach the client; other errors are logged, not shown."""
 Clean = Callable[[str], str]
 
@@ -192,14 +223,22 @@ def pid_alive(pid: int) -> bool:
 
 
 class JobQueue:
-    """Bounded queue of runs over the store's job table and one worker thread."""
+    """Bounded queue of runs (and plans) over the store's job table and one worker thread."""
 
     def __init__(
-        self, db: Database, execute: Execute, settings: Settings, clean: Clean = str
+        self,
+        db: Database,
+        execute: Execute,
+        settings: Settings,
+        clean: Clean = str,
+        *,
+        kinds: Mapping[str, Execute] | None = None,
     ) -> None:
+        """``execute`` runs the runs; ``kinds`` maps each other kind of job (``plan``) to
+        its executor. One worker and one limit serve every kind: they share the machine."""
         self.db = db
         self.settings = settings
-        self._execute = execute
+        self._executors = {RUN: execute, **(kinds or {})}
         self._clean = clean
         self._jobs: dict[str, Job] = {}
         self._lock = threading.RLock()  # the room check and the insert are one step
@@ -231,19 +270,19 @@ class JobQueue:
         if self._thread is not None:
             self._thread.join(seconds)
 
-    def get(self, job_id: str) -> Job | None:
-        """A job of this or an earlier server on the database."""
+    def get(self, job_id: str, kind: str | None = None) -> Job | None:
+        """A job of this or an earlier server on the database (of ``kind``, when given)."""
         job = self._jobs.get(job_id)
-        if job is not None:
-            return job
-        with self.db.read() as store:
-            row = get_job(store, job_id)
-        return Job.of(row) if row else None
+        if job is None:
+            with self.db.read() as store:
+                row = get_job(store, job_id)
+            job = Job.of(row) if row else None
+        return job if job is None or kind in (None, job.kind) else None
 
-    def pending(self) -> list[Job]:
-        """Jobs queued or running on this database, oldest first."""
+    def pending(self, kind: str | None = None) -> list[Job]:
+        """Jobs queued or running on this database, oldest first (of ``kind``, when given)."""
         with self.db.read() as store:
-            rows = list_jobs(store, PENDING)
+            rows = list_jobs(store, PENDING, kind=kind)
         return [self._jobs.get(row.job_id) or Job.of(row) for row in rows]
 
     def ensure_room(self) -> None:
@@ -259,12 +298,22 @@ class JobQueue:
             f"{self.max_queued}); try again when some finish"
         )
 
-    def submit(self, request_json: str, scenario: str, variant: str | None, seed: int) -> Job:
+    def submit(
+        self,
+        request_json: str,
+        scenario: str,
+        variant: str | None,
+        seed: int,
+        kind: str = RUN,
+    ) -> Job:
         """Queue an already validated request; answer at once with its job.
 
         The room check counts the store's pending jobs in the transaction that inserts this
         one, under this queue's lock, so concurrent submissions never pass the limit.
         """
+        if kind not in self._executors:
+            raise ValueError(f"jobs: no executor for {kind!r} jobs; expected one of "
+                             f"{sorted(self._executors)}")  # fmt: skip
         self.start()
         with self._lock:
             self.ensure_room()
@@ -281,6 +330,7 @@ class JobQueue:
                     request_json=request_json,
                     seed=seed,
                     owner_pid=os.getpid(),
+                    kind=kind,
                 )
             job = self._jobs[job_id] = Job.of(row)
         self._todo.put(job_id)
@@ -310,14 +360,20 @@ class JobQueue:
             time.sleep(0.02)
         return job
 
-    def resolve(self, run_or_job: str) -> str:
-        """The stored run id behind a job id (or the run id itself)."""
-        job = self.get(run_or_job)
+    def resolve(self, stored_or_job: str, kind: str = RUN) -> str:
+        """The stored run (or plan) id behind a job id of that kind, or the id itself; the
+        job of another kind is refused as unknown, naming where it is."""
+        job = self.get(stored_or_job)
         if job is None:
-            return run_or_job
-        if job.run_id is None:
-            raise NotFinished(f"run {run_or_job} is {job.status}, not finished")
-        return job.run_id
+            return stored_or_job
+        if job.kind != kind:
+            raise UnknownIdError(
+                f"no {kind} {stored_or_job!r}: it is the job of a {job.kind}; see "
+                f"/api/{job.kind}s/{stored_or_job}"
+            )
+        if job.stored_id is None:
+            raise NotFinished(f"{kind} {stored_or_job} is {job.status}, not finished")
+        return job.stored_id
 
     def _set(self, job: Job, *, stored: bool = False, **changes: Any) -> None:
         """Change a job in memory and in the store (unless already ``stored``). A store
@@ -385,10 +441,14 @@ class JobQueue:
     def _run(self, job: Job) -> None:
         self._stored_at = time.monotonic()  # the first progress write after PROGRESS_EVERY
         control = Control(
-            job.id, self.settings.job_seconds, lambda: self._stop, lambda f: self._report(job, f)
+            job.id,
+            self.settings.job_seconds,
+            lambda: self._stop,
+            lambda f: self._report(job, f),
+            job.kind,
         )
         try:
-            run_id = self._execute(job.request_json, control)
+            stored_id = self._executors[job.kind](job.request_json, control)
         except JobStopped as exc:
             self._set(job, status=exc.status, error=str(exc))
         except OreshockError as exc:
@@ -400,7 +460,7 @@ class JobQueue:
             log.exception("job %s failed (error id %s)", job.id, error_id)
             self._set(job, status="failed", error=f"internal error (id {error_id})")
         else:
-            done = {"status": "done", "progress": 1.0, "run_id": run_id, "error": None}
+            done = {"status": "done", "progress": 1.0, KINDS[job.kind]: stored_id, "error": None}
             self._set(job, stored=control.recorded, **done)
 
     def _forget_old(self) -> None:

@@ -11,7 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from oreshock.plan.model import Costs
+
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="run or job id")]
+PlanId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="plan or job id")]
 MineralQ = Annotated[str, Query(pattern=r"^[a-z_]{1,40}$", description="mineral id")]
 StageQ = Annotated[str, Query(pattern=r"^[a-z_]{1,40}$", description="stage id")]
 CountryQ = Annotated[str, Query(pattern=r"^[A-Za-z]{3}$", description="ISO3 code")]
@@ -44,13 +47,19 @@ PAGE: dict[int | str, dict[str, Any]] = {
 """The paged long tables: a JSON array of row objects."""
 
 
-class RunRequest(BaseModel):
-    """Start a run: a shipped scenario name or an inline scenario object, and a variant."""
+class ScenarioRequest(BaseModel):
+    """What every job starts from: a shipped scenario name or an inline scenario object, a
+    variant and a seed."""
 
     model_config = ConfigDict(extra="forbid")
     scenario: Annotated[str, Field(min_length=1, max_length=100)] | dict[str, Any]
     variant: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class RunRequest(ScenarioRequest):
+    """Start a run: a shipped scenario name or an inline scenario object, and a variant."""
+
     months: int | None = Field(None, ge=1, le=600)
     strict: bool = Field(
         False, description="refuse (422) a scenario with a shock the data do not cover"
@@ -62,3 +71,48 @@ class RunCreated(BaseModel):
     id: str
     status: str
     url: str
+
+
+class PlanRequest(ScenarioRequest):
+    """Start a plan (as `oreshock plan`): a scenario with a plan: block, the members, the
+    cap on each member's cumulative shortfall and the risk it holds for."""
+
+    members: str = Field(
+        "g7plus", pattern=r"^[A-Za-z0-9_]{1,40}$", description="a group id or an ISO3 code"
+    )
+    cap: float = Field(0.05, gt=0, le=1, description="cumulative shortfall cap, share of demand")
+    risk: Literal["worst", "expected", "cvar"] = Field(
+        "worst",
+        description="worst: under the cap in every control; expected: on average; cvar: on "
+        "average over the worst 1 - alpha of the controls",
+    )
+    alpha: float = Field(0.9, ge=0, lt=1, description="with risk cvar: the tail's complement")
+    scenarios: int = Field(50, ge=1, le=2000, description="sampled future controls")
+    caps: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=list, max_length=20, description="caps of a cost-vs-cap curve"
+    )
+    verify: int = Field(
+        0, ge=0, le=2000, description="fresh controls to check the plan on in the engine"
+    )
+    buy_rate: float | None = Field(
+        None, gt=0, le=1, description="most bought a month, share of world output (none: any)"
+    )
+    carrying_rate: float = Field(
+        Costs.carrying_rate, gt=0, le=1, description="cost of capital a year (assumed)"
+    )
+    storage: float = Field(
+        Costs.storage_usd_t_yr, ge=0, le=1e6, description="USD per tonne-year (assumed)"
+    )
+    shortfall_multiple: float = Field(
+        Costs.shortfall_multiple, ge=0, le=1000, description="cost of a tonne short, x price"
+    )
+
+    def costs(self) -> Costs:
+        """The planner's assumed costs, as `oreshock plan` builds them from its options."""
+        return Costs(carrying_rate=self.carrying_rate, storage_usd_t_yr=self.storage,
+                     shortfall_multiple=self.shortfall_multiple, buy_rate=self.buy_rate)  # fmt: skip
+
+
+# No docstring: pydantic would publish it as the schema's description and change the API.
+class PlanCreated(RunCreated):
+    pass

@@ -11,6 +11,11 @@ horizon and shocks are counted before it is checked against the network, and a r
 its time limit and cancellation between minerals, and within a mineral's run at every
 allocation pass (``Control.check`` through the allocation seam). A chain's run with no
 allocation to do is not interrupted: under the limits it takes well under a second.
+
+Plans (``POST /api/plans``) are jobs of the same queue: validated when submitted (the
+scenario and its plan: block, the members, the number of sampled controls), made with the
+job's checks between the planner's steps, and stored (``store.plans``) in the database turn
+that marks the job done.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Annotated, Any, BinaryIO
 import numpy as np
 from fastapi import Depends, Request
 
-from oreshock.core.errors import ScenarioError, UnknownIdError
+from oreshock.core.errors import OreshockError, ScenarioError, UnknownIdError
 from oreshock.core.serialize import records as frame_records
 from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.allocation import Allocation, Allocator, allocate_by_gap
@@ -36,14 +41,19 @@ from oreshock.model.network import Network
 from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario, shipped_scenarios
 from oreshock.model.simulate import simulate
+from oreshock.plan.projects import from_table
+from oreshock.plan.runner import make_plan
+from oreshock.plan.sampling import plan_block
 from oreshock.report.builder import build_context, report_data
 from oreshock.store.integrity import first_line
+from oreshock.store.jobs import PLAN, RUN
+from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
 from oreshock.store.recovery import SAVE_ERRORS, keep
 from oreshock.store.store import RunRows, default_path, run_rows
 from oreshock.web import series
 from oreshock.web.db import Database, RunKept, ServerBusy
 from oreshock.web.jobs import Control, Job, JobQueue
-from oreshock.web.schemas import RunRequest
+from oreshock.web.schemas import PlanRequest, RunRequest, ScenarioRequest
 from oreshock.web.settings import Settings
 
 Filters = dict[str, str | None]
@@ -67,7 +77,7 @@ def document_size(doc: Any) -> tuple[int, int]:
     return values, shocks
 
 
-def scenario_file(req: RunRequest, settings: Settings) -> ScenarioFile:
+def scenario_file(req: ScenarioRequest, settings: Settings) -> ScenarioFile:
     """A shipped scenario by name or an inline one; never a path, so no file is read.
 
     An inline scenario is held to ``max_values`` and ``max_shocks`` before it is parsed:
@@ -132,7 +142,9 @@ class Service:
         self.db = Database(self.db_path)
         self.data_lock = threading.RLock()
         self.series_slots = threading.BoundedSemaphore(self.settings.series_at_once)
-        self.jobs = JobQueue(self.db, self.execute, self.settings, clean=self.hide)
+        self.jobs = JobQueue(
+            self.db, self.execute, self.settings, clean=self.hide, kinds={PLAN: self.execute_plan}
+        )
         self._contexts: dict[int | None, tuple[Dataset, Network]] = {}
 
     def hide(self, message: str) -> str:
@@ -198,10 +210,21 @@ class Service:
                 path.unlink()
 
     def list_runs(self) -> tuple[list[dict[str, Any]], list[Job]]:
-        """Stored runs (as records) and the jobs still queued or running."""
+        """Stored runs (as records) and the run jobs still queued or running."""
         with self.db.read() as store:
             runs = store.list_runs()
-        return frame_records(runs), self.jobs.pending()
+        return frame_records(runs), self.jobs.pending(RUN)
+
+    def list_plans(self) -> tuple[list[dict[str, Any]], list[Job]]:
+        """Stored plans (as ``oreshock plans list --json``) and the plan jobs still going."""
+        with self.db.read() as store:
+            plans = list_plans(store)
+        return frame_records(plans), self.jobs.pending(PLAN)
+
+    def plan(self, plan_id: str) -> dict[str, Any]:
+        """A stored plan as ``oreshock plans show --json`` (404 for no such plan)."""
+        with self.db.read() as store:
+            return get_plan(store, plan_id).public()
 
     def delete_run(self, run_or_job: str) -> str:
         """Delete a stored run (by its id or its job's); returns the run id."""
@@ -221,8 +244,22 @@ class Service:
         return self.jobs.resolve(run_or_job)
 
     def build_scenario(self, req: RunRequest) -> Scenario:
-        """Validate the requested scenario now, so a bad request gets a 422 at once."""
-        overrides = {("months",): req.months} if req.months else None
+        """Validate the requested run's scenario now, so a bad request gets a 422 at once."""
+        overrides: dict[tuple[str, ...], Any] | None = (
+            {("months",): req.months} if req.months else None
+        )
+        scenario = self.checked_scenario(req, overrides)
+        if req.strict:
+            coverage = check_coverage(self.context(scenario.base_year)[1], scenario)
+            if coverage.warnings:
+                raise coverage.error()
+        return scenario
+
+    def checked_scenario(
+        self, req: ScenarioRequest, overrides: dict[tuple[str, ...], Any] | None = None
+    ) -> Scenario:
+        """A job's scenario built and checked against the network it runs on (its size,
+        vintage, minerals, every variant), as the CLI checks it."""
         scenario = scenario_file(req, self.settings).build(req.variant, overrides)
         self.check_size(scenario)
         try:
@@ -235,11 +272,26 @@ class Service:
         except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
             raise ScenarioError(f"scenario.minerals: {exc}") from None
         check_scenario(scenario, network, warn=False)  # as the CLI and Python: every variant
-        if req.strict:
-            coverage = check_coverage(network, scenario)
-            if coverage.warnings:
-                raise coverage.error()
         return scenario
+
+    def build_plan(self, req: PlanRequest) -> tuple[Scenario, Network]:
+        """Validate the requested plan now, so a bad request gets a 422 naming its field:
+        the scenario and its plan: block, the members, the number of sampled controls."""
+        scenario = self.checked_scenario(req)
+        _, network = self.context(scenario.base_year)
+        plan_block(scenario)
+        try:
+            network.members(req.members)
+        except UnknownIdError as exc:  # a bad field of the request body, not a missing resource
+            raise ScenarioError(f"members: {exc}") from None
+        most = self.settings.max_plan_scenarios
+        for name, count in (("scenarios", req.scenarios), ("verify", req.verify)):
+            if count > most:
+                raise ScenarioError(
+                    f"{name}: {count} sampled controls; expected at most {most} on this "
+                    "server (see /api/limits)"
+                )
+        return scenario, network
 
     def check_size(self, scenario: Scenario) -> None:
         """The horizon and number of shocks within ``Settings`` (422 beyond them)."""
@@ -260,6 +312,44 @@ class Service:
         self.jobs.ensure_room()
         scenario = self.build_scenario(req)
         return self.jobs.submit(req.model_dump_json(), scenario.name, scenario.variant, req.seed)
+
+    def submit_plan(self, req: PlanRequest) -> Job:
+        """Queue a plan; a full queue is refused before the request is even validated."""
+        self.jobs.ensure_room()
+        scenario, _ = self.build_plan(req)
+        return self.jobs.submit(
+            req.model_dump_json(), scenario.name, scenario.variant, req.seed, kind=PLAN
+        )
+
+    def execute_plan(self, request_json: str, control: Control) -> str:
+        """Make a job's plan: validated again, planned with the job's checks and progress at
+        every step of the planner, then stored with its job marked done in one database
+        turn. A plan that cannot be saved fails its job, saying so."""
+        req = PlanRequest.model_validate_json(request_json)
+        scenario, network = self.build_plan(req)
+        with self.data(scenario.base_year) as (dataset, _):
+            projects = from_table(dataset.table("projects"))
+
+        def step(_: str, done: float) -> None:
+            control.check()
+            control.progress(done)
+
+        made = make_plan(network, scenario, req.members, req.cap, risk=req.risk,
+                         alpha=req.alpha, scenarios=req.scenarios, seed=req.seed, caps=req.caps,
+                         costs=req.costs(), progress=step, verify_scenarios=req.verify,
+                         projects=projects)  # fmt: skip
+        control.check()
+        rows = plan_rows(made, scenario, network, coalition=req.members, seed=req.seed)
+        try:
+            with self.db.write() as store:
+                save_plan(store, rows)
+                control.stored(store, rows.plan_id)
+        except SAVE_ERRORS as exc:
+            raise OreshockError(
+                f"the plan was made but could not be saved to the results database "
+                f"({first_line(exc)}); submit it again"
+            ) from exc
+        return rows.plan_id
 
     def execute(self, request_json: str, control: Control) -> str:
         """Run a job's request: validated again (the dataset may have changed since it was

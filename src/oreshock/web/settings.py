@@ -34,7 +34,10 @@ class Settings:
       before it is parsed.
     - ``max_queued``: runs queued or running at once, counted in the store (429 beyond it).
     - ``job_seconds``: the time a run may take; it is stopped after that at its next check
-      (between minerals, and at each allocation pass).
+      (between minerals, and at each allocation pass). A plan is checked between the
+      planner's steps.
+    - ``max_plan_scenarios``: most sampled controls a plan (and its check in the engine) may
+      ask for (422 beyond it); the flagship plan takes about 25 s for 50.
     - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
     - ``series_at_once``: pages and Parquet files built at the same time; more wait up to
       ``series_wait`` seconds, then answer 503. With ``page_rows`` this bounds the memory
@@ -52,6 +55,7 @@ class Settings:
     max_months: int = 240
     max_queued: int = 8
     job_seconds: float = 300.0
+    max_plan_scenarios: int = 200
     page_rows: int = 100_000
     series_at_once: int = 2
     series_wait: float = 30.0
@@ -69,6 +73,7 @@ class Settings:
             "max_months": self.max_months,
             "max_queued": self.max_queued,
             "job_seconds": self.job_seconds,
+            "max_plan_scenarios": self.max_plan_scenarios,
             "page_rows": self.page_rows,
             "series_at_once": self.series_at_once,
             "retry_after": self.retry_after,

@@ -18,7 +18,9 @@ from fastapi.responses import StreamingResponse
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.model.coverage import mark_rows
+from oreshock.store.jobs import RUN
 from oreshock.web import series
+from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
 from oreshock.web.schemas import (
     ERRORS,
     NOT_FINISHED,
@@ -65,24 +67,20 @@ def start_run(req: RunRequest, svc: ServiceDep) -> RunCreated:
 def list_runs(svc: ServiceDep) -> list[dict[str, Any]]:
     """Stored runs (as `oreshock runs list --json`) and runs still queued or running."""
     stored, pending = svc.list_runs()
-    for row in stored:
-        row["status"] = "done"
-        row["id"] = row["run_id"]
-    return [job.public() for job in pending] + clean(stored)
+    return pending_and_stored(RUN, pending, stored)
 
 
 @router.get("/api/runs/{run_id}", responses=ERRORS)
 def get_run(run_id: RunId, svc: ServiceDep) -> dict[str, Any]:
     """Status and progress; when done, the record and summary of `oreshock runs show --json`,
     each summary row with its coverage ``status`` and the run's ``coverage`` notes."""
-    job = svc.jobs.get(run_id)
-    if job is not None and job.run_id is None:
-        return job.public()
-    record = svc.record(job.run_id if job and job.run_id else run_id)
-    record["summary"] = mark_rows(record["summary"], record["coverage"])
-    out = job.public() if job else {"id": run_id, "status": "done", "progress": 1.0}
-    out.update(clean(record))
-    return out
+
+    def read(stored_id: str) -> dict[str, Any]:
+        record = svc.record(stored_id)
+        record["summary"] = mark_rows(record["summary"], record["coverage"])
+        return record
+
+    return job_or_stored(svc, RUN, run_id, read)
 
 
 def _page(

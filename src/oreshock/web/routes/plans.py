@@ -1,0 +1,61 @@
+"""Start plans, follow their jobs and read the stored plans: ``oreshock plan`` and
+``oreshock plans list|show`` over HTTP.
+
+A plan is a job of the run queue (``web.jobs``): its state is in the store's jobs table, so a
+restart loses none, and ``GET /api/plans/{id}`` answers with its status and progress until it
+is done, then with the stored plan (by the job's id or the plan's own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from oreshock.store.jobs import PLAN
+from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
+from oreshock.web.schemas import ERRORS, PlanCreated, PlanId, PlanRequest
+from oreshock.web.service import ServiceDep
+
+router = APIRouter(tags=["plans"])
+
+
+@router.post(
+    "/api/plans",
+    status_code=202,
+    response_model=PlanCreated,
+    responses={
+        **ERRORS,
+        400: {"description": "Body is not JSON"},
+        413: {"description": "Body too large"},
+        429: {"description": "Too many jobs waiting"},
+    },
+)
+def start_plan(req: PlanRequest, svc: ServiceDep) -> PlanCreated:
+    """Validate the scenario, its plan: block, the members and the sizes, queue the plan and
+    answer at once with its job's id."""
+    job = svc.submit_plan(req)
+    return PlanCreated(id=job.id, status=job.status, url=f"/api/plans/{job.id}")
+
+
+@router.get("/api/plans")
+def list_plans(svc: ServiceDep) -> list[dict[str, Any]]:
+    """Plans still queued or running, then the stored ones (as `oreshock plans list
+    --json`)."""
+    stored, pending = svc.list_plans()
+    return pending_and_stored(PLAN, pending, stored)
+
+
+@router.get("/api/plans/{plan_id}", responses=ERRORS)
+def get_plan(plan_id: PlanId, svc: ServiceDep) -> dict[str, Any]:
+    """Status and progress; when done, the stored plan as `oreshock plans show --json`: the
+    record of `oreshock plan --json`, its provenance and content hash, with the record's
+    ``status`` (of the solution: optimal) as ``solution_status``, since ``status`` is the
+    job's here."""
+
+    def read(stored_id: str) -> dict[str, Any]:
+        record = svc.plan(stored_id)
+        record["solution_status"] = record.pop("status")
+        return record
+
+    return job_or_stored(svc, PLAN, plan_id, read)
