@@ -41,10 +41,11 @@ PLAN_FIRST = "make a plan first (`oreshock plan`)"
 def plans_list(
     db: DbOpt = None, json_out: JsonOpt = False, lang: LangOpt = "en", data: DataOpt = None
 ) -> None:
-    """Stored plans, each marked ok, damaged or unreadable.
+    """Stored plans, and a warning for any whose content no longer matches its hash.
 
-    Each row: id, scenario, members, cap, risk, sampled controls, total cost (million USD),
-    when it was made (UTC), and whether its stored content still matches its hash."""
+    Each row: id, scenario, members, cap, risk, sampled controls, total cost (million USD)
+    and when it was made (UTC); --json adds whether the content is ok, damaged or
+    unreadable."""
     frame = pd.DataFrame()
     if store_exists(db):
         with open_read(db) as store:
@@ -52,10 +53,24 @@ def plans_list(
     if json_out:
         print_json(records(frame))
         return
+    path = db if db is not None else default_path()
     if frame.empty:
-        say(t("plans_none", lang, path=db if db is not None else default_path()))
+        say(t("plans_none", lang, path=path))
         return
     print_frame(_table(frame, Names(load_dataset(data), lang), lang), title=t("plans_title", lang))
+    _warn_damage(frame, path, lang)
+
+
+def _warn_damage(frame: pd.DataFrame, path: Path, lang: str) -> None:
+    """On stderr, the plans whose content no longer matches its hash (the table leaves the
+    column out: it is "ok" but for these)."""
+    bad = frame[frame["content"] != "ok"]
+    if not bad.empty:
+        listed = ", ".join(
+            f"{row.plan_id} ({t(f'plans_content_{row.content}', lang)})" for row in bad.itertuples()
+        )
+        typer.echo(t("plans_damaged", lang, n=len(bad), total=len(frame), path=path,
+                     plans=listed), err=True)  # fmt: skip
 
 
 def _table(frame: pd.DataFrame, words: Names, lang: str) -> pd.DataFrame:
@@ -68,9 +83,8 @@ def _table(frame: pd.DataFrame, words: Names, lang: str) -> pd.DataFrame:
             t("plans_cap", lang): share(row["cap"]),
             t("plans_risk", lang): risk(row["risk"], lang),
             t("plans_scenarios", lang): str(row["scenarios"]),
-            t("plans_cost", lang): million(row["total_cost_usd"]),
-            t("plans_created", lang): _when(row["created"]),
-            t("plans_content", lang): t(f"plans_content_{row['content']}", lang),
+            t("plan_cost", lang): million(row["total_cost_usd"]),
+            t("plans_created", lang): _when(row["created"])[:16],
         }
         for row in records(frame)
     )

@@ -504,13 +504,16 @@ TEXT: dict[str, dict[str, str]] = {
     "plans_members": {"en": "Members", "ja": "対象国"},
     "plans_cap": {"en": "Cap", "ja": "上限"},
     "plans_risk": {"en": "Risk", "ja": "リスク"},
-    "plans_scenarios": {"en": "Sampled controls", "ja": "規制の標本数"},
-    "plans_cost": {"en": "Total cost, million USD", "ja": "総費用（百万ドル）"},
-    "plans_created": {"en": "Created (UTC)", "ja": "作成日時（UTC）"},
-    "plans_content": {"en": "Content", "ja": "内容"},
-    "plans_content_ok": {"en": "ok", "ja": "正常"},
+    "plans_scenarios": {"en": "Controls", "ja": "標本数"},
+    "plans_created": {"en": "Made (UTC)", "ja": "作成（UTC）"},
     "plans_content_damaged": {"en": "damaged", "ja": "破損"},
     "plans_content_unreadable": {"en": "unreadable", "ja": "読めない"},
+    "plans_damaged": {
+        "en": "warning: {n} of {total} plans in {path} cannot be trusted: {plans}; "
+        "oreshock plans show and export refuse them",
+        "ja": "警告：{path} の計画{total}件のうち{n}件は信頼できない：{plans}。"
+        "oreshock plans show と export はこれらを拒否する",
+    },
     "plans_about": {
         "en": "Plan {plan_id}: {scenario}, members {members}, seed {seed}, data {dataset} "
         "{version}, made {created} UTC with oreshock {code}",
