@@ -165,3 +165,38 @@ def test_shipped_variants_and_compare(page, server):
     text = page.inner_text("#compare-table")
     assert "no-response" in text and "full-response" in text
     page.screenshot(path=str(ARTIFACTS / "compare-en.png"), full_page=True)
+
+
+def test_make_a_plan_from_the_browser_and_read_it_in_both_languages(page, server):
+    """The plans page starts a plan as a job, shows its progress, and opens the plan: what to
+    buy, who pays under each rule, the charts, the engine's check; names, never ISO codes."""
+    page.goto(server + "/#/plans")
+    ready(page, "/plans")
+    offered = page.eval_on_selector_all("#p-scenario option", "els => els.map(e => e.value)")
+    assert offered == ["japan-rare-earths-2026"]  # the shipped scenario with a plan: block
+    page.fill("#p-scenarios", "2")
+    page.fill("#p-caps", "0.1,0.05")
+    page.fill("#p-verify", "2")
+    page.click("#p-run")
+    page.wait_for_function(
+        "location.hash.startsWith('#/plan/') && "
+        "document.querySelector('#view').dataset.ready === location.hash.slice(1)",
+        timeout=300_000,
+    )
+    assert "強靱化計画" in page.inner_text("#plan-title")
+    assert page.locator("#plan-items tr").count() >= 2
+    assert page.locator("#plan-shares svg.chart-bar").count() == 1
+    assert page.locator("#plan-shares svg.chart-line").count() == 1
+    assert page.locator("#plan-verify tr").count() >= 2
+    shares = page.inner_text("#plan-shares")
+    assert "日本" in shares and "JPN" not in shares
+    page.screenshot(path=str(ARTIFACTS / "plan-ja.png"), full_page=True)
+    page.click("#lang-en")
+    page.wait_for_function(
+        "document.querySelector('#plan-title')?.textContent.startsWith('Resilience plan')"
+    )
+    assert "Japan" in page.inner_text("#plan-shares")
+    page.screenshot(path=str(ARTIFACTS / "plan-en.png"), full_page=True)
+    page.goto(server + "/#/plans")
+    ready(page, "/plans")
+    assert page.locator("#view a[href^='#/plan/']").count() >= 1

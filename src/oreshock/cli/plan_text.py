@@ -11,25 +11,10 @@ import pandas as pd
 
 from oreshock.cli.common import out, print_frame
 from oreshock.core.i18n import t
-from oreshock.report.plan import item_holder, item_product
+from oreshock.report.plan import item_holder, item_product, million, risk, share
 from oreshock.report.text import Names
 
 Record = dict[str, Any]
-
-
-def million(usd: float | None) -> str:
-    """USD as millions with one decimal ("–" for a figure that could not be computed)."""
-    return "–" if usd is None else f"{usd / 1e6:,.1f}"
-
-
-def share(value: float) -> str:
-    """A share of demand as a percentage, without rounding 2.5% to 2% or 3%."""
-    return f"{value * 100:.3g}%"
-
-
-def risk(name: str, lang: str) -> str:
-    """The planning risk (worst, expected) in the language."""
-    return t(f"plan_risk_{name}", lang)
 
 
 def say(text: str) -> None:

@@ -26,10 +26,11 @@ from oreshock.cli.common import (
     require_store,
     store_exists,
 )
-from oreshock.cli.plan_text import million, print_plan, risk, say, share
+from oreshock.cli.plan_text import print_plan, say
 from oreshock.core.i18n import t
 from oreshock.core.serialize import records
 from oreshock.data.datasets import load_dataset
+from oreshock.report.plan import million, risk, share
 from oreshock.report.text import Names
 from oreshock.store.plans import StoredPlan, export_plan, get_plan, list_plans
 from oreshock.store.store import default_path, open_read

@@ -40,8 +40,19 @@ def item_product(item: dict[str, Any], words: Names) -> str:
     return f"{named}: {stages.get(item['stage'], item['stage'])}"
 
 
-def _million(usd: float | None) -> str:
+def million(usd: float | None) -> str:
+    """USD as millions with one decimal ("–" for a figure that could not be computed)."""
     return "–" if usd is None else f"{usd / 1e6:,.1f}"
+
+
+def share(value: float) -> str:
+    """A share of demand as a percentage, without rounding 2.5% to 2% or 3%."""
+    return f"{value * 100:.3g}%"
+
+
+def risk(name: str, lang: str) -> str:
+    """The planning risk (worst, expected, cvar) in the language."""
+    return t(f"plan_risk_{name}", lang)
 
 
 def _shares(record: dict[str, Any], words: Names, lang: str) -> list[dict[str, str]]:
@@ -49,8 +60,8 @@ def _shares(record: dict[str, Any], words: Names, lang: str) -> list[dict[str, s
     for m in record["members"]:
         row = {"member": words.country(m)}
         for rule in RULES:
-            row[rule] = _million(record["shares"][rule][m])
-        row["standalone"] = _million(record["standalone_cost_usd"][m])
+            row[rule] = million(record["shares"][rule][m])
+        row["standalone"] = million(record["standalone_cost_usd"][m])
         row["dual"] = (
             f"{round(record['cap_duals'].get(m, 0.0) / 1e6, 2) + 0.0:,.2f}"  # + 0.0: no "-0.00"
         )
@@ -106,9 +117,9 @@ def plan_data(record: dict[str, Any], dataset: Dataset, lang: str) -> dict[str, 
         "headline": t(
             "plan_header",
             lang,
-            cost=_million(record["total_cost_usd"]),
-            cap=f"{record['cap']:.0%}",
-            risk=record["risk"],
+            cost=million(record["total_cost_usd"]),
+            cap=share(record["cap"]),
+            risk=risk(record["risk"], lang),
             n=record.get("scenarios") or "–",
         ),
         "bought": [
@@ -116,7 +127,7 @@ def plan_data(record: dict[str, Any], dataset: Dataset, lang: str) -> dict[str, 
                 "holder": item_holder(i, words, lang),
                 "product": item_product(i, words),
                 "tonnes": f"{i['quantity_t']:,.0f}",
-                "cost": _million(i["cost_usd"]),
+                "cost": million(i["cost_usd"]),
             }
             for i in record["items"]
         ],

@@ -45,6 +45,7 @@ from oreshock.plan.projects import from_table
 from oreshock.plan.runner import make_plan
 from oreshock.plan.sampling import plan_block
 from oreshock.report.builder import build_context, report_data
+from oreshock.report.plan import plan_data
 from oreshock.store.integrity import first_line
 from oreshock.store.jobs import PLAN, RUN
 from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
@@ -225,6 +226,13 @@ class Service:
         """A stored plan as ``oreshock plans show --json`` (404 for no such plan)."""
         with self.db.read() as store:
             return get_plan(store, plan_id).public()
+
+    def plan_report(self, plan_id: str, lang: str) -> dict[str, Any]:
+        """A stored plan's report content (names in ``lang``, charts as SVG)."""
+        record = self.plan(plan_id)
+        dataset, _ = self.context()
+        with self.data_lock:
+            return plan_data(record, dataset, lang)
 
     def delete_run(self, run_or_job: str) -> str:
         """Delete a stored run (by its id or its job's); returns the run id."""

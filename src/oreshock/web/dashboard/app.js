@@ -260,6 +260,85 @@ async function comparePage(params) {
     <p class="muted"><a href="/api/compare?${q}">JSON</a></p>`;
 }
 
+// --------------------------------------------------------------------- plans
+// Plans: the stored ones, a form that starts one as a job (with its progress), and each
+// plan's page (what to buy and build, who pays, the cost-vs-cap curve, the engine's check).
+async function plansPage() {
+  const [plans, scenarios] = await Promise.all([api("/api/plans"), api("/api/scenarios")]);
+  const planned = scenarios.filter((s) => s.plan);
+  const scenarioOptions = planned.map((s) => (
+    `<option value="${esc(s.name)}">${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}</option>`)).join("");
+  const groups = state.data.groups.map((g) => `<option value="${g}" ${g === "g7plus" ? "selected" : ""}>${g}</option>`).join("");
+  const rows = plans.map((p) => [
+    p.status === "done" ? `<a href="#/plan/${esc(p.plan_id || p.id)}">${esc(p.plan_id || p.id)}</a>` : esc(p.id),
+    esc(p.scenario || ""), esc(p.coalition || p.members || ""), { v: p.cap === undefined ? "–" : pct(p.cap, 1) },
+    esc(p.risk ? t(`plan_risk_${p.risk}`) : ""), { v: p.total_cost_usd === undefined ? "–" : num(p.total_cost_usd / 1e6, 1) },
+    esc(p.status), esc(p.created || "")]);
+  view().innerHTML = `<h2>${esc(t("nav_plans"))}</h2>
+    <form id="plan-form"><fieldset><legend>${esc(t("dash_plan_new"))}</legend>
+      <label>${esc(t("dash_scenario"))} <select id="p-scenario">${scenarioOptions}</select></label>
+      <label>${esc(t("dash_members"))} <select id="p-members">${groups}</select></label>
+      <label>${esc(t("dash_cap"))} <input type="number" id="p-cap" value="0.05" min="0.001" max="1" step="any" required></label>
+      <label>${esc(t("dash_risk"))} <select id="p-risk"><option value="worst">${esc(t("plan_risk_worst"))}</option>
+        <option value="expected">${esc(t("plan_risk_expected"))}</option><option value="cvar">${esc(t("plan_risk_cvar"))}</option></select></label>
+      <label>${esc(t("dash_plan_scenarios"))} <input type="number" id="p-scenarios" value="10" min="1" max="200" required></label>
+      <label>${esc(t("dash_caps"))} <input type="text" id="p-caps" value="0.1,0.05,0.02" pattern="[0-9., ]*"></label>
+      <label>${esc(t("dash_verify"))} <input type="number" id="p-verify" value="0" min="0" max="2000"></label>
+      <button class="primary" type="submit" id="p-run">${esc(t("dash_plan_run"))}</button>
+    </fieldset></form>
+    <div id="p-status"></div>
+    ${table([t("plan_id"), t("dash_scenario"), t("dash_members"), t("dash_cap") + " %", t("dash_risk"),
+      t("plan_million_usd"), t("dash_status"), t("created")], rows)}
+    <p class="muted"><a href="/api/plans">JSON</a></p>`;
+  document.getElementById("plan-form").onsubmit = (e) => { e.preventDefault(); startPlan(); };
+}
+
+async function startPlan() {
+  const val = (id) => document.getElementById(id).value;
+  const caps = val("p-caps").split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+  const body = { scenario: val("p-scenario"), members: val("p-members"), cap: Number(val("p-cap")),
+    risk: val("p-risk"), scenarios: Number(val("p-scenarios")), caps, verify: Number(val("p-verify")) };
+  const box = document.getElementById("p-status");
+  box.innerHTML = "";
+  try {
+    const created = await api("/api/plans", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    box.innerHTML = `<p>${esc(t("dash_progress"))}: <progress id="p-progress" max="1" value="0"></progress> <span id="p-state">queued</span></p>`;
+    for (;;) {
+      const s = await api(`/api/plans/${created.id}`);
+      document.getElementById("p-progress").value = s.progress ?? 1;
+      document.getElementById("p-state").textContent = s.status;
+      if (s.status === "done") { location.hash = `#/plan/${s.plan_id}`; return; }
+      if (s.status === "failed") throw new Error(s.error);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch (err) {
+    box.innerHTML = `<p class="error" id="p-error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
+  }
+}
+
+async function planPage(id) {
+  const p = await api(`/api/plans/${id}/report?lang=${state.lang}`);
+  const items = p.bought.map((i) => [esc(i.holder), esc(i.product), { v: i.tonnes }, { v: i.cost }]);
+  const shares = p.shares.map((r) => [esc(r.member), { v: r.shapley }, { v: r.demand }, { v: r.benefit },
+    { v: r.standalone }, { v: r.dual }]);
+  const checked = p.verification.map((r) => [esc(r.member), { v: r.exceed }, { v: r.worst }, { v: r.engine }, { v: r.program }]);
+  view().innerHTML = `
+    <h2 id="plan-title">${esc(t("plan_report_title"))}: ${esc(p.members)}</h2>
+    <p class="muted">${esc(t("plan_id"))} ${esc(p.plan_id)} ·
+      <a href="/api/plans/${id}/report.html?lang=${state.lang}" download="oreshock-plan-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
+      <a href="/api/plans/${id}/report?lang=${state.lang}">JSON</a></p>
+    <section id="plan-summary"><p>${esc(p.headline)}</p></section>
+    <section id="plan-items"><h3>${esc(t("plan_items"))}</h3>
+      ${table([t("plan_holder"), t("plan_product"), t("plan_tonnes"), t("plan_cost")], items)}</section>
+    <section id="plan-shares"><h3>${esc(t("plan_shares"))}</h3>
+      ${table([t("plan_member"), t("plan_rule_shapley"), t("plan_rule_demand"), t("plan_rule_benefit"),
+        t("plan_standalone"), t("plan_cap_dual")], shares)}
+      ${p.charts.map((c, k) => `<figure id="plan-chart-${k}">${c}</figure>`).join("")}</section>
+    ${checked.length ? `<section id="plan-verify"><h3>${esc(t("plan_verify_heading").replace("{n}", p.verify_scenarios))}</h3>
+      ${table([t("plan_member"), t("plan_exceed_pct"), t("plan_worst_pct"), t("plan_engine_mean_pct"), t("plan_program_mean_pct")], checked)}</section>` : ""}`;
+}
+
 // -------------------------------------------------------------------- router
 async function route() {
   const [path, query] = (location.hash.slice(1) || "/overview").split("?");
@@ -272,6 +351,8 @@ async function route() {
     else if (path === "/builder") await builder();
     else if (path === "/runs") await runsPage();
     else if (path === "/compare") await comparePage(params);
+    else if (path === "/plans") await plansPage();
+    else if (path.startsWith("/plan/")) await planPage(path.slice(6));
     else await overview(params);
     view().dataset.ready = path;
   } catch (err) {

@@ -11,10 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
 
+from oreshock.core.serialize import json_safe as clean
+from oreshock.report.plan import render_plan_html
 from oreshock.store.jobs import PLAN
 from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
-from oreshock.web.schemas import ERRORS, PlanCreated, PlanId, PlanRequest
+from oreshock.web.schemas import ERRORS, Lang, PlanCreated, PlanId, PlanRequest
 from oreshock.web.service import ServiceDep
 
 router = APIRouter(tags=["plans"])
@@ -59,3 +62,16 @@ def get_plan(plan_id: PlanId, svc: ServiceDep) -> dict[str, Any]:
         return record
 
     return job_or_stored(svc, PLAN, plan_id, read)
+
+
+@router.get("/api/plans/{plan_id}/report", responses=ERRORS)
+def plan_report(plan_id: PlanId, svc: ServiceDep, lang: Lang = "en") -> dict[str, Any]:
+    """The plan's report content (items, shares, checks and SVG charts, names in ``lang``)
+    as JSON: the dashboard's plan page reads it."""
+    return clean(svc.plan_report(plan_id, lang))
+
+
+@router.get("/api/plans/{plan_id}/report.html", response_class=HTMLResponse, responses=ERRORS)
+def plan_report_html(plan_id: PlanId, svc: ServiceDep, lang: Lang = "en") -> HTMLResponse:
+    """The same report as a standalone HTML page (what `oreshock plan --report` writes)."""
+    return HTMLResponse(render_plan_html(svc.plan_report(plan_id, lang)))

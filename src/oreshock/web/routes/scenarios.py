@@ -12,7 +12,8 @@ router = APIRouter(tags=["scenarios"])
 
 
 def _describe(name: str, file: ScenarioFile) -> dict[str, Any]:
-    """One row of the listing: titles, description and the variants with theirs."""
+    """One row of the listing: titles, description, the variants with theirs, and whether
+    a plan can be made on it (a ``plan:`` block)."""
     return {
         "name": name,
         "title": file.doc.get("title_en", ""),
@@ -22,6 +23,7 @@ def _describe(name: str, file: ScenarioFile) -> dict[str, Any]:
         "variant_descriptions": {
             k: (v or {}).get("description", "") for k, v in file.variants.items()
         },
+        "plan": file.doc.get("plan") is not None,
     }
 
 
