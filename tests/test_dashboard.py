@@ -172,6 +172,8 @@ def test_make_a_plan_from_the_browser_and_read_it_in_both_languages(page, server
     buy, who pays under each rule, the charts, the engine's check; names, never ISO codes."""
     page.goto(server + "/#/plans")
     ready(page, "/plans")
+    page.click("#lang-ja")  # an earlier test may have left the page in English
+    ready(page, "/plans")
     offered = page.eval_on_selector_all("#p-scenario option", "els => els.map(e => e.value)")
     assert offered == ["japan-rare-earths-2026"]  # the shipped scenario with a plan: block
     page.fill("#p-scenarios", "2")
@@ -200,3 +202,4 @@ def test_make_a_plan_from_the_browser_and_read_it_in_both_languages(page, server
     page.goto(server + "/#/plans")
     ready(page, "/plans")
     assert page.locator("#view a[href^='#/plan/']").count() >= 1
+    page.click("#lang-ja")

@@ -152,26 +152,24 @@ def test_a_cap_of_the_curve_outside_the_unit_interval_is_refused(network, scenar
         make_plan(network, scenario, "g7plus", 0.05, scenarios=2, caps=[0.1, 1.5])
 
 
+def _plan_file(tmp_path, months: int, block: str):
+    """A small scenario of its own with the plan block given."""
+    path = tmp_path / "own.yaml"
+    text = f"name: own\nmonths: {months}\nminerals: [rare_earths]\nplan: {block}\n"
+    path.write_text(text, "utf-8")
+    return load_scenario(path)
+
+
 def test_a_control_starting_beyond_the_horizon_is_refused(network, tmp_path):
-    path = tmp_path / "late.yaml"
-    path.write_text(
-        "name: late\nmonths: 12\nminerals: [rare_earths]\n"
-        "plan: {destinations: [g7plus], start_months: [6, 30], length_months: [3, 6]}\n",
-        "utf-8",
-    )
+    late = "{destinations: [g7plus], start_months: [6, 30], length_months: [3, 6]}"
     with pytest.raises(ScenarioError, match="beyond the 12-month horizon"):
-        make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=2)
+        make_plan(network, _plan_file(tmp_path, 12, late), "g7plus", 0.05, scenarios=2)
 
 
 def test_many_controls_from_a_block_without_ranges_are_refused(network, tmp_path):
-    path = tmp_path / "fixed.yaml"
-    path.write_text(
-        "name: fixed\nmonths: 24\nminerals: [rare_earths]\n"
-        "plan: {destinations: [g7plus], start_months: [6, 6], length_months: [6, 6]}\n",
-        "utf-8",
-    )
+    fixed = "{destinations: [g7plus], start_months: [6, 6], length_months: [6, 6]}"
     with pytest.raises(ScenarioError, match="--scenarios 3: the plan block's start_months"):
-        make_plan(network, load_scenario(path), "g7plus", 0.05, scenarios=3)
+        make_plan(network, _plan_file(tmp_path, 24, fixed), "g7plus", 0.05, scenarios=3)
 
 
 def _projects(network):
