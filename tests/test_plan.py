@@ -19,7 +19,7 @@ from oreshock.plan.model import Costs, Plants, Risk, build
 from oreshock.plan.projects import usable
 from oreshock.plan.refine import tail_mean
 from oreshock.plan.runner import make_plan, planned_gaps
-from oreshock.plan.solve import CapInfeasible, solve
+from oreshock.plan.solve import CapInfeasible, only, solve
 
 FLAGSHIP = "japan-rare-earths-2026"
 N = 4  # sampled controls: enough for the properties, small enough for the suite
@@ -259,3 +259,15 @@ def test_without_a_cap_the_plan_buys_only_what_the_shortfall_cost_pays_for(netwo
     capped = solve(gaps, 0.05, Risk(), Costs(), plants)
     assert priced.cost <= capped.cost * (1 + 1e-9)
     assert all(v == pytest.approx(0.0, abs=1e-6) for v in priced.cap_duals.values())
+
+
+def test_sub_coalitions_on_a_process_pool_cost_what_they_cost_one_after_another(gaps):
+    from oreshock.ensemble.evaluators import PoolEvaluator
+    from oreshock.plan.solve import coalition_costs
+
+    small = only(gaps, gaps.members[:3])
+    alone = coalition_costs(small, 0.05, Risk(), Costs())
+    pooled = coalition_costs(small, 0.05, Risk(), Costs(), mapper=PoolEvaluator(2))
+    assert alone.keys() == pooled.keys() and len(alone) == 2**3
+    for group, cost in alone.items():
+        assert pooled[group] == pytest.approx(cost, rel=1e-9, abs=1e-6), group

@@ -4,6 +4,7 @@ results database (``store.plans``) and printed with its id; ``oreshock plans`` r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,7 @@ from oreshock.model.scenario import open_scenario
 from oreshock.plan.model import Costs
 from oreshock.plan.projects import from_table
 from oreshock.plan.runner import Plan, make_plan
-from oreshock.plan.solve import CapInfeasible, PlanError
+from oreshock.plan.solve import CapInfeasible, Mapper, PlanError
 from oreshock.report.plan import item_product, write_plan_report
 from oreshock.report.text import Names
 from oreshock.store.integrity import first_line
@@ -110,6 +111,13 @@ def plan(
         Path | None,
         typer.Option(help="Also write the plan's report here (.html or .pdf, in --lang)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes for the sub-coalitions' solves (default: CPU count).", min=1),
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Solve them on Dask: 'local' or a scheduler address.")
+    ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
@@ -129,7 +137,8 @@ def plan(
                       storage_usd_t_yr=storage, shortfall_multiple=shortfall_multiple,
                       buy_rate=_share("--buy-rate", buy_rate))  # fmt: skip
         result = _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios,
-                          seed, caps, verify, out_file, json_out)  # fmt: skip
+                          seed, caps, verify, out_file, json_out,
+                          _mapper(workers, dask))  # fmt: skip
     except CapInfeasible as exc:
         if json_out:
             print_json(infeasible_record(exc, members, cap, risk))
@@ -175,8 +184,16 @@ def infeasible_record(exc: CapInfeasible, members: str, cap: float, risk: str) -
             "control_starts": exc.starts, "total_cost_usd": None, "items": None}  # fmt: skip
 
 
+def _mapper(workers: int | None, dask: str | None) -> Mapper | None:
+    """The evaluator the sub-coalitions' solves run on (None: one after another)."""
+    from oreshock.ensemble.evaluators import make_evaluator  # lazy: it loads scipy.stats
+
+    count = workers or os.cpu_count() or 1
+    return make_evaluator(count, dask) if count > 1 or dask else None
+
+
 def _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios, seed,
-             caps, verify, out_file, json_out) -> Plan:  # fmt: skip
+             caps, verify, out_file, json_out, mapper) -> Plan:  # fmt: skip
     """make_plan with the dataset's candidate plants, behind a progress bar."""
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("planning", total=1.0)
@@ -188,7 +205,8 @@ def _planned(network, built, dataset, members, cap, risk, alpha, costs, scenario
                            costs=costs,
                            seed=seed, caps=_caps(caps), progress=report, verify_scenarios=verify,
                            write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
-                           projects=from_table(dataset.table("projects")))  # fmt: skip
+                           projects=from_table(dataset.table("projects")),
+                           mapper=mapper)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -25,6 +25,7 @@ from oreshock.plan.sampling import controlled, draw_controls, plan_block
 from oreshock.plan.solve import (
     EXACT_SHAPLEY,
     CapInfeasible,
+    Mapper,
     PlanError,
     Shares,
     Solved,
@@ -194,6 +195,7 @@ def make_plan(
     verify_scenarios: int = 0,
     write_to: Path | None = None,
     projects: list[Project] | None = None,
+    mapper: Mapper | None = None,
 ) -> Plan:
     """Draw, solve and share the least-cost plan for ``group`` under ``cap``."""
     check_request(cap, risk, scenarios, alpha)
@@ -219,7 +221,7 @@ def make_plan(
     value: dict[frozenset, float] | None = None
     say("splitting the cost", 0.6)
     if len(members) <= EXACT_SHAPLEY:
-        value = coalition_costs(gaps, cap, measure, costs, plants)
+        value = coalition_costs(gaps, cap, measure, costs, plants, mapper)
         shapley = shapley_exact(members, value)
         standalone = {m: value[frozenset({m})] for m in members}
     else:

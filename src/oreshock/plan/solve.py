@@ -24,10 +24,11 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import cast
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, cast
 
 import linopy
 import numpy as np
@@ -36,6 +37,8 @@ from oreshock.core.errors import OreshockError
 from oreshock.plan.gaps import Gaps
 from oreshock.plan.model import Costs, Plants, Risk, arrays, build
 
+T = TypeVar("T")
+R = TypeVar("R")
 EXACT_SHAPLEY = 6
 SAMPLED_ORDERS = 40
 
@@ -172,15 +175,52 @@ class Shares:
     standard_error: dict[str, float] = field(default_factory=dict)
 
 
+class Mapper(Protocol):
+    """What runs the sub-coalitions' solves: an ensemble evaluator (sequential, a local
+    process pool, Dask) as the CLI makes one, seen only through these methods, so the
+    planner does not depend on the ensembles' code."""
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
+
+
+CoalitionTask = tuple[Gaps, tuple[str, ...], float, Risk, Costs, "Plants | None"]
+
+
+def coalition_cost(task: CoalitionTask) -> tuple[frozenset, float]:
+    """One sub-coalition's least cost (a task a worker process can take: all it needs is in
+    the tuple)."""
+    gaps, group, cap, risk, costs, plants = task
+    return frozenset(group), solve(only(gaps, group), cap, risk, costs, plants).cost
+
+
 def coalition_costs(
-    gaps: Gaps, cap: float, risk: Risk, costs: Costs, plants: Plants | None = None
+    gaps: Gaps,
+    cap: float,
+    risk: Risk,
+    costs: Costs,
+    plants: Plants | None = None,
+    mapper: Mapper | None = None,
 ) -> dict[frozenset, float]:
-    """The least cost of every sub-coalition (the empty one costs nothing)."""
-    out: dict[frozenset, float] = {frozenset(): 0.0}
-    for k in range(1, len(gaps.members) + 1):
-        for group in itertools.combinations(gaps.members, k):
-            out[frozenset(group)] = solve(only(gaps, group), cap, risk, costs, plants).cost
-    return out
+    """The least cost of every sub-coalition (the empty one costs nothing), solved one after
+    another or, given a ``mapper``, on its workers."""
+    groups = [g for k in range(1, len(gaps.members) + 1)
+              for g in itertools.combinations(gaps.members, k)]  # fmt: skip
+    tasks = [(gaps, g, cap, risk, costs, plants) for g in groups]
+    if mapper is None:
+        solved = [coalition_cost(task) for task in tasks]
+    else:
+        with mapper:
+            solved = list(mapper.imap_unordered(coalition_cost, tasks))
+    return {frozenset(): 0.0, **dict(solved)}
 
 
 def shapley_exact(members: tuple[str, ...], value: dict[frozenset, float]) -> Shares:
