@@ -271,3 +271,26 @@ def test_sub_coalitions_on_a_process_pool_cost_what_they_cost_one_after_another(
     assert alone.keys() == pooled.keys() and len(alone) == 2**3
     for group, cost in alone.items():
         assert pooled[group] == pytest.approx(cost, rel=1e-9, abs=1e-6), group
+
+
+def test_a_built_recycler_runs_in_the_engine_as_secondary_supply(network, scenario):
+    """A recycler is fed by scrap: in the engine it is secondary supply from its first
+    output, ramping to its capacity, whatever the control does to newly mined metal."""
+    from oreshock.plan.solve import Solved
+    from oreshock.plan.verify import plant_entries, with_stockpiles
+
+    recycler = next(p for p in _projects(network) if p.kind == "recycling")
+    solved = Solved(0.0, {}, {}, np.zeros((0, 0)), build={recycler.project_id: 1.0})
+    entries = plant_entries([recycler], solved, scenario.start, network)
+    assert not entries["new_capacity"] and len(entries["recycling"]) == len(recycler.products)
+    assert all(e["start"] == "2027-07" for e in entries["recycling"])  # 18 months' lead
+    base = simulate(network, scenario, warn=False)
+    built = simulate(network, with_stockpiles(scenario, [], entries), warn=False)
+    made = 0.0
+    for product in recycler.products:
+        chain = network.chain(product)
+        usa, s = chain.countries.index("USA"), chain.stages.index("magnets")
+        extra = built.runs[product].series["production"] - base.runs[product].series["production"]
+        made += float(extra[-1, 0, usa, s]) * 12  # t/yr once fully ramped
+        assert (extra[:18, 0, usa, s] == 0).all()  # nothing before its first output
+    assert made == pytest.approx(recycler.capacity, rel=0.05)

@@ -200,11 +200,18 @@ def define_objective(
     price = data["price"]
     periods = data["gap"].sizes["period"]
     missing = price * costs.shortfall_multiple / data["gap"].sizes["scenario"]
+    # Where a national stock and the joint one would serve alike (they cost the same to
+    # hold), take the joint one: a tie-break of one part in a million, so the split between
+    # the two is not the solver's arbitrary pick, and the pool any short member can draw on
+    # is as large as the plan allows.
+    holders = stock.coords["holder"].values
+    tie = xr.DataArray(np.where(holders == JOINT, 1.0 - 1e-6, 1.0), coords={"holder": holders},
+                       dims=["holder"])  # fmt: skip
     if buy is None:
-        cost = (stock * holding_cost(price, costs, periods)).sum()
+        cost = (stock * (holding_cost(price, costs, periods) * tie)).sum()
     else:
         held = periods - data["gap"].coords["period"]  # quarters from purchase to the end
-        cost = (buy * holding_cost(price, costs, held)).sum()
+        cost = (buy * (holding_cost(price, costs, held) * tie)).sum()
     cost = cost + (short * missing).sum()
     if "over" in m.variables:  # elastic: exceeding a cap costs far more than anything else
         cost = cost + m.variables["over"].sum() * float(price.max()) * 1e3

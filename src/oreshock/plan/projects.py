@@ -1,4 +1,5 @@
-"""Candidate non-China plants a plan may build: the dataset's ``projects`` table.
+"""Candidate non-China plants a plan may build: the dataset's ``projects`` table, plants fed
+by the stage before (``capacity``) and recyclers fed by scrap (``recycling``).
 
 A plant decided at the scenario's start makes nothing for its lead time, then ramps
 linearly to its capacity; one that cannot start within the horizon contributes nothing. Its
@@ -31,6 +32,7 @@ class Project:
     capex_usd: float
     lead_months: int
     ramp_months: int
+    kind: str = "capacity"  # or "recycling": fed by scrap, not by the stage before
 
     @property
     def nodes(self) -> list[str]:
@@ -57,6 +59,7 @@ def from_table(table: pd.DataFrame) -> list[Project]:
             capex_usd=float(row["capex_usd"]),
             lead_months=int(row["lead_months"]),
             ramp_months=int(row["ramp_months"]),
+            kind=str(row.get("kind") or "capacity"),
         )
         for row in table.to_dict("records")
     ]

@@ -56,7 +56,7 @@ def with_plan(
     of each built plant's online capacity it could use (its country's extra output at its
     nodes, shared among the plants there in proportion to their online capacity)."""
     stocks = stockpile_entries(network, group, gaps, solved.stock)
-    built = plant_entries(plants.projects, solved, drawn.scenarios[0].start)
+    built = plant_entries(plants.projects, solved, drawn.scenarios[0].start, network)
     runs = simulate_all(network, [with_stockpiles(s, stocks, built) for s in drawn.scenarios])
     answered = gaps_of(runs, list(gaps.members)).on(gaps.nodes)
     return answered, _usable(plants, solved, runs, drawn, gaps.short.shape[3])

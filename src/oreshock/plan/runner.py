@@ -159,7 +159,7 @@ def _items(solved: Solved, gaps: Gaps, costs: Costs, plants: Plants, start: str)
     for project in plants.projects:
         share = solved.build.get(project.project_id, 0.0)
         if share > 1e-4:
-            out.append({"kind": "capacity", "holder": None, "country": project.country,
+            out.append({"kind": project.kind, "holder": None, "country": project.country,
                         "stage": project.stage, "product": ";".join(project.products),
                         "quantity_t": share * project.capacity, "start": start,
                         "cost_usd": share * capital_charge(project, costs.carrying_rate, periods),

@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from oreshock.core.atomic import write_text
+from oreshock.core.months import add_months
 from oreshock.model.network import Network
 from oreshock.model.scenario import Scenario
 from oreshock.plan.gaps import Gaps, scenario_gaps
@@ -82,11 +83,14 @@ def stockpile_entries(
     return entries
 
 
-def plant_entries(projects: list[Project], solved: Solved, start: str) -> list[dict[str, Any]]:
-    """``responses.new_capacity`` entries: each plant the plan builds, its built capacity
-    split among its products as the plan uses it (evenly where it uses none), decided at
-    the scenario's start."""
-    entries = []
+def plant_entries(
+    projects: list[Project], solved: Solved, start: str, network: Network
+) -> dict[str, list[dict[str, Any]]]:
+    """``responses.new_capacity`` and ``responses.recycling`` entries: each plant the plan
+    builds, its built capacity split among its products as the plan uses it (evenly where it
+    uses none), decided at the scenario's start; a recycler as secondary supply of its
+    capacity over its country's base consumption, from its first output."""
+    out: dict[str, list[dict[str, Any]]] = {"new_capacity": [], "recycling": []}
     for project in projects:
         share = solved.build.get(project.project_id, 0.0)
         if share <= 1e-4:
@@ -94,24 +98,39 @@ def plant_entries(projects: list[Project], solved: Solved, start: str) -> list[d
         used = np.array([solved.made.get((project.project_id, n), 0.0) for n in project.nodes])
         split = used / used.sum() if used.sum() > 0 else np.full(len(used), 1 / len(used))
         for product, part in zip(project.products, split, strict=True):
-            if part > 1e-6:
-                entries.append({"name": f"{project.name} ({product})",
-                                "country": project.country, "mineral": product,
-                                "stage": project.stage,
-                                "capacity": round(share * project.capacity * float(part), 3),
-                                "start": start, "lead_months": project.lead_months,
-                                "ramp_months": project.ramp_months})  # fmt: skip
-    return entries
+            tonnes = share * project.capacity * float(part)
+            if tonnes <= 1e-6:
+                continue
+            if project.kind == "recycling":
+                out["recycling"].append(_recycler(project, product, tonnes, start, network))
+            else:
+                out["new_capacity"].append({"name": f"{project.name} ({product})",
+                                            "country": project.country, "mineral": product,
+                                            "stage": project.stage, "capacity": round(tonnes, 3),
+                                            "start": start, "lead_months": project.lead_months,
+                                            "ramp_months": project.ramp_months})  # fmt: skip
+    return out
+
+
+def _recycler(project: Project, product: str, tonnes: float, start: str, network: Network):
+    """A recycler as ``responses.recycling``: its output over its country's base use."""
+    monthly = _monthly_demand(network, f"{product}:{project.stage}", (project.country,))
+    rate = min(tonnes / 12.0 / monthly, 1.0) if monthly > 0 else 0.0
+    return {"countries": [project.country], "mineral": product, "stage": project.stage,
+            "rate": round(rate, 6), "start": add_months(start, project.lead_months),
+            "ramp_months": project.ramp_months}  # fmt: skip
 
 
 def with_stockpiles(
-    scenario: Scenario, entries: list[dict[str, Any]], plants: list[dict[str, Any]] | None = None
+    scenario: Scenario,
+    entries: list[dict[str, Any]],
+    plants: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Scenario:
-    """The scenario with the plan's stockpiles (and plants) in place."""
+    """The scenario with the plan's stockpiles (and plants and recyclers) in place."""
     data = scenario.model_dump(exclude={"variant"})
     data["buffers"] = {**data["buffers"], "stockpiles": entries}
     if plants:
-        data["responses"] = {**data["responses"], "new_capacity": plants}
+        data["responses"] = {**data["responses"], **plants}
     return Scenario.model_validate(data)
 
 
@@ -141,7 +160,7 @@ def verify(
 ) -> Verified:
     block = plan_block(scenario)
     entries = stockpile_entries(network, group, gaps, solved.stock)
-    plants = plant_entries(projects, solved, scenario.start)
+    plants = plant_entries(projects, solved, scenario.start, network)
     controls = draw_controls(block, scenarios, seed + 1_000_003)
     runs = [with_stockpiles(controlled(scenario, block, c), entries, plants) for c in controls]
     checked = scenario_gaps(network, runs, list(gaps.members)).on(gaps.nodes)

@@ -23,7 +23,7 @@ RULES = ("shapley", "demand", "benefit")
 
 def item_holder(item: dict[str, Any], words: Names, lang: str) -> str:
     """Who holds a stockpile (a member or the coalition) or where a plant is built."""
-    if item["kind"] == "capacity":
+    if item["kind"] in ("capacity", "recycling"):
         return t("plan_plant", lang, country=words.country(item["country"]), name=item["project"])
     if item["holder"] == "joint":
         return t("plan_joint", lang)
