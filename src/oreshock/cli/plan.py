@@ -5,6 +5,8 @@ results database (``store.plans``) and printed with its id; ``oreshock plans`` r
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +31,7 @@ from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario
 from oreshock.plan.model import Costs
 from oreshock.plan.projects import from_table
-from oreshock.plan.runner import Plan, make_plan
+from oreshock.plan.runner import make_plan
 from oreshock.plan.solve import CapInfeasible, Mapper, PlanError
 from oreshock.report.plan import item_product, write_plan_report
 from oreshock.report.text import Names
@@ -48,12 +50,6 @@ def _caps(text: str | None) -> list[float]:
         raise ScenarioError(
             f"--caps: expected shares separated by commas, found {text!r}"
         ) from None
-
-
-def _share(option: str, value: float | None) -> float | None:
-    if value is not None and not 0 < value <= 1:
-        raise ScenarioError(f"{option}: expected a share in (0, 1], found {value}")
-    return value
 
 
 def infeasible_message(exc: CapInfeasible, words: Names, lang: str) -> str:
@@ -133,12 +129,26 @@ def plan(
     network = build_network(dataset)
     target = check_target(db)  # a bad --db is refused before anything is computed
     try:
-        costs = Costs(carrying_rate=_share("--carrying-rate", carrying_rate) or carrying_rate,
-                      storage_usd_t_yr=storage, shortfall_multiple=shortfall_multiple,
-                      buy_rate=_share("--buy-rate", buy_rate))  # fmt: skip
-        result = _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios,
-                          seed, caps, verify, out_file, json_out,
-                          _mapper(workers, dask))  # fmt: skip
+        costs = Costs(carrying_rate=carrying_rate, storage_usd_t_yr=storage,
+                      shortfall_multiple=shortfall_multiple, buy_rate=buy_rate)  # fmt: skip
+        with _progress(hidden=json_out) as say_step:
+            result = make_plan(
+                network,
+                built,
+                members,
+                cap,
+                risk=risk,
+                alpha=alpha,
+                scenarios=scenarios,
+                seed=seed,
+                caps=_caps(caps),
+                costs=costs,
+                progress=say_step,
+                verify_scenarios=verify,
+                write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
+                projects=from_table(dataset.table("projects")),
+                mapper=_mapper(workers, dask),
+            )
     except CapInfeasible as exc:
         if json_out:
             print_json(infeasible_record(exc, members, cap, risk))
@@ -192,21 +202,12 @@ def _mapper(workers: int | None, dask: str | None) -> Mapper | None:
     return make_evaluator(count, dask) if count > 1 or dask else None
 
 
-def _planned(network, built, dataset, members, cap, risk, alpha, costs, scenarios, seed,
-             caps, verify, out_file, json_out, mapper) -> Plan:  # fmt: skip
-    """make_plan with the dataset's candidate plants, behind a progress bar."""
-    with Progress(console=err, transient=True, disable=json_out) as progress:
-        task = progress.add_task("planning", total=1.0)
-
-        def report(step: str, done: float) -> None:
-            progress.update(task, completed=done, description=step)
-
-        return make_plan(network, built, members, cap, risk=risk, alpha=alpha, scenarios=scenarios,
-                           costs=costs,
-                           seed=seed, caps=_caps(caps), progress=report, verify_scenarios=verify,
-                           write_to=out_file or (Path(f"{built.name}-plan.yaml") if verify else None),
-                           projects=from_table(dataset.table("projects")),
-                           mapper=mapper)  # fmt: skip
+@contextmanager
+def _progress(hidden: bool) -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on the terminal (none with ``--json``) and the callback that moves it."""
+    with Progress(console=err, transient=True, disable=hidden) as bar:
+        task = bar.add_task("planning", total=1.0)
+        yield lambda step, done: bar.update(task, completed=done, description=step)
 
 
 def register(app: typer.Typer) -> None:

@@ -116,9 +116,7 @@ def define_plants(m: linopy.Model, gap: xr.DataArray, plants: Plants):
     upper = upper.broadcast_like(gap)
     made = m.add_variables(lower=0, upper=upper, name="made")
     periods = gap.sizes["period"]
-    online = np.stack(
-        [p.capacity / 12 * PERIOD_MONTHS * p.online(periods) for p in plants.projects]
-    )
+    online = np.stack([p.quarterly(periods) for p in plants.projects])
     limit = xr.DataArray(online[:, None, :] * plants.usable, coords={"project": ids,
                          "scenario": gap.coords["scenario"], "period": gap.coords["period"]},
                          dims=["project", "scenario", "period"])  # fmt: skip

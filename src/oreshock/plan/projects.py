@@ -38,6 +38,10 @@ class Project:
     def nodes(self) -> list[str]:
         return [f"{p}:{self.stage}" for p in self.products]
 
+    def quarterly(self, periods: int) -> np.ndarray:
+        """[P] tonnes the whole plant can make in each quarter, decided at month 0."""
+        return self.capacity / 12.0 * PERIOD_MONTHS * self.online(periods)
+
     def online(self, periods: int) -> np.ndarray:
         """[P] the mean share of full output in each quarter, decided at month 0."""
         months = np.arange(periods * PERIOD_MONTHS) + 0.5

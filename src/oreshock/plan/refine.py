@@ -66,8 +66,8 @@ def _usable(plants: Plants, solved: Solved, runs: Runs, drawn: Drawn, periods: i
     """Plants' usable shares measured in the engine runs, never raised above the last ones
     (so the rounds cannot cycle)."""
     usable = plants.usable.copy()
-    online = {p.project_id: solved.build.get(p.project_id, 0.0) * p.capacity / 4
-              * p.online(periods) for p in plants.projects}  # fmt: skip
+    online = {p.project_id: solved.build.get(p.project_id, 0.0) * p.quarterly(periods)
+              for p in plants.projects}  # fmt: skip
     sites = {(p.country, n) for p in plants.projects for n in p.nodes}
     for country, node in sites:
         extra = made_at(runs, country, node) - drawn.base_made[(country, node)]  # [W, P]

@@ -112,6 +112,20 @@ def check_request(cap: float, risk: str, scenarios: int, alpha: float = 0.9) -> 
         raise ScenarioError(f"--scenarios: expected at least 1, found {scenarios}")
 
 
+def check_costs(costs: Costs) -> None:
+    """The assumed costs, each named by the option that sets it (NaN fails every test)."""
+    if not 0 < costs.carrying_rate <= 1:
+        raise ScenarioError(
+            f"--carrying-rate: expected a share in (0, 1], found {costs.carrying_rate}"
+        )
+    if costs.buy_rate is not None and not 0 < costs.buy_rate <= 1:
+        raise ScenarioError(f"--buy-rate: expected a share in (0, 1], found {costs.buy_rate}")
+    for option, value in (("--storage", costs.storage_usd_t_yr),
+                          ("--shortfall-multiple", costs.shortfall_multiple)):  # fmt: skip
+        if not 0 <= value < float("inf"):
+            raise ScenarioError(f"{option}: expected a number >= 0, found {value}")
+
+
 def check_verify(verify_scenarios: int) -> None:
     if verify_scenarios < 0:
         raise ScenarioError(f"--verify: expected 0 or more scenarios, found {verify_scenarios}")
@@ -205,6 +219,7 @@ def make_plan(
             raise ScenarioError(f"--caps: expected shares in (0, 1], found {level}")
     check_verify(verify_scenarios)
     costs = costs or Costs()
+    check_costs(costs)
     say = progress or (lambda step, done: None)
     say("running the engine on each drawn control", 0.0)
     gaps, drawn = planned_gaps(network, scenario, group, scenarios, seed, projects)

@@ -298,8 +298,9 @@ def report_data(
     }
 
 
-def render_html(data: dict) -> str:
-    """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
+def render_template(name: str, data: dict) -> str:
+    """A page of ``report/templates`` rendered with ``data`` (``d``) in its language, with
+    the ``t`` of the catalogue and the filters the pages share."""
     # Lazy: jinja2 (it loads asyncio) would add ~20 ms to every CLI start; only rendering needs it.
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -309,7 +310,12 @@ def render_html(data: dict) -> str:
     env.globals["t"] = t
     env.filters["num"] = _num_cell
     env.filters["months"] = _months_cell
-    return env.get_template("report.html").render(d=data, lang=data["lang"])
+    return env.get_template(name).render(d=data, lang=data["lang"])
+
+
+def render_html(data: dict) -> str:
+    """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
+    return render_template("report.html", data)
 
 
 def _months_cell(value: Any, never: str) -> str:

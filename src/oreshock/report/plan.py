@@ -14,7 +14,7 @@ from oreshock.core.atomic import write_file, write_text
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import Dataset
-from oreshock.report.builder import FORMATS, html_to_pdf
+from oreshock.report.builder import FORMATS, html_to_pdf, render_template
 from oreshock.report.charts import bar_chart, line_chart
 from oreshock.report.text import Names
 
@@ -141,13 +141,7 @@ def plan_data(record: dict[str, Any], dataset: Dataset, lang: str) -> dict[str, 
 
 def render_plan_html(data: dict[str, Any]) -> str:
     """The standalone page (inline SVG and CSS, nothing fetched)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(
-        loader=PackageLoader("oreshock.report", "templates"), autoescape=select_autoescape(["html"])
-    )
-    env.globals["t"] = t
-    return env.get_template("plan.html").render(d=data, lang=data["lang"])
+    return render_template("plan.html", data)
 
 
 def write_plan_report(
