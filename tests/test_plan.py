@@ -294,3 +294,18 @@ def test_a_built_recycler_runs_in_the_engine_as_secondary_supply(network, scenar
         made += float(extra[-1, 0, usa, s]) * 12  # t/yr once fully ramped
         assert (extra[:18, 0, usa, s] == 0).all()  # nothing before its first output
     assert made == pytest.approx(recycler.capacity, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("plan.docx", "expected a file name ending in .html or .pdf"),
+        ("/proc/no/plan.html", "cannot make its folder"),
+    ],
+)
+def test_a_report_that_cannot_be_written_is_refused_before_planning(tmp_path, name, message):
+    target = name if name.startswith("/") else str(tmp_path / name)
+    result = CliRunner().invoke(app, ["plan", FLAGSHIP, "--scenarios", "2", "--report", target,
+                                      "--db", str(tmp_path / "p.duckdb")])  # fmt: skip
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "p.duckdb").exists()  # refused before any plan was made or stored

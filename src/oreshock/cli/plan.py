@@ -127,7 +127,8 @@ def plan(
     built = file.build(variant)
     dataset = load_dataset(data, base_year=built.base_year)
     network = build_network(dataset)
-    target = check_target(db)  # a bad --db is refused before anything is computed
+    report_format = _report_format(report)  # a report that cannot be written, and a bad
+    target = check_target(db)  # --db, are refused before anything is computed
     try:
         costs = Costs(carrying_rate=carrying_rate, storage_usd_t_yr=storage,
                       shortfall_multiple=shortfall_multiple, buy_rate=buy_rate)  # fmt: skip
@@ -157,9 +158,8 @@ def plan(
     rows = plan_rows(result, built, network, coalition=members, seed=seed)
     why = _save(rows, target)
     record = rows.record if why is None else {**rows.record, "plan_id": None}
-    if report is not None:
-        fmt = "pdf" if report.suffix.lower() == ".pdf" else "html"
-        write_plan_report(record, report, dataset, lang=lang, fmt=fmt)
+    if report is not None and report_format is not None:
+        write_plan_report(record, report, dataset, lang=lang, fmt=report_format)
     if json_out:
         print_json(record)
     else:
@@ -200,6 +200,22 @@ def _mapper(workers: int | None, dask: str | None) -> Mapper | None:
 
     count = workers or os.cpu_count() or 1
     return make_evaluator(count, dask) if count > 1 or dask else None
+
+
+def _report_format(path: Path | None) -> str | None:
+    """``html`` or ``pdf`` from the report's name, its folder made (None: no report)."""
+    if path is None:
+        return None
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("html", "pdf"):
+        raise OreshockError(f"--report {path}: expected a file name ending in .html or .pdf")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OreshockError(f"--report {path}: cannot make its folder ({exc.strerror})") from None
+    if path.is_dir():
+        raise OreshockError(f"--report {path}: is a folder; expected a file name")
+    return fmt
 
 
 @contextmanager
