@@ -41,6 +41,8 @@ OPTIONAL_TABLES = (
     "recipes",
     "prices",
     "projects",
+    "impact_bridge",
+    "gdp",
 )
 # Columns added after folders were first written: a folder without them reads them as blank,
 # so a dataset made before products existed still loads (as a dataset with no products).

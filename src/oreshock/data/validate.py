@@ -446,6 +446,7 @@ def check_stock_ranges(tables: Tables, paths: Mapping[str, str]) -> list[Problem
     or an uncertain level without one, would make the two disagree silently. Base-year prices
     are held to the same rule, and their unit is USD/kg."""
     problems = _ranges(tables, paths, "stocks") + _ranges(tables, paths, "prices")
+    problems += _ranges(tables, paths, "impact_bridge")
     prices = tables.get("prices")
     if prices is not None and "unit" in prices:
         where = _file(paths, "prices")

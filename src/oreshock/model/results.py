@@ -8,6 +8,8 @@ sectors hit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -263,27 +265,39 @@ class RunResult:
         Final use and input to the next stage are rationed in proportion at each node.
         """
         rows = []
-        priority = list(self.scenario.end_use_priority)
         threshold = self.scenario.shortfall_threshold
+        for path in self.end_use_paths(country):
+            first = months_to_shortfall(path.short, path.wanted, threshold)
+            peak = peak_shortfall_pct(path.short, path.wanted)
+            cumulative = cumulative_shortfall_pct(path.short, path.wanted)
+            for k, (_, row) in enumerate(path.uses.iterrows()):
+                rows.append(
+                    {
+                        "country": country,
+                        "mineral": path.mineral,
+                        "stage": path.stage,
+                        "sector": row["sector"],
+                        "name_en": row["name_en"],
+                        "name_ja": row["name_ja"],
+                        "share_of_stage_use": float(row["share"]),
+                        "months_to_shortfall": None if first[k] == NEVER else int(first[k]),
+                        "peak_shortfall_pct": float(peak[k]),
+                        "cumulative_shortfall_pct": float(cumulative[k]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def end_use_paths(self, country: str) -> list[EndUsePath]:
+        """Each of a country's end-use breakdowns: the tonnes its sectors want and lack per
+        month. The impact layer values these; ``sectors`` summarises them."""
+        paths = []
+        priority = list(self.scenario.end_use_priority)
         for mineral, run in self.runs.items():
             ch = run.chain
             if country not in ch.countries or ch.end_uses.empty:
                 continue
             c = ch.countries.index(country)
-            uses = ch.end_uses
-            # The country's own breakdown of a stage where published, else the world's.
-            local_stages = set(uses.loc[uses["iso3"] == country, "stage"])
-            table = uses[
-                (uses["iso3"] == country)
-                | ((uses["iso3"] == "WLD") & ~uses["stage"].isin(local_stages))
-            ]
-            table = table[
-                [
-                    st in ch.stages and not _names_later_stage(sec, ch, st)
-                    for sec, st in zip(table["sector"], table["stage"], strict=True)
-                ]
-            ]
-            for stage, group in table.groupby("stage", sort=False):
+            for stage, group in _end_use_table(ch, country).groupby("stage", sort=False):
                 s = ch.stages.index(stage)
                 demand = run.series["demand"][:, 0, c, s]
                 final = run.final_use[:, 0, c, s] if run.final_use is not None else demand
@@ -295,26 +309,36 @@ class RunResult:
                     delivered,
                     [priority.index(x) if x in priority else None for x in group["sector"]],
                 )
-                short = wanted - got
-                first = months_to_shortfall(short, wanted, threshold)
-                peak = peak_shortfall_pct(short, wanted)
-                cumulative = cumulative_shortfall_pct(short, wanted)
-                for k, (_, row) in enumerate(group.iterrows()):
-                    rows.append(
-                        {
-                            "country": country,
-                            "mineral": mineral,
-                            "stage": stage,
-                            "sector": row["sector"],
-                            "name_en": row["name_en"],
-                            "name_ja": row["name_ja"],
-                            "share_of_stage_use": float(row["share"]),
-                            "months_to_shortfall": None if first[k] == NEVER else int(first[k]),
-                            "peak_shortfall_pct": float(peak[k]),
-                            "cumulative_shortfall_pct": float(cumulative[k]),
-                        }
-                    )
-        return pd.DataFrame(rows)
+                uses = group.reset_index(drop=True)
+                paths.append(EndUsePath(mineral, str(stage), uses, wanted, wanted - got))
+        return paths
+
+
+@dataclass(frozen=True)
+class EndUsePath:
+    """One stage's end uses in one country: ``wanted`` and ``short`` [T, sector] in tonnes
+    per month, columns in the order of ``uses`` (the end-use rows, with names and shares)."""
+
+    mineral: str
+    stage: str
+    uses: pd.DataFrame
+    wanted: np.ndarray
+    short: np.ndarray
+
+
+def _end_use_table(chain, country: str) -> pd.DataFrame:
+    """The country's own breakdown of a stage where published, else the world's; sectors
+    named after a later stage are that stage's demand, not a final use."""
+    uses = chain.end_uses
+    local_stages = set(uses.loc[uses["iso3"] == country, "stage"])
+    table = uses[
+        (uses["iso3"] == country) | ((uses["iso3"] == "WLD") & ~uses["stage"].isin(local_stages))
+    ]
+    keep = [
+        st in chain.stages and not _names_later_stage(sec, chain, st)
+        for sec, st in zip(table["sector"], table["stage"], strict=True)
+    ]
+    return table[keep]
 
 
 def _long(
