@@ -135,6 +135,11 @@ def save(Zd: pd.DataFrame, Yd: pd.DataFrame, F: pd.DataFrame, out: Path, source:
         | {"ROW": ["IDN", "TUR", "RoW (WIOD's rest of the world)"]},
         "sector_map": {s: [f"c{n}" for n in rng] for s, (rng, _, _) in SECTORS.items()},
         "sector_names": {s: {"en": en, "ja": ja} for s, (_, en, ja) in SECTORS.items()},
+        "region_names": {
+            "TWN": {"en": "Taiwan", "ja": "台湾"},
+            "XEU": {"en": "EU27 members not listed separately", "ja": "EU27（個別掲載国以外）"},
+            "ROW": {"en": "Rest of world", "ja": "その他の国・地域"},
+        },
         "stockable": [s for s in SECTORS if s not in ("utilities_construction", "services")],
         "built_by": "scripts/build_io_table.py",
         "source_file": source.name,

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from oreshock.cli import backtest as cli_backtest
 from oreshock.cli import data as cli_data
 from oreshock.cli import ensemble as cli_ensemble
+from oreshock.cli import impact as cli_impact
 from oreshock.cli import metrics as cli_metrics
 from oreshock.cli import plan as cli_plan
 from oreshock.cli import plans as cli_plans
@@ -313,6 +314,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         "backtest",
         "plan",
         "run",
+        "impact",
         "scenarios",
         "data",
         "metrics",
@@ -335,6 +337,7 @@ def test_help_lists_commands_then_groups_in_a_fixed_order():
         (cli_backtest, {"backtest"}),
         (cli_plan, {"plan"}),
         (cli_plans, {"plans"}),
+        (cli_impact, {"impact"}),
     ],
 )
 def test_each_command_group_registers_itself(module, names):

@@ -2,7 +2,7 @@
 
 Parsing and printing only; the work is done by the Python API. Each group lives in its own
 module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``plan``, ``plans``, ``run``,
-``scenarios``) and adds itself with
+``impact``, ``scenarios``) and adds itself with
 ``register(app)``. The order of registration is the order ``oreshock --help`` lists them in.
 """
 
@@ -12,14 +12,26 @@ import sys
 
 import typer
 
-from oreshock.cli import backtest, data, ensemble, metrics, plan, plans, run, runs, scenarios, web
+from oreshock.cli import (
+    backtest,
+    data,
+    ensemble,
+    impact,
+    metrics,
+    plan,
+    plans,
+    run,
+    runs,
+    scenarios,
+    web,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Stress tests for critical-mineral supply chains.",
 )
-for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, plans, run):
+for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, plans, run, impact):
     group.register(app)
 
 

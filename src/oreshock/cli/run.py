@@ -27,6 +27,7 @@ from oreshock.cli.common import (
     print_frame,
     print_json,
 )
+from oreshock.cli.impact import TableOpt, compute, print_variant_impacts, store_impact
 from oreshock.core.errors import ScenarioError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
@@ -112,6 +113,15 @@ def run(
             "What the vintage lacks is printed before the runs."
         ),
     ] = None,
+    with_impact: Annotated[
+        bool,
+        typer.Option(
+            "--impact",
+            help="Also compute each run's lost output, value added and GDP through an "
+            "input-output table (see `oreshock impact`), stored with the run.",
+        ),
+    ] = False,
+    table: TableOpt = None,
 ) -> None:
     """Run a scenario's variants, store each run, and compare them."""
     file = open_scenario(scenario)
@@ -161,9 +171,14 @@ def run(
     ]
     # Rows are built before the database is opened, so the Store (and its lock) is held
     # only while writing; what cannot be saved is kept in a recovery folder, not lost.
+    impacts = [compute(r, dataset, table, None) for r in results] if with_impact else []
     rows = [run_rows(r) for r in results]
     outcome = save_or_keep(rows, db)
     run_ids = [r.run_id if r.run_id in outcome.saved else None for r in rows]
+    records = [
+        store_impact(db, rid, imp) if rid else imp.to_json(None)
+        for rid, imp in zip(run_ids, impacts, strict=False)
+    ]
     if json_out:
         report: dict[str, object] = {
             "runs": [
@@ -178,8 +193,9 @@ def run(
                         if p["base_usd_kg"] is not None or abs(p["peak_index"] - 1.0) > 1e-9
                     ],
                     **({"uncertainty": sp.records()} if sp is not None else {}),
+                    **({"impact": records[k]} if records else {}),
                 }
-                for r, rid, sp in zip(results, run_ids, spreads, strict=True)
+                for k, (r, rid, sp) in enumerate(zip(results, run_ids, spreads, strict=True))
             ]
         }
         if not outcome.ok:
@@ -198,6 +214,9 @@ def run(
     if code == "JPN" and products:  # the claim is about Japan's rare-earth-using production
         _print_claim(results, code, products, words, lang)
     _print_coverage([r.coverage for r in results], words, lang)
+    if records:
+        labels = [str(r.scenario.variant or t("base", lang)) for r in results]
+        print_variant_impacts(records, labels, code, words, lang, dataset.base_year)
     exit_if_kept(outcome)
 
 

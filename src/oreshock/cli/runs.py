@@ -33,7 +33,7 @@ from oreshock.core.errors import OreshockError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.scenario import Scenario
-from oreshock.model.simulate import simulate
+from oreshock.model.simulate import RunResult, simulate
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -209,16 +209,8 @@ def runs_rerun(
     with open_read(db) as store:
         record = store.run(run_id)
         status = store.check_run(run_id)
-    dataset = load_dataset(data)
-    if dataset.content_hash != record["dataset_hash"]:
-        raise OreshockError(
-            f"run {run_id} used dataset {record['dataset_name']} {record['dataset_version']} "
-            f"(hash {record['dataset_hash'][:16]}); this dataset's hash is "
-            f"{dataset.content_hash[:16]}: pass --data with the dataset it used"
-        )
     check_target(db)
-    scenario = Scenario.model_validate(record["scenario_json"])
-    result = simulate(build_network(dataset), scenario, seed=int(record["seed"]))
+    result = reproduce_run(record, data)
     outcome = save_or_keep([run_rows(result)], db)
     exit_if_kept(outcome)
     new_id = outcome.saved[0]
@@ -242,6 +234,20 @@ def runs_rerun(
         _print_rerun(run_id, new_id, status, diffs, same_summary)
     if not identical:
         raise typer.Exit(1)
+
+
+def reproduce_run(record: dict, data: Path | None) -> RunResult:
+    """A stored run simulated again from its record, on the dataset it used (``--data``);
+    another dataset is an error naming both."""
+    dataset = load_dataset(data)
+    if dataset.content_hash != record["dataset_hash"]:
+        raise OreshockError(
+            f"run {record['run_id']} used dataset {record['dataset_name']} "
+            f"{record['dataset_version']} (hash {record['dataset_hash'][:16]}); this dataset's "
+            f"hash is {dataset.content_hash[:16]}: pass --data with the dataset it used"
+        )
+    scenario = Scenario.model_validate(record["scenario_json"])
+    return simulate(build_network(dataset), scenario, seed=int(record["seed"]))
 
 
 def _print_rerun(

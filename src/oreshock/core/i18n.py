@@ -552,6 +552,65 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{country}: no demand data for {minerals}; no table for these",
         "ja": "{country}: {minerals}の需要データがなく、表は示さない",
     },
+    # --- impact on output and GDP (oreshock.cli.impact) ---
+    "imp_title": {
+        "en": "Impact on output and GDP ({method}, table {table}; run {run_id})",
+        "ja": "生産とGDPへの影響（{method}、産業連関表 {table}、ラン {run_id}）",
+    },
+    "imp_gdp_horizon": {"en": "GDP lost, horizon %", "ja": "GDP損失（全期間）%"},
+    "imp_gdp_quarter": {"en": "GDP lost, worst quarter %", "ja": "GDP損失（最悪四半期）%"},
+    "imp_va": {"en": "Value added lost, bn USD", "ja": "付加価値損失（10億ドル）"},
+    "imp_output": {"en": "Output lost, bn USD", "ja": "生産損失（10億ドル）"},
+    "imp_industry": {"en": "Industry", "ja": "産業"},
+    "imp_sectors_of": {"en": "{country}: losses by industry", "ja": "{country}: 産業別の損失"},
+    "imp_hardest": {"en": "Hardest-hit industry", "ja": "最も影響を受ける産業"},
+    "imp_none": {
+        "en": "No output is lost: the run has no shortfall the bridge values.",
+        "ja": "生産損失はない（産業への換算対象となる不足がない）。",
+    },
+    "imp_coverage": {
+        "en": "Valued {share:.0%} of the {tonnes:,.0f} t of final use short; not valued "
+        "(no bridge to an industry): {missing}.",
+        "ja": "最終用途の不足{tonnes:,.0f}トンのうち{share:.0%}を産業に換算した。"
+        "換算できない不足（産業への対応がない）: {missing}。",
+    },
+    "imp_money": {
+        "en": "US dollars of {year}; the table ({table_year}) is scaled to {year} by each "
+        "region's nominal GDP. {notes}",
+        "ja": "{year}年の米ドル。産業連関表（{table_year}年）は地域ごとの名目GDPで{year}年に"
+        "換算。{notes}",
+    },
+    "imp_method_dynamic": {
+        "en": "dynamic: input stocks, rationing and recovery",
+        "ja": "動学モデル（投入在庫・配分・回復）",
+    },
+    "imp_method_leontief": {"en": "Leontief (backward)", "ja": "レオンチェフ（後方連関）"},
+    "imp_method_ghosh": {"en": "Ghosh (forward)", "ja": "ゴーシュ（前方連関）"},
+    "imp_method_direct": {"en": "direct only", "ja": "直接効果のみ"},
+    "imp_by_method": {
+        "en": "Value added lost worldwide by measure, bn USD: {values}",
+        "ja": "手法別の付加価値損失（世界計、10億ドル）: {values}",
+    },
+    "imp_note_unscaled": {
+        "en": "The table's money is not scaled to the base year (no table year or GDP).",
+        "ja": "産業連関表の金額は基準年に換算していない（表の年またはGDPがない）。",
+    },
+    "imp_note_latest_gdp": {
+        "en": "GDP of {year}, the latest in the data, stands in for {base_year}.",
+        "ja": "{base_year}年のGDPには、データ中で最新の{year}年の値を用いた。",
+    },
+    "imp_note_world_ratio": {
+        "en": "{region}: no GDP in the data; the world's ratio ({ratio}) stands in.",
+        "ja": "{region}: GDPのデータがなく、世界全体の比率（{ratio}）を用いた。",
+    },
+    "imp_variants_title": {
+        "en": "{country}: impact on GDP by variant ({method}, table {table})",
+        "ja": "{country}: ケース別のGDPへの影響（{method}、産業連関表 {table}）",
+    },
+    "imp_top_industries": {
+        "en": "{country}: the {n} industries losing most value added, by variant",
+        "ja": "{country}: ケース別、付加価値損失の大きい上位{n}産業",
+    },
 }
 
 

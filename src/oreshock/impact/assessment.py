@@ -8,6 +8,7 @@ the table), so value added lost summed over a region's industries is its GDP los
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ class Impact:
     scale: np.ndarray
     losses: dict[str, np.ndarray]
     direct: Direct
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
 
     def _money(self) -> np.ndarray:
         """USD of the base year in one table unit, per industry [n]."""
@@ -57,7 +58,7 @@ class Impact:
         output = self.output_loss_usd(method)
         gdp = self.gdp_usd_per_month()
         S = len(t.sectors)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for r, region in enumerate(t.regions):
             cols = slice(r * S, (r + 1) * S)
             va_r = va[:, cols]
@@ -82,7 +83,7 @@ class Impact:
                     ],
                 }
             )
-        rows.sort(key=lambda row: -float(row["gdp_loss_pct_horizon"]))
+        rows.sort(key=lambda row: -row["gdp_loss_pct_horizon"])
         return rows
 
     def tidy(self) -> pd.DataFrame:

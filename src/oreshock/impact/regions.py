@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from oreshock.core.i18n import LANGUAGES, t
 from oreshock.impact.tables import IOTable
+
+
+def note(key: str, **params: object) -> dict[str, str]:
+    """A note on how the money was scaled, in both languages (``imp_note_*`` texts)."""
+    return {"key": key} | {lang: t(f"imp_note_{key}", lang, **params) for lang in LANGUAGES}
+
 
 EU_REST = "XEU"
 REST = "ROW"
@@ -35,7 +42,7 @@ class RegionMap:
     regions: dict[str, str]
     default: str
     scale: np.ndarray
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
 
     def of(self, iso3: str) -> str:
         return self.regions.get(iso3, self.default)
@@ -59,19 +66,19 @@ def region_map(table: IOTable, countries: list[str], eu_members: set[str]) -> di
 
 def money_scale(
     table: IOTable, gdp: pd.DataFrame, base_year: int, eu_members: set[str]
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[dict[str, str]]]:
     """Per region [R]: base-year GDP over table-year GDP, and notes on what stood in."""
-    notes: list[str] = []
+    notes: list[dict[str, str]] = []
     if table.year is None or gdp.empty:
-        notes.append("the table's money is not scaled to the base year (no table year or GDP)")
+        notes.append(note("unscaled"))
         return np.ones(len(table.regions)), notes
     years = sorted(int(y) for y in gdp["year"].unique())
     target = max((y for y in years if y <= base_year), default=None)
     if target is None or table.year not in years:
-        notes.append(f"no GDP for {table.year} and {base_year}: the table's money is not scaled")
+        notes.append(note("unscaled"))
         return np.ones(len(table.regions)), notes
     if target != base_year:
-        notes.append(f"GDP of {target}, the latest in the data, stands in for {base_year}")
+        notes.append(note("latest_gdp", year=target, base_year=base_year))
     value = {
         (str(r), int(y)): float(v) for r, y, v in gdp[["region", "year", "value"]].itertuples(False)
     }
@@ -81,7 +88,7 @@ def money_scale(
         now = _level(region, table, value, target, eu_members)
         then = _level(region, table, value, table.year, eu_members)
         if now is None or then is None or then <= 0:
-            notes.append(f"{region}: no GDP in the data, the world's ratio ({world:.2f}) stands in")
+            notes.append(note("world_ratio", region=region, ratio=f"{world:.2f}"))
             scale.append(world)
         else:
             scale.append(now / then)

@@ -70,6 +70,7 @@ class IOTable:
     fictional: bool = False
     sector_map: dict[str, str] = field(default_factory=dict)
     stockable: tuple[str, ...] | None = None
+    region_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -104,6 +105,8 @@ class IOTable:
             "usd_per_unit": self.usd_per_unit,
             "regions": list(self.regions),
             "sectors": list(self.sectors),
+            "sector_names": {s: self.sector_names.get(s, {}) for s in self.sectors},
+            "region_names": self.region_names,
             "fictional": self.fictional,
         }
 
@@ -187,6 +190,7 @@ def _from_folder(path: Path, usd_per_unit: float | None) -> IOTable:
         sector_names=meta.get("sector_names", {}),
         sector_map=meta.get("sector_aliases", {}),
         stockable=tuple(meta["stockable"]) if "stockable" in meta else None,
+        region_names=meta.get("region_names", {}),
     )
 
 
@@ -265,6 +269,7 @@ def _from_pymrio(
     sector_names: dict | None = None,
     sector_map: dict[str, str] | None = None,
     stockable: tuple[str, ...] | None = None,
+    region_names: dict | None = None,
 ) -> IOTable:
     if io.Z is None or io.Y is None:
         raise TableError(f"{path}: the table has no intermediate flows (Z) or final demand (Y)")
@@ -294,6 +299,7 @@ def _from_pymrio(
         fictional=fictional,
         sector_map=sector_map or {},
         stockable=stockable,
+        region_names=region_names or {},
     )
     check_table(table, path, primary)
     return table

@@ -29,7 +29,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -92,6 +92,14 @@ TABLES: dict[str, str] = {
     coalition VARCHAR, seed BIGINT, cap DOUBLE, risk VARCHAR, scenarios INTEGER,
     total_cost_usd DOUBLE, scenario_json VARCHAR, dataset_name VARCHAR, dataset_version VARCHAR,
     dataset_hash VARCHAR, code_version VARCHAR, record_json VARCHAR, content_hash VARCHAR
+)""",
+    "impacts": """CREATE TABLE IF NOT EXISTS impacts (
+    run_id VARCHAR, table_name VARCHAR, created TIMESTAMP, code_version VARCHAR,
+    record_json VARCHAR, content_hash VARCHAR, PRIMARY KEY (run_id, table_name)
+)""",
+    "impact_series": """CREATE TABLE IF NOT EXISTS impact_series (
+    run_id VARCHAR, table_name VARCHAR, month DATE, country VARCHAR, sector VARCHAR,
+    method VARCHAR, output_loss_usd DOUBLE, value_added_loss_usd DOUBLE
 )""",
 }
 """Table name -> its CREATE statement, at ``SCHEMA_VERSION``."""
@@ -199,6 +207,16 @@ def _add_plans(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("kind", "plan_id"):
         if name not in have:
             con.execute(f"ALTER TABLE jobs ADD COLUMN {name} VARCHAR")
+
+
+@migration(4)
+def _add_impacts(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 4 -> 5: the impact of a run on output and GDP (``oreshock impact``,
+    ``run --impact``): one row per run and input-output table in ``impacts`` (its record as
+    JSON with a content hash, ``store.impacts``) and its monthly losses by country, industry
+    and measure in ``impact_series``."""
+    con.execute(TABLES["impacts"])
+    con.execute(TABLES["impact_series"])
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:

@@ -495,7 +495,7 @@ class Store:
 
     def _delete(self, run_id: str) -> None:
         with self.transaction():
-            for table in ("timeseries", "flows", "sectors", "runs"):
+            for table in ("timeseries", "flows", "sectors", "impact_series", "impacts", "runs"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
 
     def export_run(self, run_id: str, out: str | Path, *, csv: bool = True) -> list[Path]:
