@@ -291,3 +291,20 @@ def test_a_shock_the_data_do_not_cover_says_so(client, mineral, country, en, ja)
     refused = client.post("/api/runs", json={"scenario": scenario, "strict": True})
     assert refused.status_code == 422
     assert en in refused.json()["detail"]
+
+
+def test_run_impact_is_computed_stored_and_read(client, stored):
+    run_id = stored[1][0]
+    assert client.get(f"/api/runs/{run_id}/impact").status_code == 404  # not computed yet
+    made = client.post(f"/api/runs/{run_id}/impact")
+    assert made.status_code == 200, made.text
+    body = made.json()
+    assert body["run_id"] == run_id and body["table"] == "wiod2011_agg11"
+    japan = body["countries"][0]
+    assert japan["country"] == "JPN" and japan["gdp_loss_pct_horizon"] > 0
+    again = client.get(f"/api/runs/{run_id}/impact", params={"method": "leontief"}).json()
+    assert again["method"] == "leontief"
+    assert again["countries"][0]["value_added_loss_usd"] > japan["value_added_loss_usd"] * 0.5
+    assert client.post(f"/api/runs/{run_id}/impact", params={"table": "/etc"}).status_code == 404
+    report = client.get(f"/api/runs/{run_id}/report", params={"lang": "ja"}).json()
+    assert report["impact"]["countries"][0]["国"] == "日本"

@@ -23,13 +23,21 @@ from oreshock.cli.common import (
 from oreshock.cli.runs import reproduce_run
 from oreshock.core.i18n import t
 from oreshock.data.datasets import Dataset, load_dataset
-from oreshock.impact.assessment import DEFAULT_METHOD, METHODS, Impact, assess
+from oreshock.impact.assessment import DEFAULT_METHOD, METHODS, Impact, assess, shown_record
 from oreshock.impact.tables import load_table
+from oreshock.report.impact import (
+    by_method_sentence,
+    coverage_sentence,
+    method_name,
+    money_sentence,
+    region_name,
+    section,
+    sector_rows,
+)
 from oreshock.report.text import Names
 from oreshock.store.impacts import get_impact, save_impact
 from oreshock.store.store import Store, check_target, open_read
 
-TOP_COUNTRIES = 6
 TOP_INDUSTRIES = 3
 
 TableOpt = Annotated[
@@ -69,29 +77,11 @@ def compute(result, dataset: Dataset, table: str | None, usd_per_unit: float | N
     return assess(result, dataset, load_table(table, usd_per_unit))
 
 
-def store_impact(db: Path | None, run_id: str, impact: Impact) -> dict[str, Any]:
-    """The impact's record (every measure's figures) saved beside the run; returns it."""
-    record = impact.to_json(run_id, DEFAULT_METHOD)
+def store_impact(db: Path | None, run_id: str, found: Impact) -> dict[str, Any]:
+    """The impact saved beside the run; returns the record ``--json`` prints."""
     with Store(db) as store:
-        save_impact(store, run_id, record_with_methods(impact, run_id), impact.tidy())
-    return record
-
-
-def record_with_methods(impact: Impact, run_id: str) -> dict[str, Any]:
-    """The stored record: the default measure's, plus every measure's countries."""
-    record = impact.to_json(run_id, DEFAULT_METHOD)
-    record["countries_by_method"] = {m: impact.countries(m) for m in impact.losses}
-    return record
-
-
-def for_method(record: dict[str, Any], method: str) -> dict[str, Any]:
-    """The record as ``--json`` prints it for one measure."""
-    shown = {k: v for k, v in record.items() if k != "countries_by_method"}
-    by = record.get("countries_by_method") or {}
-    if method != record.get("method") and method in by:
-        shown["countries"] = by[method]
-        shown["method"] = method
-    return shown
+        save_impact(store, run_id, found.stored_record(run_id), found.tidy())
+        return shown_record(get_impact(store, run_id, found.table.name), DEFAULT_METHOD)
 
 
 def impact(
@@ -115,105 +105,33 @@ def impact(
     result = reproduce_run(record, data)
     found = compute(result, dataset, table, usd_per_unit)
     with Store(db) as store:
-        save_impact(store, run_id, record_with_methods(found, run_id), found.tidy())
-        stored = get_impact(store, run_id, found.table.name)
-    shown = for_method(stored, method)
+        save_impact(store, run_id, found.stored_record(run_id), found.tidy())
+        shown = shown_record(get_impact(store, run_id, found.table.name), method)
     if json_out:
         print_json(shown)
         return
     print_impact(shown, Names(dataset, lang), lang, dataset.base_year)
 
 
-def region_name(code: str, names: Names, info: dict[str, Any] | None = None) -> str:
-    """A table region by name: the dataset's name of the country or EU rest, the table's
-    own name of a region the dataset does not list (Taiwan), or the rest of the world."""
-    if code == "ROW":
-        return names.country("OTH")
-    if code in names.countries:
-        return names.country(code)
-    own = ((info or {}).get("region_names") or {}).get(code, {})
-    return str(own.get(names.lang) or own.get("en") or code)
-
-
-def country_table(record: dict[str, Any], names: Names, lang: str) -> pd.DataFrame:
-    rows = record["countries"][:TOP_COUNTRIES]
-    return pd.DataFrame(
-        {
-            t("country", lang): [
-                region_name(r["country"], names, record["table_info"]) for r in rows
-            ],
-            t("imp_gdp_horizon", lang): [f"{r['gdp_loss_pct_horizon']:.3f}" for r in rows],
-            t("imp_gdp_quarter", lang): [f"{r['gdp_loss_pct_worst_quarter']:.3f}" for r in rows],
-            t("imp_va", lang): [f"{r['value_added_loss_usd'] / 1e9:,.1f}" for r in rows],
-            t("imp_output", lang): [f"{r['output_loss_usd'] / 1e9:,.1f}" for r in rows],
-        }
-    )
-
-
-def sector_table(country: dict[str, Any], info: dict[str, Any], lang: str) -> pd.DataFrame:
-    sectors = sorted(country["sectors"], key=lambda s: -float(s["value_added_loss_usd"]))
-    labels = info.get("sector_names", {})
-    return pd.DataFrame(
-        {
-            t("imp_industry", lang): [
-                labels.get(s["sector"], {}).get(lang) or s["sector"] for s in sectors
-            ],
-            t("imp_va", lang): [f"{s['value_added_loss_usd'] / 1e9:,.1f}" for s in sectors],
-            t("imp_output", lang): [f"{s['output_loss_usd'] / 1e9:,.1f}" for s in sectors],
-        }
-    )
-
-
 def print_impact(record: dict[str, Any], names: Names, lang: str, base_year: int) -> None:
-    info = record["table_info"]
-    method = t(f"imp_method_{record['method']}", lang)
-    title = t("imp_title", lang, method=method, table=record["table"], run_id=record["run_id"])
-    if not record["countries"]:
-        out.print(title, highlight=False, soft_wrap=True)
-        out.print(t("imp_none", lang), highlight=False, soft_wrap=True)
+    shown = section(record, names, lang, base_year)
+    assert shown is not None
+    if shown["none"]:
+        out.print(shown["title"], highlight=False, soft_wrap=True)
+        out.print(shown["none"], highlight=False, soft_wrap=True)
     else:
-        print_frame(country_table(record, names, lang), title=title)
-        first = record["countries"][0]
-        heading = t("imp_sectors_of", lang, country=region_name(first["country"], names, info))
-        print_frame(sector_table(first, info, lang), title=heading)
+        print_frame(pd.DataFrame(shown["countries"]), title=shown["title"])
+        print_frame(pd.DataFrame(shown["sectors"]), title=shown["sectors_title"])
     print_notes(record, names, lang, base_year)
 
 
 def print_notes(record: dict[str, Any], names: Names, lang: str, base_year: int) -> None:
-    by = ", ".join(
-        f"{t(f'imp_method_{m}', lang)} {v['value_added_loss_usd'] / 1e9:,.1f}"
-        for m, v in record["by_method"].items()
-    )
-    out.print(t("imp_by_method", lang, values=by), highlight=False, soft_wrap=True)
-    out.print(coverage_line(record["coverage"], names, lang), highlight=False, soft_wrap=True)
-    info = record["table_info"]
-    notes = " ".join(n.get(lang) or n.get("en", "") for n in record["coverage"].get("notes", []))
-    out.print(
-        t("imp_money", lang, year=base_year, table_year=info.get("year") or "?", notes=notes),
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-def coverage_line(coverage: dict[str, Any], names: Names, lang: str) -> str:
-    """What the bridge valued and what it could not, by mineral and end use (names)."""
-    missing: dict[str, float] = {}
-    for row in coverage["not_valued"]:
-        if float(row["tonnes_short"]) < 0.5:
-            continue  # would print as 0 t
-        use = (
-            row.get(f"name_{lang}")
-            or row.get("end_use")
-            or names.stage(row["mineral"], row["stage"])
-        )
-        label = f"{names.mineral(row['mineral'])} ({use})"
-        missing[label] = missing.get(label, 0.0) + float(row["tonnes_short"])
-    sep = "、" if lang == "ja" else "; "
-    listed = sep.join(f"{k} {v:,.0f} t" for k, v in sorted(missing.items(), key=lambda kv: -kv[1]))
-    total = coverage["tonnes_short_valued"] + coverage["tonnes_short_not_valued"]
-    return t(
-        "imp_coverage", lang, share=coverage["share_valued"], tonnes=total, missing=listed or "-"
-    )
+    for line in (
+        by_method_sentence(record, lang),
+        coverage_sentence(record["coverage"], names, lang),
+        money_sentence(record, lang, base_year),
+    ):
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 def print_variant_impacts(
@@ -236,7 +154,7 @@ def print_variant_impacts(
         }
         for variant, c in zip(variants, found, strict=True)
     ]
-    method = t(f"imp_method_{records[0]['method']}", lang)
+    method = method_name(records[0]["method"], lang)
     place = region_name(country, names, info)
     print_frame(
         pd.DataFrame(rows),
@@ -246,7 +164,7 @@ def print_variant_impacts(
     )
     industries = []
     for variant, c in zip(variants, found, strict=True):
-        top = sector_table(c, info, lang).head(TOP_INDUSTRIES) if c else pd.DataFrame()
+        top = pd.DataFrame(sector_rows(c, info, lang)[:TOP_INDUSTRIES]) if c else pd.DataFrame()
         if not top.empty:
             industries.append(top.assign(**{t("variant", lang): variant}))
     if industries:

@@ -32,8 +32,7 @@ from oreshock.cli.common import (
 from oreshock.core.errors import OreshockError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
-from oreshock.model.scenario import Scenario
-from oreshock.model.simulate import RunResult, simulate
+from oreshock.model.simulate import RunResult, reproduce
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -237,17 +236,8 @@ def runs_rerun(
 
 
 def reproduce_run(record: dict, data: Path | None) -> RunResult:
-    """A stored run simulated again from its record, on the dataset it used (``--data``);
-    another dataset is an error naming both."""
-    dataset = load_dataset(data)
-    if dataset.content_hash != record["dataset_hash"]:
-        raise OreshockError(
-            f"run {record['run_id']} used dataset {record['dataset_name']} "
-            f"{record['dataset_version']} (hash {record['dataset_hash'][:16]}); this dataset's "
-            f"hash is {dataset.content_hash[:16]}: pass --data with the dataset it used"
-        )
-    scenario = Scenario.model_validate(record["scenario_json"])
-    return simulate(build_network(dataset), scenario, seed=int(record["seed"]))
+    """A stored run simulated again from its record, on the dataset it used (``--data``)."""
+    return reproduce(record, build_network(load_dataset(data)))
 
 
 def _print_rerun(

@@ -611,6 +611,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{country}: the {n} industries losing most value added, by variant",
         "ja": "{country}: ケース別、付加価値損失の大きい上位{n}産業",
     },
+    "imp_heading": {"en": "Impact on output and GDP", "ja": "生産とGDPへの影響"},
 }
 
 

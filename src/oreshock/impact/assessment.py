@@ -142,6 +142,23 @@ class Impact:
             },
         }
 
+    def stored_record(self, run_id: str | None) -> dict:
+        """What the store keeps: the default measure's record, plus every measure's
+        countries (``countries_by_method``), so any measure can be shown later."""
+        record = self.to_json(run_id, DEFAULT_METHOD)
+        record["countries_by_method"] = {m: self.countries(m) for m in self.losses}
+        return record
+
+
+def shown_record(stored: dict, method: str) -> dict:
+    """A stored record as ``--json`` and the API give it for one measure."""
+    shown = {k: v for k, v in stored.items() if k != "countries_by_method"}
+    by = stored.get("countries_by_method") or {}
+    if method != stored.get("method") and method in by:
+        shown["countries"] = by[method]
+        shown["method"] = method
+    return shown
+
 
 def assess(
     result,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 
+from oreshock.core.errors import OreshockError
 from oreshock.model.allocation import Allocator, allocate_by_gap
 from oreshock.model.checks import check_scenario
 from oreshock.model.compile import ChainInputs, compile_chain
@@ -89,3 +90,16 @@ def simulate(
     }
     runs = run_chains(inputs, record_flows=record_flows, allocate=allocate)
     return RunResult(scenario, network, runs, seed=seed, coverage=coverage)
+
+
+def reproduce(record: dict, network: Network) -> RunResult:
+    """A stored run simulated again from its record (scenario and seed) on ``network``, which
+    must be built from the dataset the run used: another is an error naming both."""
+    if network.dataset_hash != record["dataset_hash"]:
+        raise OreshockError(
+            f"run {record['run_id']} used dataset {record['dataset_name']} "
+            f"{record['dataset_version']} (hash {record['dataset_hash'][:16]}); this dataset's "
+            f"hash is {network.dataset_hash[:16]}: pass --data with the dataset it used"
+        )
+    scenario = Scenario.model_validate(record["scenario_json"])
+    return simulate(network, scenario, seed=int(record["seed"]), warn=False)

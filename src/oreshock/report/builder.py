@@ -28,6 +28,7 @@ from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.metrics import concentration, exposure, origin_composition
 from oreshock.model.network import Network, build_network
 from oreshock.report import charts as charts
+from oreshock.report.impact import section as impact_section
 from oreshock.report.text import (
     Names,
     coverage_sentences,
@@ -42,6 +43,7 @@ from oreshock.report.text import (
     tonnes,
 )
 from oreshock.report.text import path as _path
+from oreshock.store.impacts import get_impact, impact_tables
 from oreshock.store.store import Store, default_path, open_read
 
 FORMATS = ("html", "pdf")
@@ -295,7 +297,13 @@ def report_data(
         "notes": notes,
         "coverage": record.get("coverage"),
         "coverage_text": coverage_sentences(record, lang),
+        "impact": impact_section(stored_impact(store, run_id), names, lang, ds.base_year),
     }
+
+
+def stored_impact(store: Store, run_id: str) -> dict | None:
+    """The run's newest stored impact, or None when it has none (``oreshock impact``)."""
+    return get_impact(store, run_id) if impact_tables(store, run_id) else None
 
 
 def render_template(name: str, data: dict) -> str:

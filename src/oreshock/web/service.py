@@ -34,18 +34,21 @@ from fastapi import Depends, Request
 from oreshock.core.errors import OreshockError, ScenarioError, UnknownIdError
 from oreshock.core.serialize import records as frame_records
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.impact.assessment import assess
+from oreshock.impact.tables import TEST_SYSTEM, bundled_tables, load_table
 from oreshock.model.allocation import Allocation, Allocator, allocate_by_gap
 from oreshock.model.checks import check_scenario
 from oreshock.model.coverage import Names, check_coverage
 from oreshock.model.network import Network
 from oreshock.model.results import RunResult
 from oreshock.model.scenario import Scenario, ScenarioFile, open_scenario, shipped_scenarios
-from oreshock.model.simulate import simulate
+from oreshock.model.simulate import reproduce, simulate
 from oreshock.plan.projects import from_table
 from oreshock.plan.runner import make_plan
 from oreshock.plan.sampling import plan_block
 from oreshock.report.builder import build_context, report_data
 from oreshock.report.plan import plan_data
+from oreshock.store.impacts import get_impact, save_impact
 from oreshock.store.integrity import first_line
 from oreshock.store.jobs import PLAN, RUN
 from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
@@ -246,6 +249,25 @@ class Service:
         context = self.context()
         with self.data_lock, self.db.read() as store:
             return report_data(store, run_id, lang, context)
+
+    def impact(self, run_id: str, table: str | None = None) -> dict[str, Any]:
+        """A stored run's stored impact (404 when the run or its impact is not stored)."""
+        with self.db.read() as store:
+            return get_impact(store, run_id, table)
+
+    def compute_impact(self, run_id: str, table: str | None = None) -> dict[str, Any]:
+        """Simulate a stored run again, assess its impact on a bundled table (a server does
+        not read client-named paths) and store it beside the run; returns the record."""
+        if table is not None and table not in (*bundled_tables(), TEST_SYSTEM):
+            raise UnknownIdError(
+                f"unknown table {table!r}; expected one of {', '.join(bundled_tables())}"
+            )
+        record = self.record(run_id)
+        with self.data() as (dataset, network):
+            found = assess(reproduce(record, network), dataset, load_table(table))
+        with self.db.write() as store:
+            save_impact(store, run_id, found.stored_record(run_id), found.tidy())
+            return get_impact(store, run_id, found.table.name)
 
     def resolve(self, run_or_job: str) -> str:
         """The stored run id behind a job id (or the run id itself)."""

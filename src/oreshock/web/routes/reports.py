@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from oreshock.core.serialize import json_safe as clean
+from oreshock.impact.assessment import shown_record
 from oreshock.report.builder import render_html
 from oreshock.web.schemas import NOT_FINISHED, Lang, RunId
 from oreshock.web.service import ServiceDep
 
 router = APIRouter(tags=["runs"])
+TableQ = Annotated[
+    str | None, Query(description="A bundled input-output table (default: the newest).")
+]
+MethodQ = Annotated[
+    Literal["dynamic", "leontief", "ghosh", "direct"], Query(description="Measure shown.")
+]
 
 
 @router.get("/api/runs/{run_id}/report", responses=NOT_FINISHED)
@@ -25,3 +32,21 @@ def run_report(run_id: RunId, svc: ServiceDep, lang: Lang = "en") -> dict[str, A
 def run_report_html(run_id: RunId, svc: ServiceDep, lang: Lang = "en") -> HTMLResponse:
     """The same report as a standalone HTML page (what `oreshock report` writes)."""
     return HTMLResponse(render_html(run_report(run_id, svc, lang)))
+
+
+@router.get("/api/runs/{run_id}/impact", responses=NOT_FINISHED)
+def run_impact(
+    run_id: RunId, svc: ServiceDep, table: TableQ = None, method: MethodQ = "dynamic"
+) -> dict[str, Any]:
+    """The run's stored impact on output and GDP (as `oreshock impact --json`): 404 until
+    it has been computed (`POST` here, or `oreshock impact`, or `run --impact`)."""
+    return clean(shown_record(svc.impact(svc.resolve(run_id), table), method))
+
+
+@router.post("/api/runs/{run_id}/impact", responses=NOT_FINISHED)
+def compute_run_impact(
+    run_id: RunId, svc: ServiceDep, table: TableQ = None, method: MethodQ = "dynamic"
+) -> dict[str, Any]:
+    """Compute the run's impact on a bundled table (simulating the stored run again, a few
+    seconds), store it with the run and return it."""
+    return clean(shown_record(svc.compute_impact(svc.resolve(run_id), table), method))
