@@ -128,6 +128,12 @@ def test_build_and_run_scenario_then_switch_language(page, server):
     page.wait_for_function("document.querySelector('#run-summary h3')?.textContent === 'Summary'")
     assert "Japan" in page.inner_text("#run-summary")
     page.screenshot(path=str(ARTIFACTS / "run-en.png"), full_page=True)
+    # the impact on output and GDP: computed from the page, then shown with names
+    page.click("#impact-btn")
+    page.wait_for_selector("#run-impact table")
+    assert "Japan" in page.inner_text("#run-impact") and "GDP" in page.inner_text("#run-impact")
+    assert "Transport equipment" in page.inner_text("#run-impact")
+    page.screenshot(path=str(ARTIFACTS / "run-impact-en.png"), full_page=True)
 
 
 def test_the_builder_offers_and_runs_every_shipped_scenario(page, server):

@@ -612,6 +612,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "{country}: ケース別、付加価値損失の大きい上位{n}産業",
     },
     "imp_heading": {"en": "Impact on output and GDP", "ja": "生産とGDPへの影響"},
+    "imp_compute": {
+        "en": "Compute the impact on output and GDP",
+        "ja": "生産とGDPへの影響を計算する",
+    },
+    "imp_computing": {
+        "en": "Computing (the run is simulated again)…",
+        "ja": "計算中（ランを再計算しています）…",
+    },
 }
 
 

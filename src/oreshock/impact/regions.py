@@ -88,7 +88,19 @@ def money_scale(
         now = _level(region, table, value, target, eu_members)
         then = _level(region, table, value, table.year, eu_members)
         if now is None or then is None or then <= 0:
-            notes.append(note("world_ratio", region=region, ratio=f"{world:.2f}"))
+            named = table.region_names.get(region, {})
+            notes.append(
+                {"key": "world_ratio"}
+                | {
+                    lang: t(
+                        "imp_note_world_ratio",
+                        lang,
+                        region=named.get(lang) or region,
+                        ratio=f"{world:.2f}",
+                    )
+                    for lang in LANGUAGES
+                }
+            )
             scale.append(world)
         else:
             scale.append(now / then)

@@ -209,8 +209,42 @@ async function runPage(id) {
     <section id="run-analysis"><h3>${esc(t("analysis_heading"))}</h3>${r.analysis.map((s) => `<p>${s.html}</p>`).join("")}
       ${table([t("country"), t("stage"), t("months_to_shortfall"), t("peak_shortfall_pct"), t("cumulative_shortfall_pct")], stages)}</section>
     <section id="run-charts"><h3>${esc(t("charts_heading"))}</h3>${r.figures.map((f) => `<figure id="fig-${esc(f.id)}">${f.svg}</figure>`).join("")}</section>
+    ${impactSection(r, id)}
     <section><h3>${esc(t("assumptions_heading"))}</h3>${table(["", ""], r.assumptions.map((a) => [esc(a.label), `<code>${esc(a.value)}</code>`]))}</section>
     <section><h3>${esc(t("sources_heading"))}</h3><ol>${r.sources.map((s) => `<li><a href="${esc(s.url)}">${esc(s.title)}</a></li>`).join("")}</ol></section>`;
+}
+
+// The run's impact on output and GDP: the stored one, or a button that computes it (the
+// server simulates the run again, a few seconds) and shows it.
+function impactSection(r, id) {
+  const imp = r.impact;
+  const head = `<h3>${esc(t("imp_heading"))}</h3>`;
+  if (!imp) {
+    setTimeout(() => {
+      const btn = document.getElementById("impact-btn");
+      if (!btn) return;
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        document.getElementById("impact-status").textContent = t("imp_computing");
+        try {
+          await api(`/api/runs/${id}/impact`, { method: "POST" });
+          runPage(id);
+        } catch (err) {
+          document.getElementById("impact-status").textContent = `${t("dash_error")}: ${err.message}`;
+          btn.disabled = false;
+        }
+      });
+    });
+    return `<section id="run-impact">${head}<button class="primary" id="impact-btn">${esc(t("imp_compute"))}</button>
+      <span id="impact-status" class="muted"></span></section>`;
+  }
+  const rows = (list) => list.map((row) => Object.values(row).map((v, i) => (i ? { v } : esc(v))));
+  const tables = imp.none ? `<p>${esc(imp.none)}</p>` : `
+    ${table(Object.keys(imp.countries[0]), rows(imp.countries))}
+    <h4>${esc(imp.sectors_title)}</h4>${table(Object.keys(imp.sectors[0]), rows(imp.sectors))}`;
+  return `<section id="run-impact">${head}<p>${esc(imp.title)} ·
+    <a href="/api/runs/${id}/impact">JSON</a></p>${tables}
+    ${imp.notes.map((n) => `<p class="muted">${esc(n)}</p>`).join("")}</section>`;
 }
 
 // What the data lack for the run's shocks: shown before the figures, so "never short" is not
