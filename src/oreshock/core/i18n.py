@@ -620,6 +620,53 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Computing (the run is simulated again)…",
         "ja": "計算中（ランを再計算しています）…",
     },
+    "iv_heading": {
+        "en": "Impact on GDP: a sustained cut of rare earths to Japan",
+        "ja": "GDPへの影響: 日本向けレアアースの供給停止",
+    },
+    "iv_intro": {
+        "en": "China stops every rare-earth export to Japan, directly and through third "
+        "countries, for three months or a year (src/oreshock/impact/cases/), on the 2024 data; "
+        "Japan draws only on commercial stocks. The model's figure is Japan's value added lost "
+        "over 24 months (the cut and the recovery) as a share of a year's GDP, table "
+        "wiod2011_agg11. The check, stated before the model was run: the dynamic measure lies "
+        "within the published figures of the case widened by a factor of {tolerance:g} each "
+        "way. Germany and the US have no published loss estimate of a comparable case (USGS "
+        "2025 gives probability-weighted expected losses; KfW/IW Consult 2024 an exposure: 22% "
+        "of German manufacturing value added involves goods containing rare earths).",
+        "ja": "中国が日本向けのレアアース輸出を、直接・第三国経由とも3か月または1年停止する"
+        "（src/oreshock/impact/cases/、2024年データ）。日本は民間在庫のみで対応する。モデルの値は"
+        "24か月（停止と回復）の日本の付加価値損失の年間GDP比（産業連関表 wiod2011_agg11）。"
+        "判定基準はモデル実行前に定めた: 動学モデルの値が、公表値の範囲を上下{tolerance:g}倍に"
+        "広げた幅に入ること。ドイツと米国には比較可能な損失の公表推計がない（USGS 2025は確率加重"
+        "の期待損失、KfW/IW Consult 2024はドイツ製造業付加価値の22%がレアアース含有品に関わると"
+        "いう暴露度）。",
+    },
+    "iv_why_none": {
+        "en": "no end use in Japan runs short in the model: commercial stocks of magnets, "
+        "metal and oxide, and the magnet and metal plants' own, carry it through the cut, so "
+        "no output is lost; the published figure is scaled from the 2010 episode (as "
+        "reported) and does not follow stocks.",
+        "ja": "モデルでは日本のどの用途も不足しない（磁石・金属・酸化物の民間在庫と磁石・金属"
+        "工場の在庫で停止期間を乗り切る）ため生産損失はない。公表値は（報道によれば）2010年の"
+        "事例から比例計算した推計で、在庫を考慮しない。",
+    },
+    "iv_within": {
+        "en": "Within the band: {methods}.",
+        "ja": "許容幅に入る手法: {methods}。",
+    },
+    "iv_why_low": {
+        "en": "below the band (the first output is lost {month} months after the start): the "
+        "bridge counts the "
+        "magnets of traction motors only (in 2025 petrol cars also stopped for want of small "
+        "motor magnets), and {share:.0%} of the tonnes short are valued (La/Ce polishing, "
+        "glass, metallurgy and NiMH, and the Y, Sm and other separated oxides have no bridge "
+        "to an industry).",
+        "ja": "許容幅を下回る（開始から{month}か月後に最初の生産損失）。産業への換算は駆動用モーターの"
+        "磁石のみ（2025年には小型モーター用磁石の不足でガソリン車も停止した）で、不足量のうち"
+        "換算できたのは{share:.0%}（La/Ceの研磨・ガラス・冶金・ニッケル水素電池、Y・Smなどの"
+        "分離酸化物は産業への対応がない）。",
+    },
 }
 
 

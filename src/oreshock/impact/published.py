@@ -37,10 +37,16 @@ class Comparison:
     low: float
     high: float
     model: dict[str, float]
+    share_valued: float
+    first_short_month: int | None
+    tonnes_short: float
 
     @property
     def passed(self) -> bool:
-        return self.low <= self.model["dynamic"] <= self.high
+        return self.within("dynamic")
+
+    def within(self, method: str) -> bool:
+        return self.low <= self.model[method] <= self.high
 
 
 def published() -> pd.DataFrame:
@@ -69,6 +75,8 @@ def compare(dataset, network, table: IOTable) -> list[Comparison]:
         rows = figures[figures["variant"] == variant]
         impact = assess(result, dataset, table)
         values = rows["value_pct"].astype(float)
+        direct = impact.losses["direct"].sum(axis=1)
+        hit = [m for m, v in enumerate(direct) if v > 1e-6 * max(direct.max(), 1e-300)]
         out.append(
             Comparison(
                 variant=variant,
@@ -76,6 +84,12 @@ def compare(dataset, network, table: IOTable) -> list[Comparison]:
                 low=float(values.min()) / TOLERANCE,
                 high=float(values.max()) * TOLERANCE,
                 model={m: annual_gdp_loss_pct(impact, m) for m in METHODS},
+                share_valued=float(impact.coverage()["share_valued"]),
+                first_short_month=hit[0] if hit else None,
+                tonnes_short=float(
+                    impact.coverage()["tonnes_short_valued"]
+                    + impact.coverage()["tonnes_short_not_valued"]
+                ),
             )
         )
     return out

@@ -1,4 +1,5 @@
-"""docs/validation.md: every episode, its checks, and the monthly record beside the model.
+"""docs/validation.md: every episode, its checks, and the monthly record beside the model;
+then the impact of a sustained rare-earth cut on Japan's GDP beside published estimates.
 
 Written by ``python -m oreshock.report.validation`` from fresh runs of the shipped episodes,
 so the page shows what the model gives now; each monthly comparison is also a chart
@@ -19,6 +20,10 @@ from oreshock.backtest.observations import load_observations
 from oreshock.backtest.runner import EpisodeResult, run_episode
 from oreshock.core.i18n import t
 from oreshock.core.serialize import markdown_table
+from oreshock.data.datasets import load_dataset
+from oreshock.impact.published import TOLERANCE, compare
+from oreshock.impact.tables import load_table
+from oreshock.model.network import build_network
 from oreshock.report.charts import line_chart
 
 CHARTS = "validation"  # folder of the charts, beside validation.md
@@ -146,7 +151,48 @@ def validation_markdown(results: list[EpisodeResult] | None = None) -> str:
     ]
     for res in results if results is not None else _results():
         sections.append(episode_section(res, observations))
+    sections.append(impact_section())
     return "\n\n".join(sections) + "\n"
+
+
+def impact_section() -> str:
+    """Japan's GDP loss from a sustained rare-earth cut beside the published estimates."""
+    dataset = load_dataset()
+    comparisons = compare(dataset, build_network(dataset), load_table())
+    head = [
+        "## " + t("iv_heading", "en") + " / " + t("iv_heading", "ja"),
+        t("iv_intro", "en", tolerance=TOLERANCE),
+        t("iv_intro", "ja", tolerance=TOLERANCE),
+        "| case / ケース | published / 公表値 (% of annual GDP) | band / 許容幅 | dynamic / 動学 "
+        "| Leontief | Ghosh | direct / 直接 | result / 結果 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    rows, notes = [], []
+    for c in comparisons:
+        figures = "; ".join(f"{p['publisher']} {p['value_pct']:g} [{p['source_id']}]"
+                            for p in c.published)  # fmt: skip
+        result = "pass / 合格" if c.passed else "FAIL / 不合格"
+        m = c.model
+        rows.append(
+            f"| {c.variant} | {figures} | {c.low:.3f}–{c.high:.3f} | {m['dynamic']:.3f} | "
+            f"{m['leontief']:.3f} | {m['ghosh']:.3f} | {m['direct']:.3f} | {result} |"
+        )
+        if not c.passed:
+            key = "iv_why_none" if c.tonnes_short == 0 else "iv_why_low"
+            inside = [m for m in ("leontief", "ghosh", "direct") if c.within(m)]
+            for lang in ("en", "ja"):
+                also = (
+                    t(
+                        "iv_within",
+                        lang,
+                        methods=", ".join(t(f"imp_method_{m}", lang) for m in inside),
+                    )
+                    if inside
+                    else ""
+                )
+                why = t(key, lang, share=c.share_valued, month=c.first_short_month)
+                notes.append(f"- {c.variant}: {why} {also}".rstrip())
+    return "\n\n".join(["\n".join(head[:3]), "\n".join(head[3:] + rows), "\n".join(notes)])
 
 
 def validation_charts(results: list[EpisodeResult] | None = None) -> dict[str, str]:
