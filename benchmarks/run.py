@@ -22,11 +22,13 @@ SMALL: dict[str, list[str]] = {
         "--loop-runs=10",
     ],
     "bench_plan": ["--sizes=10,50"],
+    "bench_impact": [],
 }
 FULL: dict[str, list[str]] = {
     "bench_engine": [],
     "bench_ensemble": ["--runs=10000", "--dask-runs=2000", "--big=100000"],
     "bench_plan": ["--sizes=10,50,100,200", "--whole"],
+    "bench_impact": [],
 }
 
 
