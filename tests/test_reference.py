@@ -16,7 +16,7 @@ import pytest
 from tests.reference.build import frames
 
 HERE = Path(__file__).parent / "reference"
-STEMS = ("summary", "timeseries", "flows", "sectors", "flagship")
+STEMS = ("summary", "timeseries", "flows", "sectors", "flagship", "impact")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 For every shipped scenario and every variant (the base included): the summary of every
 country x mineral x stage, the tidy time series, and the end-use sectors of Japan; plus the
-flagship table that the README prints. Run it only when a change is meant to move these
+flagship table that the README prints, and the flagship's impact on output and GDP by
+measure and country on the bundled input-output table. Run it only when a change is meant to move these
 figures, and say why in the same commit (README and docs updated):
 
     python -m tests.reference.build
@@ -50,6 +51,7 @@ def frames() -> dict[str, pd.DataFrame]:
             frame.insert(0, "variant", variant)
             frame.insert(0, "scenario", name)
             target.append(frame)
+    impact = impact_frame(flagship)
     sector_table = pd.concat(sectors, ignore_index=True)
     sector_table["months_to_shortfall"] = sector_table["months_to_shortfall"].astype("Int64")
     return {
@@ -64,7 +66,33 @@ def frames() -> dict[str, pd.DataFrame]:
             ],
             ignore_index=True,
         ).astype(str),  # one table per product: columns mix months and "never"
+        "impact": impact,
     }
+
+
+def impact_frame(results) -> pd.DataFrame:
+    """Per flagship variant, measure and country: GDP shares and value added lost."""
+    from oreshock.impact.assessment import METHODS, assess
+    from oreshock.impact.tables import load_table
+
+    dataset, table = oreshock.load_dataset(), load_table()
+    rows = []
+    for result in results:
+        found = assess(result, dataset, table)
+        for method in METHODS:
+            for c in found.countries(method):
+                rows.append(
+                    {
+                        "variant": result.scenario.variant or "base",
+                        "method": method,
+                        "country": c["country"],
+                        "gdp_loss_pct_horizon": c["gdp_loss_pct_horizon"],
+                        "gdp_loss_pct_worst_quarter": c["gdp_loss_pct_worst_quarter"],
+                        "value_added_loss_usd": c["value_added_loss_usd"],
+                        "output_loss_usd": c["output_loss_usd"],
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
