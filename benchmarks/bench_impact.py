@@ -1,8 +1,8 @@
 """The impact layer's speed: ``python -m benchmarks.bench_impact [--repeat 7]``.
 
-For each variant of the flagship (60 months, bundled data), the time of ``assess`` (the
+For each variant of the flagship (60 months, bundled data), the median time of ``assess`` (the
 bridge, the direct loss, the Leontief and Ghosh propagation and the dynamic measure, every
-measure computed) on the bundled table, best of ``--repeat``, after one warm-up; and the
+measure computed) on the bundled table, over ``--repeat`` repeats after one warm-up; and the
 time to read the bundled table through pymrio. The simulation itself is not counted (it is
 ``bench_engine``'s).
 """
@@ -10,20 +10,11 @@ time to read the bundled table through pymrio. The simulation itself is not coun
 from __future__ import annotations
 
 import argparse
-import time
 
+from benchmarks.bench_engine import timed
 from benchmarks.bench_ensemble import machine
 
 SCENARIO = "japan-rare-earths-2026"
-
-
-def best(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,13 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     print(machine())
     dataset = load_dataset()
     network = build_network(dataset)
-    read = best(load_table, args.repeat)
+    read = timed(load_table, args.repeat)
     table = load_table()
     print(f"read the bundled table ({table.name}, {table.size} industries): {read:.3f} s")
     print(f"{'variant':<24} {'months':>6} {'assess (s)':>11}")
     for result in run_variants(SCENARIO, network):
         assess(result, dataset, table)  # warm-up
-        seconds = best(lambda r=result: assess(r, dataset, table), args.repeat)
+        seconds = timed(lambda r=result: assess(r, dataset, table), args.repeat)
         months = len(result.months())
         print(f"{result.scenario.variant or 'base':<24} {months:>6} {seconds:>11.3f}")
 

@@ -41,7 +41,10 @@ def test_architecture_names_only_modules_that_exist():
     root = ROOT / "src" / "oreshock"
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     named = set(
-        re.findall(r"`((?:core|data|model|store|ensemble|plan|impact|report|web|cli|testing)/[\w/.*]*)`", text)
+        re.findall(
+            r"`((?:core|data|model|store|ensemble|plan|impact|report|web|cli|testing)/[\w/.*]*)`",
+            text,
+        )
     )
     assert len(named) > 30
     missing = [p for p in sorted(named) if not list(root.glob(p.rstrip("/")))]

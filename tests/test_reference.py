@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from tests.reference.build import frames
 
 HERE = Path(__file__).parent / "reference"
