@@ -43,6 +43,7 @@ OPTIONAL_TABLES = (
     "projects",
     "impact_bridge",
     "gdp",
+    "first_use_sectors",
 )
 # Columns added after folders were first written: a folder without them reads them as blank,
 # so a dataset made before products existed still loads (as a dataset with no products).

@@ -718,6 +718,35 @@ def check_product_shares(tables: Tables, paths: Mapping[str, str]) -> list[Probl
     return problems
 
 
+FIRST_USE_TOLERANCE = 0.01
+
+
+def check_first_use_sectors(tables: Tables, paths: Mapping[str, str]) -> list[Problem]:
+    """The industries' shares of one mineral's first use (``first_use_sectors``) sum to 1:
+    every tonne of its final use goes to some industry, and no tonne to two."""
+    df = tables.get("first_use_sectors")
+    if df is None or df.empty or not {"mineral", "share"} <= set(df.columns):
+        return []
+    shares = pd.to_numeric(df["share"], errors="coerce")
+    problems = []
+    for mineral, idx in df.groupby("mineral", sort=False).groups.items():
+        total = float(shares.loc[idx].sum())
+        if math.isfinite(total) and abs(total - 1.0) > FIRST_USE_TOLERANCE:
+            problems.append(
+                Problem(
+                    _file(paths, "first_use_sectors"),
+                    _row(idx[0]),
+                    "share",
+                    f"the industries' shares of {mineral}'s first use sum to {total:.4f}; "
+                    f"expected 1 (within {FIRST_USE_TOLERANCE}): every tonne of its final use "
+                    "goes to one industry",
+                    "1",
+                    f"{total:.4f}",
+                )
+            )
+    return problems
+
+
 CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_columns,
     check_values,
@@ -732,6 +761,7 @@ CHECKS: tuple[Callable[[Tables, Mapping[str, str]], list[Problem]], ...] = (
     check_minerals,
     check_recipes,
     check_product_shares,
+    check_first_use_sectors,
 )
 
 
