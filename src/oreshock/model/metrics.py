@@ -240,14 +240,28 @@ def _first_stage_factor(network: Network, chain: Chain) -> np.ndarray:
     return np.full(len(chain.stages), factor or 1.0)
 
 
-def _final_use_split(network: Network, mineral: str, members: set[str]) -> tuple[float, float]:
-    """(inside the group, world) final use of a mineral or family, in first-stage tonnes."""
-    inside = world = 0.0
+def first_use_tonnes(network: Network, mineral: str) -> dict[str, pd.DataFrame]:
+    """Final use of a mineral or family where it is first used, in first-stage tonnes: per
+    product (the mineral itself for one without products) a frame of countries x stages.
+
+    Both bases of the group demand share rest on these tonnes: the first-use basis sums them
+    by country, the embodied one (``impact.embodied``) follows them into final goods.
+    """
+    frames = {}
     for m in network.products(mineral) or (mineral,):
         chain = network.chain(m)
         weighted = chain.final_use * _first_stage_factor(network, chain)[None, :]
+        frames[m] = pd.DataFrame(weighted, index=list(chain.countries), columns=list(chain.stages))
+    return frames
+
+
+def _final_use_split(network: Network, mineral: str, members: set[str]) -> tuple[float, float]:
+    """(inside the group, world) final use of a mineral or family, in first-stage tonnes."""
+    inside = world = 0.0
+    for frame in first_use_tonnes(network, mineral).values():
+        weighted = np.ascontiguousarray(frame.to_numpy())  # C order: the same sums as before
         world += float(weighted.sum())
-        inside += float(weighted[[c in members for c in chain.countries]].sum())
+        inside += float(weighted[[c in members for c in frame.index]].sum())
     return inside, world
 
 
