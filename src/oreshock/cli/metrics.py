@@ -12,6 +12,13 @@ import typer
 from oreshock.cli.common import DataOpt, JsonOpt, LangOpt, friendly, out, print_frame, print_json
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.impact.embodied import (
+    BASES,
+    EMBODIED,
+    FIRST_USE,
+    EmbodiedError,
+    demand_share_by_basis,
+)
 from oreshock.model.coverage import Names
 from oreshock.model.metrics import concentration, demand_share, dependency_table, exposure
 from oreshock.model.network import Network, build_network
@@ -76,22 +83,47 @@ def metrics_demand_share(
     mineral: Annotated[
         str | None, typer.Option(help="Mineral id (default: every mineral with demand data).")
     ] = None,
+    basis: Annotated[
+        str,
+        typer.Option(
+            help="first-use (where the material is first used) or embodied (in the final "
+            "goods, where they are bought, through an input-output table)."
+        ),
+    ] = FIRST_USE,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="Input-output table for --basis embodied: a bundled name, pymrio-test, or the "
+            "path of a pymrio folder or EXIOBASE/OECD/WIOD file (default: the bundled table)."
+        ),
+    ] = None,
     lang: LangOpt = "en",
     json_out: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
     """A group's share of world final use, with what it measures and the data it rests on.
 
-    Final use is counted where the material is first used (the plants that take it), not in
-    the final goods a country buys; the JSON's ``coverage`` names the countries with demand
-    data per mineral (the rest of the world is one ``OTH`` row) and the minerals left out.
+    On the first-use basis (the default) final use is counted where the material is first
+    used (the plants that take it), not in the final goods a country buys; on the embodied
+    basis the same tonnes are followed through an input-output table into final goods and
+    counted where those are bought. The JSON's ``coverage`` names the countries with demand
+    data per mineral (the rest of the world is one ``OTH`` row) and the minerals left out;
+    on the embodied basis also the share of tonnes placed in named industries, what was not
+    placed, and the table regions only partly in the group.
     """
+    if basis not in BASES:
+        raise EmbodiedError(f"unknown basis {basis!r}; expected one of: {', '.join(BASES)}")
     ds = load_dataset(data)
-    result = demand_share(build_network(ds), group, mineral)
+    network = build_network(ds)
+    result = demand_share_by_basis(network, ds, group, mineral, basis, table)
     if json_out:
         print_json(result)
         return
     names = Names.of(ds)
+    if basis == EMBODIED:
+        first = demand_share(network, group, mineral)
+        _print_embodied(result, first, names, mineral, lang)
+        return
     sep = "、" if lang == "ja" else ", "
     headline = "ds_headline_one" if mineral else "ds_headline_mean"
     shown = names.mineral(mineral or "", lang)
@@ -117,6 +149,76 @@ def metrics_demand_share(
         t(
             "ds_coverage",
             lang,
+            n=coverage["minerals"],
+            left=len(coverage["minerals_without_demand_by_country"]),
+        ),
+        highlight=False,
+        markup=False,
+    )
+
+
+def _print_embodied(result: dict, first: dict, names: Names, mineral: str | None, lang: str):
+    """The embodied basis as text: the headline beside the first-use figure, a row per
+    mineral, and what the measure rests on."""
+    sep = "、" if lang == "ja" else ", "
+    first_share = (
+        float(sum(first["by_mineral"][m] for m in result["by_mineral"]) / len(result["by_mineral"]))
+        if result["by_mineral"]
+        else 0.0
+    )
+    headline = "ds_headline_one_embodied" if mineral else "ds_headline_mean_embodied"
+    shown = names.mineral(mineral or "", lang)
+    out.print(
+        t(
+            headline,
+            lang,
+            group=result["group"],
+            share=result["share"],
+            mineral=shown,
+            first=first_share,
+        ),
+        highlight=False,
+        markup=False,
+    )
+    coverage = result["coverage"]
+    placed = coverage["placed_in_industries"]
+    print_frame(
+        pd.DataFrame(
+            {
+                t("mineral", lang): [names.mineral(m, lang) for m in result["by_mineral"]],
+                t("ds_embodied_share", lang): [f"{v:.1%}" for v in result["by_mineral"].values()],
+                t("ds_first_use_share", lang): [
+                    f"{first['by_mineral'][m]:.1%}" for m in result["by_mineral"]
+                ],
+                t("ds_placed", lang): [f"{placed[m]:.0%}" for m in result["by_mineral"]],
+            }
+        )
+    )
+    for part in coverage["partial_regions"]:
+        out.print(
+            t(
+                "ds_partial_region",
+                lang,
+                region=part["region"],
+                weight=part["weight"],
+                by=t("ds_by_gdp" if part["by"] == "gdp" else "ds_by_count", lang),
+                members=sep.join(names.country(c, lang) for c in part["members"]),
+            ),
+            highlight=False,
+            markup=False,
+        )
+    if coverage["minerals_not_covered"]:
+        shown_left = sep.join(names.mineral(m, lang) for m in coverage["minerals_not_covered"])
+        out.print(t("ds_not_covered", lang, minerals=shown_left), highlight=False, markup=False)
+    mean_placed = float(sum(placed.values()) / len(placed)) if placed else 0.0
+    table = result["table"]
+    out.print(
+        t(
+            "ds_coverage_embodied",
+            lang,
+            table=table["name"],
+            year=table["year"] if table["year"] is not None else "-",
+            placed=mean_placed,
             n=coverage["minerals"],
             left=len(coverage["minerals_without_demand_by_country"]),
         ),

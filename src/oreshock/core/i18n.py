@@ -667,6 +667,49 @@ TEXT: dict[str, dict[str, str]] = {
         "換算できたのは{share:.0%}（La/Ceの研磨・ガラス・冶金・ニッケル水素電池、Y・Smなどの"
         "分離酸化物は産業への対応がない）。",
     },
+    # --- demand share on the embodied basis (oreshock.cli.metrics, oreshock.impact.embodied) ---
+    "ds_embodied_share": {
+        "en": "Share embodied in final goods",
+        "ja": "最終製品に体化された割合",
+    },
+    "ds_first_use_share": {"en": "First-use basis", "ja": "初回使用ベース"},
+    "ds_placed": {"en": "Placed in industries", "ja": "産業に割り当てた割合"},
+    "ds_headline_mean_embodied": {
+        "en": "{group}: {share:.1%} of world demand, embodied in the final goods bought there "
+        "(mean over minerals with demand data; {first:.1%} where first used)",
+        "ja": "{group}: 世界需要の{share:.1%}（そこで購入される最終製品に体化された分、国別需要"
+        "データのある鉱物の平均。最初に使われる国で数えると{first:.1%}）",
+    },
+    "ds_headline_one_embodied": {
+        "en": "{group}: {share:.1%} of world demand for {mineral}, embodied in the final goods "
+        "bought there ({first:.1%} where first used)",
+        "ja": "{group}: {mineral}の世界需要の{share:.1%}（そこで購入される最終製品に体化された"
+        "分。最初に使われる国で数えると{first:.1%}）",
+    },
+    "ds_coverage_embodied": {
+        "en": "Measured as each mineral's final use in first-stage tonnes, placed in the "
+        "industries that first use it and followed through the input-output table {table} "
+        "({year}) into final goods, counted where they are bought; {placed:.0%} of world "
+        "first-use tonnes sit in named industries (mean over minerals), the rest is spread "
+        "like each mineral's placed use; {n} minerals are counted, {left} without demand by "
+        "country are left out.",
+        "ja": "各鉱物の最終用途（第1工程換算トン）を最初に使う産業に割り当て、産業連関表"
+        "{table}（{year}年）で最終製品まで追い、その購入地域で数えた。世界の初回使用トンの"
+        "{placed:.0%}（鉱物の平均）が特定の産業に割り当てられ、残りは各鉱物の割り当て済みの"
+        "用途と同じ比率で配分した。{n}鉱物を計上し、国別需要のない{left}鉱物は除外。",
+    },
+    "ds_partial_region": {
+        "en": "{region} is partly in the group: counted as {weight:.1%} of it ({by}; members "
+        "{members})",
+        "ja": "{region}は一部のみグループに属する: その{weight:.1%}として計上（{by}、構成国 "
+        "{members}）",
+    },
+    "ds_by_gdp": {"en": "by GDP", "ja": "GDPで按分"},
+    "ds_by_count": {"en": "by count of countries", "ja": "国数で按分"},
+    "ds_not_covered": {
+        "en": "Not counted on this basis (no industry of the table takes them): {minerals}",
+        "ja": "このベースでは計上しない（表のどの産業にも割り当てられない）: {minerals}",
+    },
 }
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import warnings
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from oreshock.core.errors import UnknownIdError
 from oreshock.core.serialize import json_safe as clean
 from oreshock.core.serialize import records as frame_records
+from oreshock.impact.embodied import demand_share_by_basis
+from oreshock.impact.tables import TEST_SYSTEM, IOTable, TableWarning, bundled_tables, load_table
 from oreshock.model.metrics import concentration as conc
-from oreshock.model.metrics import demand_share as share
 from oreshock.model.metrics import dependency_table
 from oreshock.model.metrics import exposure as expo
 from oreshock.web.schemas import ERRORS, CountryQ, Iso3Filter, MineralQ, StageQ
@@ -50,10 +54,28 @@ def demand_share(
     group: Annotated[str, Query(pattern=r"^[A-Za-z0-9_]{1,20}$")],
     svc: ServiceDep,
     mineral: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
+    basis: Annotated[Literal["first-use", "embodied"], Query()] = "first-use",
+    table: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,60}$")] = None,
 ) -> dict[str, Any]:
-    """A group's share of world final use (as `oreshock metrics demand-share --json`)."""
-    with svc.data() as (_, network):
-        return clean(share(network, group, mineral))
+    """A group's share of world final use (as `oreshock metrics demand-share --json`): where
+    the material is first used (``basis=first-use``, the default) or embodied in the final
+    goods bought in each region (``basis=embodied``, through ``table``: a bundled table or
+    ``pymrio-test``; the API reads no table from a path)."""
+    if table is not None and table not in (*bundled_tables(), TEST_SYSTEM):
+        known = ", ".join([*bundled_tables(), TEST_SYSTEM])
+        raise UnknownIdError(f"unknown input-output table {table!r}; expected one of: {known}")
+    io = _io_table(table) if basis == "embodied" else table
+    with svc.data() as (ds, network):
+        return clean(demand_share_by_basis(network, ds, group, mineral, basis, io))
+
+
+@lru_cache(maxsize=4)
+def _io_table(name: str | None) -> IOTable:
+    """A shipped table, read once per process (its arrays are only read). That pymrio's test
+    system is fictional is in the result (``table.fictional``), not a server warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TableWarning)
+        return load_table(name)
 
 
 @router.get("/api/metrics/dependency")
