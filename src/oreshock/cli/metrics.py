@@ -210,6 +210,8 @@ def _print_embodied(result: dict, first: dict, names: Names, mineral: str | None
     if coverage["minerals_not_covered"]:
         shown_left = sep.join(names.mineral(m, lang) for m in coverage["minerals_not_covered"])
         out.print(t("ds_not_covered", lang, minerals=shown_left), highlight=False, markup=False)
+    for n in coverage["notes"]:
+        out.print(f"- {n.get(lang) or n['en']}", highlight=False, markup=False)
     mean_placed = float(sum(placed.values()) / len(placed)) if placed else 0.0
     table = result["table"]
     out.print(

@@ -706,6 +706,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ds_by_gdp": {"en": "by GDP", "ja": "GDPで按分"},
     "ds_by_count": {"en": "by count of countries", "ja": "国数で按分"},
+    "imp_note_embodied_final_demand": {
+        "en": "final demand of each buyer region brought to the base year by its nominal GDP "
+        "(base year over table year); the table's input structure is that of its year",
+        "ja": "各購入地域の最終需要は名目GDP（基準年÷表の年）で基準年に換算し、投入構造は表の年"
+        "のまま",
+    },
     "ds_not_covered": {
         "en": "Not counted on this basis (no industry of the table takes them): {minerals}",
         "ja": "このベースでは計上しない（表のどの産業にも割り当てられない）: {minerals}",

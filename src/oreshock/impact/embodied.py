@@ -42,7 +42,7 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockError
 from oreshock.impact.bridge import Bridge
-from oreshock.impact.regions import EU_REST, REST, money_scale, region_map
+from oreshock.impact.regions import EU_REST, REST, money_scale, note, region_map
 from oreshock.impact.tables import IOTable, load_table
 from oreshock.model.metrics import demand_share, first_use_tonnes
 from oreshock.model.network import Network
@@ -165,7 +165,7 @@ class _Solved:
 
     fractions: np.ndarray
     usable: np.ndarray  # [n] industries with output (the only ones tonnes can sit in)
-    notes: list[str]
+    notes: list[dict[str, str]]  # each {key, en, ja} (impact.regions.note)
 
     @classmethod
     def of(cls, table: IOTable, dataset) -> _Solved:
@@ -179,11 +179,7 @@ class _Solved:
         usable = x > NOISE * max(float(np.abs(x).max()), 1.0)
         fractions = np.divide(LY, x[:, None], out=np.zeros_like(LY), where=usable[:, None])
         if any(s != 1.0 for s in scale):
-            notes = [
-                "final demand of each buyer region brought to the base year by its nominal GDP "
-                "(base year over table year); the table's input structure is its year's",
-                *notes,
-            ]
+            notes = [note("embodied_final_demand"), *notes]
         return cls(fractions, usable, notes)
 
 
