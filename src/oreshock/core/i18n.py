@@ -716,6 +716,33 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Not counted on this basis (no industry of the table takes them): {minerals}",
         "ja": "このベースでは計上しない（表のどの産業にも割り当てられない）: {minerals}",
     },
+    "ev_heading": {
+        "en": "A group's share of world demand: where minerals are first used and where the "
+        "goods are bought",
+        "ja": "グループの世界需要シェア: 鉱物が最初に使われる国と最終財が購入される国",
+    },
+    "ev_intro": {
+        "en": "`oreshock metrics demand-share --group {group} --basis first-use|embodied`. "
+        'The figure quoted in January 2026, "about 60%" of world demand for the G7 and '
+        "partners (a US official via Reuters, no basis given), is matched by neither basis: "
+        "{first:.1f}% where the minerals are first used, {embodied:.1f}% embodied in the final "
+        "goods bought in the group (table wiod2011_agg11). It is close to the group's share of "
+        "world final demand in the same table, {final:.1f}%: a share of spending, not of "
+        "mineral use, which China's own final demand holds much of. No published footprint "
+        "study gives a comparable group share (Nansai et al. 2014 measure the neodymium in "
+        "internationally traded goods, 18.6 kt in 2005, not a buyers' share); the embodied "
+        "basis rests on one world split of each mineral's first-using industries and, for "
+        "rare earths, on the end uses the bridge values (the rest is spread like them).",
+        "ja": "`oreshock metrics demand-share --group {group} --basis first-use|embodied`。"
+        "2026年1月に引用された「世界需要の約60%」（G7と協力国、米政府高官、ロイター、根拠の"
+        "説明なし）はどちらの基準とも一致しない: 鉱物が最初に使われる国で数えると{first:.1f}%、"
+        "グループで購入される最終財に体化された量では{embodied:.1f}%（産業連関表 "
+        "wiod2011_agg11）。同じ表でのグループの世界最終需要シェア{final:.1f}%に近く、鉱物使用"
+        "ではなく支出のシェアといえる（中国自身の最終需要が多くを占める）。比較可能なグループ"
+        "シェアを示す公表の物質フットプリント研究はない（Nansai et al. 2014は国際取引財に含まれる"
+        "ネオジム量、2005年18.6 kt）。体化基準は各鉱物の最初の使用産業の世界一律の配分と、"
+        "レアアースでは産業に換算できる用途に基づく（残りは同じ比率で配分）。",
+    },
 }
 
 

@@ -155,6 +155,8 @@ def embodied_share(
         "basis": EMBODIED,
         "table": {"name": table.name, "year": table.year, "fictional": table.fictional},
         "coverage": coverage,
+        "share_of_world_final_demand": float(weights @ solved.final_by_region)
+        / float(solved.final_by_region.sum()),
     }
 
 
@@ -166,6 +168,7 @@ class _Solved:
     fractions: np.ndarray
     usable: np.ndarray  # [n] industries with output (the only ones tonnes can sit in)
     notes: list[dict[str, str]]  # each {key, en, ja} (impact.regions.note)
+    final_by_region: np.ndarray  # [R] each buyer region's final demand, base-year money
 
     @classmethod
     def of(cls, table: IOTable, dataset) -> _Solved:
@@ -180,7 +183,8 @@ class _Solved:
         fractions = np.divide(LY, x[:, None], out=np.zeros_like(LY), where=usable[:, None])
         if any(s != 1.0 for s in scale):
             notes = [note("embodied_final_demand"), *notes]
-        return cls(fractions, usable, notes)
+        final = (table.final * scale[None, :]).sum(axis=0)
+        return cls(fractions, usable, notes, final)
 
 
 def embodied_use(

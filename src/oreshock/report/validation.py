@@ -21,10 +21,13 @@ from oreshock.backtest.runner import EpisodeResult, run_episode
 from oreshock.core.i18n import t
 from oreshock.core.serialize import markdown_table
 from oreshock.data.datasets import load_dataset
+from oreshock.impact.embodied import embodied_share
 from oreshock.impact.published import TOLERANCE, compare
 from oreshock.impact.tables import load_table
+from oreshock.model.metrics import demand_share
 from oreshock.model.network import build_network
 from oreshock.report.charts import line_chart
+from oreshock.report.text import Names
 
 CHARTS = "validation"  # folder of the charts, beside validation.md
 
@@ -152,7 +155,47 @@ def validation_markdown(results: list[EpisodeResult] | None = None) -> str:
     for res in results if results is not None else _results():
         sections.append(episode_section(res, observations))
     sections.append(impact_section())
+    sections.append(embodied_section())
     return "\n\n".join(sections) + "\n"
+
+
+EMBODIED_GROUP = "g7plus"
+
+
+def embodied_section() -> str:
+    """The group's share of world demand on both bases beside the figure quoted for it."""
+    dataset = load_dataset()
+    network = build_network(dataset)
+    first = demand_share(network, EMBODIED_GROUP)
+    emb = embodied_share(network, dataset, load_table(), EMBODIED_GROUP)
+    en, ja = Names(dataset, "en"), Names(dataset, "ja")
+    rows = [
+        f"| {en.mineral(m)} / {ja.mineral(m)} | {100 * first['by_mineral'][m]:.1f} | {100 * v:.1f} | "
+        f"{100 * emb['coverage']['placed_in_industries'][m]:.0f} |"
+        for m, v in emb["by_mineral"].items()
+    ]
+    rows.append(f"| mean / 平均 | {100 * first['share']:.1f} | {100 * emb['share']:.1f} | |")
+    values = {
+        "group": EMBODIED_GROUP,
+        "first": 100 * first["share"],
+        "embodied": 100 * emb["share"],
+        "final": 100 * emb["share_of_world_final_demand"],
+    }
+    return "\n\n".join(
+        [
+            "## " + t("ev_heading", "en") + " / " + t("ev_heading", "ja"),
+            t("ev_intro", "en", **values),
+            t("ev_intro", "ja", **values),
+            "\n".join(
+                [
+                    "| mineral / 鉱物 | first use / 最初の使用地 % | embodied / 最終財に体化 % "
+                    "| placed in industries / 産業に配分 % |",
+                    "| --- | --- | --- | --- |",
+                    *rows,
+                ]
+            ),
+        ]
+    )
 
 
 def impact_section() -> str:
