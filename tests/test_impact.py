@@ -228,3 +228,30 @@ def test_impact_command_refuses_bad_input(db_path):
     assert wrong.exit_code == 2 and "expected one of" in wrong.output
     missing = runner.invoke(app, ["impact", run_id, "--table", "/nowhere/table"])
     assert missing.exit_code != 0 and "no such input-output table" in missing.output
+
+
+def test_a_version_4_store_is_upgraded_and_keeps_its_runs(tmp_path, flagship, dataset):
+    """Version 5 adds the impact tables; a version-4 file keeps its runs and takes impacts."""
+    import duckdb
+
+    from oreshock.store.impacts import get_impact, save_impact
+    from oreshock.store.schema import SCHEMA_VERSION
+    from oreshock.store.store import Store
+
+    path = tmp_path / "v4.duckdb"
+    with Store(path) as store:
+        run_id = store.save_run(flagship[0])
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE impacts")
+    con.execute("DROP TABLE impact_series")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version_found == 4 and SCHEMA_VERSION == 5
+        assert store.list_runs()["run_id"].tolist() == [run_id]
+        found = assess(flagship[0], dataset, load_table())
+        save_impact(store, run_id, found.stored_record(run_id), found.tidy())
+        assert get_impact(store, run_id)["countries"][0]["country"] == "JPN"
+        store.delete_run(run_id)
+        rows = store.con.execute("SELECT count(*) FROM impact_series").fetchone()
+        assert rows is not None and rows[0] == 0  # the run's impact goes with it

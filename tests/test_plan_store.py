@@ -13,7 +13,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from tests.test_store import V1_DDL
 from typer.testing import CliRunner
 
 from oreshock.cli import common
@@ -37,6 +36,7 @@ from oreshock.store.plans import (
 )
 from oreshock.store.schema import SCHEMA_VERSION, TABLES, OlderStoreError
 from oreshock.store.store import Store, open_read
+from tests.test_store import V1_DDL
 
 FLAGSHIP = "japan-rare-earths-2026"
 SMALL = ["--members", "JPN", "--scenarios", "2", "--caps", "0.1"]
@@ -167,14 +167,14 @@ def _v3(path: Path) -> Path:
 
 
 def test_a_version_3_store_is_upgraded_and_takes_plans(made, network, tmp_path):
-    """Version 4 adds the plan tables and the jobs' kind: what version 3 held reads as
-    before (its job is a run's), the commands that only read upgrade it instead of refusing
-    it, and plans are saved into it."""
+    """Version 4 adds the plan tables and the jobs' kind (version 5 the impacts): what
+    version 3 held reads as before (its job is a run's), the commands that only read upgrade
+    it instead of refusing it, and plans are saved into it."""
     path = _v3(tmp_path / "v3.duckdb")
     with pytest.raises(OlderStoreError, match=f"version 3, older than version {SCHEMA_VERSION}"):
         Store(path, read_only=True)
     with open_read(path) as store:
-        assert store.schema_version_found == SCHEMA_VERSION == 4
+        assert store.schema_version_found == SCHEMA_VERSION == 5
         assert store.list_runs()["run_id"].tolist() == ["old000000001"]
         assert list_plans(store).empty
         job = get_job(store, "dead00000001")

@@ -177,6 +177,7 @@ def test_folder_without_products_still_loads(tmp_path):
     (target / "product_shares.csv").unlink()
     (target / "recipes.csv").unlink()
     (target / "prices.csv").unlink()
+    (target / "impact_bridge.csv").unlink()  # written after products, about them
     minerals = pd.read_csv(target / "minerals.csv", dtype=str, keep_default_na=False)
     minerals = minerals[minerals["family"] == ""].drop(columns=["family", "elements"])
     minerals.to_csv(target / "minerals.csv", index=False)

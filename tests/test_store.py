@@ -348,7 +348,7 @@ def test_version_1_file_is_migrated_keeping_its_runs(controlled, tmp_path):
         assert old["coverage"] is None and old["summary"] == []
         new_id = store.save_run(controlled)
         assert store.run(new_id)["coverage"] == controlled.coverage.records()
-    assert _version(path) == "4" == str(SCHEMA_VERSION)
+    assert _version(path) == "5" == str(SCHEMA_VERSION)
     assert _tables(path) == set(TABLES)
     con = duckdb.connect(str(path), read_only=True)
     try:
