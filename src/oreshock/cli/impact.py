@@ -26,6 +26,7 @@ from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.impact.assessment import DEFAULT_METHOD, METHODS, Impact, assess, shown_record
 from oreshock.impact.tables import load_table
 from oreshock.report.impact import (
+    bn,
     by_method_sentence,
     coverage_sentence,
     method_name,
@@ -145,15 +146,20 @@ def print_variant_impacts(
     """The country's GDP losses per variant, then its industries hit hardest per variant."""
     info = records[0]["table_info"]
     found = [next((c for c in r["countries"] if c["country"] == country), None) for r in records]
-    rows = [
-        {
-            t("variant", lang): variant,
-            t("imp_gdp_horizon", lang): f"{c['gdp_loss_pct_horizon']:.3f}" if c else "0",
-            t("imp_gdp_quarter", lang): f"{c['gdp_loss_pct_worst_quarter']:.3f}" if c else "0",
-            t("imp_va", lang): f"{c['value_added_loss_usd'] / 1e9:,.1f}" if c else "0",
-        }
-        for variant, c in zip(variants, found, strict=True)
-    ]
+    rows = []
+    for variant, c, record in zip(variants, found, records, strict=True):
+        # no loss where shortfall was left unvalued is not a zero: say so
+        blank = t("imp_not_valued", lang) if record["coverage"]["tonnes_short_not_valued"] else "0"
+        rows.append(
+            {
+                t("variant", lang): variant,
+                t("imp_gdp_horizon", lang): f"{c['gdp_loss_pct_horizon']:.3f}" if c else blank,
+                t("imp_gdp_quarter", lang): (
+                    f"{c['gdp_loss_pct_worst_quarter']:.3f}" if c else blank
+                ),
+                t("imp_va", lang): bn(c["value_added_loss_usd"]) if c else blank,
+            }
+        )
     method = method_name(records[0]["method"], lang)
     place = region_name(country, names, info)
     print_frame(

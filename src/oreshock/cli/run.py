@@ -27,13 +27,15 @@ from oreshock.cli.common import (
     print_frame,
     print_json,
 )
-from oreshock.cli.impact import TableOpt, compute, print_variant_impacts, store_impact
+from oreshock.cli.impact import TableOpt, print_variant_impacts, store_impact
 from oreshock.core.errors import ScenarioError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.ensemble.batching import BatchTask, evaluate_batch, never_value, outcome_cells
 from oreshock.ensemble.runner import stock_parameters
 from oreshock.ensemble.sampling import Parameter, sample, scenario_parameters
+from oreshock.impact.assessment import assess
+from oreshock.impact.tables import load_table
 from oreshock.model.coverage import (
     ASKED,
     NOT_COVERED,
@@ -153,6 +155,7 @@ def run(
         if refused:
             raise CoverageError("\n".join(refused))
     check_target(db)  # a bad --db is refused before anything is computed
+    io_table = load_table(table) if with_impact else None  # so is an unreadable --table
     results: list[RunResult] = []
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("simulating", total=len(names))
@@ -171,7 +174,7 @@ def run(
     ]
     # Rows are built before the database is opened, so the Store (and its lock) is held
     # only while writing; what cannot be saved is kept in a recovery folder, not lost.
-    impacts = [compute(r, dataset, table, None) for r in results] if with_impact else []
+    impacts = [assess(r, dataset, io_table) for r in results] if io_table is not None else []
     rows = [run_rows(r) for r in results]
     outcome = save_or_keep(rows, db)
     run_ids = [r.run_id if r.run_id in outcome.saved else None for r in rows]
