@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -255,3 +256,42 @@ def test_a_version_4_store_is_upgraded_and_keeps_its_runs(tmp_path, flagship, da
         store.delete_run(run_id)
         rows = store.con.execute("SELECT count(*) FROM impact_series").fetchone()
         assert rows is not None and rows[0] == 0  # the run's impact goes with it
+
+
+@pytest.mark.filterwarnings("default")
+def test_a_table_of_other_codes_needs_region_and_sector_maps(tmp_path, flagship, dataset):
+    """A user's table (pymrio's test system saved as a folder): regions reg1-reg6 and its own
+    industries; without maps it is an error naming what to give, with them it is used."""
+    import pymrio
+
+    folder = tmp_path / "mine"
+    pymrio.load_test().save_all(folder)
+    with pytest.warns(TableWarning, match="expected a balanced table"):
+        load_table(folder)  # the test system's value added does not close its columns
+    warnings.simplefilter("ignore", TableWarning)
+    with pytest.raises(TableError, match="not the dataset's ISO3 country codes"):
+        assess(flagship[0], dataset, load_table(folder))
+    regions = tmp_path / "regions.csv"
+    regions.write_text("iso3,region\nJPN,reg1\n*,reg6\n")
+    with pytest.raises(TableError, match="does not map to a sector of the table"):
+        assess(flagship[0], dataset, load_table(folder, regions=regions))
+    sectors = tmp_path / "sectors.csv"
+    bridge = sorted({link.io_sector for link in Bridge.from_table(
+        dataset.table("impact_bridge")).links.values()})  # fmt: skip
+    sectors.write_text(
+        "bridge_sector,table_sector\n" + "".join(f"{s},manufactoring\n" for s in bridge)
+    )
+    found = assess(flagship[0], dataset, load_table(folder, regions=regions, sectors=sectors))
+    assert found.countries()[0]["country"] == "reg1"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("iso3,region\nJPN,atlantis\n")
+    with pytest.raises(TableError, match="row 2, column 'region': 'atlantis' is not in the table"):
+        load_table(folder, regions=bad)
+
+
+def test_a_run_the_bridge_cannot_value_is_refused(network, dataset, table):
+    from oreshock.impact.assessment import ImpactError
+
+    antimony = run_variants("antimony-2024", network, variants=["licensing"], months=12)[0]
+    with pytest.raises(ImpactError, match="no end use of antimony has a row in impact_bridge"):
+        assess(antimony, dataset, table)

@@ -57,6 +57,22 @@ MethodOpt = Annotated[
         "ghosh (forward) or direct. All are computed and stored.",
     ),
 ]
+RegionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--regions",
+        help="CSV iso3,region placing the dataset's countries in a table whose regions are "
+        "not ISO3 codes (a row * for the rest).",
+    ),
+]
+SectorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sectors",
+        help="CSV bridge_sector,table_sector naming the table's industry for each of the "
+        "bridge's (a table with other industries than the bundled one).",
+    ),
+]
 UsdOpt = Annotated[
     float | None,
     typer.Option(
@@ -73,9 +89,9 @@ def check_method(method: str) -> str:
     return method
 
 
-def compute(result, dataset: Dataset, table: str | None, usd_per_unit: float | None) -> Impact:
+def compute(result, dataset: Dataset, table, usd_per_unit, regions, sectors) -> Impact:
     """A run's impact on a table, every measure computed."""
-    return assess(result, dataset, load_table(table, usd_per_unit))
+    return assess(result, dataset, load_table(table, usd_per_unit, regions, sectors))
 
 
 def store_impact(db: Path | None, run_id: str, found: Impact) -> dict[str, Any]:
@@ -90,6 +106,8 @@ def impact(
     table: TableOpt = None,
     method: MethodOpt = DEFAULT_METHOD,
     usd_per_unit: UsdOpt = None,
+    regions: RegionsOpt = None,
+    sectors: SectorsOpt = None,
     json_out: JsonOpt = False,
     lang: LangOpt = "en",
     db: DbOpt = None,
@@ -104,7 +122,7 @@ def impact(
     check_target(db)
     dataset = load_dataset(data)
     result = reproduce_run(record, data)
-    found = compute(result, dataset, table, usd_per_unit)
+    found = compute(result, dataset, table, usd_per_unit, regions, sectors)
     with Store(db) as store:
         save_impact(store, run_id, found.stored_record(run_id), found.tidy())
         shown = shown_record(get_impact(store, run_id, found.table.name), method)

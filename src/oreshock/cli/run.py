@@ -27,14 +27,20 @@ from oreshock.cli.common import (
     print_frame,
     print_json,
 )
-from oreshock.cli.impact import TableOpt, print_variant_impacts, store_impact
+from oreshock.cli.impact import (
+    RegionsOpt,
+    SectorsOpt,
+    TableOpt,
+    print_variant_impacts,
+    store_impact,
+)
 from oreshock.core.errors import ScenarioError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.ensemble.batching import BatchTask, evaluate_batch, never_value, outcome_cells
 from oreshock.ensemble.runner import stock_parameters
 from oreshock.ensemble.sampling import Parameter, sample, scenario_parameters
-from oreshock.impact.assessment import assess
+from oreshock.impact.assessment import assess, check_covered
 from oreshock.impact.tables import load_table
 from oreshock.model.coverage import (
     ASKED,
@@ -124,6 +130,8 @@ def run(
         ),
     ] = False,
     table: TableOpt = None,
+    regions: RegionsOpt = None,
+    sectors: SectorsOpt = None,
 ) -> None:
     """Run a scenario's variants, store each run, and compare them."""
     file = open_scenario(scenario)
@@ -155,7 +163,12 @@ def run(
         if refused:
             raise CoverageError("\n".join(refused))
     check_target(db)  # a bad --db is refused before anything is computed
-    io_table = load_table(table) if with_impact else None  # so is an unreadable --table
+    # so is an unreadable --table
+    io_table = load_table(table, None, regions, sectors) if with_impact else None
+    if with_impact:  # and a scenario whose shortfall the bridge cannot value
+        for name in names:
+            minerals = file.build(name, overrides).minerals or list(network.chains)
+            check_covered([p for m in minerals for p in network.products(m) or [m]], dataset)
     results: list[RunResult] = []
     with Progress(console=err, transient=True, disable=json_out) as progress:
         task = progress.add_task("simulating", total=len(names))

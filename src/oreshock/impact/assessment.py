@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oreshock.core.errors import OreshockError
 from oreshock.impact import dynamic, propagation
 from oreshock.impact.bridge import Bridge
 from oreshock.impact.direct import Direct, direct_loss
@@ -20,6 +21,12 @@ from oreshock.impact.regions import RegionMap, money_scale, region_map
 from oreshock.impact.tables import IOTable
 
 METHODS = ("dynamic", "leontief", "ghosh", "direct")
+
+
+class ImpactError(OreshockError):
+    """An impact that cannot be measured as asked; says what was expected."""
+
+
 DEFAULT_METHOD = "dynamic"
 
 
@@ -168,7 +175,7 @@ def assess(
     params: dynamic.Dynamics | None = None,
 ) -> Impact:
     """The impact of one run on ``table`` by every measure asked."""
-    bridge = Bridge.from_table(dataset.table("impact_bridge"))
+    bridge = check_covered(list(result.runs), dataset)
     countries = sorted({c for run in result.runs.values() for c in run.chain.countries})
     eu = set(dataset.group_members("eu27")) if "eu27" in _groups(dataset) else set()
     scale, notes = money_scale(table, dataset.table("gdp"), dataset.base_year, eu)
@@ -188,6 +195,19 @@ def assess(
         else:
             raise ValueError(f"unknown impact method {method!r}; expected one of {METHODS}")
     return Impact(table, result.months(), scale, losses, direct, notes)
+
+
+def check_covered(chains: list[str], dataset) -> Bridge:
+    """The bridge, if it values an end use of any of ``chains``; else an error saying which
+    minerals it does value (a run of other minerals has no impact to measure)."""
+    bridge = Bridge.from_table(dataset.table("impact_bridge"))
+    if not any(bridge.covers(m) for m in chains):
+        raise ImpactError(
+            f"no end use of {', '.join(sorted(chains))} has a row in impact_bridge.csv, so the "
+            "impact cannot be measured; expected a run of a mineral the bridge values "
+            f"({', '.join(sorted({k[0] for k in bridge.links}))})"
+        )
+    return bridge
 
 
 def _groups(dataset) -> set[str]:

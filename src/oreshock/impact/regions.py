@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.i18n import LANGUAGES, t
-from oreshock.impact.tables import IOTable
+from oreshock.impact.tables import IOTable, TableError
 
 
 def note(key: str, **params: object) -> dict[str, str]:
@@ -49,10 +49,19 @@ class RegionMap:
 
 
 def region_map(table: IOTable, countries: list[str], eu_members: set[str]) -> dict[str, str]:
-    """Each country's region in the table."""
+    """Each country's region in the table: the user's map where given (``--regions``), else
+    by ISO3 code; a table whose regions are not the dataset's codes needs the map."""
     listed = set(table.regions)
     if table.fictional:
         return {c: TEST_SYSTEM_REGIONS.get(c, table.regions[-1]) for c in countries}
+    if table.region_aliases:
+        return _aliased(table, countries)
+    if not listed & set(countries):
+        raise TableError(
+            f"table {table.name}: its regions ({', '.join(table.regions[:8])} ...) are not the "
+            "dataset's ISO3 country codes; expected a --regions FILE with columns iso3,region "
+            "(a row * for the countries not listed)"
+        )
     out = {}
     for c in countries:
         if c in listed:
@@ -62,6 +71,17 @@ def region_map(table: IOTable, countries: list[str], eu_members: set[str]) -> di
         else:
             out[c] = REST if REST in listed else table.regions[-1]
     return out
+
+
+def _aliased(table: IOTable, countries: list[str]) -> dict[str, str]:
+    aliases = table.region_aliases
+    missing = [c for c in countries if c not in aliases and "*" not in aliases]
+    if missing:
+        raise TableError(
+            f"table {table.name}: the regions file places no region for {', '.join(missing[:8])}; "
+            "expected a row for each, or a row * for every country not listed"
+        )
+    return {c: aliases.get(c, aliases.get("*", "")) for c in countries}
 
 
 def money_scale(

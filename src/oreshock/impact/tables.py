@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +71,7 @@ class IOTable:
     sector_map: dict[str, str] = field(default_factory=dict)
     stockable: tuple[str, ...] | None = None
     region_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    region_aliases: dict[str, str] = field(default_factory=dict)  # ISO3 (or "*") -> region
 
     @property
     def size(self) -> int:
@@ -123,9 +124,47 @@ def default_table() -> str:
     return tables[-1] if tables else TEST_SYSTEM
 
 
-def load_table(spec: str | Path | None = None, usd_per_unit: float | None = None) -> IOTable:
+def load_table(
+    spec: str | Path | None = None,
+    usd_per_unit: float | None = None,
+    regions: Path | None = None,
+    sectors: Path | None = None,
+) -> IOTable:
     """A table by bundled name, ``pymrio-test``, or the path of a table a user has: a folder
-    saved by pymrio, or a file of a database pymrio parses (EXIOBASE 3, OECD ICIO, WIOD)."""
+    saved by pymrio, or a file of a database pymrio parses (EXIOBASE 3, OECD ICIO, WIOD).
+
+    ``regions`` and ``sectors`` are CSV files that say how the dataset's countries (``iso3,
+    region``; a row ``*`` for every country not listed) and the bridge's industries
+    (``bridge_sector,table_sector``) sit in a table that does not use their codes."""
+    table = _load(spec, usd_per_unit)
+    if regions is not None:
+        table = replace(table, region_aliases=_pairs(regions, "iso3", "region", table.regions))
+    if sectors is not None:
+        mapped = _pairs(sectors, "bridge_sector", "table_sector", table.sectors)
+        table = replace(table, sector_map=mapped)
+    return table
+
+
+def _pairs(path: Path, key: str, value: str, allowed: tuple[str, ...]) -> dict[str, str]:
+    """A two-column mapping file, every value a name the table has."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise TableError(f"{path}: not readable as CSV ({exc})") from exc
+    if list(frame.columns) != [key, value]:
+        raise TableError(f"{path}: columns {list(frame.columns)}; expected exactly {key},{value}")
+    out = {}
+    for row, (k, v) in enumerate(zip(frame[key], frame[value], strict=True), start=2):
+        if v not in allowed:
+            raise TableError(
+                f"{path}, row {row}, column '{value}': {v!r} is not in the table; expected "
+                f"one of {', '.join(allowed[:20])}{' ...' if len(allowed) > 20 else ''}"
+            )
+        out[k.strip()] = v
+    return out
+
+
+def _load(spec: str | Path | None, usd_per_unit: float | None) -> IOTable:
     name = str(spec) if spec is not None else default_table()
     if name == TEST_SYSTEM:
         return _test_system()
