@@ -13,7 +13,6 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.test_plan_store import _v3
 from typer.testing import CliRunner
 
 from oreshock.cli.app import app
@@ -22,6 +21,7 @@ from oreshock.store.store import Store
 from oreshock.web.app import create_app
 from oreshock.web.schemas import PlanRequest
 from oreshock.web.settings import Settings
+from tests.test_plan_store import _v3
 
 FLAGSHIP = "japan-rare-earths-2026"
 SMALL = {"scenario": FLAGSHIP, "members": "JPN", "scenarios": 2}

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.reference.prim_ema import CASES, STORED, names_of
 
 from oreshock.ensemble.analysis import prim
+from tests.reference.prim_ema import CASES, STORED, names_of
 
 LIMIT_TOL = 0.05
 STAT_TOL = 0.05

@@ -9,7 +9,6 @@ import shutil
 
 import numpy as np
 import pytest
-from tests.conftest import MINI
 
 from oreshock import load_dataset
 from oreshock.core.errors import DataFileError, ScenarioError
@@ -18,6 +17,7 @@ from oreshock.model.compile import compile_chain
 from oreshock.model.network import build_network
 from oreshock.model.scenario import Scenario, open_scenario
 from oreshock.model.stocks import stock_path, stock_ranges
+from tests.conftest import MINI
 
 ROW = "rare_earths,separation,JPN,commercial,2024,3,1,6,months"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from tests.conftest import MINI
 from typer.testing import CliRunner
 
 from oreshock import load_dataset
 from oreshock.cli.app import app
 from oreshock.core.errors import DataFileError
 from oreshock.data.manifest import write_manifest
+from tests.conftest import MINI
 
 
 @pytest.fixture()

@@ -21,11 +21,11 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.test_web_faults import SHORT, Server
 
 from oreshock.core.options import get_option
 from oreshock.store.store import Store
 from oreshock.testing.faults import stored_long_run
+from tests.test_web_faults import SHORT, Server
 
 CLIENTS = 20
 READERS = 2

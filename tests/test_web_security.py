@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.test_web_faults import LOCAL, Server
 from typer.testing import CliRunner
 
 from oreshock.cli.app import app as cli
@@ -20,6 +19,7 @@ from oreshock.store.store import Store
 from oreshock.web.app import create_app
 from oreshock.web.security import COOKIE
 from oreshock.web.settings import Settings
+from tests.test_web_faults import LOCAL, Server
 
 TOKEN = "s3cret-token-of-32-characters-xx"
 ROUTES = ["/", "/api/runs", "/api/limits", "/static/app.js", "/docs", "/openapi.json"]
