@@ -130,6 +130,7 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
     columns = [c for cell in task.cells for c in cell.columns(task.target)]
     result = np.full((n, len(columns)), np.nan)
     recipes = {m: task.network.chain(m).recipe for m in minerals}
+    checked = [False] * n  # each sample's scenario is checked once, by its first compile
     for group in linked_groups(minerals, recipes):
         if not any(c.mineral in group for c in task.cells):
             continue
@@ -137,10 +138,15 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
         for i, sc in enumerate(scenarios):
             compiled = {
                 m: compile_chain(
-                    task.network.chain(m), sc, task.network, tracked_origins=task.tracked_origins
+                    task.network.chain(m),
+                    sc,
+                    task.network,
+                    tracked_origins=task.tracked_origins,
+                    checked=checked[i],
                 )
                 for m in group
             }
+            checked[i] = True
             key = tuple(structure_key(compiled[m]) for m in group)
             structures.setdefault(key, []).append((i, compiled))
         for members in structures.values():

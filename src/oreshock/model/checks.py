@@ -158,6 +158,21 @@ def _targets(
     return found
 
 
+_IDS: list[tuple[Network, _Ids]] = []
+"""The ids of the networks checked last, so an ensemble's many builds collect them once."""
+
+
+def _ids_of(network: Network) -> _Ids:
+    """The ids ``network`` knows (collected once per network, kept for the last few)."""
+    for known, ids in _IDS:
+        if known is network:
+            return ids
+    ids = _Ids(network)
+    _IDS.append((network, ids))
+    del _IDS[:-4]
+    return ids
+
+
 def _single(ids: _Ids, item: Any, loc: tuple) -> list[Located]:
     """A recycling or new-capacity item: one mineral and one stage of its chain."""
     if (why := ids.mineral(item.mineral)) is not None:
@@ -169,7 +184,7 @@ def _single(ids: _Ids, item: Any, loc: tuple) -> list[Located]:
 
 def id_problems(scenario: Scenario, network: Network) -> list[Located]:
     """Every id of the scenario that the network does not know."""
-    ids = _Ids(network)
+    ids = _ids_of(network)
     found: list[Located] = []
     if scenario.minerals != ALL:
         found += [

@@ -322,7 +322,6 @@ def _dataset_levels(ctx: ChainContext, holder: Literal["commercial", "national"]
     chain = ctx.chain
     base = chain.stocks if holder == "commercial" else chain.stockpiles
     levels = base.copy()
-    rows = chain.stock_rows
     for iso3, by_mineral in ctx.scenario.buffers.stock_levels.get(holder, {}).items():
         written = (
             {s: chain.family for s in by_mineral.get(chain.family, {})} if chain.family else {}
@@ -333,18 +332,13 @@ def _dataset_levels(ctx: ChainContext, holder: Literal["commercial", "national"]
             if key == chain.family and stage not in chain.stages:
                 continue  # a family's level for a stage this product does not have
             where = f"buffers.stock_levels.{holder}.{iso3}.{key}.{stage}"
-            hit = (
-                rows[(rows["holder"] == holder) & (rows["iso3"] == iso3) & (rows["stage"] == stage)]
-                if not rows.empty
-                else rows
-            )
-            if hit.empty or iso3 not in chain.countries or stage not in chain.stages:
+            unit = chain.stock_units.get((holder, iso3, stage))
+            if unit is None or iso3 not in chain.countries or stage not in chain.stages:
                 raise ScenarioError(
                     f"{where}: expected a {holder} stock row of the dataset for {iso3}, "
                     f"{chain.mineral}, {stage}; found none"
                 )
             c, s = chain.countries.index(iso3), chain.stages.index(stage)
-            unit = str(hit["unit"].iloc[0])
             levels[c, s] = stock_level_tonnes(value, unit, chain.consumption[c, s] / 12.0)
     return levels
 
@@ -499,13 +493,17 @@ def compile_chain(
     *,
     batch: int = 1,
     tracked_origins: list[str] | None = None,
+    checked: bool = False,
 ) -> ChainInputs:
     """Arrays of one chain under one scenario (the same for each of ``batch`` members).
 
     The scenario is first checked on the network (``checks.py``): an id the network does not
     know, or a shock outside the horizon, is an error rather than a run without the shock.
+    A caller that compiles several chains of one scenario checks it once and passes
+    ``checked=True``.
     """
-    check_scenario(scenario, network)
+    if not checked:
+        check_scenario(scenario, network)
     inputs = _empty_inputs(chain, scenario, batch, tracked_origins)
     ctx = ChainContext(chain, scenario, network, inputs, tracked_origins)
     for part in COMPILE_STEPS:

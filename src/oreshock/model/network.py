@@ -140,6 +140,19 @@ class Chain:
         """``stock_ceiling(self, "national")``, computed once: coverage asks it on every run."""
         return stock_ceiling(self, "national")
 
+    @cached_property
+    def stock_units(self) -> dict[tuple[str, str, str], str]:
+        """(holder, iso3, stage) -> unit of the first dataset stock row of that key, computed
+        once: an ensemble compiles a scenario's stock levels for every sample."""
+        units: dict[tuple[str, str, str], str] = {}
+        rows = self.stock_rows
+        if rows.empty:
+            return units
+        columns = (rows[c].astype(str) for c in ("holder", "iso3", "stage", "unit"))
+        for holder, iso3, stage, unit in zip(*columns, strict=True):
+            units.setdefault((holder, iso3, stage), unit)
+        return units
+
 
 @dataclass(frozen=True)
 class Network:

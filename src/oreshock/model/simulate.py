@@ -84,7 +84,11 @@ def simulate(
             warnings.warn(CoverageWarning(f"{note.source}: {note.message_en}"), stacklevel=2)
     inputs = {
         mineral: compile_chain(
-            network.chain(mineral), scenario, network, tracked_origins=tracked_origins
+            network.chain(mineral),
+            scenario,
+            network,
+            tracked_origins=tracked_origins,
+            checked=True,
         )
         for mineral in network.covered(scenario)
     }
