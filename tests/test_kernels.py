@@ -41,3 +41,31 @@ def test_the_kernels_option_is_checked(monkeypatch):
     monkeypatch.setenv("ORESHOCK_KERNELS", "fortran")
     with pytest.raises(OreshockError, match="ORESHOCK_KERNELS"):
         get_option("kernels")
+
+
+@pytest.mark.parametrize(
+    ("batch", "origins", "countries", "k"), [(3, 2, 19, 1), (4, 3, 28, 4), (2, 2, 140, 1)]
+)
+def test_step_3_twin_gives_the_numpy_rule_to_the_last_bit(batch, origins, countries, k):
+    """Shipments to existing customers and their sums: the compiled twin adds in numpy's
+    order (pairwise over importers, beyond 128 too), so the values are equal, not just close."""
+    from oreshock.model import kernels, rules
+
+    rng = np.random.default_rng(7)
+    shape = (batch, countries)
+    exportable = rng.random(shape) * (rng.random(shape) > 0.3)
+    mix = rng.random((batch, origins, countries))
+    weights = rng.random((k, countries, countries)) * (rng.random((k, countries, countries)) > 0.7)
+    pairs = rng.random((batch, countries, countries))
+    pass_origin = rng.random((batch, origins, countries))
+    ship = rules.existing_customers(exportable, mix, weights * 1e3, pairs, pass_origin)
+    twin, shipped, arrived = kernels.existing_customers(
+        exportable, mix, weights * 1e3, pairs, pass_origin
+    )
+    assert np.array_equal(twin, ship)
+    assert np.array_equal(shipped, rules.shipped_by_exporter(ship))
+    assert np.array_equal(arrived, rules.arriving(ship, None))
+    moved = ship + rng.random(ship.shape)  # after sharing and rerouting: any route may carry
+    shipped, arrived = kernels.totals(moved)
+    assert np.array_equal(shipped, rules.shipped_by_exporter(moved))
+    assert np.array_equal(arrived, rules.arriving(moved, None))

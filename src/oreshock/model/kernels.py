@@ -330,3 +330,123 @@ def reroute(
     _add_into(ship, s_ship, 1.0)
     _add_into(ship, b_ship, 1.0)
     return ship, spare, gap
+
+
+@njit(cache=True)
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """sum(a[lo:lo + n]) for n <= 128 in numpy's order: in turn below 8, else eight running
+    sums combined pairwise, then the rest in turn."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """sum(a[lo:lo + n]) added in numpy's order (its pairwise summation along a contiguous
+    axis: blocks of up to 128 as ``_block_sum``, longer runs split in halves whose sums are
+    added), so a total over importers is the one ``ship.sum(axis=3)`` gives, to the last bit.
+    The halving runs on an explicit stack: numba's cache cannot reload a recursive function."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    starts = np.empty(64, np.int64)
+    sizes = np.empty(64, np.int64)
+    phase = np.zeros(64, np.int64)  # 0: left half next, 1: right half next, 2: add both
+    left = np.empty(64)
+    starts[0], sizes[0], top, ret = lo, n, 0, 0.0
+    while top >= 0:
+        size = sizes[top]
+        half = size // 2
+        half -= half % 8
+        if size <= 128:
+            ret = _block_sum(a, starts[top], size)
+            top -= 1
+        elif phase[top] == 0:
+            phase[top] = 1
+            starts[top + 1], sizes[top + 1], phase[top + 1] = starts[top], half, 0
+            top += 1
+        elif phase[top] == 1:
+            phase[top], left[top] = 2, ret
+            starts[top + 1], sizes[top + 1], phase[top + 1] = starts[top] + half, size - half, 0
+            top += 1
+        else:
+            ret = left[top] + ret
+            top -= 1
+    return ret
+
+
+@njit(cache=True)
+def existing_customers(
+    exportable: np.ndarray,
+    mix: np.ndarray,
+    weights: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``rules.existing_customers`` and its two sums in one pass: (ship (B, O, Ce, Ci), shipped
+    by exporter (B, O, Ce), arriving without a licence delay (B, O, Ci)). Only routes with base
+    trade carry a shipment, so the loops skip the (many) pairs whose flow is zero. The sums
+    are added in numpy's order, so this twin gives the numpy rule's values exactly."""
+    B, O, E = mix.shape
+    n_imp = pass_origin.shape[2]
+    K = weights.shape[0]
+    ship = np.zeros((B, O, E, n_imp))
+    shipped = np.zeros((B, O, E))
+    arrived = np.zeros((B, O, n_imp))
+    for b in range(B):
+        k = b if K > 1 else 0
+        for e in range(E):
+            x = exportable[b, e]
+            if x == 0.0:
+                continue
+            for i in range(n_imp):
+                flow = x * weights[k, e, i] * pairs[b, e, i]
+                if flow == 0.0:
+                    continue
+                for o in range(O):
+                    ship[b, o, e, i] = mix[b, o, e] * pass_origin[b, o, i] * flow
+            for o in range(O):
+                row = ship[b, o, e]
+                shipped[b, o, e] = _pairwise_sum(row, 0, n_imp)
+                for i in range(n_imp):
+                    arrived[b, o, i] += row[i]
+    return ship, shipped, arrived
+
+
+@njit(cache=True)
+def totals(ship: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shipped by exporter (B, O, Ce), received by importer (B, O, Ci)) of ``ship`` in one
+    pass: ``rules.shipped_by_exporter`` and ``rules.arriving`` without a licence delay, added
+    in numpy's order (pairwise over importers, in turn over exporters)."""
+    B, O, E, n_imp = ship.shape
+    shipped = np.zeros((B, O, E))
+    arrived = np.zeros((B, O, n_imp))
+    for b in range(B):
+        for o in range(O):
+            for e in range(E):
+                row = ship[b, o, e]
+                shipped[b, o, e] = _pairwise_sum(row, 0, n_imp)
+                for i in range(n_imp):
+                    arrived[b, o, i] += row[i]
+    return shipped, arrived

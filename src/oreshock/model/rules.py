@@ -149,13 +149,14 @@ RELATIVE_RESIDUE = 1e-9  # share of a level below which a difference is rounding
 def spare_supply(
     exportable: np.ndarray,
     mix: np.ndarray,
-    ship: np.ndarray,
+    shipped: np.ndarray,
     held: np.ndarray,
     stock0: np.ndarray,
 ) -> np.ndarray:
     """(B, O, Ce) supply others may bid for: exportable output that could not be shipped
-    (blocked, so it stays home) plus stock above its starting level."""
-    unshipped = np.maximum(exportable[:, None, :] * mix - shipped_by_exporter(ship), 0.0)
+    (``shipped``: ``shipped_by_exporter`` of step 3's shipments; blocked, so it stays home)
+    plus stock above its starting level."""
+    unshipped = np.maximum(exportable[:, None, :] * mix - shipped, 0.0)
     held_total = by_origin_total(held)
     excess = held_total - stock0
     # Stock back at its starting level up to rounding (a sum over many origins) is not spare:
@@ -283,10 +284,14 @@ def dispatch(
     transit: np.ndarray,
     t: int,
     s: int,
+    prompt_arrivals: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(B, O, Ci) arriving now = due + prompt shipments; a shipment with a licence delay of d
-    months goes into ``transit`` slot (t + d) mod slots (in place)."""
-    arrive_now = due + arriving(ship, prompt)
+    """(B, O, Ci) arriving now = due + prompt shipments (``prompt_arrivals``, ``arriving(ship,
+    prompt)`` when not given); a shipment with a licence delay of d months goes into
+    ``transit`` slot (t + d) mod slots (in place)."""
+    if prompt_arrivals is None:
+        prompt_arrivals = arriving(ship, prompt)
+    arrive_now = due + prompt_arrivals
     if prompt is None:  # no licence delay on any route this month
         return arrive_now
     slots = transit.shape[0]

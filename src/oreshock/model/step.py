@@ -164,29 +164,38 @@ def step_stage(
     home, exportable = rules.home_first(prod, consts.home_share[:, :, s], demand)  # 2
     pairs, pass_origin = d.allowed_pairs[:, s], d.allowed_origin[:, s]
     prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
-    ship = rules.existing_customers(exportable, mix, consts.weights[:, s], pairs, pass_origin)  # 3
+    compiled = _compiled_kernels(allocate)
+    if compiled is not None:  # C-ordered once per stage, for every kernel below
+        pairs, pass_origin = _contiguous(pairs, pass_origin)
+    ship, shipped, arrived = _customers(  # 3
+        compiled, exportable, mix, consts.weights[:, s], pairs, pass_origin, prompt
+    )
     if d.catch_up:
         ship = rules.limit_to_holdings(ship, made, state.stock[:, s])
-    spare = rules.spare_supply(exportable, mix, ship, state.stock[:, s], inputs.stock0[:, :, s])
+        shipped, arrived = rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
+    spare = rules.spare_supply(exportable, mix, shipped, state.stock[:, s], inputs.stock0[:, :, s])
     due = rules.take_due(state.transit, t, s)
-    expected = due + rules.arriving(ship, prompt)
+    expected = due + arrived
     gap = np.maximum(demand - home - rules.by_origin_total(expected), 0.0)
-    compiled = _compiled_kernels(allocate)
+    moved = False  # whether sharing or rerouting changed the shipments of step 3
     if (d.reserve > 0).any():  # 4
+        moved = True
         if compiled is not None:
             ship, spare, gap = compiled.share_among_members(
-                ship, spare, gap, d.reserve, *_contiguous(pairs, pass_origin), consts.offdiag
+                ship, spare, gap, d.reserve, pairs, pass_origin, consts.offdiag
             )
         else:
             ship, spare, gap = rules.share_among_members(
                 ship, spare, gap, d.reserve, pairs, pass_origin, consts.offdiag, allocate
             )
     if inputs.reroute_delay is not None:  # 5
+        moved = True
         ship, spare, gap = _reroute(
             compiled, ship, spare, gap, state, inputs, consts, s, pairs, pass_origin, allocate
         )
-    arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s)  # 6
-    shipped = rules.shipped_by_exporter(ship)  # (B, O, Ce), once: the stock and the record
+    if moved:  # (B, O, Ce) and (B, O, Ci), once: the stock, the arrivals and the record
+        shipped, arrived = _totals(compiled, ship, prompt)
+    arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s, arrived)  # 6
     state.stock[:, s] += made - shipped + arrive_now
     use, release, drawn, released = rules.use_and_release(  # 7
         state.stock[:, s],
@@ -236,6 +245,36 @@ def _compiled_kernels(allocate: Allocator) -> ModuleType | None:
     return kernels
 
 
+def _customers(
+    compiled: ModuleType | None,
+    exportable: np.ndarray,
+    mix: np.ndarray,
+    weights: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    prompt: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 3 with its sums: (ship (B, O, Ce, Ci), shipped by exporter (B, O, Ce), arriving
+    this month (B, O, Ci)), by the compiled or the numpy rule."""
+    if compiled is None:
+        ship = rules.existing_customers(exportable, mix, weights, pairs, pass_origin)
+        return ship, rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
+    ship, shipped, arrived = compiled.existing_customers(
+        *_contiguous(exportable, mix, weights), pairs, pass_origin
+    )
+    return ship, shipped, arrived if prompt is None else rules.arriving(ship, prompt)
+
+
+def _totals(
+    compiled: ModuleType | None, ship: np.ndarray, prompt: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(shipped by exporter (B, O, Ce), arriving this month (B, O, Ci)) of ``ship``."""
+    if compiled is None or prompt is not None:
+        return rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
+    shipped, arrived = compiled.totals(ship)
+    return shipped, arrived
+
+
 def _contiguous(*arrays: np.ndarray) -> list[np.ndarray]:
     """C-ordered copies where needed, so numba compiles each kernel for one layout only."""
     return [np.ascontiguousarray(a) for a in arrays]
@@ -266,9 +305,9 @@ def _reroute(
             s,
             inputs.reroute_delay,
             inputs.reroute_growth,
+            pairs,
+            pass_origin,
             *_contiguous(
-                pairs,
-                pass_origin,
                 consts.base_cons[:, :, s],
                 consts.offdiag,
                 consts.next_suppliers[:, s],
