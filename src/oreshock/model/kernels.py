@@ -32,9 +32,28 @@ def allocate(
     """``allocation.allocate_by_gap``: offers in proportion to gaps over open routes, scaled
     to each importer's gap, carrying each exporter's origin mix. Returns (ship, given,
     received, sent)."""
+    ship = np.zeros((pool.shape[0], pool.shape[1], pool.shape[2], gap.shape[1]))
+    given, received, sent = allocate_into(
+        ship, pool, gap, pairs, pass_origin, offdiag, cap, use_cap
+    )
+    return ship, given, received, sent
+
+
+@njit(cache=True)
+def allocate_into(
+    ship: np.ndarray,
+    pool: np.ndarray,
+    gap: np.ndarray,
+    pairs: np.ndarray,
+    pass_origin: np.ndarray,
+    offdiag: np.ndarray,
+    cap: np.ndarray,
+    use_cap: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``allocate`` with its shipments added to ``ship`` (in place: ship + the allocation,
+    cell by cell, without the allocation's own array). Returns (given, received, sent)."""
     B, O, E = pool.shape
     n_imp = gap.shape[1]
-    ship = np.zeros((B, O, E, n_imp))
     given = np.zeros((B, O, E))
     received = np.zeros((B, n_imp))
     sent = np.zeros((B, E, n_imp))
@@ -72,11 +91,11 @@ def allocate(
                     continue
                 for i in range(n_imp):
                     x = m * pass_origin[b, o, i] * offer[e, i]
-                    ship[b, o, e, i] = x
+                    ship[b, o, e, i] += x
                     given[b, o, e] += x
                     received[b, i] += x
                     sent[b, e, i] += x
-    return ship, given, received, sent
+    return given, received, sent
 
 
 @njit(cache=True)
@@ -241,13 +260,12 @@ def _swap_offer(
 
 
 @njit(cache=True)
-def _removed(
-    swap_base: np.ndarray, swappable: np.ndarray, given: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shipments taken from swappable customers (B, O, Ce, Ci) and, by importer, what they
-    must be backfilled with (B, Ci)."""
+def _remove(
+    ship: np.ndarray, swap_base: np.ndarray, swappable: np.ndarray, given: np.ndarray
+) -> np.ndarray:
+    """Take the shipments swapped away from swappable customers off ``ship`` (in place);
+    returns, by importer, what they must be backfilled with (B, Ci)."""
     B, O, E, n_imp = swap_base.shape
-    removed = np.zeros_like(swap_base)
     wanted = np.zeros((B, n_imp))
     for b in range(B):
         for o in range(O):
@@ -255,9 +273,9 @@ def _removed(
                 f = given[b, o, e] / swappable[b, o, e] if swappable[b, o, e] > TINY else 0.0
                 for i in range(n_imp):
                     x = swap_base[b, o, e, i] * f
-                    removed[b, o, e, i] = x
+                    ship[b, o, e, i] -= x
                     wanted[b, i] += x
-    return removed, wanted
+    return wanted
 
 
 @njit(cache=True)
@@ -308,13 +326,12 @@ def reroute(
     )
     routes = route[:, s].copy()
     open_pairs = _open(pairs, routes, 0.0)
-    d_ship, d_given, d_received, d_sent = allocate(
-        spare, gap, open_pairs, pass_origin, offdiag, routes, 1
+    ship = ship.copy()  # a new array: the caller's stays as it was
+    d_given, d_received, d_sent = allocate_into(
+        ship, spare, gap, open_pairs, pass_origin, offdiag, routes, 1
     )
     spare = _clip_sub(spare, d_given)
     gap = _clip_sub(gap, d_received)
-    ship = ship.copy()
-    _add_into(ship, d_ship, 1.0)
     left = _clip_sub(routes, d_sent)
     swappable, offered, can_swap = _swap_offer(swap_base, spare, gap)
     if not can_swap:
@@ -322,13 +339,12 @@ def reroute(
     s_ship, s_given, s_received, _ = allocate(
         offered, gap, _open(open_pairs, left, TINY), pass_origin, offdiag, left, 1
     )
-    removed, wanted_back = _removed(swap_base, swappable, s_given)
-    b_ship, b_given, _, _ = allocate(spare, wanted_back, pairs, pass_origin, offdiag, pairs, 0)
+    # ship - removed + swapped + backfill, in that order cell by cell (as the numpy rule)
+    wanted_back = _remove(ship, swap_base, swappable, s_given)
+    _add_into(ship, s_ship, 1.0)
+    b_given, _, _ = allocate_into(ship, spare, wanted_back, pairs, pass_origin, offdiag, pairs, 0)
     spare = _clip_sub(spare, b_given)
     gap = _clip_sub(gap, s_received)
-    _add_into(ship, removed, -1.0)
-    _add_into(ship, s_ship, 1.0)
-    _add_into(ship, b_ship, 1.0)
     return ship, spare, gap
 
 
