@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.figures import report
 from oreshock.ensemble.batching import evaluate_batch
 from oreshock.ensemble.evaluators import DaskEvaluator, PoolEvaluator
 from oreshock.ensemble.runner import EnsembleSpec, plan_ensemble, run_ensemble
@@ -53,6 +54,11 @@ def throughput(network: Network, variant: str, runs: int, workers: int, folder: 
         f"ensemble {variant}: {runs} runs on {workers} workers in {res.seconds:.1f} s "
         f"= {runs / res.seconds:.0f} runs/s"
     )
+    report(
+        f"{runs:,} runs of `{variant}`, local process pool, {workers} workers",
+        f"{res.seconds:.1f} s = {runs / res.seconds:.0f} runs/s",
+        ">= 1,000 runs/s" if workers == 2 else "",
+    )
     return runs / res.seconds
 
 
@@ -78,6 +84,11 @@ def batched_vs_loop(network: Network, variant: str, batched_runs: int, loop_runs
         f"batched vs single-run loop ({variant}, 1 core): {batched:.1f} vs {loop:.1f} runs/s "
         f"= {batched / loop:.1f}x"
     )
+    report(
+        "batched evaluation vs the single-run engine in a loop, one core",
+        f"{batched:.1f} vs {loop:.1f} runs/s = {batched / loop:.1f}x",
+        ">= 30x",
+    )
 
 
 def dask_speedup(network: Network, variant: str, runs: int, folder: Path) -> None:
@@ -96,6 +107,11 @@ def dask_speedup(network: Network, variant: str, runs: int, folder: Path) -> Non
             f"dask LocalCluster {n} worker(s), {runs} runs: {res.seconds:.1f} s = {rates[n]:.0f} runs/s"
         )
     print(f"dask speed-up 2 vs 1 workers: {rates[2] / rates[1]:.2f}x")
+    report(
+        f"Dask LocalCluster, {runs:,} runs: 1 vs 2 workers",
+        f"{rates[1]:.0f} vs {rates[2]:.0f} runs/s = {rates[2] / rates[1]:.2f}x",
+        ">= 1.9x",
+    )
 
 
 def peak_memory(variant: str, runs: int, folder: Path) -> None:
@@ -117,6 +133,11 @@ def peak_memory(variant: str, runs: int, folder: Path) -> None:
     print(
         f"streamed ensemble {variant}: {n} runs in {seconds} s; peak RSS parent {me} MiB, "
         f"largest worker {kids} MiB; {size:.1f} MiB of Parquet on disk"
+    )
+    report(
+        f"{int(n):,} runs of `{variant}` streamed to Parquet: peak resident memory",
+        f"parent {me} MiB, largest worker {kids} MiB",
+        "< 1 GiB per process",
     )
 
 

@@ -14,6 +14,7 @@ from functools import partial
 
 from benchmarks.bench_engine import timed
 from benchmarks.bench_ensemble import machine
+from benchmarks.figures import report
 
 SCENARIO = "japan-rare-earths-2026"
 
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
         seconds = timed(partial(assess, result, dataset, table), args.repeat)
         months = len(result.months())
         print(f"{result.scenario.variant or 'base':<24} {months:>6} {seconds:>11.3f}")
+        variant = result.scenario.variant or "base"
+        report(f"impact of flagship `{variant}`, {months} months", f"{seconds:.3f} s", "< 1 s")
 
 
 if __name__ == "__main__":
