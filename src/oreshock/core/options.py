@@ -152,7 +152,8 @@ register(
         name="kernels",
         env="ORESHOCK_KERNELS",
         default="compiled",
-        help="How the engine runs its allocation, sharing and rerouting rules: `compiled` "
+        help="How the engine runs its shipments to existing customers, allocation, sharing "
+        "and rerouting rules: `compiled` "
         "(numba, several times faster) or `numpy` (the reference implementation; a test "
         "keeps the two equal to 1e-12).",
         expected=f"one of {', '.join(KERNELS)}",
