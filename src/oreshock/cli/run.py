@@ -150,9 +150,9 @@ def run(
     # What the data cover is worked out before anything runs, for the country asked about too.
     overrides = {("months",): months} if months else None
     cover_names = CoverageNames.of(dataset)
+    scenarios = [file.build(name, overrides) for name in names]
     coverages = [
-        check_coverage(network, file.build(name, overrides), countries=[code], names=cover_names)
-        for name in names
+        check_coverage(network, built, countries=[code], names=cover_names) for built in scenarios
     ]
     if strict:
         refused = [
@@ -166,8 +166,8 @@ def run(
     # so is an unreadable --table
     io_table = load_table(table, None, regions, sectors) if with_impact else None
     if with_impact:  # and a scenario whose shortfall the bridge cannot value
-        for name in names:
-            minerals = file.build(name, overrides).minerals or list(network.chains)
+        for built in scenarios:
+            minerals = built.minerals or list(network.chains)
             check_covered([p for m in minerals for p in network.products(m) or [m]], dataset)
     results: list[RunResult] = []
     with Progress(console=err, transient=True, disable=json_out) as progress:

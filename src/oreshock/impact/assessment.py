@@ -17,7 +17,7 @@ from oreshock.core.errors import OreshockError
 from oreshock.impact import dynamic, propagation
 from oreshock.impact.bridge import Bridge
 from oreshock.impact.direct import Direct, direct_loss
-from oreshock.impact.regions import RegionMap, money_scale, region_map
+from oreshock.impact.regions import RegionMap, eu_members, money_scale, region_map
 from oreshock.impact.tables import IOTable
 
 METHODS = ("dynamic", "leontief", "ghosh", "direct")
@@ -153,7 +153,10 @@ class Impact:
         """What the store keeps: the default measure's record, plus every measure's
         countries (``countries_by_method``), so any measure can be shown later."""
         record = self.to_json(run_id, DEFAULT_METHOD)
-        record["countries_by_method"] = {m: self.countries(m) for m in self.losses}
+        record["countries_by_method"] = {
+            m: record["countries"] if m == DEFAULT_METHOD else self.countries(m)
+            for m in self.losses
+        }
         return record
 
 
@@ -177,7 +180,7 @@ def assess(
     """The impact of one run on ``table`` by every measure asked."""
     bridge = check_covered(list(result.runs), dataset)
     countries = sorted({c for run in result.runs.values() for c in run.chain.countries})
-    eu = set(dataset.group_members("eu27")) if "eu27" in _groups(dataset) else set()
+    eu = eu_members(dataset)
     scale, notes = money_scale(table, dataset.table("gdp"), dataset.base_year, eu)
     regions = RegionMap(region_map(table, countries, eu), table.regions[-1], scale, notes)
     direct = direct_loss(result, table, bridge, regions)
@@ -208,10 +211,6 @@ def check_covered(chains: list[str], dataset) -> Bridge:
             f"({', '.join(sorted({k[0] for k in bridge.links}))})"
         )
     return bridge
-
-
-def _groups(dataset) -> set[str]:
-    return set(dataset.table("groups")["group"])
 
 
 def _pct(part: float, whole: float) -> float:

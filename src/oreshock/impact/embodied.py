@@ -42,7 +42,8 @@ import pandas as pd
 
 from oreshock.core.errors import OreshockError
 from oreshock.impact.bridge import Bridge
-from oreshock.impact.regions import EU_REST, REST, money_scale, note, region_map
+from oreshock.impact.propagation import leontief_inverse
+from oreshock.impact.regions import EU_REST, REST, eu_members, money_scale, note, region_map
 from oreshock.impact.tables import IOTable, load_table
 from oreshock.model.metrics import demand_share, first_use_tonnes
 from oreshock.model.network import Network
@@ -109,7 +110,7 @@ def embodied_share(
     first = demand_share(network, group, mineral)  # checks group and mineral, picks minerals
     members = set(network.members(group))
     universe = country_universe(network, dataset, members, table)
-    mapping = region_map(table, sorted(universe), _eu_members(dataset))
+    mapping = region_map(table, sorted(universe), eu_members(dataset))
     weights, partial = region_weights(table, mapping, members, universe, dataset)
     solved = _Solved.of(table, dataset)
     by_mineral: dict[str, float] = {}
@@ -172,11 +173,9 @@ class _Solved:
 
     @classmethod
     def of(cls, table: IOTable, dataset) -> _Solved:
-        eu = _eu_members(dataset)
+        eu = eu_members(dataset)
         scale, notes = money_scale(table, dataset.table("gdp"), dataset.base_year, eu)
-        x0 = table.x
-        A = np.divide(table.Z, x0[None, :], out=np.zeros_like(table.Z), where=x0[None, :] > 0)
-        L = np.linalg.inv(np.eye(table.size) - A)
+        L = leontief_inverse(table)
         LY = L @ (table.final * scale[None, :])
         x = LY.sum(axis=1)
         usable = x > NOISE * max(float(np.abs(x).max()), 1.0)
@@ -200,7 +199,7 @@ def embodied_use(
     frames = first_use_tonnes(network, mineral)
     if mapping is None:
         countries = sorted({c for f in frames.values() for c in f.index})
-        mapping = region_map(table, countries, _eu_members(dataset))
+        mapping = region_map(table, countries, eu_members(dataset))
     solved = solved or _Solved.of(table, dataset)
     tonnes, rest, placed, total, unplaced = _place(network, dataset, table, frames, mapping, solved)
     tonnes = tonnes + _spread(table, tonnes, rest, solved.usable)
@@ -379,11 +378,6 @@ def country_universe(
     if table is not None and not table.fictional:
         codes |= set(table.regions) - {EU_REST, REST}
     return codes - {"WLD"}
-
-
-def _eu_members(dataset) -> set[str]:
-    groups = set(dataset.table("groups")["group"])
-    return set(dataset.group_members("eu27")) if "eu27" in groups else set()
 
 
 def _gdp(dataset) -> dict[str, float]:

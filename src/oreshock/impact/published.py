@@ -74,6 +74,7 @@ def compare(dataset, network, table: IOTable) -> list[Comparison]:
         variant = str(result.scenario.variant)
         rows = figures[figures["variant"] == variant]
         impact = assess(result, dataset, table)
+        coverage = impact.coverage()
         values = rows["value_pct"].astype(float)
         direct = impact.losses["direct"].sum(axis=1)
         hit = [m for m, v in enumerate(direct) if v > 1e-6 * max(direct.max(), 1e-300)]
@@ -84,11 +85,10 @@ def compare(dataset, network, table: IOTable) -> list[Comparison]:
                 low=float(values.min()) / TOLERANCE,
                 high=float(values.max()) * TOLERANCE,
                 model={m: annual_gdp_loss_pct(impact, m) for m in METHODS},
-                share_valued=float(impact.coverage()["share_valued"]),
+                share_valued=float(coverage["share_valued"]),
                 first_short_month=hit[0] if hit else None,
                 tonnes_short=float(
-                    impact.coverage()["tonnes_short_valued"]
-                    + impact.coverage()["tonnes_short_not_valued"]
+                    coverage["tonnes_short_valued"] + coverage["tonnes_short_not_valued"]
                 ),
             )
         )

@@ -48,6 +48,13 @@ class RegionMap:
         return self.regions.get(iso3, self.default)
 
 
+def eu_members(dataset) -> set[str]:
+    """The dataset's EU27 members (none when it has no ``eu27`` group): they sit in the
+    table's ``XEU`` unless the table lists them."""
+    groups = set(dataset.table("groups")["group"])
+    return set(dataset.group_members("eu27")) if "eu27" in groups else set()
+
+
 def region_map(table: IOTable, countries: list[str], eu_members: set[str]) -> dict[str, str]:
     """Each country's region in the table: the user's map where given (``--regions``), else
     by ISO3 code; a table whose regions are not the dataset's codes needs the map."""

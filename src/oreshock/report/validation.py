@@ -20,12 +20,12 @@ from oreshock.backtest.observations import load_observations
 from oreshock.backtest.runner import EpisodeResult, run_episode
 from oreshock.core.i18n import t
 from oreshock.core.serialize import markdown_table
-from oreshock.data.datasets import load_dataset
+from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.impact.embodied import embodied_share
 from oreshock.impact.published import TOLERANCE, compare
 from oreshock.impact.tables import load_table
 from oreshock.model.metrics import demand_share
-from oreshock.model.network import build_network
+from oreshock.model.network import Network, build_network
 from oreshock.report.charts import line_chart
 from oreshock.report.text import Names
 
@@ -154,18 +154,18 @@ def validation_markdown(results: list[EpisodeResult] | None = None) -> str:
     ]
     for res in results if results is not None else _results():
         sections.append(episode_section(res, observations))
-    sections.append(impact_section())
-    sections.append(embodied_section())
+    dataset = load_dataset()
+    network = build_network(dataset)
+    sections.append(impact_section(dataset, network))
+    sections.append(embodied_section(dataset, network))
     return "\n\n".join(sections) + "\n"
 
 
 EMBODIED_GROUP = "g7plus"
 
 
-def embodied_section() -> str:
+def embodied_section(dataset: Dataset, network: Network) -> str:
     """The group's share of world demand on both bases beside the figure quoted for it."""
-    dataset = load_dataset()
-    network = build_network(dataset)
     first = demand_share(network, EMBODIED_GROUP)
     emb = embodied_share(network, dataset, load_table(), EMBODIED_GROUP)
     en, ja = Names(dataset, "en"), Names(dataset, "ja")
@@ -198,10 +198,9 @@ def embodied_section() -> str:
     )
 
 
-def impact_section() -> str:
+def impact_section(dataset: Dataset, network: Network) -> str:
     """Japan's GDP loss from a sustained rare-earth cut beside the published estimates."""
-    dataset = load_dataset()
-    comparisons = compare(dataset, build_network(dataset), load_table())
+    comparisons = compare(dataset, network, load_table())
     head = [
         "## " + t("iv_heading", "en") + " / " + t("iv_heading", "ja"),
         t("iv_intro", "en", tolerance=TOLERANCE),
