@@ -88,6 +88,9 @@ def test_a_table_not_in_dollars_needs_the_rate(tmp_path, table):
     with pytest.raises(TableError, match="--usd-per-unit"):
         load_table(folder)
     assert load_table(folder, usd_per_unit=1.1e6).usd_per_unit == 1.1e6
+    for rate in (0.0, float("inf"), float("nan")):
+        with pytest.raises(TableError, match="expected a positive number"):
+            load_table(folder, usd_per_unit=rate)
 
 
 # --- the measures ---------------------------------------------------------------------------

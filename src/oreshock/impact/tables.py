@@ -11,6 +11,7 @@ the rows and columns balanced.
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from dataclasses import dataclass, field, replace
@@ -136,6 +137,11 @@ def load_table(
     ``regions`` and ``sectors`` are CSV files that say how the dataset's countries (``iso3,
     region``; a row ``*`` for every country not listed) and the bridge's industries
     (``bridge_sector,table_sector``) sit in a table that does not use their codes."""
+    if usd_per_unit is not None and not (math.isfinite(usd_per_unit) and usd_per_unit > 0):
+        raise TableError(
+            f"--usd-per-unit {usd_per_unit!r}: expected a positive number of US dollars in one "
+            "unit of the table"
+        )
     table = _load(spec, usd_per_unit)
     if regions is not None:
         table = replace(table, region_aliases=_pairs(regions, "iso3", "region", table.regions))
