@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from oreshock.ensemble.evaluators import (
+    WORKER_MALLOC,
     DaskEvaluator,
     Evaluator,
     PoolEvaluator,
@@ -116,3 +117,15 @@ def test_dask_local_workers_stop_when_the_ensemble_is_killed(tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def _malloc_settings(_: int) -> dict[str, str | None]:
+    return {k: os.environ.get(k) for k in WORKER_MALLOC}
+
+
+def test_dask_local_workers_get_the_malloc_thresholds_of_a_plain_process():
+    """Dask's workers start with a trim threshold that makes glibc map and unmap every array
+    of the engine; both thresholds are set on the workers `--dask local` starts."""
+    with DaskEvaluator("local", 1) as dask:
+        seen = list(dask.imap_unordered(_malloc_settings, [0]))
+    assert seen == [WORKER_MALLOC]
