@@ -95,6 +95,9 @@ class ChainInputs:
     # (C, C) [holder, origin] mix of a recipe stage's principal input in the base year, so the
     # first stage's opening stocks carry the origins its output will carry (None otherwise).
     feed_origin: np.ndarray | None = None
+    # The trade policies met so far, by the windows active (``step.trade_policy``): built once
+    # per change of policy, not every month. Not an input: each copy starts empty.
+    policies: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def max_delay(self) -> int:

@@ -88,7 +88,7 @@ def stack_inputs(items: list[ChainInputs]) -> ChainInputs:
     result keeps the first member's shared fields (chain, origin buckets, delays)."""
     first = items[0]
     known = set(_AXIS0) | set(_AXIS1) | set(_BATCHED_WINDOWS) | set(_SHARED)
-    known |= {"batch", "substitution"}
+    known |= {"batch", "substitution", "policies"}  # policies: a cache, each copy starts empty
     unknown = {f.name for f in fields(ChainInputs)} - known
     if unknown:  # a new engine input: refuse rather than silently share member 0's value
         raise StackingError(

@@ -16,6 +16,7 @@ trailing origin axis. Axis letters are those of ``record.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -62,6 +63,25 @@ class ChainConstants:
     @property
     def stages(self) -> int:
         return int(self.yields.shape[1])
+
+    @cached_property
+    def stage_weights(self) -> list[np.ndarray]:
+        """Per stage (K, Ce, Ci) ``weights``, C-ordered once for the kernels."""
+        return [np.ascontiguousarray(self.weights[:, s]) for s in range(self.stages)]
+
+    @cached_property
+    def reroute_constants(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per stage (base consumption (K, C), ``offdiag``, next-stage suppliers (K, C, C)),
+        C-ordered once for the rerouting kernel."""
+        offdiag = np.ascontiguousarray(self.offdiag)
+        return [
+            (
+                np.ascontiguousarray(self.base_cons[:, :, s]),
+                offdiag,
+                np.ascontiguousarray(self.next_suppliers[:, s]),
+            )
+            for s in range(self.stages)
+        ]
 
     @classmethod
     def of(cls, inputs: ChainInputs) -> ChainConstants:

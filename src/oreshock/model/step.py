@@ -53,6 +53,44 @@ from oreshock.model.state import ChainConstants, ChainState, safe_div
 
 
 @dataclass(frozen=True)
+class TradePolicy:
+    """The bans, quotas and re-export controls in force, per stage: what a set of active
+    windows lets through. Months with the same windows active share one (``trade_policy``),
+    so the arrays are built and laid out for the kernels once per change of policy."""
+
+    pairs: list[np.ndarray]  # per stage (B, Ce, Ci) share of each route let through
+    origin: list[np.ndarray]  # per stage (B, O, Ci) share of each origin an importer may receive
+    catch_up: bool  # a route ships above its base share (licensing catch-up)
+
+    @classmethod
+    def of(
+        cls, inputs: ChainInputs, t: int, stages: int, countries: int, origins: int
+    ) -> TradePolicy:
+        B = inputs.batch
+        pairs = rules.allowed_share(inputs.export_cut, t, (B, stages, countries, countries))
+        origin = rules.allowed_share(inputs.origin_cut, t, (B, stages, countries, origins))
+        return cls(
+            pairs=[np.ascontiguousarray(pairs[:, s]) for s in range(stages)],
+            origin=[np.ascontiguousarray(origin[:, s].transpose(0, 2, 1)) for s in range(stages)],
+            catch_up=bool(pairs.max() > 1.0 + 1e-12),
+        )
+
+
+def trade_policy(
+    inputs: ChainInputs, t: int, stages: int, countries: int, origins: int
+) -> TradePolicy:
+    """The trade policy of month t, kept in ``inputs.policies`` under the windows active."""
+    key = (
+        tuple(w.active(t) for w in inputs.export_cut),
+        tuple(w.active(t) for w in inputs.origin_cut),
+    )
+    policy = inputs.policies.get(key)
+    if policy is None:
+        policy = inputs.policies[key] = TradePolicy.of(inputs, t, stages, countries, origins)
+    return policy
+
+
+@dataclass(frozen=True)
 class MonthDrivers:
     """What the scenario and last month's market set for month t, before the stage loop."""
 
@@ -60,12 +98,10 @@ class MonthDrivers:
     final: np.ndarray  # (B, C, S) final use wanted
     need_input: np.ndarray  # (B, C, S) input wanted by the next stage
     demand: np.ndarray  # (B, C, S) final + input
-    allowed_pairs: np.ndarray  # (B, S, Ce, Ci) share of each route let through
-    allowed_origin: np.ndarray  # (B, S, O, Ci) share of each origin an importer may receive
+    policy: TradePolicy  # the bans, quotas and re-export controls in force
     delay: np.ndarray  # (S, Ce, Ci) licence delay, months
     reserve: np.ndarray  # (B, C) share reserved by sharing members
     need_external: np.ndarray | None = None  # (B, C, S) input wanted by other chains' recipes
-    catch_up: bool = False  # a route ships above its base share (licensing catch-up)
 
 
 def month_drivers(
@@ -78,19 +114,14 @@ def month_drivers(
     target = rules.production_target(inputs, consts, state.supply_price, t)
     final = rules.final_demand(inputs, consts, state.demand_price, state.short_age, t)
     need_input = rules.input_demand(target, consts.yields)
-    allowed_pairs = rules.allowed_share(inputs.export_cut, t, (B, S, C, C))
     return MonthDrivers(
         target=target,
         final=final,
         need_input=need_input,
         demand=final + need_input,
-        allowed_pairs=allowed_pairs,
-        allowed_origin=rules.allowed_share(inputs.origin_cut, t, (B, S, C, O)).transpose(
-            0, 1, 3, 2
-        ),
+        policy=trade_policy(inputs, t, S, C, O),
         delay=rules.licence_delay(inputs, t, S, C),
         reserve=rules.sharing_reserve(inputs, t, B, C),
-        catch_up=bool(allowed_pairs.max() > 1.0 + 1e-12),
     )
 
 
@@ -162,15 +193,13 @@ def step_stage(
     prod = rules.by_origin_total(made)
     mix = safe_div(made, prod[:, None, :])
     home, exportable = rules.home_first(prod, consts.home_share[:, :, s], demand)  # 2
-    pairs, pass_origin = d.allowed_pairs[:, s], d.allowed_origin[:, s]
+    pairs, pass_origin = d.policy.pairs[s], d.policy.origin[s]  # C-ordered for the kernels
     prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
     compiled = _compiled_kernels(allocate)
-    if compiled is not None:  # C-ordered once per stage, for every kernel below
-        pairs, pass_origin = _contiguous(pairs, pass_origin)
     ship, shipped, arrived = _customers(  # 3
-        compiled, exportable, mix, consts.weights[:, s], pairs, pass_origin, prompt
+        compiled, exportable, mix, consts.stage_weights[s], pairs, pass_origin, prompt
     )
-    if d.catch_up:
+    if d.policy.catch_up:
         ship = rules.limit_to_holdings(ship, made, state.stock[:, s])
         shipped, arrived = rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
     spare = rules.spare_supply(exportable, mix, shipped, state.stock[:, s], inputs.stock0[:, :, s])
@@ -260,7 +289,7 @@ def _customers(
         ship = rules.existing_customers(exportable, mix, weights, pairs, pass_origin)
         return ship, rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
     ship, shipped, arrived = compiled.existing_customers(
-        *_contiguous(exportable, mix, weights), pairs, pass_origin
+        *_contiguous(exportable, mix), weights, pairs, pass_origin
     )
     return ship, shipped, arrived if prompt is None else rules.arriving(ship, prompt)
 
@@ -307,11 +336,7 @@ def _reroute(
             inputs.reroute_growth,
             pairs,
             pass_origin,
-            *_contiguous(
-                consts.base_cons[:, :, s],
-                consts.offdiag,
-                consts.next_suppliers[:, s],
-            ),
+            *consts.reroute_constants[s],
         )
     return rules.reroute(
         ship,
