@@ -69,3 +69,17 @@ def test_step_3_twin_gives_the_numpy_rule_to_the_last_bit(batch, origins, countr
     shipped, arrived = kernels.totals(moved)
     assert np.array_equal(shipped, rules.shipped_by_exporter(moved))
     assert np.array_equal(arrived, rules.arriving(moved, None))
+
+
+@pytest.mark.parametrize("origins", range(1, 12))
+def test_origin_totals_written_out_equal_numpy_sums_to_the_last_bit(origins):
+    """Few origin buckets are added slice by slice (``rules.by_origin_total``); the result is
+    numpy's sum over the axis to the last bit, on contiguous arrays and on strided slices."""
+    from oreshock.model.rules import by_origin_total
+
+    rng = np.random.default_rng(origins)
+    for shape in [(7, origins, 19), (4, origins, 6, 6)]:
+        x = rng.random(shape) * 10.0 ** rng.uniform(-5, 8, shape)
+        strided = np.stack([x, 2 * x, x / 3], axis=1)[:, 2]
+        for a in (x, strided):
+            assert np.array_equal(by_origin_total(a), a.sum(axis=1))

@@ -13,11 +13,21 @@ from oreshock.model.allocation import Allocator
 from oreshock.model.compile import ChainInputs, Window
 from oreshock.model.state import TINY, ChainConstants, safe_div
 
-
 # Sums over the shipment array (B, O, Ce, Ci) and the origin axis, named for what they give.
+FEW_ORIGINS = 8  # up to this many origin buckets, sums over them are explicit additions
+
+
 def by_origin_total(x: np.ndarray) -> np.ndarray:
-    """(B, O, C) -> (B, C): total over origins."""
-    return x.sum(axis=1)
+    """(B, O, C) -> (B, C): total over origins. With few origins (an ensemble tracks two)
+    the additions are written out: numpy adds the slices of an outer axis in order, so the
+    result is the same to the last bit, without a reduction's setup on a small array."""
+    origins = x.shape[1]
+    if origins > FEW_ORIGINS:
+        return x.sum(axis=1)
+    total = x[:, 0] + x[:, 1] if origins > 1 else x[:, 0].copy()
+    for o in range(2, origins):
+        total += x[:, o]
+    return total
 
 
 def shipped_by_exporter(ship: np.ndarray) -> np.ndarray:

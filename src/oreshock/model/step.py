@@ -155,8 +155,11 @@ def step_with(
     run.final_use[t] = drivers.final
     carried = feed
     handed: dict[int, np.ndarray] = {}
+    compiled = _compiled_kernels(allocate)  # the option is read once a month, not per stage
     for s in range(consts.stages):
-        carried, external = step_stage(state, inputs, consts, drivers, t, s, carried, run, allocate)
+        carried, external = step_stage(
+            state, inputs, consts, drivers, t, s, carried, run, allocate, compiled
+        )
         if external is not None:
             handed[s] = external
     shortfall, demand = run.series["shortfall"][t], run.series["demand"][t]
@@ -185,8 +188,10 @@ def step_stage(
     carried: np.ndarray | None,
     run: ChainRun,
     allocate: Allocator,
+    compiled: ModuleType | None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Steps 1-7 at stage s; returns the input drawn for stage s + 1 and the input drawn for
+    """Steps 1-7 at stage s, by the compiled rules where ``compiled`` is given (see
+    ``_compiled_kernels``); returns the input drawn for stage s + 1 and the input drawn for
     other chains' recipes (each (B, O, C), None where there is none)."""
     demand = d.demand[:, :, s]
     made = rules.produce(d.target, carried, consts, inputs.recycling[t][:, :, s], s)  # 1
@@ -195,7 +200,6 @@ def step_stage(
     home, exportable = rules.home_first(prod, consts.home_share[:, :, s], demand)  # 2
     pairs, pass_origin = d.policy.pairs[s], d.policy.origin[s]  # C-ordered for the kernels
     prompt = None if not d.delay[s].any() else (d.delay[s] == 0).astype(float)
-    compiled = _compiled_kernels(allocate)
     ship, shipped, arrived = _customers(  # 3
         compiled, exportable, mix, consts.stage_weights[s], pairs, pass_origin, prompt
     )
