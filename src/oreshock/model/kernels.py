@@ -466,3 +466,80 @@ def totals(ship: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 for i in range(n_imp):
                     arrived[b, o, i] += row[i]
     return shipped, arrived
+
+
+@njit(cache=True)
+def _ratio(a: float, b: float) -> float:
+    """``state.safe_div`` of two numbers: a / b where b > TINY, else 0 (a / inf)."""
+    return a / b if b > TINY else a / np.inf
+
+
+@njit(cache=True)
+def use_and_release(
+    held: np.ndarray,
+    pile: np.ndarray,
+    total: np.ndarray,
+    pile_now: np.ndarray,
+    demand: np.ndarray,
+    pile_start: np.ndarray,
+    trigger: np.ndarray,
+    rate: np.ndarray,
+    floor: np.ndarray,
+    drawn: np.ndarray,
+    released: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rules.use_and_release`` in one pass over (B, C), given the totals over origins of
+    stock and stockpile (``rules.by_origin_total``: numpy's order of addition, which depends
+    on the layout) and the arrays to write (drawn, released) (B, O, C) into, laid out as the
+    numpy rule's results are (as ``held`` and ``pile``: later sums follow the layout). Each
+    value is computed in the numpy rule's order, so the twin gives its values exactly.
+    Returns (use, release) (B, C)."""
+    B, O, C = held.shape
+    use = np.empty((B, C))
+    release = np.empty((B, C))
+    for b in range(B):
+        for c in range(C):
+            want = demand[b, c]
+            u = want if want <= total[b, c] else total[b, c]
+            beyond = (want - u) - trigger[b, c] * want
+            beyond = beyond if beyond >= 0.0 else 0.0
+            room = pile_now[b, c] - floor[b, c] * pile_start[b, c]
+            room = room if room >= 0.0 else 0.0
+            limit = rate[b, c] * pile_start[b, c]
+            limit = limit if limit <= room else room
+            r = beyond if beyond <= limit else limit
+            use[b, c], release[b, c] = u, r
+            used, freed = _ratio(u, total[b, c]), _ratio(r, pile_now[b, c])
+            for o in range(O):
+                drawn[b, o, c] = held[b, o, c] * used
+                released[b, o, c] = pile[b, o, c] * freed
+    return use, release
+
+
+@njit(cache=True)
+def spare_supply(
+    exportable: np.ndarray,
+    mix: np.ndarray,
+    shipped: np.ndarray,
+    held: np.ndarray,
+    held_total: np.ndarray,
+    stock0: np.ndarray,
+    residue: float,
+) -> np.ndarray:
+    """``rules.spare_supply`` in one pass over (B, C), given the stock's total over origins
+    (``rules.by_origin_total``), in the numpy rule's order, so the twin gives its values
+    exactly: (B, O, Ce) supply others may bid for."""
+    B, O, C = held.shape
+    spare = np.empty((B, O, C))
+    for b in range(B):
+        for c in range(C):
+            excess = held_total[b, c] - stock0[b, c]
+            level = stock0[b, c] if stock0[b, c] >= 1.0 else 1.0
+            if not excess > residue * level:
+                excess = 0.0
+            share = _ratio(excess, held_total[b, c])
+            for o in range(O):
+                unshipped = exportable[b, c] * mix[b, o, c] - shipped[b, o, c]
+                unshipped = unshipped if unshipped >= 0.0 else 0.0
+                spare[b, o, c] = unshipped + held[b, o, c] * share
+    return spare

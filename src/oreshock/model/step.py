@@ -206,7 +206,7 @@ def step_stage(
     if d.policy.catch_up:
         ship = rules.limit_to_holdings(ship, made, state.stock[:, s])
         shipped, arrived = rules.shipped_by_exporter(ship), rules.arriving(ship, prompt)
-    spare = rules.spare_supply(exportable, mix, shipped, state.stock[:, s], inputs.stock0[:, :, s])
+    spare = _spare(compiled, exportable, mix, shipped, state.stock[:, s], inputs.stock0[:, :, s])
     due = rules.take_due(state.transit, t, s)
     expected = due + arrived
     gap = np.maximum(demand - home - rules.by_origin_total(expected), 0.0)
@@ -230,15 +230,7 @@ def step_stage(
         shipped, arrived = _totals(compiled, ship, prompt)
     arrive_now = rules.dispatch(ship, due, prompt, d.delay[s], state.transit, t, s, arrived)  # 6
     state.stock[:, s] += made - shipped + arrive_now
-    use, release, drawn, released = rules.use_and_release(  # 7
-        state.stock[:, s],
-        state.pile[:, s],
-        demand,
-        state.pile_start[:, :, s],
-        inputs.pile_trigger[:, :, s],
-        inputs.pile_rate[:, :, s],
-        inputs.pile_floor[:, :, s],
-    )
+    use, release, drawn, released = _use(compiled, state, inputs, demand, s)  # 7
     state.stock[:, s] -= drawn
     state.pile[:, s] -= released
     out = drawn + released
@@ -296,6 +288,48 @@ def _customers(
         *_contiguous(exportable, mix), weights, pairs, pass_origin
     )
     return ship, shipped, arrived if prompt is None else rules.arriving(ship, prompt)
+
+
+def _spare(
+    compiled: ModuleType | None,
+    exportable: np.ndarray,
+    mix: np.ndarray,
+    shipped: np.ndarray,
+    held: np.ndarray,
+    stock0: np.ndarray,
+) -> np.ndarray:
+    """Spare supply (B, O, Ce) after step 3, by the compiled or the numpy rule."""
+    if compiled is None:
+        return rules.spare_supply(exportable, mix, shipped, held, stock0)
+    total = rules.by_origin_total(held)
+    return compiled.spare_supply(
+        exportable, mix, shipped, held, total, stock0, rules.RELATIVE_RESIDUE
+    )
+
+
+def _use(
+    compiled: ModuleType | None,
+    state: ChainState,
+    inputs: ChainInputs,
+    demand: np.ndarray,
+    s: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Step 7 at stage s, by the compiled or the numpy rule: (use, release) (B, C) and
+    (drawn, released) (B, O, C)."""
+    held, pile = state.stock[:, s], state.pile[:, s]
+    rule = (
+        inputs.pile_trigger[:, :, s],
+        inputs.pile_rate[:, :, s],
+        inputs.pile_floor[:, :, s],
+    )
+    if compiled is None:
+        return rules.use_and_release(held, pile, demand, state.pile_start[:, :, s], *rule)
+    totals = rules.by_origin_total(held), rules.by_origin_total(pile)
+    drawn, released = np.empty_like(held), np.empty_like(pile)  # the numpy rule's layout
+    use, release = compiled.use_and_release(
+        held, pile, *totals, demand, state.pile_start[:, :, s], *rule, drawn, released
+    )
+    return use, release, drawn, released
 
 
 def _totals(
