@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from oreshock.cli.reference import cli_reference, scenario_reference
@@ -49,3 +50,25 @@ def test_architecture_names_only_modules_that_exist():
     assert len(named) > 30
     missing = [p for p in sorted(named) if not list(root.glob(p.rstrip("/")))]
     assert not missing, f"docs/architecture.md names what does not exist: {missing}"
+
+
+def _requirement_names() -> set[str]:
+    """Every package pyproject.toml asks for (runtime and extras), by its name only."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    return {re.split(r"[\[<>=!~ ]", w, maxsplit=1)[0].lower() for w in wanted}
+
+
+def test_every_dependency_has_its_licence_listed():
+    """docs/licences.md names each package pyproject.toml depends on, with its licence."""
+    text = (ROOT / "docs" / "licences.md").read_text().lower()
+    rows = {
+        name.strip().strip("`")
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+        for name in line.split("|")[1].split(",")
+    }
+    missing = sorted(_requirement_names() - rows)
+    assert not missing, f"docs/licences.md has no row for {missing}"
