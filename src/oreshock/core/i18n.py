@@ -785,6 +785,11 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "有効: 基本ケースと{n}件のケースを `oreshock scenarios validate` と同じく検証済み",
     },
     "wb_invalid": {"en": "{n} problem(s)", "ja": "問題 {n} 件"},
+    "wb_status_queued": {"en": "queued", "ja": "待機中"},
+    "wb_status_running": {"en": "running", "ja": "実行中"},
+    "wb_status_done": {"en": "done", "ja": "完了"},
+    "wb_status_failed": {"en": "failed", "ja": "失敗"},
+    "wb_status_cancelled": {"en": "cancelled", "ja": "取り消し"},
     "wb_warning": {"en": "warning", "ja": "警告"},
     "wb_results": {"en": "Variants side by side", "ja": "ケース別の結果"},
     "wb_no_shortfall": {

@@ -631,9 +631,10 @@ async function wbRunAll() {
         body: JSON.stringify({ scenario: doc, variant: run.variant }) });
       run.id = made.id;
     }
-    while (WB.runs.some((r) => !["done", "failed"].includes(r.status))) {
+    const going = () => WB.runs.filter((r) => ["queued", "running"].includes(r.status));
+    while (going().length) {
       await new Promise((ok) => setTimeout(ok, 400));
-      for (const run of WB.runs.filter((r) => !["done", "failed"].includes(r.status))) {
+      for (const run of going()) {
         const s = await api(`/api/runs/${run.id}`);
         Object.assign(run, { status: s.status, progress: s.progress ?? 1, error: s.error,
           run_id: s.run_id, summary: s.summary });
@@ -661,7 +662,7 @@ function wbRenderRuns() {
   if (!runs) { box.innerHTML = ""; return; }
   const label = (r) => r.variant || t("base");
   const progress = runs.map((r) => `<li>${esc(label(r))}: <progress max="1" value="${r.progress || 0}"></progress>
-    ${esc(r.status)}${r.error ? ` <span class="error">${esc(r.error)}</span>` : ""}</li>`).join("");
+    ${esc(t(`wb_status_${r.status}`))}${r.error ? ` <span class="error">${esc(r.error)}</span>` : ""}</li>`).join("");
   const done = runs.filter((r) => r.status === "done");
   let side = "";
   if (done.length === runs.length) {

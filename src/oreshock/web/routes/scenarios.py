@@ -22,6 +22,7 @@ from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.core.serialize import json_safe as clean
 from oreshock.model.checks import validation
 from oreshock.model.scenario import ScenarioFile, open_scenario, shipped_scenarios
+from oreshock.web.schemas import ERRORS
 from oreshock.web.service import ServiceDep, document_size
 
 router = APIRouter(tags=["scenarios"])
@@ -143,7 +144,7 @@ def choices(svc: ServiceDep) -> dict[str, Any]:
 
 @router.get(
     "/api/scenarios/{name}/file",
-    responses={404: {"description": "No shipped scenario of that name"}},
+    responses=ERRORS,
 )
 def scenario_file(name: ScenarioName) -> dict[str, Any]:
     """A shipped scenario's YAML text and its data (variants included), to edit."""
