@@ -97,6 +97,19 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     settled(page, "valid")
     assert "米国" in page.inner_text(f'[data-field="{plant}.country"]')
 
+    # an uncertain lead time, written as a distribution
+    page.select_option(f'[data-path="{plant}.lead_months"][data-kind="dist"]', "triangular")
+    for param, value in (("low", "12"), ("mode", "18"), ("high", "30")):
+        page.fill(f'[data-path="{plant}.lead_months.{param}"]', value)
+    settled(page, "valid")
+
+    # a variant of our own: a tighter quota, stored as an override of the base
+    page.click('.wb-tab[data-tab=""]')
+    page.fill("#wb-new-variant", "tight-quota")
+    page.click("#wb-add-variant")
+    page.fill('[data-path="shocks.1.allowed"]', "0.2")
+    settled(page, "valid")
+
     # fewer variants, so the run is short; those extending a dropped one keep their meaning
     for name in DROPPED:
         page.click(f'.wb-tab[data-tab="{name}"]')
@@ -108,11 +121,16 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     assert saved.name == f"{FLAGSHIP}.yaml"
     assert cli_validate(saved, monkeypatch)["valid"]
     file = open_scenario(saved)
-    assert list(file.variants) == ["no-response", "full-response"]
+    assert list(file.variants) == ["no-response", "full-response", "tight-quota"]
     base = load_scenario(saved)
     assert [s.type for s in base.shocks] == ["export_ban", "export_quota"]
     assert base.shocks[1].allowed == 0.5 and base.shocks[1].exporter == "CHN"
     assert base.responses.new_capacity[0].capacity == 1000
+    assert file.uncertain()[("responses", "new_capacity", 0, "lead_months")] == {
+        "dist": "triangular", "low": 12, "mode": 18, "high": 30}  # fmt: skip
+    tight = load_scenario(saved, "tight-quota")
+    assert tight.shocks[1].allowed == 0.2 and tight.shocks[0] == base.shocks[0]
+    assert tight.responses == base.responses
     full = load_scenario(saved, "full-response")
     shipped = load_scenario(FLAGSHIP, "full-response")
     assert full.buffers == shipped.buffers and full.shocks == shipped.shocks
@@ -122,8 +140,8 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     page.click("#wb-run")
     page.wait_for_selector("#wb-side", timeout=300_000)
     heads = page.eval_on_selector_all("#wb-side th", "els => els.map(e => e.textContent)")
-    assert heads[2:] == ["基本ケース", "no-response", "full-response"]
-    assert page.locator("#wb-side th a[href^='#/run/']").count() == 3
+    assert heads[2:] == ["基本ケース", "no-response", "full-response", "tight-quota"]
+    assert page.locator("#wb-side th a[href^='#/run/']").count() == 4
     side = page.inner_text("#wb-side")
     assert "日本" in side and "JPN" not in side
     no_overflow(page)
