@@ -334,11 +334,16 @@ function wbRender() {
 async function scenarioWorkbench() {
   [WB.choices, WB.shipped] = await Promise.all([api("/api/scenarios/choices"), api("/api/scenarios")]);
   if (!WB.base) {
-    const kept = sessionStorage.getItem(WB_STORE);
-    wbLoad(kept ? JSON.parse(kept) : { name: "new-scenario", start: "2026-01", shocks: [] });
+    let kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(WB_STORE) || "null");
+    } catch (err) {
+      kept = null;  // a damaged copy of the last session: start afresh
+    }
+    wbLoad(wbIsMap(kept) ? kept : { name: "new-scenario", start: "2026-01", shocks: [] });
   }
   const shipped = WB.shipped.map((s) => (
-    `<option value="${esc(s.name)}">${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}</option>`)).join("");
+    `<option value="${esc(s.name)}" ${s.name === WB.base.name ? "selected" : ""}>${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}</option>`)).join("");
   view().innerHTML = `<h2>${esc(t("nav_workbench"))}</h2>
     <div id="wb" class="wb">
     <fieldset><legend>${esc(t("wb_file"))}</legend>
@@ -670,7 +675,16 @@ function wbRenderRuns() {
     done.forEach((r) => (r.summary || []).forEach((s) => {
       if (s.cumulative_shortfall_pct > 0.05) keys.set(`${s.country}|${s.mineral}|${s.stage}`, s);
     }));
-    const rows = [...keys.keys()].sort().map((k) => {
+    const order = (k) => {
+      const [country, mineral, stage] = k.split("|");
+      const m = WB.choices.minerals.find((x) => x.mineral === mineral);
+      return [wbCountryName(country), mineral, m ? m.stages.findIndex((x) => x.stage === stage) : 0];
+    };
+    const byName = (a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0].localeCompare(y[0], state.lang) || x[1].localeCompare(y[1]) || x[2] - y[2];
+    };
+    const rows = [...keys.keys()].sort(byName).map((k) => {
       const [country, mineral, stage] = k.split("|");
       return [esc(wbCountryName(country)), esc(wbStageName(mineral, stage)), ...done.map((r) => {
         const s = (r.summary || []).find((x) => x.country === country && x.mineral === mineral && x.stage === stage);
