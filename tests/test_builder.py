@@ -179,3 +179,60 @@ def test_upload_shows_the_files_errors(page, server, tmp_path):  # noqa: F811
     page.set_input_files("#wb-upload", str(notyaml))
     settled(page, "refused")
     assert "not valid YAML" in page.inner_text("#wb-problems")
+
+
+def test_every_field_of_the_format_has_its_place(page, server):  # noqa: F811
+    """One of each shock, buffer and response added to a new scenario: every field the
+    scenario classes define (docs/scenario.md) has its field in the form, by path."""
+    from typing import get_args
+
+    from oreshock.model import scenario as sc
+
+    page.goto(server + "/#/workbench")
+    ready(page, "/workbench")
+    page.click("#wb-new")
+    shocks = [cls.model_fields["type"].default for cls in get_args(get_args(sc.Shock)[0])]
+    for kind in shocks:
+        page.select_option("#wb-add-shock", kind)
+        page.click("#wb-add-shock-btn")
+    for kind in ("stockpiles", "sharing", "recycling", "new_capacity", "substitution"):
+        page.click(f"#wb-add-{kind}")
+    for part in ("rerouting", "market", "plan"):
+        page.check(f"#wb-on-{part}")
+    settled(page, "invalid")  # the required fields are empty
+    fields = set(page.eval_on_selector_all("[data-field]", "els => els.map(e => e.dataset.field)"))
+    expected = {f"shocks.{i}.{f}" for i, kind in enumerate(shocks)
+                for cls in get_args(get_args(sc.Shock)[0]) if cls.model_fields["type"].default == kind
+                for f in cls.model_fields if f != "type"}  # fmt: skip
+    nested = {
+        "buffers": sc.Buffers, "buffers.stockpiles.0": sc.Stockpile,
+        "responses.sharing.0": sc.Sharing, "responses.rerouting": sc.Rerouting,
+        "responses.recycling.0": sc.Recycling, "responses.new_capacity.0": sc.NewCapacity,
+        "responses.substitution.0": sc.Substitution, "market": sc.Market, "plan": sc.PlanControl,
+    }  # fmt: skip
+    for prefix, cls in nested.items():
+        expected |= {f"{prefix}.{f}" for f in cls.model_fields if f != "stockpiles"}
+    containers = {"shocks", "buffers", "responses", "market", "plan", "variant"}
+    expected |= {f for f in sc.Scenario.model_fields if f not in containers}
+    assert expected - fields == set()
+    no_overflow(page)
+    page.screenshot(path=str(ARTIFACTS / "workbench-every-field-ja.png"), full_page=True)
+
+
+def test_every_shipped_scenario_comes_back_as_it_went_in(page, server, tmp_path):  # noqa: F811
+    """Loaded into the builder and downloaded untouched, each shipped scenario builds the same
+    base and variants with the CLI's loader."""
+    from oreshock.model.scenario import shipped_scenarios
+
+    page.goto(server + "/#/workbench")
+    ready(page, "/workbench")
+    for name in shipped_scenarios():
+        page.select_option("#wb-shipped", name)
+        page.click("#wb-load")
+        settled(page, "valid")
+        saved = download(page, tmp_path)
+        got, want = open_scenario(saved).scenarios(), open_scenario(name).scenarios()
+        assert list(got) == list(want)
+        for variant, scenario in want.items():
+            assert got[variant].model_dump() == scenario.model_dump(), (name, variant)
+            assert open_scenario(saved).uncertain(variant) == open_scenario(name).uncertain(variant)

@@ -502,8 +502,15 @@ function wbWire() {
   document.getElementById("wb").addEventListener("click", wbOnClick);
   document.getElementById("wb-load").onclick = async () => {
     const name = document.getElementById("wb-shipped").value;
-    const body = await api(`/api/scenarios/${encodeURIComponent(name)}/file`);
-    wbLoad(body.document);
+    wbPending();
+    try {
+      wbLoad((await api(`/api/scenarios/${encodeURIComponent(name)}/file`)).document);
+    } catch (err) {
+      WB.result = null;
+      WB.detail = err.message;
+      wbShowProblems();
+      return;
+    }
     wbRender();
     wbRenderRuns();
     wbValidate();
@@ -525,10 +532,17 @@ function wbFileName() {
   return `${(stem || "scenario").slice(0, 90)}.yaml`;
 }
 
-function wbSchedule() {
+// The status says "checking" from the moment the document changes (or a file is being read)
+// until the server's answer to the document as it is then.
+function wbPending() {
   clearTimeout(WB.timer);
   WB.seq += 1;  // an answer to an older document is not shown
-  document.getElementById("wb-status").dataset.state = "checking";
+  const status = document.getElementById("wb-status");
+  if (status) status.dataset.state = "checking";
+}
+
+function wbSchedule() {
+  wbPending();
   WB.timer = setTimeout(wbValidate, 400);
 }
 
@@ -596,6 +610,7 @@ function wbShowProblems() {
 // ----------------------------------------------------------- file in and out
 async function wbUpload(file) {
   if (!file) return;
+  wbPending();
   try {
     const result = await wbPost(await file.text(), "application/yaml");
     wbLoad(result.document);
