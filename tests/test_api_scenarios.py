@@ -115,6 +115,8 @@ def test_a_variants_error_names_the_variant(client):
         (b"name: x\nshocks:\n" + b"  - {type: outage, country: CHN, share: 1, start: 2026-01}\n" * 300,
          "text/plain", 422, "expected at most"),
         (b"x" * 1_100_000, "text/plain", 413, "larger than"),
+        (b'{"name": ' + b"[" * 40 + b"]" * 40 + b"}", "application/json", 422, "nested deeper"),
+        (b"name: " + b"[" * 40 + b"]" * 40, "application/yaml", 422, "nested deeper"),
     ],
 )  # fmt: skip
 def test_bad_bodies_get_a_clear_4xx(client, body, content_type, status, words):

@@ -17,13 +17,14 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.core.serialize import json_safe as clean
 from oreshock.model.checks import validation
 from oreshock.model.scenario import ScenarioFile, open_scenario, shipped_scenarios
 from oreshock.web.schemas import ERRORS
-from oreshock.web.service import ServiceDep, document_size
+from oreshock.web.service import Service, ServiceDep, document_size
 
 router = APIRouter(tags=["scenarios"])
 
@@ -207,7 +208,15 @@ async def validate(
 ) -> dict[str, Any]:
     """Check a scenario as `oreshock scenarios validate` checks a file (every variant, on
     the server's dataset): its errors and warnings, each with field path, line and variant."""
-    text = _text(await request.body(), request.headers.get("content-type", ""), name)
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    # parsing and checking take up to a second for the largest scenario: off the event loop
+    return await run_in_threadpool(_validate, svc, body, content_type, name)
+
+
+def _validate(svc: Service, body: bytes, content_type: str, name: str) -> dict[str, Any]:
+    """The validation of one request body (see ``validate``)."""
+    text = _text(body, content_type, name)
     file = ScenarioFile(text, name)
     values, shocks = document_size({**file.doc, "variants": file.variants})
     limits = svc.settings
