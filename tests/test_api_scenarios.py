@@ -117,6 +117,8 @@ def test_a_variants_error_names_the_variant(client):
         (b"x" * 1_100_000, "text/plain", 413, "larger than"),
         (b'{"name": ' + b"[" * 40 + b"]" * 40 + b"}", "application/json", 422, "nested deeper"),
         (b"name: " + b"[" * 40 + b"]" * 40, "application/yaml", 422, "nested deeper"),
+        (b'{"\\ud800\\udc00": null}', "text/plain", 422, "lone surrogate"),
+        (b'{"name": "\\ud800"}', "application/json", 422, "lone surrogate"),
     ],
 )  # fmt: skip
 def test_bad_bodies_get_a_clear_4xx(client, body, content_type, status, words):

@@ -225,6 +225,14 @@ def _validate(svc: Service, body: bytes, content_type: str, name: str) -> dict[s
             f"{name}: {values} values and {shocks} shocks; expected at most "
             f"{limits.max_values} and {limits.max_shocks} on this server (see /api/limits)"
         )
+    document = _document(file)
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScenarioError(
+            f"{name}: holds an escape that is no character (a lone surrogate such as \\ud800); "
+            "expected Unicode text"
+        ) from None
     errors, warned = validation(file, svc.context()[1])
     return {
         "name": name,
@@ -233,5 +241,5 @@ def _validate(svc: Service, body: bytes, content_type: str, name: str) -> dict[s
         "errors": [_problem(x) for x in errors],
         "warnings": [_problem(x) for x in warned],
         "yaml": text,
-        "document": _document(file),
+        "document": document,
     }
