@@ -236,3 +236,21 @@ def test_every_shipped_scenario_comes_back_as_it_went_in(page, server, tmp_path)
         for variant, scenario in want.items():
             assert got[variant].model_dump() == scenario.model_dump(), (name, variant)
             assert open_scenario(saved).uncertain(variant) == open_scenario(name).uncertain(variant)
+
+
+def test_a_narrow_window_keeps_every_text_in_its_box(page, server):  # noqa: F811
+    page.set_viewport_size({"width": 760, "height": 900})
+    try:
+        for lang in ("ja", "en"):
+            page.goto(server + "/#/workbench")
+            ready(page, "/workbench")
+            page.click(f"#lang-{lang}")
+            ready(page, "/workbench")
+            page.select_option("#wb-shipped", FLAGSHIP)
+            page.click("#wb-load")
+            settled(page, "valid")
+            page.click('.wb-tab[data-tab="full-response"]')
+            no_overflow(page)
+            page.screenshot(path=str(ARTIFACTS / f"workbench-narrow-{lang}.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})

@@ -250,9 +250,16 @@ function wbMonthsBy(path, value) {
   return `${rows}<button type="button" data-action="addkey" data-path="${path}">${esc(t("wb_add"))}</button>`;
 }
 
+const WB_SIMPLE = ["text", "textarea", "month", "bool", "numlist", "country", "mineral", "stage", "group"];
+
+// A field: its name, its control(s) and the place for its problems. A field of one control
+// is a label; one of several (a number and its distribution, ids and "all") is a named group.
 function wbField(path, key, kind, value, item, opts) {
-  return `<div class="wb-field" data-field="${path}"><label><span class="wb-label">${esc(t(`wbf_${key}`))}</span>
-    ${wbControl(path, kind, value, item, opts)}</label><span class="wb-err"></span></div>`;
+  const label = esc(t(`wbf_${key}`));
+  const [open, close] = WB_SIMPLE.includes(kind) ? ["<label>", "</label>"]
+    : [`<div class="wb-line" role="group" aria-label="${label}">`, "</div>"];
+  return `<div class="wb-field" data-field="${path}">${open}<span class="wb-label">${label}</span>
+    ${wbControl(path, kind, value, item, opts)}${close}<span class="wb-err"></span></div>`;
 }
 
 function wbFields(prefix, spec, item) {
