@@ -109,6 +109,9 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     page.click("#wb-add-variant")
     page.fill('[data-path="shocks.1.allowed"]', "0.2")
     settled(page, "valid")
+    page.click('.wb-tab[data-tab="tight-quota"]')  # drawn again: what the variant sets is marked
+    marked = page.eval_on_selector_all(".wb-own", "els => els.map(e => e.dataset.field)")
+    assert marked == ["shocks.1.allowed"]
 
     # fewer variants, so the run is short; those extending a dropped one keep their meaning
     for name in DROPPED:

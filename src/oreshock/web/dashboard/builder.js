@@ -330,11 +330,35 @@ function wbTabs() {
     <button type="button" data-action="add-variant" id="wb-add-variant">${esc(t("wb_add_variant"))}</button>`;
 }
 
+// Where a variant differs from what it extends, leaf by leaf (list items by position), to
+// mark those fields.
+function wbChanged(now, before, prefix = "") {
+  const at = (k) => (prefix ? `${prefix}.${k}` : String(k));
+  if (wbIsMap(now) && wbIsMap(before) && !("dist" in now) && !("dist" in before)) {
+    return [...new Set([...Object.keys(now), ...Object.keys(before)])].flatMap((k) => wbChanged(now[k], before[k], at(k)));
+  }
+  if (Array.isArray(now) && Array.isArray(before)) {
+    return [...Array(Math.max(now.length, before.length)).keys()].flatMap((i) => wbChanged(now[i], before[i], at(i)));
+  }
+  return JSON.stringify(now) === JSON.stringify(before) ? [] : [prefix];
+}
+
 function wbRender() {
   const box = document.getElementById("wb-form");
   if (!box) return;
   document.getElementById("wb-tabs").innerHTML = wbTabs();
   box.innerHTML = wbForm(wbResolve(WB.tab));
+  if (WB.tab) {
+    const own = wbChanged(wbResolve(WB.tab), wbResolve(WB.variants[WB.tab].extends));
+    box.querySelectorAll(".wb-field, .wb-item").forEach((el) => {
+      const field = el.dataset.field || "";
+      const leaf = el.classList.contains("wb-field");
+      if (own.some((p) => p === field || (leaf && (p.startsWith(`${field}.`) || field.startsWith(`${p}.`))))) {
+        el.classList.add("wb-own");
+        el.title = t("wb_own");
+      }
+    });
+  }
   wbShowProblems();
 }
 
