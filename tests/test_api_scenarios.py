@@ -51,6 +51,11 @@ def test_choices_carry_names_in_both_languages(client):
     rare = next(m for m in body["minerals"] if m["mineral"] == "rare_earths")
     assert "Dy" in rare["elements"] and [s["stage"] for s in rare["stages"]][-1] == "magnets"
     assert all(s["name_ja"] for s in rare["sectors"])
+    # the loader's defaults, for the builder's empty fields
+    assert body["defaults"]["stockpiles"]["rate"] == 0.25
+    assert body["defaults"]["export_ban"]["share"] == 1.0
+    assert body["defaults"]["plan"]["leak_share"] == [0.0, 0.0]
+    assert "allowed" not in body["defaults"]["export_quota"]  # required: no default
 
 
 def test_valid_flagship_as_yaml_and_as_json(client):

@@ -771,6 +771,7 @@ TEXT: dict[str, dict[str, str]] = {
     "wb_dist_mean": {"en": "mean", "ja": "平均"},
     "wb_dist_sd": {"en": "sd", "ja": "標準偏差"},
     "wb_own": {"en": "set by this variant", "ja": "このケースで変更した項目"},
+    "wb_default": {"en": "default", "ja": "既定値"},
     "wb_variant_name": {"en": "new variant name", "ja": "新しいケース名"},
     "wb_add_variant": {"en": "Add variant", "ja": "ケースを追加"},
     "wb_drop_variant": {"en": "Remove this variant", "ja": "このケースを削除"},

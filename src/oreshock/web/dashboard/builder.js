@@ -185,16 +185,17 @@ function wbOptionTags(pairs, selected) {
     `<option value="${esc(id)}" ${chosen.includes(id) ? "selected" : ""}>${esc(label)}</option>`)).join("");
 }
 
-function wbNumber(path, value, extra = "") {
-  return `<input type="number" step="any" data-path="${path}" data-kind="num" value="${esc(value ?? "")}" ${extra}>`;
+function wbNumber(path, value, fallback) {
+  const hint = fallback === undefined ? "" : `placeholder="${esc(t("wb_default"))} ${esc(fallback)}"`;
+  return `<input type="number" step="any" data-path="${path}" data-kind="num" value="${esc(value ?? "")}" ${hint}>`;
 }
 
-function wbDistribution(path, value) {
+function wbDistribution(path, value, fallback) {
   const dist = wbIsMap(value) ? value.dist : "";
   const kinds = ["", ...Object.keys(WB_DISTS)].map((k) => (
     `<option value="${k}" ${k === dist ? "selected" : ""}>${esc(t(`wb_dist_${k || "fixed"}`))}</option>`)).join("");
   const select = `<select data-path="${path}" data-kind="dist" aria-label="${esc(t("wb_dist"))}">${kinds}</select>`;
-  if (!dist) return `${wbNumber(path, wbIsMap(value) ? "" : value)} ${select}`;
+  if (!dist) return `${wbNumber(path, wbIsMap(value) ? "" : value, fallback)} ${select}`;
   const params = (WB_DISTS[dist] || Object.keys(value).filter((k) => k !== "dist")).map((p) => (
     `<span class="wb-param">${esc(t(`wb_dist_${p}`))} ${wbNumber(`${path}.${p}`, value[p])}</span>`)).join(" ");
   return `${select} ${params}`;
@@ -205,14 +206,15 @@ function wbControl(path, kind, value, item, opts = {}) {
   if (kind === "text") return `<input type="text" ${at} data-kind="text" value="${esc(value ?? "")}">`;
   if (kind === "textarea") return `<textarea ${at} data-kind="text" rows="2">${esc(value ?? "")}</textarea>`;
   if (kind === "month") return `<input type="text" ${at} data-kind="text" size="8" placeholder="YYYY-MM" value="${esc(value ?? "")}">`;
-  if (kind === "num") return wbDistribution(path, value);
+  if (kind === "num") return wbDistribution(path, value, opts.fallback);
   if (kind === "bool") return `<input type="checkbox" ${at} data-kind="bool" ${value ?? kindDefault(path) ? "checked" : ""}>`;
   if (kind === "numlist") {
     return `<input type="text" ${at} data-kind="numlist" value="${esc(Array.isArray(value) ? value.join(", ") : value ?? "")}">`;
   }
   if (kind === "pair") {
     const v = Array.isArray(value) ? value : [];
-    return `${wbNumber(`${path}.0`, v[0])} – ${wbNumber(`${path}.1`, v[1])}`;
+    const d = Array.isArray(opts.fallback) ? opts.fallback : [];
+    return `${wbNumber(`${path}.0`, v[0], d[0])} – ${wbNumber(`${path}.1`, v[1], d[1])}`;
   }
   if (["country", "mineral", "stage", "group"].includes(kind)) {
     const blank = value === undefined || value === null ? `<option value="" selected></option>` : "";
@@ -262,15 +264,18 @@ function wbField(path, key, kind, value, item, opts) {
     ${wbControl(path, kind, value, item, opts)}${close}<span class="wb-err"></span></div>`;
 }
 
-function wbFields(prefix, spec, item) {
-  return spec.map(([key, kind, opts]) => wbField(`${prefix}${key}`, key, kind, item[key], item, opts)).join("");
+// The fields of one element (a group of WB_FIELDS), each number showing the loader's default.
+function wbFields(prefix, group, item) {
+  const defaults = (WB.choices.defaults || {})[group] || {};
+  return WB_FIELDS[group].map(([key, kind, opts]) => wbField(`${prefix}${key}`, key, kind, item[key], item,
+    { ...opts, fallback: defaults[key] })).join("");
 }
 
 function wbItems(kind, listPath, list) {
   const items = (Array.isArray(list) ? list : []).map((item, i) => {
     const path = `${listPath}.${i}`;
     const type = kind === "shocks" ? item.type : kind;
-    const fields = WB_FIELDS[type] ? wbFields(`${path}.`, WB_FIELDS[type], item) : "";
+    const fields = WB_FIELDS[type] ? wbFields(`${path}.`, type, item) : "";
     return `<fieldset class="wb-item" data-field="${path}"><legend>${esc(t(`wbs_${type}`))}</legend>${fields}
       <span class="wb-err"></span>
       <button type="button" data-action="remove" data-path="${path}">${esc(t("wb_remove"))}</button></fieldset>`;
@@ -302,9 +307,9 @@ function wbForm(doc) {
       </label><span class="wb-err"></span></div>
       <button type="button" data-action="drop-variant" id="wb-drop-variant">${esc(t("wb_drop_variant"))}</button></fieldset>` : "";
   return `${head}
-    <fieldset><legend>${esc(t("wb_general"))}</legend>${wbFields("", WB_FIELDS.general, doc)}</fieldset>
+    <fieldset><legend>${esc(t("wb_general"))}</legend>${wbFields("", "general", doc)}</fieldset>
     <fieldset><legend>${esc(t("wb_shocks"))}</legend>${wbItems("shocks", "shocks", doc.shocks)}</fieldset>
-    <fieldset><legend>${esc(t("wb_buffers"))}</legend>${wbFields("buffers.", WB_FIELDS.buffers, buffers)}
+    <fieldset><legend>${esc(t("wb_buffers"))}</legend>${wbFields("buffers.", "buffers", buffers)}
       ${wbItems("stockpiles", "buffers.stockpiles", buffers.stockpiles)}
       <div class="wb-field" data-field="buffers.stock_levels"><label><span class="wb-label">${esc(t("wbf_stock_levels"))}</span>
         <textarea data-path="buffers.stock_levels" data-kind="json" rows="2" placeholder="${esc(t("wb_levels_hint"))}">${
@@ -313,13 +318,13 @@ function wbForm(doc) {
     <fieldset><legend>${esc(t("wb_responses"))}</legend>
       ${wbItems("sharing", "responses.sharing", responses.sharing)}
       ${wbOptional("responses.rerouting", "rerouting", responses.rerouting,
-        wbFields("responses.rerouting.", WB_FIELDS.rerouting, responses.rerouting || {}))}
+        wbFields("responses.rerouting.", "rerouting", responses.rerouting || {}))}
       ${wbItems("recycling", "responses.recycling", responses.recycling)}
       ${wbItems("new_capacity", "responses.new_capacity", responses.new_capacity)}
       ${wbItems("substitution", "responses.substitution", responses.substitution)}
     </fieldset>
-    ${wbOptional("market", "market", doc.market, wbFields("market.", WB_FIELDS.market, doc.market || {}))}
-    ${wbOptional("plan", "plan", doc.plan, wbFields("plan.", WB_FIELDS.plan, doc.plan || {}))}`;
+    ${wbOptional("market", "market", doc.market, wbFields("market.", "market", doc.market || {}))}
+    ${wbOptional("plan", "plan", doc.plan, wbFields("plan.", "plan", doc.plan || {}))}`;
 }
 
 function wbTabs() {

@@ -17,10 +17,12 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from oreshock.core.errors import ScenarioError, UnknownIdError
 from oreshock.core.serialize import json_safe as clean
+from oreshock.model import scenario as sc
 from oreshock.model.checks import validation
 from oreshock.model.scenario import ScenarioFile, open_scenario, shipped_scenarios
 from oreshock.web.schemas import ERRORS
@@ -74,6 +76,29 @@ VALIDATE_BODY = {
         },
     }
 }
+
+
+DEFAULTS_OF: dict[str, type[BaseModel]] = {
+    "general": sc.Scenario, "export_ban": sc.ExportBan, "export_quota": sc.ExportQuota,
+    "licence_delay": sc.LicenceDelay, "licensing": sc.Licensing,
+    "reexport_control": sc.ReexportControl, "outage": sc.Outage, "demand_surge": sc.DemandSurge,
+    "buffers": sc.Buffers, "stockpiles": sc.Stockpile, "sharing": sc.Sharing,
+    "rerouting": sc.Rerouting, "recycling": sc.Recycling, "new_capacity": sc.NewCapacity,
+    "substitution": sc.Substitution, "market": sc.Market, "plan": sc.PlanControl,
+}  # fmt: skip
+"""The scenario classes, by the builder's name for each element."""
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The numbers a field takes when the file leaves it out (the loader's defaults), so the
+    builder can show them in the empty field."""
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        value = field.default
+        numbers = value if isinstance(value, tuple) else (value,)
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in numbers):
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def _describe(name: str, file: ScenarioFile) -> dict[str, Any]:
@@ -139,6 +164,7 @@ def choices(svc: ServiceDep) -> dict[str, Any]:
                 if g["group"] in network.groups
             ],
             "minerals": minerals,
+            "defaults": {k: _defaults(model) for k, model in DEFAULTS_OF.items()},
         }
     return dict(clean(out))
 
