@@ -414,7 +414,9 @@ function wbValue(el) {
   if (kind === "numlist") {
     return text === "" ? undefined : text.split(",").map((x) => x.trim()).map((x) => (x !== "" && !Number.isNaN(Number(x)) ? Number(x) : x));
   }
-  return el.value === "" ? undefined : el.value;
+  // an empty month is no month; an emptied text of a variant is "" (an override cannot unset)
+  if (el.value === "") return WB.tab && el.placeholder !== "YYYY-MM" ? "" : undefined;
+  return el.value;
 }
 
 function wbJson(el) {
