@@ -355,3 +355,21 @@ def check_scenario(scenario: Scenario, network: Network, *, warn: bool = True) -
     label = "" if variant is None else f" (variant '{variant}')"
     errors, _ = _lines(scenario, network, lambda loc: file.where(variant, loc), label)
     _report(errors, [])
+
+
+def validation(file: ScenarioFile, network: Network) -> tuple[list[str], list[str]]:
+    """What ``oreshock scenarios validate`` reports for a file, as lines: the errors (types,
+    ranges, dates and ids of the base and every variant) and the warnings (responses after
+    the horizon). One function, so a client validating as the user types hears the same."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OreshockWarning)  # returned below instead
+            return file_problems(file, network)
+    except ScenarioError as exc:
+        return problem_lines(exc), []
+
+
+def problem_lines(exc: ScenarioError) -> list[str]:
+    """The problems of a ScenarioError, one a line, without its ``invalid scenario:`` head."""
+    lines = (x.strip() for x in str(exc).removeprefix("invalid scenario:").splitlines())
+    return [x for x in lines if x]

@@ -383,6 +383,7 @@ async function route() {
   try {
     if (path.startsWith("/run/")) await runPage(path.slice(5));
     else if (path === "/builder") await builder();
+    else if (path === "/workbench") await scenarioWorkbench();  // builder.js
     else if (path === "/runs") await runsPage();
     else if (path === "/compare") await comparePage(params);
     else if (path === "/plans") await plansPage();
