@@ -4,7 +4,6 @@ check a scenario file on a dataset, print the JSON Schema of scenario files."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +12,9 @@ import typer
 
 from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json
 from oreshock.core.atomic import write_text
-from oreshock.core.errors import OreshockWarning, ScenarioError
+from oreshock.core.errors import ScenarioError
 from oreshock.data.datasets import load_dataset
-from oreshock.model.checks import file_problems
+from oreshock.model.checks import problem_lines, validation
 from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario, scenario_json_schema, shipped_scenarios
 
@@ -49,12 +48,10 @@ def validate(
         scenario_file = open_scenario(file)
         variants = list(scenario_file.variants)
         network = build_network(load_dataset(data))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OreshockWarning)  # listed below instead
-            errors, late = file_problems(scenario_file, network)
     except ScenarioError as exc:
-        errors = [x.strip() for x in str(exc).removeprefix("invalid scenario:").splitlines()]
-        errors = [x for x in errors if x]
+        errors = problem_lines(exc)
+    else:  # the checks the dashboard's workbench runs as the user types
+        errors, late = validation(scenario_file, network)
     if json_out:
         print_json(
             {
