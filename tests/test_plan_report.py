@@ -79,3 +79,13 @@ def test_chromium_renders_the_report_whole_and_offline(record, tmp_path, lang):
     assert not outside, outside
     assert not cut, cut
     assert sections == ["summary", "items", "shares", "verification"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+@pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_the_pdf_is_printed_on_the_paper_asked(record, tmp_path, paper, size):
+    out = write_plan_report(
+        record, tmp_path / "plan.pdf", load_dataset(), lang="ja", fmt="pdf", paper=paper
+    )
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", out.read_bytes())
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {size}

@@ -47,6 +47,8 @@ from oreshock.store.impacts import get_impact, impact_tables
 from oreshock.store.store import Store, default_path, open_read
 
 FORMATS = ("html", "pdf")
+#: Paper sizes a PDF report is printed on, as CSS ``@page size`` names (A4 unless told).
+PAPERS = {"a4": "A4", "letter": "Letter"}
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -306,9 +308,19 @@ def stored_impact(store: Store, run_id: str) -> dict | None:
     return get_impact(store, run_id) if impact_tables(store, run_id) else None
 
 
-def render_template(name: str, data: dict) -> str:
+def check_paper(paper: str) -> str:
+    """The CSS page size of ``paper`` (``a4`` or ``letter``); anything else is refused."""
+    if paper not in PAPERS:
+        raise OreshockError(f"unknown paper {paper!r}; expected one of: {', '.join(PAPERS)}")
+    return PAPERS[paper]
+
+
+def render_template(name: str, data: dict, paper: str = "a4") -> str:
     """A page of ``report/templates`` rendered with ``data`` (``d``) in its language, with
-    the ``t`` of the catalogue and the filters the pages share."""
+    the ``t`` of the catalogue and the filters the pages share. ``paper`` sets the CSS
+    ``@page`` size, which Chromium follows when it prints the PDF (and a browser when a
+    reader prints the HTML)."""
+    page_size = check_paper(paper)
     # Lazy: jinja2 (it loads asyncio) would add ~20 ms to every CLI start; only rendering needs it.
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -318,12 +330,12 @@ def render_template(name: str, data: dict) -> str:
     env.globals["t"] = t
     env.filters["num"] = _num_cell
     env.filters["months"] = _months_cell
-    return env.get_template(name).render(d=data, lang=data["lang"])
+    return env.get_template(name).render(d=data, lang=data["lang"], page_size=page_size)
 
 
-def render_html(data: dict) -> str:
+def render_html(data: dict, paper: str = "a4") -> str:
     """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
-    return render_template("report.html", data)
+    return render_template("report.html", data, paper)
 
 
 def _months_cell(value: Any, never: str) -> str:
@@ -386,8 +398,10 @@ def write_report(
     fmt: str = "html",
     db_path: str | Path | None = None,
     data_path: str | Path | None = None,
+    paper: str = "a4",
 ) -> Path:
-    """Write the report of a stored run to ``out`` as HTML or PDF.
+    """Write the report of a stored run to ``out`` as HTML or PDF, on ``paper`` (a4 or
+    letter) when printed.
 
     The file is written whole or not at all (``core.atomic.write_file``: a temporary file of
     its own beside ``out``, flushed, renamed over it), so a crash or two reports written to
@@ -395,13 +409,14 @@ def write_report(
     """
     if fmt not in FORMATS:
         raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    check_paper(paper)  # refused before the store is read
     db = Path(db_path) if db_path else default_path()
     if not db.exists():
         raise OreshockError(f"no results database at {db}; run a scenario first (`oreshock run`)")
     context = build_context(load_dataset(data_path) if data_path else None)
     with open_read(db) as store:
         data = report_data(store, run_id, lang, context)
-    html = render_html(data)
+    html = render_html(data, paper)
     if fmt == "pdf":  # Chromium prints into the temporary file, flushed and renamed over out
         return write_file(out, lambda tmp: html_to_pdf(html, tmp))
     return write_text(out, html)
