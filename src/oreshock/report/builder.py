@@ -28,6 +28,7 @@ from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.metrics import concentration, exposure, origin_composition
 from oreshock.model.network import Network, build_network
 from oreshock.report import charts as charts
+from oreshock.report.assumptions import assumption_rows
 from oreshock.report.impact import section as impact_section
 from oreshock.report.text import (
     Names,
@@ -93,7 +94,7 @@ def analysis(
             continue
         worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
         mineral, stage = worst["mineral"], worst["stage"]
-        cname, sname = names.country(iso3), names.stage(mineral, stage)
+        cname, sname = names.country(iso3), names.product(mineral, stage)
         if network is not None and mineral in network.chains:
             ex = exposure(network, iso3, mineral, stage, origin)
             base = f"dataset|exposure|{iso3}|{mineral}|{stage}|{origin}|"
@@ -173,45 +174,20 @@ def analysis(
                 conc = None
             if conc is not None:
                 title = t(
-                    "chart_map", lang, mineral=names.mineral(mineral), stage=sname, year=conc.year
+                    "chart_map",
+                    lang,
+                    mineral=names.mineral(mineral),
+                    stage=names.stage(mineral, stage),
+                    year=conc.year,
                 )
                 figs.append(
                     {
                         "id": f"map-{iso3}",
                         "title": title,
-                        "svg": charts.bubble_map(conc.shares, title),
+                        "svg": charts.bubble_map(conc.shares, title, names.countries),
                     }
                 )
     return text, figs
-
-
-def assumptions(scenario: dict) -> list[dict]:
-    """The scenario's settings as label/value pairs, straight from the stored JSON."""
-    rows = []
-    for key in (
-        "name",
-        "variant",
-        "description",
-        "start",
-        "months",
-        "minerals",
-        "shortfall_threshold",
-    ):
-        if scenario.get(key) not in (None, "", []):
-            rows.append({"label": key, "value": str(scenario[key])})
-    for i, shock in enumerate(scenario.get("shocks", []), 1):
-        rows.append({"label": f"shock {i}", "value": _compact(shock)})
-    buffers = scenario.get("buffers", {})
-    rows.append({"label": "buffers", "value": _compact(buffers)})
-    for key, value in (scenario.get("responses") or {}).items():
-        if value:
-            rows.append({"label": f"responses.{key}", "value": _compact(value)})
-    rows.append({"label": "market", "value": _compact(scenario.get("market", {}))})
-    return rows
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def sources(dataset: Dataset, minerals: list[str]) -> list[dict]:
@@ -271,19 +247,19 @@ def report_data(
         "summary": summary,
         "analysis": text,
         "figures": figures,
-        "stages": frame(record["summary"]).to_dict("records"),
+        "stages": named_rows(frame(record["summary"]), names),
         "variants": [
             {
                 "run_id": r["run_id"],
                 "variant": r["variant"] or t("base", lang),
-                "summary": r["summary"],
+                "summary": named_rows(frame(r["summary"]), names),
             }
             for r in siblings
         ],
-        "assumptions": assumptions(scen),
+        "assumptions": assumption_rows(scen, names),
         "sources": sources(ds, minerals),
         "provenance": {
-            k: record[k]
+            k: str(record[k])[:19] if k == "created" else record[k]  # to the second
             for k in (
                 "run_id",
                 "created",
@@ -301,6 +277,19 @@ def report_data(
         "coverage_text": coverage_sentences(record, lang),
         "impact": impact_section(stored_impact(store, run_id), names, lang, ds.base_year),
     }
+
+
+def named_rows(summary: pd.DataFrame, names: Names) -> list[dict]:
+    """Summary rows with the country, mineral and stage also by name in the reader's
+    language (``country_name``...): tables a person reads show names, the ids stay for
+    programs."""
+    rows = summary.to_dict("records")
+    for row in rows:
+        row["country_name"] = names.country(row["country"])
+        row["mineral_name"] = names.mineral(row["mineral"])
+        row["stage_name"] = names.stage(row["mineral"], row["stage"])
+        row["product_name"] = names.product(row["mineral"], row["stage"])
+    return rows
 
 
 def stored_impact(store: Store, run_id: str) -> dict | None:

@@ -282,12 +282,61 @@ def _ring_path(ring: list[list[float]], xy) -> str:
     return "".join(out) + "Z"
 
 
-def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: int = 380) -> str:
+def text_width(text: str, size: float = 11) -> float:
+    """Width of ``text`` in px at ``size``, estimated: CJK glyphs are square, Latin ones a
+    bit over half as wide (Noto Sans). Used to lay out legends and labels before a browser
+    measures them; tests in Chromium check the estimate holds."""
+    wide = sum(1 for ch in text if ord(ch) >= 0x2E80)
+    return size * (wide * 1.0 + (len(text) - wide) * 0.6)
+
+
+Box = tuple[float, float, float, float]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_label(
+    x: float, y: float, r: float, text: str, taken: list[Box], bounds: Box, size: float = 11
+) -> tuple[float, float, str] | None:
+    """Where a bubble's label goes: right of the bubble, else left, above, below, or on it,
+    the first spot inside ``bounds`` that overlaps no label already placed; None when none
+    is free (the label is dropped; the bubble's tooltip still names it)."""
+    w, h = text_width(text, size) + 2, size * 1.25
+    spots = (
+        (x + r + 3, y + size * 0.35, "start", (x + r + 3, y - h / 2)),
+        (x - r - 3, y + size * 0.35, "end", (x - r - 3 - w, y - h / 2)),
+        (x, y - r - 4, "middle", (x - w / 2, y - r - 4 - h * 0.8)),
+        (x, y + r + size, "middle", (x - w / 2, y + r + size - h * 0.8)),
+        (x, y + size * 0.35, "middle", (x - w / 2, y - h / 2)),
+    )
+    for tx, ty, anchor, (bx, by) in spots:
+        box = (bx, by, bx + w, by + h)
+        inside = bounds[0] <= box[0] and bounds[1] <= box[1]
+        inside = inside and box[2] <= bounds[2] and box[3] <= bounds[3]
+        if inside and not any(_overlaps(box, other) for other in taken):
+            taken.append(box)
+            return tx, ty, anchor
+    return None
+
+
+def bubble_map(
+    shares: dict[str, float],
+    title: str,
+    names: dict[str, str] | None = None,
+    width: int = 720,
+    height: int = 380,
+    labels: int = 8,
+) -> str:
     """World map of shares: countries shaded by share (Natural Earth outlines,
-    equirectangular), with circles sized by share at their centroids."""
+    equirectangular), with circles sized by share at their centroids, and the largest
+    ``labels`` countries labelled by name (``names``: iso3 -> name in the reader's language)
+    where a label fits without covering another."""
     top = 26
     ph = height - top
     cents = centroids()
+    named = names or {}
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return (lon + 180) / 360 * width, top + (90 - lat) / 180 * ph
@@ -307,32 +356,54 @@ def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: i
         d = "".join(_ring_path(r, xy) for r in rings)
         parts.append(
             f'<path class="country" data-iso3="{iso3}" d="{d}" fill="{_shade(share)}" '
-            f'stroke="#ffffff" stroke-width="0.4"><title>{iso3}: {share:.1%}</title></path>'
+            f'stroke="#ffffff" stroke-width="0.4"><title>{escape(named.get(iso3, iso3))}: '
+            f"{share_label(share)}</title></path>"
         )
-    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    ranked = [
+        (iso3, share)
+        for iso3, share in sorted(shares.items(), key=lambda kv: -kv[1])
+        if iso3 in cents and share > 0
+    ]
+    taken: list[Box] = []
+    bounds = (2.0, top + 2.0, width - 2.0, height - 2.0)
+    texts = []
     for rank, (iso3, share) in enumerate(ranked):
-        if iso3 not in cents or share <= 0:
-            continue
         x, y = xy(*cents[iso3])
         r = 3 + 40 * math.sqrt(share)
+        name = escape(named.get(iso3, iso3))
         parts.append(
             f'<circle class="bubble" data-iso3="{iso3}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
             f'fill="#d62728" fill-opacity="0.45" stroke="#8b0000">'
-            f"<title>{iso3}: {share:.1%}</title></circle>"
+            f"<title>{name}: {share_label(share)}</title></circle>"
         )
-        if rank < 8:
-            label = f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
-            parts.append(
-                f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
-                f"{iso3} {label}</text>"
-            )
+        if rank < labels:
+            label = f"{named.get(iso3, iso3)} {share_label(share)}"
+            spot = place_label(x, y, r, label, taken, bounds)
+            if spot is not None:
+                tx, ty, anchor = spot
+                texts.append(
+                    f'<text class="map-label" x="{tx:.1f}" y="{ty:.1f}" font-size="11" '
+                    f'text-anchor="{anchor}" paint-order="stroke" stroke="#ffffff" '
+                    f'stroke-width="3">{escape(label)}</text>'
+                )
+    parts += texts  # labels above every bubble, so none is hidden under a larger circle
     parts.append("</svg>")
     return "".join(parts)
 
 
+def share_label(share: float) -> str:
+    """A share as a percentage with two significant digits (94%, 1.2%, 0.3%)."""
+    pct = 100 * share
+    if pct >= 10:
+        return f"{pct:.0f}%"
+    if pct >= 0.1:
+        return f"{pct:.2g}%"
+    return "<0.1%" if pct > 0 else "0%"
+
+
 def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
     lang = names.lang
-    sname = names.stage(mineral, stage)
+    sname = names.product(mineral, stage)
     at_stage = summary[(summary["mineral"] == mineral) & (summary["stage"] == stage)]
     top = at_stage.sort_values("cumulative_shortfall_pct", ascending=False)
     countries = [iso3, *[c for c in top["country"] if c != iso3][:5]]
@@ -343,10 +414,10 @@ def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
         demand = _path(ts, c, mineral, stage, "demand")
         if stock.size:
             cover = np.divide(stock, demand, out=np.zeros_like(stock), where=demand > 0)
-            stock_series[c] = cover.tolist()
+            stock_series[names.country(c)] = cover.tolist()
         if short.size:
             share = np.divide(100 * short, demand, out=np.zeros_like(short), where=demand > 0)
-            short_series[c] = share.tolist()
+            short_series[names.country(c)] = share.tolist()
     by_stage = {}
     for st in summary[(summary["country"] == iso3) & (summary["mineral"] == mineral)]["stage"]:
         short = _path(ts, iso3, mineral, st, "shortfall")
@@ -389,7 +460,7 @@ def price_chart(ts, names, mineral: str, stage: str, labels) -> list[dict]:
     }
     if not prices:
         return []
-    title = t("chart_price", names.lang, stage=names.stage(mineral, stage))
+    title = t("chart_price", names.lang, stage=names.product(mineral, stage))
     return [
         {
             "id": f"price-{mineral}-{stage}",
@@ -406,7 +477,8 @@ def sankey_charts(
     lang = names.lang
     s, c = chain.stage_index(stage), chain.index(iso3)
     suffix = t("origin_suffix", lang)
-    home = iso3 + t("domestic", lang)
+    home = names.country(iso3) + t("domestic", lang)
+    named = names.country
     monthly = 1 / 12
     before: dict[tuple[str, str], float] = {}
     for e, exporter in enumerate(chain.countries):
@@ -416,12 +488,11 @@ def sankey_charts(
         for o, orig in enumerate(chain.countries):
             share = float(comp[s][e, o])
             if share > 1e-6:
-                before[(orig + suffix, exporter)] = (
-                    before.get((orig + suffix, exporter), 0.0) + amount * share
-                )
+                key = (named(orig) + suffix, named(exporter))
+                before[key] = before.get(key, 0.0) + amount * share
     prod = float(chain.production[c, s]) * monthly
     if prod > 0:
-        before[(home, iso3)] = prod
+        before[(home, named(iso3))] = prod
     after: dict[tuple[str, str], float] = {}
     if not flows.empty:
         sel = flows[
@@ -434,12 +505,12 @@ def sankey_charts(
         )
         for (orig, exporter), v in sel.groupby(["origin", "exporter"])["value"].sum().items():
             if v > 1e-6:
-                after[(orig + suffix, exporter)] = float(v)
+                after[(named(orig) + suffix, named(exporter))] = float(v)
     prod_after = _path(ts, iso3, mineral, stage, "production")
     if prod_after.size and prod_after[-1] > 0:
-        after[(home, iso3)] = float(prod_after[-1])
+        after[(home, named(iso3))] = float(prod_after[-1])
     figs = []
-    sname = names.stage(mineral, stage)
+    sname = names.product(mineral, stage)
     for fid, pairs, title in (
         (
             "sankey-before",
@@ -462,11 +533,11 @@ def sankey_charts(
         into: dict[str, float] = {}
         for _, dest, v in links:
             into[dest] = into.get(dest, 0.0) + v
-        links += [(e, iso3 + "  ", v) for e, v in into.items()]
+        links += [(e, named(iso3) + "  ", v) for e, v in into.items()]
         cols = [
             sorted({o for o, _, _ in links if o.endswith(suffix) or o == home}),
             sorted(into),
-            [iso3 + "  "],
+            [named(iso3) + "  "],
         ]
         figs.append({"id": f"{fid}-{iso3}", "title": title, "svg": sankey(links, cols, title)})
     return figs
