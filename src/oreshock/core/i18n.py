@@ -889,6 +889,19 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "モデルの既定値（過去の事例に当てはめ、docs/model.md）",
     },
     "asm_src_scenario": {"en": "Scenario file", "ja": "シナリオファイル"},
+    "chart_month": {"en": "Month", "ja": "年月"},
+    "chart_variants_shortfall": {
+        "en": "{country}: shortfall of {stage} by case (% of demand)",
+        "ja": "{country}: {stage}の供給不足（ケース別、需要比 %）",
+    },
+    "chart_variants_stock": {
+        "en": "{country}: stocks and stockpiles of {stage} by case (months of demand)",
+        "ja": "{country}: {stage}の在庫・備蓄（ケース別、需要の月数）",
+    },
+    "chart_variants_price": {
+        "en": "Price of {stage} outside China by case",
+        "ja": "{stage}の中国国外価格（ケース別）",
+    },
     "el_La": {"en": "Lanthanum", "ja": "ランタン"},
     "el_Ce": {"en": "Cerium", "ja": "セリウム"},
     "el_Pr": {"en": "Praseodymium", "ja": "プラセオジム"},

@@ -23,6 +23,7 @@ import pandas as pd
 from oreshock.core.atomic import write_file, write_text
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES, t
+from oreshock.core.months import add_months
 from oreshock.core.options import get_option
 from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.metrics import concentration, exposure, origin_composition
@@ -227,6 +228,7 @@ def report_data(
     names = Names(ds, lang)
     summary = summary_sentences(record, siblings, names, sectors)
     text, figures = analysis(record, ts, flows, names, ds, network)
+    figures += compared(store, record, siblings, names)
     scen = record["scenario_json"]
     minerals = sorted(frame(record["summary"])["mineral"].unique().tolist())
     notes = []
@@ -277,6 +279,29 @@ def report_data(
         "coverage_text": coverage_sentences(record, lang),
         "impact": impact_section(stored_impact(store, run_id), names, lang, ds.base_year),
     }
+
+
+def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> list[dict]:
+    """Charts of the stored variants overlaid (shortfall, stock cover, price) for the
+    focus country's hardest-hit stage; none when the run has no stored siblings."""
+    summary = frame(record["summary"])
+    focus = focus_countries(record["scenario_json"], summary)
+    if len(siblings) < 2 or not focus:
+        return []
+    rows = summary[summary["country"] == focus[0]]
+    if rows.empty:
+        return []
+    worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
+    mineral, stage = str(worst["mineral"]), str(worst["stage"])
+    cases = {}
+    for r in siblings:
+        ts = store.timeseries(r["run_id"])
+        cases[r["variant"] or t("base", names.lang)] = ts[
+            (ts["mineral"] == mineral) & (ts["stage"] == stage)
+        ]
+    n = int(record["months"])
+    labels = [add_months(record["start_month"], k) for k in range(n)]
+    return charts.variant_charts(cases, names, focus[0], mineral, stage, labels)
 
 
 def named_rows(summary: pd.DataFrame, names: Names) -> list[dict]:
