@@ -80,8 +80,9 @@ def test_api_report_page_is_sized_for_the_paper_asked(flagship):
         assert "size: A4;" in client.get(url, params={"lang": "ja"}).text
         assert "size: Letter;" in client.get(url, params={"paper": "letter"}).text
         bad = client.get(url, params={"paper": "b5"})
-    assert bad.status_code == 422
-    assert "paper" in bad.text
+        plan = client.get("/api/plans/000000000000/report.html", params={"paper": "b5"})
+    assert bad.status_code == plan.status_code == 422
+    assert "paper" in bad.text and "paper" in plan.text
 
 
 GEOMETRY = """() => [...document.querySelectorAll('svg.chart')].map((svg) => {
@@ -92,7 +93,7 @@ GEOMETRY = """() => [...document.querySelectorAll('svg.chart')].map((svg) => {
     svg: box(svg),
     texts: [...svg.querySelectorAll('text')].map((e) => [e.textContent, box(e)]),
     legend: [...svg.querySelectorAll('.legend-item')].map(box),
-    labels: [...svg.querySelectorAll('.map-label')].map(box),
+    labels: [...svg.querySelectorAll('.map-label, .node-label')].map(box),
     ticks: [...svg.querySelectorAll('.tick')].map(box),
   };
 })"""
@@ -153,7 +154,7 @@ def test_chart_texts_lie_inside_their_svg(chart_geometry, lang):
 def test_legend_items_ticks_and_map_labels_do_not_collide(chart_geometry, lang):
     charts = chart_geometry[lang]
     assert any(len(c["legend"]) >= 5 for c in charts)  # the variants' legend wraps
-    assert any(len(c["labels"]) >= 3 for c in charts)  # the map labels its largest
+    assert any(len(c["labels"]) >= 3 for c in charts)  # the map and the Sankeys' nodes
     for c in charts:
         for part in ("legend", "labels", "ticks"):
             assert not _colliding(c[part]), (c["title"], part, _colliding(c[part]))

@@ -295,7 +295,7 @@ def sankey(
     parts = [_svg_open(width, height, title, "sankey")]
     labels: list[str] = []  # drawn after the links, so no link hides a node's name
     for k, col in enumerate(columns):
-        y = float(top)
+        y, last = float(top), -math.inf
         for name in col:
             if name not in size:
                 continue
@@ -305,11 +305,14 @@ def sankey(
                 f'<rect class="node" x="{xs[k]:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" '
                 f'fill="{color(k * 3)}"/>'
             )
-            labels.append(
-                f'<text x="{xs[k] + node_w + 4:.1f}" y="{y + h / 2 + 4:.1f}" font-size="11" '
-                f'paint-order="stroke" stroke="#ffffff" stroke-width="3">'
-                f"{escape(name.strip())} {_fmt(size[name])}</text>"
-            )
+            label_y = max(y + h / 2 + 4, last + 13)  # thin nodes: names 13 px apart at least
+            if label_y <= height - 3:  # else dropped; the links' tooltips still name it
+                last = label_y
+                labels.append(
+                    f'<text class="node-label" x="{xs[k] + node_w + 4:.1f}" y="{label_y:.1f}" '
+                    f'font-size="11" paint-order="stroke" stroke="#ffffff" stroke-width="3">'
+                    f"{escape(name.strip())} {_fmt(size[name])}</text>"
+                )
             y += h + pad
     out_off = dict.fromkeys(size, 0.0)
     in_off = dict.fromkeys(size, 0.0)
