@@ -75,9 +75,20 @@ def test_chromium_renders_the_report_whole_and_offline(record, tmp_path, lang):
                  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
         )
         sections = page.evaluate("() => [...document.querySelectorAll('section')].map(s => s.id)")
+        spilled = page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart')].flatMap((svg) => {
+                 const s = svg.getBoundingClientRect();
+                 return [...svg.querySelectorAll('text')].filter((e) => {
+                   const r = e.getBoundingClientRect();
+                   return r.left < s.left - 0.5 || r.right > s.right + 0.5
+                     || r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5;
+                 }).map((e) => e.textContent);
+               })"""
+        )
         browser.close()
     assert not outside, outside
     assert not cut, cut
+    assert not spilled, spilled  # every label, tick and legend entry inside its chart
     assert sections == ["summary", "items", "shares", "verification"]
 
 
