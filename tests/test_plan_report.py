@@ -75,7 +75,28 @@ def test_chromium_renders_the_report_whole_and_offline(record, tmp_path, lang):
                  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
         )
         sections = page.evaluate("() => [...document.querySelectorAll('section')].map(s => s.id)")
+        spilled = page.evaluate(
+            """() => [...document.querySelectorAll('svg.chart')].flatMap((svg) => {
+                 const s = svg.getBoundingClientRect();
+                 return [...svg.querySelectorAll('text')].filter((e) => {
+                   const r = e.getBoundingClientRect();
+                   return r.left < s.left - 0.5 || r.right > s.right + 0.5
+                     || r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5;
+                 }).map((e) => e.textContent);
+               })"""
+        )
         browser.close()
     assert not outside, outside
     assert not cut, cut
+    assert not spilled, spilled  # every label, tick and legend entry inside its chart
     assert sections == ["summary", "items", "shares", "verification"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+@pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_the_pdf_is_printed_on_the_paper_asked(record, tmp_path, paper, size):
+    out = write_plan_report(
+        record, tmp_path / "plan.pdf", load_dataset(), lang="ja", fmt="pdf", paper=paper
+    )
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", out.read_bytes())
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {size}

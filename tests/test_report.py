@@ -105,7 +105,10 @@ def test_flagship_reports_numbers_match_store(flagship_db, tmp_path, lang):
 def test_report_assumptions_and_sources(flagship_db, tmp_path):
     db, ids = flagship_db
     html = write_report(ids[-1], tmp_path / "r.html", lang="ja", db_path=db).read_text("utf-8")
-    assert "reexport_control" in html  # the scenario's shocks, from the stored JSON
+    assert "ショック2（再輸出規制）: 中国 → 日本" in html  # the stored shocks, by name
+    assert "reexport_control" not in html
+    assert '<td>不足する加盟国向けに確保する輸出の割合</td><td class="value">30%</td>' in html
+    assert "10% – 50%" in html  # the range the scenario file samples the share from
     assert "usgs_mcs2025" in html  # a source the rare-earth rows cite
     assert "日本" in html
 

@@ -49,6 +49,22 @@ def _check_lang(ctx: typer.Context, param: typer.CallbackParam, value: str) -> s
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language: en or ja.", callback=_check_lang)]
+PAPERS = ("a4", "letter")
+
+
+def _check_paper(value: str) -> str:
+    """``--paper`` is refused before anything is computed unless it is a4 or letter."""
+    if value not in PAPERS:
+        raise typer.BadParameter(f"expected one of {', '.join(PAPERS)}, found {value!r}")
+    return value
+
+
+PaperOpt = Annotated[
+    str,
+    typer.Option(
+        "--paper", help="Paper a PDF report is printed on: a4 or letter.", callback=_check_paper
+    ),
+]
 DbOpt = Annotated[
     Path | None,
     typer.Option(

@@ -19,6 +19,7 @@ from oreshock.cli.common import (
     DbOpt,
     JsonOpt,
     LangOpt,
+    PaperOpt,
     err,
     friendly,
     print_json,
@@ -107,6 +108,7 @@ def plan(
         Path | None,
         typer.Option(help="Also write the plan's report here (.html or .pdf, in --lang)."),
     ] = None,
+    paper: PaperOpt = "a4",
     workers: Annotated[
         int | None,
         typer.Option(help="Processes for the sub-coalitions' solves (default: CPU count).", min=1),
@@ -159,7 +161,7 @@ def plan(
     why = _save(rows, target)
     record = rows.record if why is None else {**rows.record, "plan_id": None}
     if report is not None and report_format is not None:
-        write_plan_report(record, report, dataset, lang=lang, fmt=report_format)
+        write_plan_report(record, report, dataset, lang=lang, fmt=report_format, paper=paper)
     if json_out:
         print_json(record)
     else:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from oreshock.cli.common import DataOpt, DbOpt, LangOpt, friendly
+from oreshock.cli.common import DataOpt, DbOpt, LangOpt, PaperOpt, friendly
 from oreshock.core.errors import OreshockError
 from oreshock.report.builder import write_report
 from oreshock.web.settings import LOOPBACK_HOSTS, Settings
@@ -24,11 +24,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="File to write.")],
         lang: LangOpt = "en",
         fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+        paper: PaperOpt = "a4",
         db: DbOpt = None,
         data: DataOpt = None,
     ) -> None:
         """Write a standalone report of a stored run (要約, 解説, charts, assumptions, sources)."""
-        path = write_report(run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data)
+        path = write_report(
+            run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data, paper=paper
+        )
         typer.echo(str(path))
 
     @app.command("serve")

@@ -23,11 +23,13 @@ import pandas as pd
 from oreshock.core.atomic import write_file, write_text
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import LANGUAGES, t
+from oreshock.core.months import add_months
 from oreshock.core.options import get_option
 from oreshock.data.datasets import Dataset, load_dataset
 from oreshock.model.metrics import concentration, exposure, origin_composition
 from oreshock.model.network import Network, build_network
 from oreshock.report import charts as charts
+from oreshock.report.assumptions import assumption_rows
 from oreshock.report.impact import section as impact_section
 from oreshock.report.text import (
     Names,
@@ -47,6 +49,8 @@ from oreshock.store.impacts import get_impact, impact_tables
 from oreshock.store.store import Store, default_path, open_read
 
 FORMATS = ("html", "pdf")
+#: Paper sizes a PDF report is printed on, as CSS ``@page size`` names (A4 unless told).
+PAPERS = {"a4": "A4", "letter": "Letter"}
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -91,7 +95,7 @@ def analysis(
             continue
         worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
         mineral, stage = worst["mineral"], worst["stage"]
-        cname, sname = names.country(iso3), names.stage(mineral, stage)
+        cname, sname = names.country(iso3), names.product(mineral, stage)
         if network is not None and mineral in network.chains:
             ex = exposure(network, iso3, mineral, stage, origin)
             base = f"dataset|exposure|{iso3}|{mineral}|{stage}|{origin}|"
@@ -171,45 +175,20 @@ def analysis(
                 conc = None
             if conc is not None:
                 title = t(
-                    "chart_map", lang, mineral=names.mineral(mineral), stage=sname, year=conc.year
+                    "chart_map",
+                    lang,
+                    mineral=names.mineral(mineral),
+                    stage=names.stage(mineral, stage),
+                    year=conc.year,
                 )
                 figs.append(
                     {
                         "id": f"map-{iso3}",
                         "title": title,
-                        "svg": charts.bubble_map(conc.shares, title),
+                        "svg": charts.bubble_map(conc.shares, title, names.countries),
                     }
                 )
     return text, figs
-
-
-def assumptions(scenario: dict) -> list[dict]:
-    """The scenario's settings as label/value pairs, straight from the stored JSON."""
-    rows = []
-    for key in (
-        "name",
-        "variant",
-        "description",
-        "start",
-        "months",
-        "minerals",
-        "shortfall_threshold",
-    ):
-        if scenario.get(key) not in (None, "", []):
-            rows.append({"label": key, "value": str(scenario[key])})
-    for i, shock in enumerate(scenario.get("shocks", []), 1):
-        rows.append({"label": f"shock {i}", "value": _compact(shock)})
-    buffers = scenario.get("buffers", {})
-    rows.append({"label": "buffers", "value": _compact(buffers)})
-    for key, value in (scenario.get("responses") or {}).items():
-        if value:
-            rows.append({"label": f"responses.{key}", "value": _compact(value)})
-    rows.append({"label": "market", "value": _compact(scenario.get("market", {}))})
-    return rows
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def sources(dataset: Dataset, minerals: list[str]) -> list[dict]:
@@ -249,6 +228,7 @@ def report_data(
     names = Names(ds, lang)
     summary = summary_sentences(record, siblings, names, sectors)
     text, figures = analysis(record, ts, flows, names, ds, network)
+    figures += compared(store, record, siblings, names)
     scen = record["scenario_json"]
     minerals = sorted(frame(record["summary"])["mineral"].unique().tolist())
     notes = []
@@ -269,19 +249,19 @@ def report_data(
         "summary": summary,
         "analysis": text,
         "figures": figures,
-        "stages": frame(record["summary"]).to_dict("records"),
+        "stages": named_rows(frame(record["summary"]), names),
         "variants": [
             {
                 "run_id": r["run_id"],
                 "variant": r["variant"] or t("base", lang),
-                "summary": r["summary"],
+                "summary": named_rows(frame(r["summary"]), names),
             }
             for r in siblings
         ],
-        "assumptions": assumptions(scen),
+        "assumptions": assumption_rows(scen, names),
         "sources": sources(ds, minerals),
         "provenance": {
-            k: record[k]
+            k: str(record[k])[:19] if k == "created" else record[k]  # to the second
             for k in (
                 "run_id",
                 "created",
@@ -301,14 +281,68 @@ def report_data(
     }
 
 
+def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> list[dict]:
+    """Charts of the stored variants overlaid (shortfall, stock cover, price) for the
+    focus country's hardest-hit stage; none when the run has no stored siblings."""
+    summary = frame(record["summary"])
+    focus = focus_countries(record["scenario_json"], summary)
+    if len(siblings) < 2 or not focus:
+        return []
+    rows = summary[summary["country"] == focus[0]]
+    if rows.empty:
+        return []
+    worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
+    mineral, stage = str(worst["mineral"]), str(worst["stage"])
+    cases = {
+        r["variant"] or t("base", names.lang): stage_series(store, r["run_id"], mineral, stage)
+        for r in siblings
+    }
+    n = int(record["months"])
+    labels = [add_months(record["start_month"], k) for k in range(n)]
+    return charts.variant_charts(cases, names, focus[0], mineral, stage, labels)
+
+
+def stage_series(store: Store, run_id: str, mineral: str, stage: str) -> pd.DataFrame:
+    """One stage's time series of a stored run, filtered in DuckDB: a run's whole table
+    (every stage of every country) took seconds to read for each variant compared."""
+    return store.con.execute(
+        "SELECT month, country, mineral, stage, variable, value FROM timeseries "
+        "WHERE run_id = ? AND mineral = ? AND stage = ? ORDER BY country, variable, month",
+        [run_id, mineral, stage],
+    ).df()
+
+
+def named_rows(summary: pd.DataFrame, names: Names) -> list[dict]:
+    """Summary rows with the country, mineral and stage also by name in the reader's
+    language (``country_name``...): tables a person reads show names, the ids stay for
+    programs."""
+    rows = summary.to_dict("records")
+    for row in rows:
+        row["country_name"] = names.country(row["country"])
+        row["mineral_name"] = names.mineral(row["mineral"])
+        row["stage_name"] = names.stage(row["mineral"], row["stage"])
+        row["product_name"] = names.product(row["mineral"], row["stage"])
+    return rows
+
+
 def stored_impact(store: Store, run_id: str) -> dict | None:
     """The run's newest stored impact, or None when it has none (``oreshock impact``)."""
     return get_impact(store, run_id) if impact_tables(store, run_id) else None
 
 
-def render_template(name: str, data: dict) -> str:
+def check_paper(paper: str) -> str:
+    """The CSS page size of ``paper`` (``a4`` or ``letter``); anything else is refused."""
+    if paper not in PAPERS:
+        raise OreshockError(f"unknown paper {paper!r}; expected one of: {', '.join(PAPERS)}")
+    return PAPERS[paper]
+
+
+def render_template(name: str, data: dict, paper: str = "a4") -> str:
     """A page of ``report/templates`` rendered with ``data`` (``d``) in its language, with
-    the ``t`` of the catalogue and the filters the pages share."""
+    the ``t`` of the catalogue and the filters the pages share. ``paper`` sets the CSS
+    ``@page`` size, which Chromium follows when it prints the PDF (and a browser when a
+    reader prints the HTML)."""
+    page_size = check_paper(paper)
     # Lazy: jinja2 (it loads asyncio) would add ~20 ms to every CLI start; only rendering needs it.
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -318,12 +352,12 @@ def render_template(name: str, data: dict) -> str:
     env.globals["t"] = t
     env.filters["num"] = _num_cell
     env.filters["months"] = _months_cell
-    return env.get_template(name).render(d=data, lang=data["lang"])
+    return env.get_template(name).render(d=data, lang=data["lang"], page_size=page_size)
 
 
-def render_html(data: dict) -> str:
+def render_html(data: dict, paper: str = "a4") -> str:
     """The standalone HTML page of a report (inline SVG, inline CSS, no external files)."""
-    return render_template("report.html", data)
+    return render_template("report.html", data, paper)
 
 
 def _months_cell(value: Any, never: str) -> str:
@@ -386,8 +420,10 @@ def write_report(
     fmt: str = "html",
     db_path: str | Path | None = None,
     data_path: str | Path | None = None,
+    paper: str = "a4",
 ) -> Path:
-    """Write the report of a stored run to ``out`` as HTML or PDF.
+    """Write the report of a stored run to ``out`` as HTML or PDF, on ``paper`` (a4 or
+    letter) when printed.
 
     The file is written whole or not at all (``core.atomic.write_file``: a temporary file of
     its own beside ``out``, flushed, renamed over it), so a crash or two reports written to
@@ -395,13 +431,14 @@ def write_report(
     """
     if fmt not in FORMATS:
         raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    check_paper(paper)  # refused before the store is read
     db = Path(db_path) if db_path else default_path()
     if not db.exists():
         raise OreshockError(f"no results database at {db}; run a scenario first (`oreshock run`)")
     context = build_context(load_dataset(data_path) if data_path else None)
     with open_read(db) as store:
         data = report_data(store, run_id, lang, context)
-    html = render_html(data)
+    html = render_html(data, paper)
     if fmt == "pdf":  # Chromium prints into the temporary file, flushed and renamed over out
         return write_file(out, lambda tmp: html_to_pdf(html, tmp))
     return write_text(out, html)

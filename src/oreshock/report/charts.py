@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import cache, lru_cache
 from html import escape
 from importlib import resources
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from oreshock.core.i18n import t
-from oreshock.model.prices import REGION_NAMES, REGIONS
+from oreshock.model.prices import OUTSIDE, REGION_NAMES, REGIONS
 from oreshock.report.text import month_label
 from oreshock.report.text import path as _path
 
@@ -66,13 +67,76 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
+def text_width(text: str, size: float = 11) -> float:
+    """Width of ``text`` in px at ``size``, estimated: CJK glyphs are square, Latin ones a
+    bit over half as wide (Noto Sans). Used to lay out legends and labels before a browser
+    measures them; tests in Chromium check the estimate holds."""
+    wide = sum(1 for ch in text if ord(ch) >= 0x2E80)
+    return size * (wide * 1.0 + (len(text) - wide) * 0.6)
+
+
 def _svg_open(width: int, height: int, title: str, kind: str) -> str:
+    """The SVG element and its title, set smaller when a long one would not fit the width."""
+    size = min(14.0, 14.0 * (width - 16) / max(text_width(title, 14) * 1.05, 1.0))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-family:{FONT}">'
         f"<title>{escape(title)}</title>"
-        f'<text x="8" y="18" font-size="14" font-weight="bold">{escape(title)}</text>'
+        f'<text x="8" y="18" font-size="{size:.1f}" font-weight="bold">{escape(title)}</text>'
     )
+
+
+LEGEND_ROW = 16
+
+
+def legend(
+    items: list[tuple[str, str, str]], x0: float, y0: float, width: float
+) -> tuple[list[str], int]:
+    """Legend entries (label, colour, ``line``/``dot``/``box``) laid out left to right and
+    wrapped into rows within ``width``, never cut: the SVG parts and the rows used."""
+    parts, x, row = [], x0, 0
+    for label, fill, kind in items:
+        w = 16 + text_width(label) + 14
+        if x > x0 and x + w > x0 + width:
+            x, row = x0, row + 1
+        y = y0 + row * LEGEND_ROW
+        mark = {
+            "line": f'<rect x="{x:.1f}" y="{y - 5:.1f}" width="12" height="3" fill="{fill}"/>',
+            "dot": f'<circle cx="{x + 6:.1f}" cy="{y - 4:.1f}" r="3.5" fill="{fill}"/>',
+            "box": f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="12" height="9" fill="{fill}"/>',
+        }[kind]
+        parts.append(
+            f'<g class="legend-item">{mark}<text x="{x + 16:.1f}" y="{y:.1f}" '
+            f'font-size="11">{escape(label)}</text></g>'
+        )
+        x += w
+    return parts, (row + 1 if items else 0)
+
+
+def legend_rows(labels: list[str], width: float) -> int:
+    """How many rows ``legend`` needs for ``labels`` within ``width``."""
+    return legend([(label, "", "box") for label in labels], 0, 0, width)[1]
+
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})")
+
+
+def month_ticks(labels: list[str], most: int = 9) -> list[tuple[int, str]]:
+    """Ticks on a monthly axis at calendar steps a reader counts in: every quarter, half
+    year, year or few years, whichever keeps at most ``most`` ticks; years are labelled by
+    the year alone. Other axes (not months) get evenly spaced ticks."""
+    found = [MONTH.match(x) for x in labels]
+    if not labels or not all(found):
+        step = max(1, len(labels) // 6)
+        return [(i, labels[i]) for i in range(0, len(labels), step)]
+    months = [int(m[1]) * 12 + int(m[2]) - 1 for m in found if m]
+    for step in (1, 3, 6, 12, 24, 60, 120):
+        ticks = [i for i, k in enumerate(months) if k % step == 0]
+        if len(ticks) <= most:
+            break
+    if step >= 12:
+        return [(i, labels[i][:4]) for i in ticks]
+    return [(i, labels[i][:7]) for i in ticks]
 
 
 def line_chart(
@@ -83,13 +147,19 @@ def line_chart(
     width: int = 680,
     height: int = 300,
     points: dict[str, dict[int, float]] | None = None,
+    x_label: str = "",
 ) -> str:
-    """Lines over months with a legend; ``series`` maps a label to one value per month, and
-    ``points`` a label to values at some months only (a record), drawn as dots."""
-    left, right, top, bottom = 64, 130, 30, 40
-    pw, ph = width - left - right, height - top - bottom
-    n = max(len(x_labels), 1)
+    """Lines over months with a legend below (wrapped into rows); ``series`` maps a label
+    to one value per month, and ``points`` a label to values at some months only (a
+    record), drawn as dots. ``y_label`` names the unit, ``x_label`` the axis below."""
+    left, right, top = 64, 16, 30
+    pw = width - left - right
     dots = points or {}
+    entries = [*series, *dots]
+    rows = legend_rows(entries, pw)
+    ph = height - top - 56
+    height = top + ph + 44 + rows * LEGEND_ROW + 4
+    n = max(len(x_labels), 1)
     highest = [max(v) for v in series.values() if v] + [max(p.values()) for p in dots.values() if p]
     ymax = _nice_max(max(highest, default=1.0))
     parts = [_svg_open(width, height, title, "line")]
@@ -100,42 +170,43 @@ def line_chart(
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
             f"{_fmt(ymax * k / 4)}</text>"
         )
-    step = max(1, n // 6)
-    for i in range(0, n, step):
-        x = left + pw * i / max(n - 1, 1)
+
+    def at(i: int) -> float:
+        return left + pw * i / max(n - 1, 1)
+
+    for i, text in month_ticks(x_labels):
+        anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle">'
-            f"{escape(x_labels[i][:7])}</text>"
+            f'<line x1="{at(i):.1f}" x2="{at(i):.1f}" y1="{top + ph}" y2="{top + ph + 4}" '
+            f'stroke="#999"/><text class="tick" x="{at(i):.1f}" y="{top + ph + 16}" '
+            f'font-size="11" text-anchor="{anchor}">{escape(text)}</text>'
         )
     parts.append(
-        f'<text x="12" y="{top + ph / 2:.1f}" font-size="11" transform="rotate(-90 12 {top + ph / 2:.1f})" '
-        f'text-anchor="middle">{escape(y_label)}</text>'
+        f'<text x="14" y="{top + ph / 2:.1f}" font-size="11" '
+        f'transform="rotate(-90 14 {top + ph / 2:.1f})" text-anchor="middle">'
+        f"{escape(y_label)}</text>"
     )
+    if x_label:
+        parts.append(
+            f'<text x="{left + pw / 2:.1f}" y="{top + ph + 32}" font-size="11" '
+            f'text-anchor="middle">{escape(x_label)}</text>'
+        )
     for j, (label, values) in enumerate(series.items()):
         pts = " ".join(
-            f"{left + pw * i / max(n - 1, 1):.1f},{top + ph - ph * min(v, ymax) / ymax:.1f}"
-            for i, v in enumerate(values)
+            f"{at(i):.1f},{top + ph - ph * min(v, ymax) / ymax:.1f}" for i, v in enumerate(values)
         )
         parts.append(
             f'<polyline class="series" data-label="{escape(label)}" fill="none" '
             f'stroke="{color(j)}" stroke-width="2" points="{pts}"/>'
         )
-        ly = top + 14 * j + 6
-        parts.append(
-            f'<rect x="{left + pw + 10}" y="{ly - 8}" width="12" height="3" fill="{color(j)}"/>'
-            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(label)}</text>'
-        )
-    for k, (label, at) in enumerate(dots.items()):
+    for k, (_, marks) in enumerate(dots.items()):
         j = len(series) + k
-        for i, v in sorted(at.items()):
-            x = left + pw * i / max(n - 1, 1)
+        for i, v in sorted(marks.items()):
             y = top + ph - ph * min(v, ymax) / ymax
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{color(j)}"/>')
-        ly = top + 14 * j + 6
-        parts.append(
-            f'<circle cx="{left + pw + 16}" cy="{ly - 6}" r="3.5" fill="{color(j)}"/>'
-            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(label)}</text>'
-        )
+            parts.append(f'<circle cx="{at(i):.1f}" cy="{y:.1f}" r="3.5" fill="{color(j)}"/>')
+    kinds = [(label, color(j), "line") for j, label in enumerate(series)]
+    kinds += [(label, color(len(series) + k), "dot") for k, label in enumerate(dots)]
+    parts += legend(kinds, left, top + ph + 44 + 10, pw)[0]
     parts.append("</svg>")
     return "".join(parts)
 
@@ -148,43 +219,46 @@ def bar_chart(
     bar: int = 12,
 ) -> str:
     """Horizontal bars: one group per row label (a member, say), one bar per series in it
-    (a sharing rule), with a legend; values at or above zero."""
+    (a sharing rule), with a legend below; values at or above zero. Row labels get the
+    room their longest one needs (up to half the width), never cut."""
     names = list(dict.fromkeys(k for values in groups.values() for k in values))
-    left, right, top = 230, 130, 34
+    widest = max((text_width(label) for label in groups), default=0.0)
+    left, right, top = round(min(max(80.0, widest + 14), width / 2)), 24, 34
     row = bar * max(len(names), 1) + 10
-    height = top + row * len(groups) + 34
     pw = width - left - right
+    rows = legend_rows(names, pw)
+    axis = top + row * len(groups)
+    height = int(axis + 34 + rows * LEGEND_ROW + 8)
     xmax = _nice_max(max((v for g in groups.values() for v in g.values()), default=1.0))
     parts = [_svg_open(width, height, title, "bar")]
     for k in range(5):
         x = left + pw * k / 4
         parts.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 30}" stroke="#ddd"/>'
-            f'<text x="{x:.1f}" y="{height - 16}" font-size="11" text-anchor="middle">'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{axis}" stroke="#ddd"/>'
+            f'<text x="{x:.1f}" y="{axis + 14}" font-size="11" text-anchor="middle">'
             f"{_fmt(xmax * k / 4)}</text>"
         )
     parts.append(
-        f'<text x="{left + pw / 2:.1f}" y="{height - 2}" font-size="11" text-anchor="middle">'
+        f'<text x="{left + pw / 2:.1f}" y="{axis + 28}" font-size="11" text-anchor="middle">'
         f"{escape(x_label)}</text>"
     )
     for r, (label, values) in enumerate(groups.items()):
         y0 = top + r * row
+        size = (
+            11 if text_width(label) + 14 <= left else max(7, 11 * (left - 14) / text_width(label))
+        )
         parts.append(
-            f'<text x="{left - 6}" y="{y0 + row / 2 + 2:.1f}" font-size="11" '
-            f'text-anchor="end">{escape(label[:36])}</text>'
+            f'<text x="{left - 6:.1f}" y="{y0 + row / 2 + 2:.1f}" font-size="{size:.1f}" '
+            f'text-anchor="end">{escape(label)}</text>'
         )
         for j, name in enumerate(names):
             w = pw * max(values.get(name, 0.0), 0.0) / xmax
             parts.append(
-                f'<rect class="series" data-label="{escape(name)}" x="{left}" '
+                f'<rect class="series" data-label="{escape(name)}" x="{left:.1f}" '
                 f'y="{y0 + j * bar}" width="{w:.1f}" height="{bar - 2}" fill="{color(j)}"/>'
             )
-    for j, name in enumerate(names):
-        ly = top + 14 * j + 6
-        parts.append(
-            f'<rect x="{left + pw + 10}" y="{ly - 8}" width="12" height="8" fill="{color(j)}"/>'
-            f'<text x="{left + pw + 26}" y="{ly}" font-size="11">{escape(name[:16])}</text>'
-        )
+    items = [(name, color(j), "box") for j, name in enumerate(names)]
+    parts += legend(items, left, axis + 34 + 12, pw)[0]
     parts.append("</svg>")
     return "".join(parts)
 
@@ -219,8 +293,9 @@ def sankey(
     xs = [20 + (width - 140 - node_w) * k / max(len(columns) - 1, 1) for k in range(len(columns))]
     ypos: dict[str, float] = {}
     parts = [_svg_open(width, height, title, "sankey")]
+    labels: list[str] = []  # drawn after the links, so no link hides a node's name
     for k, col in enumerate(columns):
-        y = float(top)
+        y, last = float(top), -math.inf
         for name in col:
             if name not in size:
                 continue
@@ -229,9 +304,15 @@ def sankey(
             parts.append(
                 f'<rect class="node" x="{xs[k]:.1f}" y="{y:.1f}" width="{node_w}" height="{h:.1f}" '
                 f'fill="{color(k * 3)}"/>'
-                f'<text x="{xs[k] + node_w + 4:.1f}" y="{y + h / 2 + 4:.1f}" font-size="11">'
-                f"{escape(name)} {_fmt(size[name])}</text>"
             )
+            label_y = max(y + h / 2 + 4, last + 13)  # thin nodes: names 13 px apart at least
+            if label_y <= height - 3:  # else dropped; the links' tooltips still name it
+                last = label_y
+                labels.append(
+                    f'<text class="node-label" x="{xs[k] + node_w + 4:.1f}" y="{label_y:.1f}" '
+                    f'font-size="11" paint-order="stroke" stroke="#ffffff" stroke-width="3">'
+                    f"{escape(name.strip())} {_fmt(size[name])}</text>"
+                )
             y += h + pad
     out_off = dict.fromkeys(size, 0.0)
     in_off = dict.fromkeys(size, 0.0)
@@ -246,8 +327,10 @@ def sankey(
         parts.append(
             f'<path class="link" d="M{x0:.1f},{y0:.1f} C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} '
             f'{x1:.1f},{y1:.1f}" stroke="{color(j)}" stroke-opacity="0.45" fill="none" '
-            f'stroke-width="{w:.1f}"><title>{escape(a)} → {escape(b)}: {_fmt(v)}</title></path>'
+            f'stroke-width="{w:.1f}"><title>{escape(a.strip())} → {escape(b.strip())}: '
+            f"{_fmt(v)}</title></path>"
         )
+    parts += labels
     parts.append("</svg>")
     return "".join(parts)
 
@@ -282,12 +365,53 @@ def _ring_path(ring: list[list[float]], xy) -> str:
     return "".join(out) + "Z"
 
 
-def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: int = 380) -> str:
+Box = tuple[float, float, float, float]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_label(
+    x: float, y: float, r: float, text: str, taken: list[Box], bounds: Box, size: float = 11
+) -> tuple[float, float, str] | None:
+    """Where a bubble's label goes: right of the bubble, else left, above, below, or on it,
+    the first spot inside ``bounds`` that overlaps no label already placed; None when none
+    is free (the label is dropped; the bubble's tooltip still names it)."""
+    w, h = text_width(text, size) + 2, size * 1.25
+    spots = (
+        (x + r + 3, y + size * 0.35, "start", (x + r + 3, y - h / 2)),
+        (x - r - 3, y + size * 0.35, "end", (x - r - 3 - w, y - h / 2)),
+        (x, y - r - 4, "middle", (x - w / 2, y - r - 4 - h * 0.8)),
+        (x, y + r + size, "middle", (x - w / 2, y + r + size - h * 0.8)),
+        (x, y + size * 0.35, "middle", (x - w / 2, y - h / 2)),
+    )
+    for tx, ty, anchor, (bx, by) in spots:
+        box = (bx, by, bx + w, by + h)
+        inside = bounds[0] <= box[0] and bounds[1] <= box[1]
+        inside = inside and box[2] <= bounds[2] and box[3] <= bounds[3]
+        if inside and not any(_overlaps(box, other) for other in taken):
+            taken.append(box)
+            return tx, ty, anchor
+    return None
+
+
+def bubble_map(
+    shares: dict[str, float],
+    title: str,
+    names: dict[str, str] | None = None,
+    width: int = 720,
+    height: int = 380,
+    labels: int = 8,
+) -> str:
     """World map of shares: countries shaded by share (Natural Earth outlines,
-    equirectangular), with circles sized by share at their centroids."""
+    equirectangular), with circles sized by share at their centroids, and the largest
+    ``labels`` countries labelled by name (``names``: iso3 -> name in the reader's language)
+    where a label fits without covering another."""
     top = 26
     ph = height - top
     cents = centroids()
+    named = names or {}
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return (lon + 180) / 360 * width, top + (90 - lat) / 180 * ph
@@ -307,32 +431,54 @@ def bubble_map(shares: dict[str, float], title: str, width: int = 720, height: i
         d = "".join(_ring_path(r, xy) for r in rings)
         parts.append(
             f'<path class="country" data-iso3="{iso3}" d="{d}" fill="{_shade(share)}" '
-            f'stroke="#ffffff" stroke-width="0.4"><title>{iso3}: {share:.1%}</title></path>'
+            f'stroke="#ffffff" stroke-width="0.4"><title>{escape(named.get(iso3, iso3))}: '
+            f"{share_label(share)}</title></path>"
         )
-    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    ranked = [
+        (iso3, share)
+        for iso3, share in sorted(shares.items(), key=lambda kv: -kv[1])
+        if iso3 in cents and share > 0
+    ]
+    taken: list[Box] = []
+    bounds = (2.0, top + 2.0, width - 2.0, height - 2.0)
+    texts = []
     for rank, (iso3, share) in enumerate(ranked):
-        if iso3 not in cents or share <= 0:
-            continue
         x, y = xy(*cents[iso3])
         r = 3 + 40 * math.sqrt(share)
+        name = escape(named.get(iso3, iso3))
         parts.append(
             f'<circle class="bubble" data-iso3="{iso3}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
             f'fill="#d62728" fill-opacity="0.45" stroke="#8b0000">'
-            f"<title>{iso3}: {share:.1%}</title></circle>"
+            f"<title>{name}: {share_label(share)}</title></circle>"
         )
-        if rank < 8:
-            label = f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
-            parts.append(
-                f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle">'
-                f"{iso3} {label}</text>"
-            )
+        if rank < labels:
+            label = f"{named.get(iso3, iso3)} {share_label(share)}"
+            spot = place_label(x, y, r, label, taken, bounds)
+            if spot is not None:
+                tx, ty, anchor = spot
+                texts.append(
+                    f'<text class="map-label" x="{tx:.1f}" y="{ty:.1f}" font-size="11" '
+                    f'text-anchor="{anchor}" paint-order="stroke" stroke="#ffffff" '
+                    f'stroke-width="3">{escape(label)}</text>'
+                )
+    parts += texts  # labels above every bubble, so none is hidden under a larger circle
     parts.append("</svg>")
     return "".join(parts)
 
 
+def share_label(share: float) -> str:
+    """A share as a percentage with two significant digits (94%, 1.2%, 0.3%)."""
+    pct = 100 * share
+    if pct >= 10:
+        return f"{pct:.0f}%"
+    if pct >= 0.1:
+        return f"{pct:.2g}%"
+    return "<0.1%" if pct > 0 else "0%"
+
+
 def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
     lang = names.lang
-    sname = names.stage(mineral, stage)
+    sname = names.product(mineral, stage)
     at_stage = summary[(summary["mineral"] == mineral) & (summary["stage"] == stage)]
     top = at_stage.sort_values("cumulative_shortfall_pct", ascending=False)
     countries = [iso3, *[c for c in top["country"] if c != iso3][:5]]
@@ -343,10 +489,10 @@ def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
         demand = _path(ts, c, mineral, stage, "demand")
         if stock.size:
             cover = np.divide(stock, demand, out=np.zeros_like(stock), where=demand > 0)
-            stock_series[c] = cover.tolist()
+            stock_series[names.country(c)] = cover.tolist()
         if short.size:
             share = np.divide(100 * short, demand, out=np.zeros_like(short), where=demand > 0)
-            short_series[c] = share.tolist()
+            short_series[names.country(c)] = share.tolist()
     by_stage = {}
     for st in summary[(summary["country"] == iso3) & (summary["mineral"] == mineral)]["stage"]:
         short = _path(ts, iso3, mineral, st, "shortfall")
@@ -364,7 +510,7 @@ def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
             {
                 "id": f"{fid}-{iso3}",
                 "title": title,
-                "svg": line_chart(series, labels, title, unit),
+                "svg": line_chart(series, labels, title, unit, x_label=t("chart_month", lang)),
             }
         )
     title = t("chart_country_stages", lang, country=names.country(iso3))
@@ -372,7 +518,7 @@ def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
         {
             "id": f"stages-{iso3}",
             "title": title,
-            "svg": line_chart(by_stage, labels, title, "%"),
+            "svg": line_chart(by_stage, labels, title, "%", x_label=t("chart_month", lang)),
         }
     )
     figs += price_chart(ts, names, mineral, stage, labels)
@@ -389,12 +535,14 @@ def price_chart(ts, names, mineral: str, stage: str, labels) -> list[dict]:
     }
     if not prices:
         return []
-    title = t("chart_price", names.lang, stage=names.stage(mineral, stage))
+    title = t("chart_price", names.lang, stage=names.product(mineral, stage))
     return [
         {
             "id": f"price-{mineral}-{stage}",
             "title": title,
-            "svg": line_chart(prices, labels, title, "USD/kg"),
+            "svg": line_chart(
+                prices, labels, title, "USD/kg", x_label=t("chart_month", names.lang)
+            ),
         }
     ]
 
@@ -406,7 +554,8 @@ def sankey_charts(
     lang = names.lang
     s, c = chain.stage_index(stage), chain.index(iso3)
     suffix = t("origin_suffix", lang)
-    home = iso3 + t("domestic", lang)
+    home = names.country(iso3) + t("domestic", lang)
+    named = names.country
     monthly = 1 / 12
     before: dict[tuple[str, str], float] = {}
     for e, exporter in enumerate(chain.countries):
@@ -416,12 +565,11 @@ def sankey_charts(
         for o, orig in enumerate(chain.countries):
             share = float(comp[s][e, o])
             if share > 1e-6:
-                before[(orig + suffix, exporter)] = (
-                    before.get((orig + suffix, exporter), 0.0) + amount * share
-                )
+                key = (named(orig) + suffix, named(exporter))
+                before[key] = before.get(key, 0.0) + amount * share
     prod = float(chain.production[c, s]) * monthly
     if prod > 0:
-        before[(home, iso3)] = prod
+        before[(home, named(iso3))] = prod
     after: dict[tuple[str, str], float] = {}
     if not flows.empty:
         sel = flows[
@@ -434,12 +582,12 @@ def sankey_charts(
         )
         for (orig, exporter), v in sel.groupby(["origin", "exporter"])["value"].sum().items():
             if v > 1e-6:
-                after[(orig + suffix, exporter)] = float(v)
+                after[(named(orig) + suffix, named(exporter))] = float(v)
     prod_after = _path(ts, iso3, mineral, stage, "production")
     if prod_after.size and prod_after[-1] > 0:
-        after[(home, iso3)] = float(prod_after[-1])
+        after[(home, named(iso3))] = float(prod_after[-1])
     figs = []
-    sname = names.stage(mineral, stage)
+    sname = names.product(mineral, stage)
     for fid, pairs, title in (
         (
             "sankey-before",
@@ -462,11 +610,58 @@ def sankey_charts(
         into: dict[str, float] = {}
         for _, dest, v in links:
             into[dest] = into.get(dest, 0.0) + v
-        links += [(e, iso3 + "  ", v) for e, v in into.items()]
+        links += [(e, named(iso3) + "  ", v) for e, v in into.items()]
         cols = [
             sorted({o for o, _, _ in links if o.endswith(suffix) or o == home}),
             sorted(into),
-            [iso3 + "  "],
+            [named(iso3) + "  "],
         ]
         figs.append({"id": f"{fid}-{iso3}", "title": title, "svg": sankey(links, cols, title)})
+    return figs
+
+
+def cover(stock: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Stock as months of demand (0 where there is no demand)."""
+    return np.divide(stock, demand, out=np.zeros_like(stock), where=demand > 0)
+
+
+def variant_charts(
+    cases: dict[str, pd.DataFrame], names, iso3: str, mineral: str, stage: str, labels
+) -> list[dict]:
+    """The stored variants overlaid, one line each (``cases``: variant name -> its time
+    series): the focus country's shortfall and stock cover at one stage, and the stage's
+    price outside China, so the responses can be compared month by month."""
+    if len(cases) < 2:
+        return []
+    lang, product = names.lang, names.product(mineral, stage)
+    short, stock, price = {}, {}, {}
+    for variant, ts in cases.items():
+        demand = _path(ts, iso3, mineral, stage, "demand")
+        gap = _path(ts, iso3, mineral, stage, "shortfall")
+        held = _path(ts, iso3, mineral, stage, "stock") + _path(
+            ts, iso3, mineral, stage, "stockpile"
+        )
+        if demand.size and gap.size:
+            short[variant] = (100 * cover(gap, demand)).tolist()
+        if demand.size and held.size:
+            stock[variant] = cover(held, demand).tolist()
+        if (path := _path(ts, OUTSIDE, mineral, stage, "price")).size:
+            price[variant] = path.tolist()
+    country = names.country(iso3)
+    month = t("chart_month", lang)
+    figs = []
+    for fid, key, series, unit in (
+        ("variants-shortfall", "chart_variants_shortfall", short, "%"),
+        ("variants-stock", "chart_variants_stock", stock, t("months_of_demand", lang)),
+        ("variants-price", "chart_variants_price", price, "USD/kg"),
+    ):
+        if len(series) > 1:
+            title = t(key, lang, country=country, stage=product)
+            figs.append(
+                {
+                    "id": f"{fid}-{iso3}",
+                    "title": title,
+                    "svg": line_chart(series, labels, title, unit, x_label=month),
+                }
+            )
     return figs

@@ -14,7 +14,7 @@ from oreshock.core.atomic import write_file, write_text
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import t
 from oreshock.data.datasets import Dataset
-from oreshock.report.builder import FORMATS, html_to_pdf, render_template
+from oreshock.report.builder import FORMATS, check_paper, html_to_pdf, render_template
 from oreshock.report.charts import bar_chart, line_chart
 from oreshock.report.text import Names
 
@@ -139,9 +139,9 @@ def plan_data(record: dict[str, Any], dataset: Dataset, lang: str) -> dict[str, 
     }
 
 
-def render_plan_html(data: dict[str, Any]) -> str:
-    """The standalone page (inline SVG and CSS, nothing fetched)."""
-    return render_template("plan.html", data)
+def render_plan_html(data: dict[str, Any], paper: str = "a4") -> str:
+    """The standalone page (inline SVG and CSS, nothing fetched), sized for ``paper``."""
+    return render_template("plan.html", data, paper)
 
 
 def write_plan_report(
@@ -151,11 +151,13 @@ def write_plan_report(
     *,
     lang: str = "en",
     fmt: str = "html",
+    paper: str = "a4",
 ) -> Path:
-    """Write the report of a plan as HTML or PDF, whole or not at all."""
+    """Write the report of a plan as HTML or PDF (on ``paper``), whole or not at all."""
     if fmt not in FORMATS:
         raise OreshockError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
-    html = render_plan_html(plan_data(record, dataset, lang))
+    check_paper(paper)
+    html = render_plan_html(plan_data(record, dataset, lang), paper)
     if fmt == "pdf":
         return write_file(out, lambda tmp: html_to_pdf(html, tmp))
     return write_text(out, html)

@@ -109,6 +109,17 @@ class Names:
     def mineral(self, mineral: str) -> str:
         return self.minerals.get(mineral, mineral)
 
+    def product(self, mineral: str, stage: str) -> str:
+        """A mineral at one stage by name ("イットリウムの分離精製（酸化物）"): the stage
+        alone would not say which of a chain's products ran short; a one-stage chain
+        (magnets) is named by its product alone."""
+        if len(self.stages_of(mineral)) <= 1:
+            return self.mineral(mineral)
+        name = self.stage(mineral, stage)
+        if self.lang == "en" and name[1:].split(" ")[0].islower():
+            name = name[0].lower() + name[1:]  # "Yttrium separation", not "NdFeB" lowered
+        return t("rep_product", self.lang, mineral=self.mineral(mineral), stage=name)
+
     def stages_of(self, mineral: str) -> dict[str, str]:
         """Stage ids of one mineral -> their names, for tables whose columns are stages."""
         return {s: n for (m, s), n in self.stages.items() if m == mineral}
@@ -194,7 +205,7 @@ def summary_sentences(
                 "rep_first_short",
                 lang,
                 country=names.country(iso3),
-                stage=names.stage(first["mineral"], first["stage"]),
+                stage=names.product(first["mineral"], first["stage"]),
                 month=month_num(start, m, _fieldname(rid, first, "first_shortfall_month"), lang),
                 m=Num(m, _fieldname(rid, first, "months_to_shortfall"), str(m)),
                 peak=pct(first["peak_shortfall_pct"], _fieldname(rid, first, "peak_shortfall_pct")),
@@ -211,7 +222,7 @@ def summary_sentences(
                     "rep_worst_stage",
                     lang,
                     country=names.country(iso3),
-                    stage=names.stage(worst["mineral"], worst["stage"]),
+                    stage=names.product(worst["mineral"], worst["stage"]),
                     peak=pct(
                         worst["peak_shortfall_pct"], _fieldname(rid, worst, "peak_shortfall_pct")
                     ),
@@ -285,7 +296,7 @@ def who_sentence(record: dict, names: Names) -> dict:
             "rep_who_item",
             lang,
             country=names.country(r["country"]),
-            stage=names.stage(r["mineral"], r["stage"]),
+            stage=names.product(r["mineral"], r["stage"]),
             cum=pct(r["cumulative_shortfall_pct"], _fieldname(rid, r, "cumulative_shortfall_pct")),
         )
         for _, r in worst.iterrows()
@@ -344,7 +355,7 @@ def variant_sentences(
         parts = {
             "variant": rec["variant"],
             "country": names.country(iso3),
-            "stage": names.stage(worst["mineral"], worst["stage"]),
+            "stage": names.product(worst["mineral"], worst["stage"]),
             "cum": pct(
                 row["cumulative_shortfall_pct"],
                 _fieldname(rec["run_id"], row, "cumulative_shortfall_pct"),

@@ -17,6 +17,7 @@ from oreshock.core.serialize import json_safe as clean
 from oreshock.report.plan import render_plan_html
 from oreshock.store.jobs import PLAN
 from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
+from oreshock.web.routes.reports import PaperQ
 from oreshock.web.schemas import ERRORS, Lang, PlanCreated, PlanId, PlanRequest
 from oreshock.web.service import ServiceDep
 
@@ -72,6 +73,9 @@ def plan_report(plan_id: PlanId, svc: ServiceDep, lang: Lang = "en") -> dict[str
 
 
 @router.get("/api/plans/{plan_id}/report.html", response_class=HTMLResponse, responses=ERRORS)
-def plan_report_html(plan_id: PlanId, svc: ServiceDep, lang: Lang = "en") -> HTMLResponse:
-    """The same report as a standalone HTML page (what `oreshock plan --report` writes)."""
-    return HTMLResponse(render_plan_html(svc.plan_report(plan_id, lang)))
+def plan_report_html(
+    plan_id: PlanId, svc: ServiceDep, lang: Lang = "en", paper: PaperQ = "a4"
+) -> HTMLResponse:
+    """The same report as a standalone HTML page (what `oreshock plan --report` writes),
+    sized for ``paper`` (a4 or letter) when printed."""
+    return HTMLResponse(render_plan_html(svc.plan_report(plan_id, lang), paper))

@@ -17,6 +17,9 @@ router = APIRouter(tags=["runs"])
 TableQ = Annotated[
     str | None, Query(description="A bundled input-output table (default: the newest).")
 ]
+PaperQ = Annotated[
+    Literal["a4", "letter"], Query(description="Paper the page is sized for when printed.")
+]
 MethodQ = Annotated[
     Literal["dynamic", "leontief", "ghosh", "direct"], Query(description="Measure shown.")
 ]
@@ -29,9 +32,12 @@ def run_report(run_id: RunId, svc: ServiceDep, lang: Lang = "en") -> dict[str, A
 
 
 @router.get("/api/runs/{run_id}/report.html", response_class=HTMLResponse, responses=NOT_FINISHED)
-def run_report_html(run_id: RunId, svc: ServiceDep, lang: Lang = "en") -> HTMLResponse:
-    """The same report as a standalone HTML page (what `oreshock report` writes)."""
-    return HTMLResponse(render_html(run_report(run_id, svc, lang)))
+def run_report_html(
+    run_id: RunId, svc: ServiceDep, lang: Lang = "en", paper: PaperQ = "a4"
+) -> HTMLResponse:
+    """The same report as a standalone HTML page (what `oreshock report` writes), its CSS
+    ``@page`` sized for ``paper`` so a browser prints it on A4 or Letter."""
+    return HTMLResponse(render_html(run_report(run_id, svc, lang), paper))
 
 
 @router.get("/api/runs/{run_id}/impact", responses=NOT_FINISHED)
