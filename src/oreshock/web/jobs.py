@@ -37,6 +37,7 @@ from typing import Any
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.store.jobs import (
+    ENSEMBLE,
     KINDS,
     PENDING,
     PLAN,
@@ -61,6 +62,7 @@ SHUT_DOWN = "interrupted by a server shutdown; submit the run again"
 SHORTEN = {
     RUN: "shorten its horizon or its minerals",
     PLAN: "sample fewer controls or plan for fewer members",
+    ENSEMBLE: "ask for fewer runs (it resumes from its finished batches when submitted again)",
 }
 """What to change in a request that ran past the time limit, per kind of job."""
 PROGRESS_EVERY = 1.0
@@ -112,6 +114,7 @@ class Job:
     created: str = ""
     kind: str = RUN
     plan_id: str | None = None
+    ensemble_id: str | None = None
 
     @classmethod
     def of(cls, row: StoredJob) -> Job:
@@ -128,6 +131,7 @@ class Job:
             _text(row.created),
             row.kind,
             row.plan_id,
+            row.ensemble_id,
         )
 
     @property
@@ -442,7 +446,7 @@ class JobQueue:
         self._stored_at = time.monotonic()  # the first progress write after PROGRESS_EVERY
         control = Control(
             job.id,
-            self.settings.job_seconds,
+            self.settings.seconds(job.kind),
             lambda: self._stop,
             lambda f: self._report(job, f),
             job.kind,

@@ -34,6 +34,7 @@ from fastapi import Depends, Request
 from oreshock.core.errors import OreshockError, ScenarioError, UnknownIdError
 from oreshock.core.serialize import records as frame_records
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.ensemble.runner import get_ensemble, list_ensembles
 from oreshock.impact.assessment import assess
 from oreshock.impact.tables import TEST_SYSTEM, bundled_tables, load_table
 from oreshock.model.allocation import Allocation, Allocator, allocate_by_gap
@@ -48,16 +49,17 @@ from oreshock.plan.runner import make_plan
 from oreshock.plan.sampling import plan_block
 from oreshock.report.builder import build_context, report_data
 from oreshock.report.plan import plan_data
+from oreshock.report.text import Names as ReportNames
 from oreshock.store.impacts import get_impact, save_impact
 from oreshock.store.integrity import first_line
-from oreshock.store.jobs import PLAN, RUN
+from oreshock.store.jobs import ENSEMBLE, PLAN, RUN
 from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
 from oreshock.store.recovery import SAVE_ERRORS, keep
 from oreshock.store.store import RunRows, default_path, run_rows
-from oreshock.web import series
+from oreshock.web import ensembles, series
 from oreshock.web.db import Database, RunKept, ServerBusy
 from oreshock.web.jobs import Control, Job, JobQueue
-from oreshock.web.schemas import PlanRequest, RunRequest, ScenarioRequest
+from oreshock.web.schemas import EnsembleRequest, PlanRequest, RunRequest, ScenarioRequest
 from oreshock.web.settings import Settings
 
 Filters = dict[str, str | None]
@@ -147,7 +149,11 @@ class Service:
         self.data_lock = threading.RLock()
         self.series_slots = threading.BoundedSemaphore(self.settings.series_at_once)
         self.jobs = JobQueue(
-            self.db, self.execute, self.settings, clean=self.hide, kinds={PLAN: self.execute_plan}
+            self.db,
+            self.execute,
+            self.settings,
+            clean=self.hide,
+            kinds={PLAN: self.execute_plan, ENSEMBLE: self.execute_ensemble},
         )
         self._contexts: dict[int | None, tuple[Dataset, Network]] = {}
 
@@ -421,6 +427,74 @@ class Service:
             )
             raise RunKept(rows.run_id) from exc
         return rows.run_id
+
+    def bundled_network(self) -> Network:
+        """The network ensembles run on: `oreshock ensemble` runs on the bundled dataset, so
+        a server on another dataset refuses them rather than describe one and run another."""
+        if self.data_path is not None:
+            raise ScenarioError(
+                "ensembles run on the bundled dataset (as `oreshock ensemble`); this server "
+                "was started on another one"
+            )
+        return self.context()[1]
+
+    def submit_ensemble(self, req: EnsembleRequest) -> tuple[Job, str]:
+        """Validate the request as the command does, then queue it; returns the job and the
+        ensemble's id."""
+        self.jobs.ensure_room()
+        ensemble_id = ensembles.check_request(
+            req, self.bundled_network(), self.settings.max_ensemble_runs
+        )
+        job = self.jobs.submit(
+            req.model_dump_json(), req.scenario, req.variant, req.seed, kind=ENSEMBLE
+        )
+        return job, ensemble_id
+
+    def execute_ensemble(self, request_json: str, control: Control) -> str:
+        """Run a job's ensemble with the command, following its batches for the progress,
+        and mark the job done once it is complete (an incomplete one fails, saying so)."""
+        req = EnsembleRequest.model_validate_json(request_json)
+        ensemble_id = ensembles.check_request(
+            req, self.bundled_network(), self.settings.max_ensemble_runs
+        )
+
+        def progress() -> None:
+            control.progress(ensembles.batches_done(lambda: self._ensemble_row(ensemble_id)))
+
+        ensembles.run_child(ensembles.command(req, self.db_path), control.check, progress)
+        row = self._ensemble_row(ensemble_id)
+        if not row or row["status"] != "complete":
+            status = row["status"] if row else "missing"
+            raise OreshockError(f"ensemble {ensemble_id} ended {status}; submit it again")
+        with self.db.write() as store:
+            control.stored(store, ensemble_id)
+        return ensemble_id
+
+    def _ensemble_row(self, ensemble_id: str) -> dict[str, Any] | None:
+        try:
+            with self.db.shared():
+                return get_ensemble(ensemble_id, self.db_path)
+        except UnknownIdError:
+            return None
+
+    def list_ensembles(self) -> tuple[list[dict[str, Any]], list[Job]]:
+        """Stored ensembles (as ``oreshock ensembles list --json``) and the ensemble jobs
+        still going."""
+        with self.db.shared():
+            frame = list_ensembles(self.db_path)
+        return frame_records(frame.drop(columns=["folder"])), self.jobs.pending(ENSEMBLE)
+
+    @staticmethod
+    def ensemble_rule(job: Job) -> str | None:
+        """The failure rule an ensemble job was started with (None: the default)."""
+        return EnsembleRequest.model_validate_json(job.request_json).fail
+
+    def ensemble(self, ensemble_id: str, lang: str, **rule: Any) -> dict[str, Any]:
+        """An ensemble's page as JSON (``web.ensembles.summary``), names in ``lang``."""
+        dataset, _ = self.context()
+        with self.data_lock, self.db.shared():
+            names = ReportNames(dataset, lang)
+            return ensembles.summary(ensemble_id, self.db_path, names, lang, **rule)
 
 
 def get_service(request: Request) -> Service:
