@@ -389,8 +389,7 @@ def test_migrations_run_in_order_and_each_is_all_or_nothing(controlled, tmp_path
             open_schema(con, path, read_only=False, version=nxt + 1, migrations={now: _add_note})
         assert found_version(con, path) == now
         assert (
-            open_schema(con, path, read_only=False, version=nxt, migrations={now: _add_note})
-            == now
+            open_schema(con, path, read_only=False, version=nxt, migrations={now: _add_note}) == now
         )
         assert found_version(con, path) == nxt
         rows = con.execute("SELECT run_id, note FROM runs").fetchall()
