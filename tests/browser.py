@@ -2,7 +2,8 @@
 
 ``open_page`` yields a page in a fresh profile, with the requests it made to any host other
 than the server under test collected in ``page.foreign`` and script errors in
-``page.script_errors``; the page tests assert both are empty.
+``page.script_errors``; the page tests assert both are empty. A server restarted on another
+port is added to ``page.allowed``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def open_page(server: str, profile: Path, locale: str = "en-US") -> Iterator[Any
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    home = urlsplit(server).netloc
+    allowed = {urlsplit(server).netloc}
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile),
@@ -47,7 +48,7 @@ def open_page(server: str, profile: Path, locale: str = "en-US") -> Iterator[Any
         errors: list[str] = []
 
         def route(r: Any) -> None:
-            if urlsplit(r.request.url).netloc == home or r.request.url.startswith("data:"):
+            if urlsplit(r.request.url).netloc in allowed or r.request.url.startswith("data:"):
                 r.continue_()
             else:
                 foreign.append(r.request.url)
@@ -59,6 +60,7 @@ def open_page(server: str, profile: Path, locale: str = "en-US") -> Iterator[Any
         page.set_default_timeout(30_000)
         page.foreign = foreign
         page.script_errors = errors
+        page.allowed = allowed  # a test that restarts the server adds its new address
         try:
             yield page
         finally:

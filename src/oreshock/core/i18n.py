@@ -759,6 +759,11 @@ TEXT: dict[str, dict[str, str]] = {
     "ens_id": {"en": "Ensemble", "ja": "アンサンブル"},
     "ens_batches": {"en": "Batches", "ja": "バッチ"},
     "ens_status_complete": {"en": "complete", "ja": "完了"},
+    "ens_status_partial": {"en": "partial", "ja": "一部のみ"},
+    "ens_status_running": {"en": "running", "ja": "実行中"},
+    "ens_status_interrupted": {"en": "interrupted", "ja": "中断"},
+    "ens_status_failed": {"en": "failed", "ja": "失敗"},
+    "ens_status_queued": {"en": "queued", "ja": "待機中"},
     "ens_not_complete": {
         "en": "This ensemble is {status}: {done} of {batches} batches are written. Submit the "
         "same request again to resume it.",

@@ -169,12 +169,17 @@ def timeline(
     (a run's ``months_to_shortfall`` is ``months + 1`` when it is never short), with the
     chart drawn as SVG."""
     axis = np.arange(1, months + 1)
+    columns = [c for c in outcomes if c.startswith("months_to_shortfall.")]
+    minerals = [c.split(".")[2] for c in columns]
     series: dict[str, list[float]] = {}
-    for column in outcomes:
-        if column.startswith("months_to_shortfall."):
-            first = frame[column].to_numpy(dtype=float)
-            share = (first[None, :] <= axis[:, None]).mean(axis=1) * 100
-            series[_cell_name(column, names, lang)] = [round(float(v), 2) for v in share]
+    for column in columns:  # one target country, named in the page: not in the legend
+        _, _, mineral, stage = column.split(".", 3)
+        first = frame[column].to_numpy(dtype=float)
+        share = (first[None, :] <= axis[:, None]).mean(axis=1) * 100
+        label = names.mineral(mineral)
+        if minerals.count(mineral) > 1:
+            label += f" ({names.stage(mineral, stage)})"
+        series[label] = [round(float(v), 2) for v in share]
     labels = [str(m) for m in axis]
     title = t("ens_timeline_title", lang)
     svg = line_chart(series, labels, title, t("ens_timeline_y", lang)) if series else ""
