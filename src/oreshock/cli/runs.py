@@ -21,6 +21,7 @@ from oreshock.cli.common import (
     DataOpt,
     DbOpt,
     JsonOpt,
+    LangOpt,
     exit_if_kept,
     friendly,
     out,
@@ -33,6 +34,7 @@ from oreshock.core.errors import OreshockError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.simulate import RunResult, reproduce
+from oreshock.report.comparison import mismatch_notes
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -42,7 +44,7 @@ from oreshock.store.integrity import (
     TableDifference,
 )
 from oreshock.store.recovery import restore, save_or_keep
-from oreshock.store.store import Store, check_target, open_read, run_rows
+from oreshock.store.store import Store, check_target, open_read, parse_since, run_rows
 
 PROVENANCE = (
     "run_id",
@@ -70,8 +72,23 @@ def runs_list(
             "(the content column).",
         ),
     ] = True,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Only the runs of this scenario (its name).")
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="Only the runs whose label contains this text (any case)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only the runs stored on or after this date (UTC), YYYY-MM-DD."
+        ),
+    ] = None,
 ) -> None:
-    """Stored runs, each marked ok, damaged, unreadable or never hashed."""
+    """Stored runs with their label and horizon (months), each marked ok, damaged,
+    unreadable or never hashed."""
+    day = parse_since(since)
     if not store_exists(db):
         df = pd.DataFrame(columns=["run_id", "created", "scenario", "variant"])
         if json_out:
@@ -81,7 +98,7 @@ def runs_list(
         return
     with open_read(db) as store:
         try:
-            df = store.list_runs(check=check)
+            df = store.list_runs(check=check, scenario=scenario, label=label, since=day)
         except OreshockError as exc:
             if not store.damage:
                 raise
@@ -137,13 +154,17 @@ def runs_compare(
     country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
-    """Side-by-side summaries of stored runs."""
+    """Side-by-side summaries of stored runs; says so (on stderr) when their horizons or
+    datasets differ."""
     frames = []
+    records = []
     require_store(db, f"no run {run_ids[0]!r}")
     with open_read(db) as store:
         for rid in run_ids:
             record = store.run(rid)
+            records.append(record)
             store.require_intact(rid)
             df = pd.DataFrame(record["summary"])
             df.insert(0, "run", f"{rid} ({record['variant'] or 'base'})")
@@ -151,6 +172,8 @@ def runs_compare(
     table = pd.concat(frames, ignore_index=True)
     if country:
         table = table[table["country"] == country.upper()]
+    for note in mismatch_notes(records):
+        typer.echo(f"warning: {note[lang]}", err=True)
     if json_out:
         print_json(json.loads(table.to_json(orient="records")))
         return

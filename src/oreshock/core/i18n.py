@@ -814,6 +814,7 @@ TEXT: dict[str, dict[str, str]] = {
     "ens_source_scenario": {"en": "scenario", "ja": "シナリオ"},
     "label": {"en": "Label", "ja": "ラベル"},
     "horizon_months": {"en": "Horizon (months)", "ja": "期間（月）"},
+    "months_unit": {"en": "months", "ja": "か月"},
     "runs_since": {"en": "Stored since", "ja": "保存日（以降）"},
     "runs_filter": {"en": "Filter", "ja": "絞り込み"},
     "runs_all_scenarios": {"en": "all scenarios", "ja": "すべてのシナリオ"},

@@ -243,6 +243,18 @@ def expected_hash(rows: RunRows) -> str:
         con.close()
 
 
+def parse_since(text: str | None, name: str = "--since") -> dt.date | None:
+    """A list filter's date, YYYY-MM-DD; refused naming the option and the form expected."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise OreshockError(
+            f"{name} {text!r}: expected a date as YYYY-MM-DD, e.g. 2026-01-31"
+        ) from None
+
+
 def run_filters(
     scenario: str | None, label: str | None, since: dt.datetime | dt.date | None
 ) -> tuple[str, list[Any]]:

@@ -27,6 +27,13 @@ LimitQ = Annotated[
     int | None,
     Query(ge=1, description="rows per page (default and most: the server's page_rows)"),
 ]
+ScenarioNameQ = Annotated[
+    str | None, Query(min_length=1, max_length=100, description="only runs of this scenario")
+]
+LabelQ = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="only runs whose label contains this"),
+]
 OffsetQ = Annotated[int, Query(ge=0, le=10**12, description="rows to skip")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,6 +71,9 @@ class RunRequest(ScenarioRequest):
     months: int | None = Field(None, ge=1, le=600)
     strict: bool = Field(
         False, description="refuse (422) a scenario with a shock the data do not cover"
+    )
+    label: str | None = Field(
+        None, max_length=200, description="a label stored with the run (one line of text)"
     )
 
 

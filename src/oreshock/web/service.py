@@ -20,6 +20,7 @@ that marks the job done.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
@@ -55,7 +56,7 @@ from oreshock.store.integrity import first_line
 from oreshock.store.jobs import ENSEMBLE, PLAN, RUN
 from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
 from oreshock.store.recovery import SAVE_ERRORS, keep
-from oreshock.store.store import RunRows, default_path, run_rows
+from oreshock.store.store import RunRows, check_label, default_path, run_rows
 from oreshock.web import ensembles, series
 from oreshock.web.db import Database, RunKept, ServerBusy
 from oreshock.web.jobs import Control, Job, JobQueue
@@ -219,11 +220,28 @@ class Service:
             finally:
                 path.unlink()
 
-    def list_runs(self) -> tuple[list[dict[str, Any]], list[Job]]:
-        """Stored runs (as records) and the run jobs still queued or running."""
+    def list_runs(
+        self,
+        scenario: str | None = None,
+        label: str | None = None,
+        since: dt.date | None = None,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Stored runs (as records, with label and horizon) and the run jobs still queued or
+        running (as clients see them, with their label), both filtered alike."""
         with self.db.read() as store:
-            runs = store.list_runs()
-        return frame_records(runs), self.jobs.pending(RUN)
+            runs = store.list_runs(scenario=scenario, label=label, since=since)
+        pending = []
+        for job in self.jobs.pending(RUN):
+            shown = job.public()
+            shown["label"] = RunRequest.model_validate_json(job.request_json).label
+            if scenario and job.scenario != scenario:
+                continue
+            if label and label.lower() not in (shown["label"] or "").lower():
+                continue
+            if since and job.created[:10] < since.isoformat():
+                continue
+            pending.append(shown)
+        return frame_records(runs), pending
 
     def list_plans(self) -> tuple[list[dict[str, Any]], list[Job]]:
         """Stored plans (as ``oreshock plans list --json``) and the plan jobs still going."""
@@ -346,6 +364,7 @@ class Service:
     def submit(self, req: RunRequest) -> Job:
         """Queue a run; a full queue is refused before the scenario is even validated."""
         self.jobs.ensure_room()
+        req.label = check_label(req.label)
         scenario = self.build_scenario(req)
         return self.jobs.submit(req.model_dump_json(), scenario.name, scenario.variant, req.seed)
 
@@ -406,7 +425,7 @@ class Service:
             control.progress(0.9 * (i + 1) / len(minerals))
         control.check()
         result = RunResult(scenario, network, runs, seed=req.seed, coverage=coverage)
-        return self.save(run_rows(result), control)
+        return self.save(run_rows(result, label=req.label), control)
 
     def save(self, rows: RunRows, control: Control) -> str:
         """Store a computed run and mark its job done in the same database turn; if the

@@ -257,16 +257,37 @@ function coverageNote(r) {
 }
 
 // ---------------------------------------------------------------------- runs
-async function runsPage() {
-  const runs = await api("/api/runs");
+async function runsPage(params) {
+  const wanted = ["scenario", "label", "since"].filter((k) => params.get(k));
+  const query = wanted.map((k) => `${k}=${encodeURIComponent(params.get(k))}`).join("&");
+  const [runs, scenarios] = await Promise.all([api(`/api/runs${query ? "?" + query : ""}`), api("/api/scenarios")]);
   const rows = runs.map((r) => [
     r.status === "done" ? `<input type="checkbox" class="pick" value="${esc(r.run_id || r.id)}">` : "",
     r.status === "done" ? `<a href="#/run/${esc(r.run_id || r.id)}">${esc(r.run_id || r.id)}</a>` : esc(r.id),
-    esc(r.scenario), esc(r.variant || t("base")), esc(r.status), esc(r.created)]);
+    esc(scenarioTitle(scenarios, r.scenario)), esc(r.variant || t("base")), esc(r.label || ""),
+    { v: r.months ?? "–" }, esc(r.status), esc(String(r.created || "").replace("T", " ").slice(0, 19))]);
+  const scenarioOptions = [`<option value="">${esc(t("runs_all_scenarios"))}</option>`].concat(scenarios.map((s) => (
+    `<option value="${esc(s.name)}" ${s.name === params.get("scenario") ? "selected" : ""}>${esc(scenarioTitle(scenarios, s.name))}</option>`))).join("");
   view().innerHTML = `<h2>${esc(t("nav_runs"))}</h2>
-    ${table(["", t("run_id"), t("dash_scenario"), t("variant"), t("dash_status"), t("created")], rows)}
+    <form id="runs-filter"><fieldset><legend>${esc(t("runs_filter"))}</legend>
+      <label>${esc(t("dash_scenario"))} <select id="f-scenario">${scenarioOptions}</select></label>
+      <label>${esc(t("label"))} <input type="text" id="f-label" value="${esc(params.get("label") || "")}" maxlength="200"></label>
+      <label>${esc(t("runs_since"))} <input type="date" id="f-since" value="${esc(params.get("since") || "")}"></label>
+      <button class="primary" type="submit" id="f-apply">${esc(t("runs_filter"))}</button>
+    </fieldset></form>
+    <div id="runs-list">${table(["", t("run_id"), t("dash_scenario"), t("variant"), t("label"), t("horizon_months"),
+      t("dash_status"), t("created")], rows)}</div>
     <button class="primary" id="compare-btn">${esc(t("dash_compare_selected"))}</button>
-    <p class="muted"><a href="/api/runs">JSON</a></p>`;
+    <p class="muted"><a href="/api/runs${query ? "?" + esc(query) : ""}">JSON</a></p>`;
+  document.getElementById("runs-filter").onsubmit = (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    [["scenario", "f-scenario"], ["label", "f-label"], ["since", "f-since"]].forEach(([k, id]) => {
+      const v = document.getElementById(id).value.trim();
+      if (v) next.set(k, v);
+    });
+    location.hash = `#/runs?${next}`;
+  };
   document.getElementById("compare-btn").onclick = () => {
     const ids = [...document.querySelectorAll(".pick:checked")].map((x) => x.value);
     if (ids.length >= 2) location.hash = `#/compare?ids=${ids.join(",")}`;
@@ -288,9 +309,12 @@ async function comparePage(params) {
       return { v: s ? `${s.months_to_shortfall ?? t("never")} / ${num(s.cumulative_shortfall_pct)}%` : "–" };
     })];
   });
+  const notes = (c.notes || []).map((n) => `<p class="error">${esc(n[state.lang] || n.en)}</p>`).join("");
   view().innerHTML = `<h2>${esc(t("nav_compare"))}</h2>
+    ${notes ? `<section id="compare-notes">${notes}</section>` : ""}
     <p class="muted">${esc(t("months_to_shortfall"))} / ${esc(t("cumulative_shortfall_pct"))}</p>
-    <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => `${r.variant || t("base")} (${r.run_id})`)], rows)}</div>
+    <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => (
+      `${r.variant || t("base")}${r.label ? " · " + r.label : ""} (${r.run_id}, ${r.months} ${t("months_unit")})`))], rows)}</div>
     <p class="muted"><a href="/api/compare?${q}">JSON</a></p>`;
 }
 
@@ -494,7 +518,7 @@ async function route() {
   try {
     if (path.startsWith("/run/")) await runPage(path.slice(5));
     else if (path === "/builder") await builder();
-    else if (path === "/runs") await runsPage();
+    else if (path === "/runs") await runsPage(params);
     else if (path === "/compare") await comparePage(params);
     else if (path === "/plans") await plansPage();
     else if (path.startsWith("/plan/")) await planPage(path.slice(6));
