@@ -125,3 +125,25 @@ def test_unknown_ids_are_404(tmp_path):
     with TestClient(create_app(tmp_path / "runs.duckdb"), base_url=LOCAL) as client:
         assert client.get("/api/ensembles/0123456789ab").status_code == 404
         assert client.get("/api/ensembles/not-an-id").status_code == 422
+
+
+def test_a_cancelled_ensemble_stops_and_keeps_its_finished_batches(tmp_path):
+    """DELETE /api/jobs/{id} stops the command between batches; the ensemble reads
+    interrupted with the batches it finished, and its page says how to resume it."""
+    db = tmp_path / "runs.duckdb"
+    body = REQUEST | {"runs": 400, "batch_size": 4}
+    with TestClient(create_app(db), base_url=LOCAL) as client:
+        created = client.post("/api/ensembles", json=body).json()
+        deadline = time.monotonic() + 120
+        while client.get(f"/api/ensembles/{created['id']}").json()["progress"] == 0:
+            assert time.monotonic() < deadline, "no batch finished in 120 s"
+            time.sleep(0.2)
+        stopped = client.delete(f"/api/jobs/{created['id']}")
+        assert stopped.status_code in (200, 202)
+        job = finish(client, created["id"], 60)
+        assert job["status"] == "cancelled" and job["error"] == "cancelled by a client request"
+        page = client.get(f"/api/ensembles/{created['ensemble_id']}").json()
+        assert page["ensemble_status"] == "interrupted"
+        assert 0 < page["batches_done"] < page["batches"] == 100 and "outcomes" not in page
+        written = list((db.parent / "ensembles" / created["ensemble_id"]).glob("batch-*.parquet"))
+        assert len(written) == page["batches_done"]

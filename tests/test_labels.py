@@ -21,7 +21,8 @@ from oreshock.store.schema import SCHEMA_VERSION
 from oreshock.store.store import Store, open_read, run_rows
 from oreshock.testing.faults import write_drill
 from oreshock.web.app import create_app
-from tests.test_web_faults import LOCAL
+from tests.browser import ARTIFACTS, needs_chromium, open_page
+from tests.test_web_faults import LOCAL, Server
 
 MINI = str(Path(__file__).parent / "data" / "mini_dataset")
 runner = CliRunner()
@@ -118,3 +119,37 @@ def test_api_runs_take_a_label_and_the_list_filters(tmp_path):
         assert refused.status_code == 422 and "label" in refused.json()["detail"]
         long = client.post("/api/runs", json=body | {"label": "x" * 201})
         assert long.status_code == 422 and "label" in long.json()["detail"]
+
+
+@needs_chromium
+def test_the_dashboard_runs_list_shows_labels_and_horizons_and_filters(network, tmp_path):
+    """The runs page lists each run's label and horizon by its scenario's title, and its
+    filters (label, scenario, date) narrow the list, in Japanese and English."""
+    db = tmp_path / "runs.duckdb"
+    file = open_scenario("japan-rare-earths-2026")
+    with Store(db) as store:
+        for months, label in ((12, "Board meeting"), (24, None)):
+            scenario = file.build("no-response", {("months",): months})
+            store.save_rows(run_rows(simulate(network, scenario), label=label))
+    ready = "document.querySelector('#view').dataset.ready === '/runs'"
+    with Server(db) as server, open_page(server.url, tmp_path / "p", "ja-JP") as page:
+        page.goto(server.url + "/#/runs")
+        page.wait_for_function(ready)
+        listed = page.inner_text("#runs-list")
+        assert "ラベル" in listed and "期間（月）" in listed and "Board meeting" in listed
+        assert "中国による対日レアアース輸出規制" in listed and "\t24\t" in listed
+        page.fill("#f-label", "board")
+        page.click("#f-apply")
+        page.wait_for_function(f"location.hash.includes('label=board') && {ready}")
+        assert page.locator("#runs-list .pick").count() == 1
+        page.fill("#f-since", "2999-01-01")
+        page.click("#f-apply")
+        page.wait_for_function(f"location.hash.includes('since=2999') && {ready}")
+        assert page.locator("#runs-list .pick").count() == 0
+        page.click("#lang-en")
+        page.wait_for_function(
+            "document.querySelector('#runs-filter legend')?.textContent === 'Filter'"
+        )
+        assert "Horizon (months)" in page.inner_text("#runs-list")
+        page.screenshot(path=str(ARTIFACTS / "runs-filter-en.png"), full_page=True)
+        assert page.foreign == [] and page.script_errors == []
