@@ -147,3 +147,18 @@ def test_a_cancelled_ensemble_stops_and_keeps_its_finished_batches(tmp_path):
         assert 0 < page["batches_done"] < page["batches"] == 100 and "outcomes" not in page
         written = list((db.parent / "ensembles" / created["ensemble_id"]).glob("batch-*.parquet"))
         assert len(written) == page["batches_done"]
+
+
+def test_a_damaged_batch_file_is_the_servers_trouble_and_names_no_server_path(done, db):
+    """Last here: it damages the shared ensemble. A cut batch file answers 500 with what is
+    damaged and how to recompute it, naming the folder as the store's, not by its path."""
+    created, _ = done
+    folder = db.parent / "ensembles" / created["ensemble_id"]
+    batch = sorted(folder.glob("batch-*.parquet"))[1]
+    batch.write_bytes(batch.read_bytes()[:100])
+    with TestClient(create_app(db), base_url=LOCAL) as client:
+        answer = client.get(f"/api/ensembles/{created['ensemble_id']}")
+    assert answer.status_code == 500
+    detail = answer.json()["detail"]
+    assert "damaged batch file" in detail and "batch-00001.parquet" in detail
+    assert str(db.parent) not in detail and "the store's ensembles folder" in detail

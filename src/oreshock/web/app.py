@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
+from oreshock.ensemble.runner import DamagedBatchError
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError
 from oreshock.store.plans import DamagedPlanError
 from oreshock.web.db import BUSY, ServerBusy, is_busy
@@ -66,6 +67,7 @@ STATUS: dict[type[Exception], int] = {
     DamagedStoreError: 500,
     DamagedRunError: 500,
     DamagedPlanError: 500,
+    DamagedBatchError: 500,
     UnknownIdError: 404,
     NotFinished: 409,
     NothingToCancel: 409,
@@ -74,7 +76,7 @@ STATUS: dict[type[Exception], int] = {
     ServerBusy: 503,
 }
 """Status code per error the service raises; the most specific class of an error wins. A
-damaged database, run or plan is the server's trouble, not the request's: 500, with the store's
+damaged database, run, plan or ensemble batch file is the server's trouble, not the request's: 500, with the store's
 message (which names no file here)."""
 RETRY = (429, 503)
 """Statuses that tell the client when to try again (``Retry-After``)."""

@@ -17,8 +17,10 @@ after ``Settings.job_seconds`` or when cancelled: its executor calls ``Control.c
 between minerals and at every allocation pass within one, so it stops there, never in
 the middle of saving (a run being saved is finished and stored).
 
-A job has a kind (``store.jobs.KINDS``): a run, or a plan (``POST /api/plans``), each with its
-own executor; a plan's executor checks between the planner's steps. A job is looked up and
+A job has a kind (``store.jobs.KINDS``): a run, a plan (``POST /api/plans``) or an ensemble
+(``POST /api/ensembles``), each with its own executor; a plan's executor checks between the
+planner's steps, an ensemble's while its command runs (``web.ensembles``). An ensemble's time
+limit is ``Settings.ensemble_seconds``, the others' ``Settings.job_seconds``. A job is looked up and
 resolved within its kind, so a plan's job id is not taken for a run's.
 """
 

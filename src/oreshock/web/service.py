@@ -129,8 +129,11 @@ def checked(control: Control, allocate: Allocator = allocate_by_gap) -> Allocato
 
 
 def hide_paths(message: str, db_path: Path) -> str:
-    """Error messages name no server file: the database and package folders are elided."""
+    """Error messages name no server file: the database, its ensembles folder and the
+    package folder are elided."""
     package = str(Path(str(resources.files("oreshock"))))
+    ensembles_home = str(db_path.parent / "ensembles")
+    message = message.replace(ensembles_home, "the store's ensembles folder")
     return message.replace(str(db_path), "the results database").replace(package + "/", "")
 
 
