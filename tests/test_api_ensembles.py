@@ -162,3 +162,18 @@ def test_a_damaged_batch_file_is_the_servers_trouble_and_names_no_server_path(do
     detail = answer.json()["detail"]
     assert "damaged batch file" in detail and "batch-00001.parquet" in detail
     assert str(db.parent) not in detail and "the store's ensembles folder" in detail
+
+
+def test_a_sobol_ensemble_has_its_indices(tmp_path):
+    """With the Saltelli sampler the page carries Sobol indices per parameter (and the
+    warnings of a small sample, in the reader's language)."""
+    body = REQUEST | {"runs": 28, "batch_size": 14, "method": "sobol", "stock_ranges": False}
+    with TestClient(create_app(tmp_path / "runs.duckdb"), base_url=LOCAL) as client:
+        created = client.post("/api/ensembles", json=body).json()
+        assert finish(client, created["id"])["status"] == "done"
+        page = client.get(f"/api/ensembles/{created['id']}?lang=ja").json()
+    assert page["method"] == "sobol" and all(p["source"] == "scenario" for p in page["parameters"])
+    assert {s["parameter"] for s in page["sobol"]} == {p["name"] for p in page["parameters"]}
+    for s in page["sobol"]:
+        assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(s)
+    assert page["sobol_warnings"] and all(isinstance(w, str) for w in page["sobol_warnings"])

@@ -71,3 +71,15 @@ def test_the_list_after_a_restart_links_the_ensemble(started):
     page.click("#ens-list a")
     page.wait_for_function(f"{SHOWN}?.startsWith('/ensemble/')")
     assert page.locator("#ens-timeline svg").count() == 1
+
+
+def test_a_bad_parameter_is_refused_on_the_form_naming_it(started):
+    server, page = started
+    page.goto(server.url + "/#/ensembles")
+    page.wait_for_function(f"{SHOWN} === '/ensembles'")
+    page.fill("#e-runs", "12")
+    page.fill("#e-param", "responses.rerouting.growth=uniform:0.02:0.1\nnothing")
+    page.click("#e-run")
+    page.wait_for_selector("#e-error")
+    error = page.inner_text("#e-error")
+    assert "param[1]" in error and "NAME=uniform:LOW:HIGH" in error

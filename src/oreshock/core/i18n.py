@@ -756,6 +756,14 @@ TEXT: dict[str, dict[str, str]] = {
     "ens_target": {"en": "Target country", "ja": "対象国"},
     "ens_batch_size": {"en": "Runs per batch", "ja": "バッチあたりの試行数"},
     "ens_fail_rule": {"en": "Failure rule", "ja": "失敗の条件"},
+    "ens_stock_ranges": {
+        "en": "Also sample the dataset's stock ranges",
+        "ja": "データセットの在庫範囲もサンプリングする",
+    },
+    "ens_extra_params": {
+        "en": "Extra parameters, one a line (NAME=uniform:LOW:HIGH)",
+        "ja": "追加パラメータ（1行に1つ、NAME=uniform:LOW:HIGH）",
+    },
     "ens_id": {"en": "Ensemble", "ja": "アンサンブル"},
     "ens_batches": {"en": "Batches", "ja": "バッチ"},
     "ens_status_complete": {"en": "complete", "ja": "完了"},

@@ -436,6 +436,8 @@ async function ensemblesPage() {
       <label>${esc(t("ens_target"))} <select id="e-target">${targets}</select></label>
       <label>${esc(t("ens_batch_size"))} <input type="number" id="e-batch" value="500" min="1" max="100000" required></label>
       <label>${esc(t("ens_fail_rule"))} <input type="text" id="e-fail" placeholder="cumulative_shortfall_pct>5"></label>
+      <label><input type="checkbox" id="e-stock" checked> ${esc(t("ens_stock_ranges"))}</label>
+      <label>${esc(t("ens_extra_params"))} <textarea id="e-param" rows="2" cols="50" placeholder="responses.rerouting.growth=uniform:0.02:0.1"></textarea></label>
       <button class="primary" type="submit" id="e-run">${esc(t("ens_start"))}</button>
     </fieldset></form>
     <div id="e-status"></div>
@@ -451,6 +453,8 @@ async function startEnsemble() {
   const body = { scenario, variant: variant || null, runs: Number(val("e-runs")), method: val("e-method"),
     seed: Number(val("e-seed")), target: val("e-target"), batch_size: Number(val("e-batch")) };
   if (val("e-fail").trim()) body.fail = val("e-fail").trim();
+  body.stock_ranges = document.getElementById("e-stock").checked;
+  body.param = val("e-param").split("\n").map((x) => x.trim()).filter(Boolean);
   const box = document.getElementById("e-status");
   box.innerHTML = "";
   try {
