@@ -8,12 +8,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from oreshock.ensemble.runner import list_ensembles
 from oreshock.model.scenario import open_scenario
 from oreshock.web.app import create_app
-from tests.test_web_faults import LOCAL
+from tests.test_web_faults import LOCAL, Server
 
 SCENARIO = "japan-rare-earths-2026"
 REQUEST = {"scenario": SCENARIO, "variant": "full-response", "runs": 12, "batch_size": 4}
@@ -177,3 +179,40 @@ def test_a_sobol_ensemble_has_its_indices(tmp_path):
     for s in page["sobol"]:
         assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(s)
     assert page["sobol_warnings"] and all(isinstance(w, str) for w in page["sobol_warnings"])
+
+
+def test_a_killed_server_stops_its_ensemble_and_the_next_one_resumes_it(tmp_path):
+    """SIGKILL of `oreshock serve` mid-ensemble: the command it started stops too (no
+    ensemble computes for a server that is gone) and records itself interrupted; the next
+    server says the job was interrupted, and the same request resumes from the batches kept."""
+    db = tmp_path / "runs.duckdb"
+    body = REQUEST | {"runs": 400, "batch_size": 4}
+    server = Server(db).start()
+    try:
+        created = httpx.post(server.url + "/api/ensembles", json=body, timeout=60).json()
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{server.url}/api/ensembles/{created['id']}").json()["progress"] == 0:
+            assert time.monotonic() < deadline, "no batch finished in 120 s"
+            time.sleep(0.2)
+        server.kill()
+        deadline = time.monotonic() + 30
+        while (row := list_ensembles(db).iloc[0])["status"] == "running":
+            assert time.monotonic() < deadline, "the ensemble still runs without its server"
+            time.sleep(0.2)
+        assert row["status"] == "interrupted" and 0 < row["batches_done"] < 100
+        kept = int(row["batches_done"])
+        server.start()
+        job = httpx.get(f"{server.url}/api/ensembles/{created['id']}").json()
+        assert job["status"] == "failed" and "interrupted by a server restart" in job["error"]
+        again = httpx.post(server.url + "/api/ensembles", json=body, timeout=60).json()
+        assert again["ensemble_id"] == created["ensemble_id"]
+        deadline = time.monotonic() + 60
+        while (state := httpx.get(f"{server.url}/api/ensembles/{again['id']}").json())[
+            "progress"
+        ] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert state["progress"] >= kept / 100  # it went on from the kept batches
+        httpx.delete(f"{server.url}/api/jobs/{again['id']}")
+    finally:
+        server.kill()

@@ -95,9 +95,25 @@ def check_request(req: EnsembleRequest, network: Network, max_runs: int) -> str:
     return plan.ensemble_id
 
 
+CHILD = (
+    "import ctypes, os, runpy, signal, sys\n"
+    "parent = int(sys.argv.pop(1))\n"
+    "if sys.platform.startswith('linux'):\n"
+    "    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG\n"
+    "if os.getppid() != parent:\n"
+    "    sys.exit(1)\n"
+    "sys.argv[0] = 'oreshock'\n"
+    "runpy.run_module('oreshock', run_name='__main__', alter_sys=True)\n"
+)
+"""How the child starts: it asks Linux for SIGTERM when the server's thread that started it
+dies (a server killed outright), so no ensemble goes on computing for a server that is gone;
+SIGTERM makes the command record the ensemble ``interrupted``, its finished batches kept."""
+
+
 def command(req: EnsembleRequest, db: Path) -> list[str]:
-    """``oreshock ensemble`` with the request's options, one worker, on the service's store."""
-    words = [sys.executable, "-m", "oreshock", "ensemble", req.scenario, "--runs", str(req.runs),
+    """``oreshock ensemble`` with the request's options, one worker, on the service's store,
+    started through ``CHILD``."""
+    words = [sys.executable, "-c", CHILD, str(os.getpid()), "ensemble", req.scenario, "--runs", str(req.runs),
              "--seed", str(req.seed), "--method", req.method, "--target", req.target.upper(),
              "--batch-size", str(req.batch_size), "--workers", "1", "--db", str(db), "--json"]  # fmt: skip
     if req.variant:
