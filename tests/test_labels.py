@@ -37,23 +37,25 @@ def _listed(db: Path, *options: str) -> list[dict]:
 def test_run_label_is_stored_and_lists_filter_by_scenario_label_and_date(tmp_path):
     db = tmp_path / "runs.duckdb"
     drill = str(write_drill(tmp_path, "store-drill"))
-    for label in ("Baseline A", None):
+    for label in ("Baseline A [draft]", None):
         args = ["run", drill, "--data", MINI, "--db", str(db), "--json"]
         result = runner.invoke(app, args + (["--label", label] if label else []))
         assert result.exit_code == 0, result.output
     every = _listed(db)
     k = len(open_scenario(drill).variants) or 1  # one run per variant
-    assert [r["label"] for r in every] == ["Baseline A"] * k + [None] * k
+    assert [r["label"] for r in every] == ["Baseline A [draft]"] * k + [None] * k
     assert all(r["months"] == open_scenario(drill).build().months for r in every)
-    assert [r["label"] for r in _listed(db, "--label", "baseline")] == ["Baseline A"] * k
+    assert [r["label"] for r in _listed(db, "--label", "baseline")] == ["Baseline A [draft]"] * k
     assert len(_listed(db, "--scenario", every[0]["scenario"])) == 2 * k
     assert _listed(db, "--scenario", "no-such-scenario") == []
     today = dt.datetime.now(dt.UTC).date()
     assert len(_listed(db, "--since", today.isoformat())) == 2 * k
     assert _listed(db, "--since", (today + dt.timedelta(days=1)).isoformat()) == []
-    # the table shows the label and the horizon too
+    # the table shows the label and the horizon too, and so does `runs show`
     table = runner.invoke(app, ["runs", "list", "--db", str(db), "--no-check"])
-    assert "Baseline A" in table.stdout and "months" in table.stdout
+    assert "[draft]" in table.stdout and "months" in table.stdout  # as written, not markup
+    shown = runner.invoke(app, ["runs", "show", every[0]["run_id"], "--db", str(db)])
+    assert "label: Baseline A [draft]" in shown.stdout
 
 
 @pytest.mark.parametrize(

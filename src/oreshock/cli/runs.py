@@ -16,6 +16,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from oreshock.cli.common import (
     DataOpt,
@@ -51,6 +52,7 @@ PROVENANCE = (
     "created",
     "scenario",
     "variant",
+    "label",
     "months",
     "start_month",
     "seed",
@@ -106,8 +108,8 @@ def runs_list(
         damage, path = store.damage, store.path
     if json_out:
         print_json(json.loads(df.to_json(orient="records", date_format="iso")))
-    else:
-        print_frame(df)
+    else:  # a label is a person's text: shown as written, never read as rich markup
+        print_frame(df.assign(label=[escape(v) if isinstance(v, str) else v for v in df["label"]]))
     _warn_damage(df, damage, path)
 
 
@@ -142,7 +144,9 @@ def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
         print_json(record)
         return
     for key in (*PROVENANCE, "content"):
-        out.print(f"{key}: {record[key]}", highlight=False)
+        if key == "label" and not record.get(key):
+            continue  # no label given (or stored before runs had labels)
+        out.print(f"{key}: {record[key]}", highlight=False, markup=False)
     summary = pd.DataFrame(record["summary"])
     if not summary.empty:
         summary = summary[summary["cumulative_shortfall_pct"] > 0]
