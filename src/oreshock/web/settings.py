@@ -39,8 +39,8 @@ class Settings:
     - ``max_plan_scenarios``: most sampled controls a plan (and its check in the engine) may
       ask for (422 beyond it); the flagship plan takes about 25 s for 50.
     - ``ensemble_seconds``: the time an ensemble (``POST /api/ensembles``) may take, checked
-      between its batches; one stopped keeps its finished batches and resumes when
-      submitted again.
+      every half second while its command runs; one stopped keeps its finished batches and
+      resumes when submitted again.
     - ``max_ensemble_runs``: most runs an ensemble started through the API may ask for.
     - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
     - ``series_at_once``: pages and Parquet files built at the same time; more wait up to
