@@ -300,6 +300,7 @@ def test_current_version_file_without_ensemble_tables_gets_them(tmp_path):
         tmp_path / "current.duckdb",
         UNVERSIONED_DDL
         + "ALTER TABLE runs ADD COLUMN coverage_json VARCHAR;"
+        + "ALTER TABLE runs ADD COLUMN label VARCHAR;"
         + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');",
     )
     with Store(path, read_only=True) as store:
@@ -348,30 +349,31 @@ def test_version_1_file_is_migrated_keeping_its_runs(controlled, tmp_path):
         assert old["coverage"] is None and old["summary"] == []
         new_id = store.save_run(controlled)
         assert store.run(new_id)["coverage"] == controlled.coverage.records()
-    assert _version(path) == "5" == str(SCHEMA_VERSION)
+    assert _version(path) == str(SCHEMA_VERSION)
     assert _tables(path) == set(TABLES)
     con = duckdb.connect(str(path), read_only=True)
     try:
         kept = con.execute(
-            "SELECT * EXCLUDE (coverage_json, content_hash) FROM runs WHERE run_id = 'old000000001'"
+            "SELECT * EXCLUDE (coverage_json, content_hash, label) FROM runs "
+            "WHERE run_id = 'old000000001'"
         ).fetchall()
     finally:
         con.close()
     assert kept == old_rows
 
 
-def _add_label(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("ALTER TABLE runs ADD COLUMN label VARCHAR DEFAULT 'unlabelled'")
+def _add_note(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE runs ADD COLUMN note VARCHAR DEFAULT 'none'")
 
 
 def _half_done(con: duckdb.DuckDBPyConnection) -> None:
-    _add_label(con)
-    con.execute("UPDATE runs SET label = 'x'")
+    _add_note(con)
+    con.execute("UPDATE runs SET note = 'x'")
     raise RuntimeError("disk on fire")
 
 
 def test_migrations_run_in_order_and_each_is_all_or_nothing(controlled, tmp_path):
-    """A synthetic next version (runs gain a label column) exercises the mechanism itself."""
+    """A synthetic next version (runs gain a note column) exercises the mechanism itself."""
     path = tmp_path / "r.duckdb"
     with Store(path) as store:
         run_id = store.save_run(controlled)
@@ -382,17 +384,16 @@ def test_migrations_run_in_order_and_each_is_all_or_nothing(controlled, tmp_path
             open_schema(con, path, read_only=False, version=nxt, migrations={now: _half_done})
         assert str(path) in str(info.value)
         assert found_version(con, path) == now
-        assert "label" not in con.execute("SELECT * FROM runs").df().columns
+        assert "note" not in con.execute("SELECT * FROM runs").df().columns
         with pytest.raises(OreshockError, match=f"no upgrade from version {nxt} to {nxt + 1}"):
-            open_schema(con, path, read_only=False, version=nxt + 1, migrations={now: _add_label})
+            open_schema(con, path, read_only=False, version=nxt + 1, migrations={now: _add_note})
         assert found_version(con, path) == now
         assert (
-            open_schema(con, path, read_only=False, version=nxt, migrations={now: _add_label})
-            == now
+            open_schema(con, path, read_only=False, version=nxt, migrations={now: _add_note}) == now
         )
         assert found_version(con, path) == nxt
-        rows = con.execute("SELECT run_id, label FROM runs").fetchall()
-        assert rows == [(run_id, "unlabelled")]
+        rows = con.execute("SELECT run_id, note FROM runs").fetchall()
+        assert rows == [(run_id, "none")]
     finally:
         con.close()
 

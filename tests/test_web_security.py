@@ -22,7 +22,8 @@ from oreshock.web.settings import Settings
 from tests.test_web_faults import LOCAL, Server
 
 TOKEN = "s3cret-token-of-32-characters-xx"
-ROUTES = ["/", "/api/runs", "/api/limits", "/static/app.js", "/docs", "/openapi.json"]
+ROUTES = ["/", "/api/runs", "/api/limits", "/static/app.js", "/docs", "/openapi.json",
+          "/docs-static/swagger-ui.css", "/api/ensembles"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

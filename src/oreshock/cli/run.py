@@ -59,7 +59,7 @@ from oreshock.model.variants import run_variants
 from oreshock.report.comparison import claim_line, comparison_table, family_claim_check
 from oreshock.report.text import Names
 from oreshock.store.recovery import save_or_keep
-from oreshock.store.store import check_target, run_rows
+from oreshock.store.store import check_label, check_target, run_rows
 
 
 def vintage_asked(file: ScenarioFile, names: list[str | None], flag: int | None) -> int | None:
@@ -132,8 +132,17 @@ def run(
     table: TableOpt = None,
     regions: RegionsOpt = None,
     sectors: SectorsOpt = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label",
+            help="A label stored with each run, to find it again (`runs list --label`); one "
+            "line, at most 200 characters.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario's variants, store each run, and compare them."""
+    label = check_label(label)  # a bad label is refused before anything runs
     file = open_scenario(scenario)
     names: list[str | None] = list(variant or file.variants) or [None]
     for asked in variant or []:
@@ -188,7 +197,7 @@ def run(
     # Rows are built before the database is opened, so the Store (and its lock) is held
     # only while writing; what cannot be saved is kept in a recovery folder, not lost.
     impacts = [assess(r, dataset, io_table) for r in results] if io_table is not None else []
-    rows = [run_rows(r) for r in results]
+    rows = [run_rows(r, label=label) for r in results]
     outcome = save_or_keep(rows, db)
     run_ids = [r.run_id if r.run_id in outcome.saved else None for r in rows]
     records = [

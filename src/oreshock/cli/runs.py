@@ -16,11 +16,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from oreshock.cli.common import (
     DataOpt,
     DbOpt,
     JsonOpt,
+    LangOpt,
     exit_if_kept,
     friendly,
     out,
@@ -33,6 +35,7 @@ from oreshock.core.errors import OreshockError
 from oreshock.data.datasets import load_dataset
 from oreshock.model.network import build_network
 from oreshock.model.simulate import RunResult, reproduce
+from oreshock.report.comparison import mismatch_notes
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -42,13 +45,14 @@ from oreshock.store.integrity import (
     TableDifference,
 )
 from oreshock.store.recovery import restore, save_or_keep
-from oreshock.store.store import Store, check_target, open_read, run_rows
+from oreshock.store.store import Store, check_target, open_read, parse_since, run_rows
 
 PROVENANCE = (
     "run_id",
     "created",
     "scenario",
     "variant",
+    "label",
     "months",
     "start_month",
     "seed",
@@ -70,8 +74,23 @@ def runs_list(
             "(the content column).",
         ),
     ] = True,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Only the runs of this scenario (its name).")
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option("--label", help="Only the runs whose label contains this text (any case)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only the runs stored on or after this date (UTC), YYYY-MM-DD."
+        ),
+    ] = None,
 ) -> None:
-    """Stored runs, each marked ok, damaged, unreadable or never hashed."""
+    """Stored runs with their label and horizon (months), each marked ok, damaged,
+    unreadable or never hashed."""
+    day = parse_since(since)
     if not store_exists(db):
         df = pd.DataFrame(columns=["run_id", "created", "scenario", "variant"])
         if json_out:
@@ -81,7 +100,7 @@ def runs_list(
         return
     with open_read(db) as store:
         try:
-            df = store.list_runs(check=check)
+            df = store.list_runs(check=check, scenario=scenario, label=label, since=day)
         except OreshockError as exc:
             if not store.damage:
                 raise
@@ -89,8 +108,8 @@ def runs_list(
         damage, path = store.damage, store.path
     if json_out:
         print_json(json.loads(df.to_json(orient="records", date_format="iso")))
-    else:
-        print_frame(df)
+    else:  # a label is a person's text: shown as written, never read as rich markup
+        print_frame(df.assign(label=[escape(v) if isinstance(v, str) else v for v in df["label"]]))
     _warn_damage(df, damage, path)
 
 
@@ -125,7 +144,9 @@ def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
         print_json(record)
         return
     for key in (*PROVENANCE, "content"):
-        out.print(f"{key}: {record[key]}", highlight=False)
+        if key == "label" and not record.get(key):
+            continue  # no label given (or stored before runs had labels)
+        out.print(f"{key}: {record[key]}", highlight=False, markup=False)
     summary = pd.DataFrame(record["summary"])
     if not summary.empty:
         summary = summary[summary["cumulative_shortfall_pct"] > 0]
@@ -137,13 +158,17 @@ def runs_compare(
     country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
-    """Side-by-side summaries of stored runs."""
+    """Side-by-side summaries of stored runs; says so (on stderr) when their horizons or
+    datasets differ."""
     frames = []
+    records = []
     require_store(db, f"no run {run_ids[0]!r}")
     with open_read(db) as store:
         for rid in run_ids:
             record = store.run(rid)
+            records.append(record)
             store.require_intact(rid)
             df = pd.DataFrame(record["summary"])
             df.insert(0, "run", f"{rid} ({record['variant'] or 'base'})")
@@ -151,6 +176,8 @@ def runs_compare(
     table = pd.concat(frames, ignore_index=True)
     if country:
         table = table[table["country"] == country.upper()]
+    for note in mismatch_notes(records):
+        typer.echo(f"warning: {note[lang]}", err=True)
     if json_out:
         print_json(json.loads(table.to_json(orient="records")))
         return

@@ -1057,6 +1057,100 @@ TEXT: dict[str, dict[str, str]] = {
     "el_Y": {"en": "Yttrium", "ja": "イットリウム"},
     "el_Sc": {"en": "Scandium", "ja": "スカンジウム"},
     "el_Co": {"en": "Cobalt", "ja": "コバルト"},
+    # --- HTTP service and dashboard: ensembles, run labels and lists, comparisons ---
+    "nav_ensembles": {"en": "Ensembles", "ja": "アンサンブル"},
+    "ens_new": {"en": "New ensemble", "ja": "新しいアンサンブル"},
+    "ens_start": {"en": "Start the ensemble", "ja": "アンサンブルを開始"},
+    "ens_runs": {"en": "Runs", "ja": "試行数"},
+    "ens_method": {"en": "Sampler", "ja": "サンプリング法"},
+    "ens_method_lhs": {"en": "Latin hypercube", "ja": "ラテン超方格"},
+    "ens_method_sobol": {"en": "Sobol (Saltelli)", "ja": "Sobol（Saltelli）"},
+    "ens_seed": {"en": "Seed", "ja": "乱数シード"},
+    "ens_target": {"en": "Target country", "ja": "対象国"},
+    "ens_batch_size": {"en": "Runs per batch", "ja": "バッチあたりの試行数"},
+    "ens_fail_rule": {"en": "Failure rule", "ja": "失敗の条件"},
+    "ens_stock_ranges": {
+        "en": "Also sample the dataset's stock ranges",
+        "ja": "データセットの在庫範囲もサンプリングする",
+    },
+    "ens_extra_params": {
+        "en": "Extra parameters, one a line (NAME=uniform:LOW:HIGH)",
+        "ja": "追加パラメータ（1行に1つ、NAME=uniform:LOW:HIGH）",
+    },
+    "ens_id": {"en": "Ensemble", "ja": "アンサンブル"},
+    "ens_batches": {"en": "Batches", "ja": "バッチ"},
+    "ens_status_complete": {"en": "complete", "ja": "完了"},
+    "ens_status_partial": {"en": "partial", "ja": "一部のみ"},
+    "ens_status_running": {"en": "running", "ja": "実行中"},
+    "ens_status_interrupted": {"en": "interrupted", "ja": "中断"},
+    "ens_status_failed": {"en": "failed", "ja": "失敗"},
+    "ens_status_queued": {"en": "queued", "ja": "待機中"},
+    "ens_not_complete": {
+        "en": "This ensemble is {status}: {done} of {batches} batches are written. Submit the "
+        "same request again to resume it.",
+        "ja": "このアンサンブルは{status}です（{batches}バッチ中{done}バッチ書き込み済み）。"
+        "同じ条件で再度開始すると続きから実行します。",
+    },
+    "ens_failure_heading": {"en": "Failure probability", "ja": "失敗確率"},
+    "ens_failure_text": {
+        "en": "{p} of runs fail ({failed} of {runs}) under the rule {rule}.",
+        "ja": "条件 {rule} のもとで、試行の{p}が失敗（{runs}回中{failed}回）。",
+    },
+    "ens_outcomes_heading": {
+        "en": "Outcomes (percentiles over runs)",
+        "ja": "結果（試行間の分位点）",
+    },
+    "ens_outcome": {"en": "Outcome", "ja": "結果"},
+    "ens_cell": {"en": "Country, mineral (stage)", "ja": "国・鉱物（段階）"},
+    "ens_prim_heading": {
+        "en": "PRIM boxes (where failures gather)",
+        "ja": "PRIMボックス（失敗が集中する範囲）",
+    },
+    "ens_box": {"en": "Box", "ja": "ボックス"},
+    "ens_parameter": {"en": "Parameter", "ja": "パラメータ"},
+    "ens_low": {"en": "From", "ja": "下限"},
+    "ens_high": {"en": "To", "ja": "上限"},
+    "ens_coverage": {"en": "Coverage", "ja": "カバー率"},
+    "ens_density": {"en": "Density", "ja": "密度"},
+    "ens_sobol_heading": {"en": "Sobol indices", "ja": "Sobol感度指数"},
+    "ens_sobol_none": {
+        "en": "Sobol indices are computed for a Sobol sample only (sampler: Sobol).",
+        "ja": "Sobol感度指数はSobolサンプル（サンプリング法: Sobol）でのみ計算されます。",
+    },
+    "ens_timeline_heading": {"en": "Runs short over time", "ja": "時間とともに不足する試行"},
+    "ens_timeline_title": {
+        "en": "Share of runs already short, by month of the horizon",
+        "ja": "期間の各月までに不足に陥った試行の割合",
+    },
+    "ens_timeline_y": {"en": "% of runs", "ja": "試行の%"},
+    "ens_timeline_note": {
+        "en": "From each run's months to shortfall (an ensemble records one figure per run and "
+        "outcome, not a monthly series).",
+        "ja": "各試行の不足までの月数から算出（アンサンブルは試行・結果ごとに1つの値を記録し、"
+        "月次系列は記録しません）。",
+    },
+    "ens_parameters_heading": {"en": "Uncertain parameters", "ja": "不確実なパラメータ"},
+    "ens_source": {"en": "Source", "ja": "出典"},
+    "ens_source_dataset": {"en": "dataset stock range", "ja": "データセットの在庫範囲"},
+    "ens_source_scenario": {"en": "scenario", "ja": "シナリオ"},
+    "label": {"en": "Label", "ja": "ラベル"},
+    "horizon_months": {"en": "Horizon (months)", "ja": "期間（月）"},
+    "months_unit": {"en": "months", "ja": "か月"},
+    "runs_since": {"en": "Stored since", "ja": "保存日（以降）"},
+    "runs_filter": {"en": "Filter", "ja": "絞り込み"},
+    "runs_all_scenarios": {"en": "all scenarios", "ja": "すべてのシナリオ"},
+    "cmp_horizons_differ": {
+        "en": "These runs cover different horizons ({horizons} months): totals over the horizon "
+        "are not comparable, and a run that is never short may become short after its horizon.",
+        "ja": "比較する実行の期間が異なります（{horizons}か月）。期間全体の合計は比較できず、"
+        "不足なしの実行も期間の後に不足する可能性があります。",
+    },
+    "cmp_datasets_differ": {
+        "en": "These runs were computed on different datasets ({datasets}): differences may come "
+        "from the data, not from the scenarios.",
+        "ja": "比較する実行は異なるデータセット（{datasets}）で計算されています。差はシナリオでは"
+        "なくデータに由来する可能性があります。",
+    },
 }
 
 

@@ -1,4 +1,6 @@
-"""A scenario's variants compared in words: the flagship table and the claim as a sentence.
+"""A scenario's variants compared in words: the flagship table and the claim as a sentence;
+and what makes stored runs hard to compare (``mismatch_notes``: horizons or datasets that
+differ), which `oreshock runs compare`, the API's compare and the dashboard all show.
 
 The numbers come from ``oreshock.model.variants`` (``claim_check``, ``worst_sectors``); this
 module only labels and phrases them in a language, so the CLI, the reference results and the
@@ -132,3 +134,32 @@ def family_claim_check(
             check = claim_check(result, country, product, month, level)
             pct.update({f"{product}:{s}": v for s, v in check["by_stage"].items()})
     return claim_from_shares(pct, month, level)
+
+
+def _dataset(record: Mapping[str, Any]) -> str:
+    """A run's dataset as people name it: name and version, with its hash's start."""
+    name = record.get("dataset_name") or "?"
+    version = record.get("dataset_version") or "?"
+    digest = str(record.get("dataset_hash") or "")[:8]
+    return f"{name} {version}" + (f" ({digest})" if digest else "")
+
+
+def mismatch_notes(records: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Why stored runs (their records, as ``Store.run`` returns them) are not comparable
+    figure by figure: different horizons (totals over the horizon differ in length, and
+    "never short" means within each one's horizon), different datasets (a difference may be
+    the data's). Each note has its ``code`` and the text in English and Japanese."""
+    notes = []
+    horizons = sorted({int(r["months"]) for r in records if r.get("months") is not None})
+    if len(horizons) > 1:
+        listed = ", ".join(str(m) for m in horizons)
+        notes.append(_both("cmp_horizons_differ", horizons=listed))
+    datasets = sorted({_dataset(r) for r in records})
+    hashes = {r.get("dataset_hash") for r in records}
+    if len(hashes) > 1:
+        notes.append(_both("cmp_datasets_differ", datasets="; ".join(datasets)))
+    return notes
+
+
+def _both(code: str, **fields: Any) -> dict[str, str]:
+    return {"code": code, "en": t(code, "en", **fields), "ja": t(code, "ja", **fields)}

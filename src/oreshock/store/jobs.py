@@ -5,10 +5,12 @@ A job is written when it is submitted (with the validated request as JSON), upda
 starts, as it progresses (the caller throttles), and when it ends. Every function takes an
 open ``Store`` and does one short statement or transaction, so callers keep their store
 blocks short. The table itself is defined in ``store.schema`` (``jobs``, schema version 3;
-``kind`` and ``plan_id`` since version 4).
+``kind`` and ``plan_id`` since version 4, ``ensemble_id`` since version 6).
 
 Kinds (``KINDS``): a ``run`` job stores a run and names it in ``run_id``, a ``plan`` job
-stores a plan and names it in ``plan_id``. Jobs stored before plans were kept have no kind
+stores a plan and names it in ``plan_id``, an ``ensemble`` job runs an ensemble (its batches
+under the store's ``ensembles/`` folder, indexed in ``ensembles``) and names it in
+``ensemble_id``. Jobs stored before plans were kept have no kind
 and are runs.
 
 States: ``queued`` and ``running`` count against the queue limit (``PENDING``); ``done``,
@@ -32,10 +34,13 @@ INTERRUPTED = "interrupted by a server restart; submit the run again"
 
 RUN = "run"
 PLAN = "plan"
-KINDS = {RUN: "run_id", PLAN: "plan_id"}
+ENSEMBLE = "ensemble"
+KINDS = {RUN: "run_id", PLAN: "plan_id", ENSEMBLE: "ensemble_id"}
 """Kind of job -> the column naming what a finished job of that kind stored."""
 
-_UPDATABLE = frozenset({"status", "progress", "run_id", "plan_id", "error", "owner_pid"})
+_UPDATABLE = frozenset(
+    {"status", "progress", "run_id", "plan_id", "ensemble_id", "error", "owner_pid"}
+)
 
 
 def _now() -> dt.datetime:
@@ -60,6 +65,7 @@ class StoredJob:
     owner_pid: int | None
     kind: str = RUN
     plan_id: str | None = None
+    ensemble_id: str | None = None
 
     @property
     def pending(self) -> bool:
@@ -149,8 +155,8 @@ def list_jobs(
 
 
 def update_job(store: Store, job_id: str, **changes: Any) -> None:
-    """Set some of status, progress, run_id, plan_id, error, owner_pid, and the time of the
-    change."""
+    """Set some of status, progress, run_id, plan_id, ensemble_id, error, owner_pid, and the
+    time of the change."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise ValueError(f"jobs: cannot update {sorted(unknown)}; expected {sorted(_UPDATABLE)}")

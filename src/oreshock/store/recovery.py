@@ -129,7 +129,7 @@ def keep(runs: list[RunRows], db: Path, why: str) -> Path:
 
 
 def _record_json(record: dict[str, Any]) -> dict[str, Any]:
-    out = {c: record[c] for c in RECORD_COLUMNS}
+    out = {c: record.get(c) for c in RECORD_COLUMNS}
     created = out["created"]
     out["created"] = created.isoformat() if isinstance(created, dt.datetime) else created
     return out

@@ -29,7 +29,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -49,7 +49,8 @@ TABLES: dict[str, str] = {
     start_month VARCHAR,
     summary_json VARCHAR,
     coverage_json VARCHAR,
-    content_hash VARCHAR
+    content_hash VARCHAR,
+    label VARCHAR
 )""",
     "timeseries": """CREATE TABLE IF NOT EXISTS timeseries (
     run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
@@ -85,7 +86,8 @@ TABLES: dict[str, str] = {
     "jobs": """CREATE TABLE IF NOT EXISTS jobs (
     job_id VARCHAR PRIMARY KEY, created TIMESTAMP, updated TIMESTAMP, scenario VARCHAR,
     variant VARCHAR, request_json VARCHAR, seed BIGINT, status VARCHAR, progress DOUBLE,
-    run_id VARCHAR, error VARCHAR, owner_pid BIGINT, kind VARCHAR, plan_id VARCHAR
+    run_id VARCHAR, error VARCHAR, owner_pid BIGINT, kind VARCHAR, plan_id VARCHAR,
+    ensemble_id VARCHAR
 )""",
     "plans": """CREATE TABLE IF NOT EXISTS plans (
     plan_id VARCHAR PRIMARY KEY, created TIMESTAMP, scenario VARCHAR, variant VARCHAR,
@@ -217,6 +219,23 @@ def _add_impacts(con: duckdb.DuckDBPyConnection) -> None:
     and measure in ``impact_series``."""
     con.execute(TABLES["impacts"])
     con.execute(TABLES["impact_series"])
+
+
+@migration(5)
+def _add_labels_and_ensemble_jobs(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 5 -> 6: a run's label and the service's ensemble jobs.
+
+    - ``runs.label``: an optional text a person gives a run (``oreshock run --label``,
+      ``"label"`` of ``POST /api/runs``) to find it again in lists; runs stored before have
+      NULL (no label).
+    - ``jobs.ensemble_id``: a job of the service may run an ensemble (``POST /api/ensembles``,
+      kind ``ensemble``) and names it there when done.
+    """
+    for table, name in (("runs", "label"), ("jobs", "ensemble_id")):
+        if table not in table_names(con):
+            con.execute(TABLES[table])
+        elif name not in _columns(con, table):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR")
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:

@@ -60,8 +60,12 @@ RECORD_COLUMNS = (
     "start_month",
     "summary_json",
     "coverage_json",
+    "label",
 )
-"""The columns of a run's row in ``runs`` that describe it (``content_hash`` is the store's)."""
+"""The columns of a run's row in ``runs`` that describe it (``content_hash`` is the store's).
+A record kept before runs had labels (a recovery folder) has no ``label``: it is stored NULL."""
+LABEL_MAX = 200
+"""Most characters in a run's label."""
 
 DAMAGE_ERRORS = (
     duckdb.IOException,
@@ -106,10 +110,29 @@ class RunRows:
         return {"timeseries": self.timeseries, "flows": self.flows, "sectors": self.sectors}
 
 
+def check_label(label: str | None) -> str | None:
+    """A run's label as stored: stripped, None when empty; refused when too long or when it
+    holds a control character (it is printed in tables and pages)."""
+    if label is None or not label.strip():
+        return None
+    label = label.strip()
+    if len(label) > LABEL_MAX:
+        raise OreshockError(f"label: {len(label)} characters; expected at most {LABEL_MAX}")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in label):
+        raise OreshockError("label: holds a control character (a tab or line break); expected "
+                            "one line of text")  # fmt: skip
+    return label
+
+
 def run_rows(
-    result: RunResult, *, sector_countries: list[str] | None = None, run_id: str | None = None
+    result: RunResult,
+    *,
+    sector_countries: list[str] | None = None,
+    run_id: str | None = None,
+    label: str | None = None,
 ) -> RunRows:
-    """The rows that store ``result``: its provenance, time series, flows and sectors."""
+    """The rows that store ``result``: its provenance, label, time series, flows and
+    sectors."""
     scenario = result.scenario
     countries = sector_countries or sorted(
         {c for r in result.runs.values() for c in r.chain.countries}
@@ -134,6 +157,7 @@ def run_rows(
         "start_month": scenario.start,
         "summary_json": json.dumps(records(result.summary())),
         "coverage_json": json.dumps(result.coverage.records(), ensure_ascii=False),
+        "label": check_label(label),
     }
     return RunRows(record, result.timeseries(), result.flows(), sectors)
 
@@ -200,7 +224,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, rows: RunRows) -> str:
     names = [*RECORD_COLUMNS, "content_hash"]
     con.execute(
         f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-        [rows.record[c] for c in RECORD_COLUMNS] + [digest],
+        [rows.record.get(c) for c in RECORD_COLUMNS] + [digest],
     )
     return digest
 
@@ -217,6 +241,37 @@ def expected_hash(rows: RunRows) -> str:
         return _write_rows(con, rows)
     finally:
         con.close()
+
+
+def parse_since(text: str | None, name: str = "--since") -> dt.date | None:
+    """A list filter's date, YYYY-MM-DD; refused naming the option and the form expected."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise OreshockError(
+            f"{name} {text!r}: expected a date as YYYY-MM-DD, e.g. 2026-01-31"
+        ) from None
+
+
+def run_filters(
+    scenario: str | None, label: str | None, since: dt.datetime | dt.date | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of ``Store.list_runs``'s filters."""
+    where: list[str] = []
+    args: list[Any] = []
+    if scenario:
+        where.append("scenario = ?")
+        args.append(scenario)
+    if label:
+        where.append("contains(lower(coalesce(label, '')), ?)")
+        args.append(label.lower())
+    if since is not None:
+        start = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
+        where.append("created >= ?")
+        args.append(start.replace(tzinfo=None))
+    return ("WHERE " + " AND ".join(where)) if where else "", args
 
 
 def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
@@ -407,12 +462,23 @@ class Store:
             "or the database file may be failing"
         )
 
-    def list_runs(self, *, check: bool = False) -> pd.DataFrame:
-        """Every run, oldest first; ``check`` adds a ``content`` column (``run_statuses``)."""
+    def list_runs(
+        self,
+        *,
+        check: bool = False,
+        scenario: str | None = None,
+        label: str | None = None,
+        since: dt.datetime | dt.date | None = None,
+    ) -> pd.DataFrame:
+        """Every run, oldest first, with its horizon (``months``) and label; only those of
+        ``scenario``, whose label contains ``label`` (any case) and stored on or after
+        ``since`` (UTC), when given. ``check`` adds a ``content`` column (``run_statuses``)."""
+        where, args = run_filters(scenario, label, since)
         with self._reading("the list of runs"):
             df = self.con.execute(
-                "SELECT run_id, created, scenario, variant, months, seed, dataset_version, "
-                "code_version FROM runs ORDER BY created"
+                "SELECT run_id, created, scenario, variant, label, months, seed, "
+                f"dataset_version, code_version FROM runs {where} ORDER BY created",
+                args,
             ).df()
         if check:
             statuses = self.run_statuses()

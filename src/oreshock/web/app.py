@@ -28,11 +28,23 @@ from fastapi.staticfiles import StaticFiles
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.version import __version__
+from oreshock.ensemble.runner import DamagedBatchError
 from oreshock.store.integrity import DamagedRunError, DamagedStoreError
 from oreshock.store.plans import DamagedPlanError
 from oreshock.web.db import BUSY, ServerBusy, is_busy
 from oreshock.web.jobs import NotFinished, NothingToCancel, QueueFull
-from oreshock.web.routes import dashboard, data, jobs, metrics, plans, reports, runs, scenarios
+from oreshock.web.routes import (
+    dashboard,
+    data,
+    docs,
+    ensembles,
+    jobs,
+    metrics,
+    plans,
+    reports,
+    runs,
+    scenarios,
+)
 from oreshock.web.security import BodyLimit, HostCheck, TokenCheck
 from oreshock.web.service import Service
 from oreshock.web.settings import Settings
@@ -44,15 +56,18 @@ ROUTERS = (
     scenarios.router,
     runs.router,
     plans.router,
+    ensembles.router,
     jobs.router,
     reports.router,
     metrics.router,
     dashboard.router,
+    docs.router,
 )
 STATUS: dict[type[Exception], int] = {
     DamagedStoreError: 500,
     DamagedRunError: 500,
     DamagedPlanError: 500,
+    DamagedBatchError: 500,
     UnknownIdError: 404,
     NotFinished: 409,
     NothingToCancel: 409,
@@ -61,7 +76,7 @@ STATUS: dict[type[Exception], int] = {
     ServerBusy: 503,
 }
 """Status code per error the service raises; the most specific class of an error wins. A
-damaged database, run or plan is the server's trouble, not the request's: 500, with the store's
+damaged database, run, plan or ensemble batch file is the server's trouble, not the request's: 500, with the store's
 message (which names no file here)."""
 RETRY = (429, 503)
 """Statuses that tell the client when to try again (``Retry-After``)."""
@@ -149,6 +164,8 @@ def create_app(
     """The API and dashboard over one results database and dataset (bundled by default)."""
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None,  # served by routes.docs from this server's own files
+        redoc_url=None,
         title="oreshock",
         version=__version__,
         description="Stress tests for critical-mineral supply chains: datasets, metrics, "
@@ -160,6 +177,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Exception, unexpected)
     app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    app.mount(docs.PREFIX, docs.assets(), name="docs-static")
     for router in ROUTERS:
         app.include_router(router)
     secure(app, app.state.service.settings)

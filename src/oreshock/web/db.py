@@ -131,6 +131,16 @@ class Database:
             self._prepare()
         return self._open(read_only=True)
 
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """The read lock alone, for code that opens the store itself, read-only (the
+        ensemble index, through ``store.open_read``); the file is created or upgraded first,
+        as ``read`` does."""
+        if not self._ready or not self.path.exists():
+            self._prepare()
+        with self.lock.reading():
+            yield
+
     def _prepare(self) -> None:
         """Create or upgrade the file (a write open); a busy one is tried again on the next
         read. One that cannot be written (damaged, a read-only folder) is left to the

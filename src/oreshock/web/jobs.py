@@ -17,8 +17,10 @@ after ``Settings.job_seconds`` or when cancelled: its executor calls ``Control.c
 between minerals and at every allocation pass within one, so it stops there, never in
 the middle of saving (a run being saved is finished and stored).
 
-A job has a kind (``store.jobs.KINDS``): a run, or a plan (``POST /api/plans``), each with its
-own executor; a plan's executor checks between the planner's steps. A job is looked up and
+A job has a kind (``store.jobs.KINDS``): a run, a plan (``POST /api/plans``) or an ensemble
+(``POST /api/ensembles``), each with its own executor; a plan's executor checks between the
+planner's steps, an ensemble's while its command runs (``web.ensembles``). An ensemble's time
+limit is ``Settings.ensemble_seconds``, the others' ``Settings.job_seconds``. A job is looked up and
 resolved within its kind, so a plan's job id is not taken for a run's.
 """
 
@@ -37,6 +39,7 @@ from typing import Any
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.store.jobs import (
+    ENSEMBLE,
     KINDS,
     PENDING,
     PLAN,
@@ -61,6 +64,7 @@ SHUT_DOWN = "interrupted by a server shutdown; submit the run again"
 SHORTEN = {
     RUN: "shorten its horizon or its minerals",
     PLAN: "sample fewer controls or plan for fewer members",
+    ENSEMBLE: "ask for fewer runs (it resumes from its finished batches when submitted again)",
 }
 """What to change in a request that ran past the time limit, per kind of job."""
 PROGRESS_EVERY = 1.0
@@ -112,6 +116,7 @@ class Job:
     created: str = ""
     kind: str = RUN
     plan_id: str | None = None
+    ensemble_id: str | None = None
 
     @classmethod
     def of(cls, row: StoredJob) -> Job:
@@ -128,6 +133,7 @@ class Job:
             _text(row.created),
             row.kind,
             row.plan_id,
+            row.ensemble_id,
         )
 
     @property
@@ -442,7 +448,7 @@ class JobQueue:
         self._stored_at = time.monotonic()  # the first progress write after PROGRESS_EVERY
         control = Control(
             job.id,
-            self.settings.job_seconds,
+            self.settings.seconds(job.kind),
             lambda: self._stop,
             lambda f: self._report(job, f),
             job.kind,

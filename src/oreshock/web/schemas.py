@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from oreshock.plan.model import Costs
 
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="run or job id")]
+EnsembleId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="ensemble or job id")]
 PlanId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="plan or job id")]
 MineralQ = Annotated[str, Query(pattern=r"^[a-z_]{1,40}$", description="mineral id")]
 StageQ = Annotated[str, Query(pattern=r"^[a-z_]{1,40}$", description="stage id")]
@@ -25,6 +26,13 @@ FilterQ = Annotated[str | None, Query(pattern=r"^[A-Za-z_]{1,40}$")]
 LimitQ = Annotated[
     int | None,
     Query(ge=1, description="rows per page (default and most: the server's page_rows)"),
+]
+ScenarioNameQ = Annotated[
+    str | None, Query(min_length=1, max_length=100, description="only runs of this scenario")
+]
+LabelQ = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="only runs whose label contains this"),
 ]
 OffsetQ = Annotated[int, Query(ge=0, le=10**12, description="rows to skip")]
 
@@ -63,6 +71,9 @@ class RunRequest(ScenarioRequest):
     months: int | None = Field(None, ge=1, le=600)
     strict: bool = Field(
         False, description="refuse (422) a scenario with a shock the data do not cover"
+    )
+    label: str | None = Field(
+        None, max_length=200, description="a label stored with the run (one line of text)"
     )
 
 
@@ -116,3 +127,35 @@ class PlanRequest(ScenarioRequest):
 # No docstring: pydantic would publish it as the schema's description and change the API.
 class PlanCreated(RunCreated):
     pass
+
+
+class EnsembleRequest(BaseModel):
+    """Start an ensemble (as `oreshock ensemble`): a shipped scenario and variant, the number
+    of runs, the sampler and its seed, the target country, extra parameters and the failure
+    rule its page applies."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str = Field(
+        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="shipped name"
+    )
+    variant: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    runs: int = Field(ge=1, le=10**7, description="number of runs (Sobol: at least this many)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed of the sampler")
+    method: Literal["lhs", "sobol"] = Field("lhs", description="Latin hypercube or Saltelli")
+    target: str = Field("JPN", pattern=r"^[A-Za-z]{3}$", description="country whose outcomes "
+                        "are recorded (ISO3)")  # fmt: skip
+    param: list[Annotated[str, Field(min_length=3, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="extra or overriding parameters, NAME=uniform:LOW:HIGH (as --param)",
+    )
+    batch_size: int = Field(500, ge=1, le=100_000, description="runs per Parquet batch")
+    stock_ranges: bool = Field(True, description="also sample the dataset stock ranges")
+    fail: Annotated[str, Field(min_length=3, max_length=100)] | None = Field(
+        None, description="when a run fails, OUTCOME>VALUE or OUTCOME<VALUE (as --fail)"
+    )
+
+
+# No docstring: pydantic would publish it as the schema's description and change the API.
+class EnsembleCreated(RunCreated):
+    ensemble_id: str

@@ -20,6 +20,7 @@ that marks the job done.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from fastapi import Depends, Request
 from oreshock.core.errors import OreshockError, ScenarioError, UnknownIdError
 from oreshock.core.serialize import records as frame_records
 from oreshock.data.datasets import Dataset, load_dataset
+from oreshock.ensemble.runner import get_ensemble, list_ensembles
 from oreshock.impact.assessment import assess
 from oreshock.impact.tables import TEST_SYSTEM, bundled_tables, load_table
 from oreshock.model.allocation import Allocation, Allocator, allocate_by_gap
@@ -48,16 +50,17 @@ from oreshock.plan.runner import make_plan
 from oreshock.plan.sampling import plan_block
 from oreshock.report.builder import build_context, report_data
 from oreshock.report.plan import plan_data
+from oreshock.report.text import Names as ReportNames
 from oreshock.store.impacts import get_impact, save_impact
 from oreshock.store.integrity import first_line
-from oreshock.store.jobs import PLAN, RUN
+from oreshock.store.jobs import ENSEMBLE, PLAN, RUN
 from oreshock.store.plans import get_plan, list_plans, plan_rows, save_plan
 from oreshock.store.recovery import SAVE_ERRORS, keep
-from oreshock.store.store import RunRows, default_path, run_rows
-from oreshock.web import series
+from oreshock.store.store import RunRows, check_label, default_path, run_rows
+from oreshock.web import ensembles, series
 from oreshock.web.db import Database, RunKept, ServerBusy
 from oreshock.web.jobs import Control, Job, JobQueue
-from oreshock.web.schemas import PlanRequest, RunRequest, ScenarioRequest
+from oreshock.web.schemas import EnsembleRequest, PlanRequest, RunRequest, ScenarioRequest
 from oreshock.web.settings import Settings
 
 Filters = dict[str, str | None]
@@ -126,8 +129,11 @@ def checked(control: Control, allocate: Allocator = allocate_by_gap) -> Allocato
 
 
 def hide_paths(message: str, db_path: Path) -> str:
-    """Error messages name no server file: the database and package folders are elided."""
+    """Error messages name no server file: the database, its ensembles folder and the
+    package folder are elided."""
     package = str(Path(str(resources.files("oreshock"))))
+    ensembles_home = str(db_path.parent / "ensembles")
+    message = message.replace(ensembles_home, "the store's ensembles folder")
     return message.replace(str(db_path), "the results database").replace(package + "/", "")
 
 
@@ -147,7 +153,11 @@ class Service:
         self.data_lock = threading.RLock()
         self.series_slots = threading.BoundedSemaphore(self.settings.series_at_once)
         self.jobs = JobQueue(
-            self.db, self.execute, self.settings, clean=self.hide, kinds={PLAN: self.execute_plan}
+            self.db,
+            self.execute,
+            self.settings,
+            clean=self.hide,
+            kinds={PLAN: self.execute_plan, ENSEMBLE: self.execute_ensemble},
         )
         self._contexts: dict[int | None, tuple[Dataset, Network]] = {}
 
@@ -213,11 +223,28 @@ class Service:
             finally:
                 path.unlink()
 
-    def list_runs(self) -> tuple[list[dict[str, Any]], list[Job]]:
-        """Stored runs (as records) and the run jobs still queued or running."""
+    def list_runs(
+        self,
+        scenario: str | None = None,
+        label: str | None = None,
+        since: dt.date | None = None,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Stored runs (as records, with label and horizon) and the run jobs still queued or
+        running (as clients see them, with their label), both filtered alike."""
         with self.db.read() as store:
-            runs = store.list_runs()
-        return frame_records(runs), self.jobs.pending(RUN)
+            runs = store.list_runs(scenario=scenario, label=label, since=since)
+        pending = []
+        for job in self.jobs.pending(RUN):
+            shown = job.public()
+            shown["label"] = RunRequest.model_validate_json(job.request_json).label
+            if scenario and job.scenario != scenario:
+                continue
+            if label and label.lower() not in (shown["label"] or "").lower():
+                continue
+            if since and job.created[:10] < since.isoformat():
+                continue
+            pending.append(shown)
+        return frame_records(runs), pending
 
     def list_plans(self) -> tuple[list[dict[str, Any]], list[Job]]:
         """Stored plans (as ``oreshock plans list --json``) and the plan jobs still going."""
@@ -340,6 +367,7 @@ class Service:
     def submit(self, req: RunRequest) -> Job:
         """Queue a run; a full queue is refused before the scenario is even validated."""
         self.jobs.ensure_room()
+        req.label = check_label(req.label)
         scenario = self.build_scenario(req)
         return self.jobs.submit(req.model_dump_json(), scenario.name, scenario.variant, req.seed)
 
@@ -400,7 +428,7 @@ class Service:
             control.progress(0.9 * (i + 1) / len(minerals))
         control.check()
         result = RunResult(scenario, network, runs, seed=req.seed, coverage=coverage)
-        return self.save(run_rows(result), control)
+        return self.save(run_rows(result, label=req.label), control)
 
     def save(self, rows: RunRows, control: Control) -> str:
         """Store a computed run and mark its job done in the same database turn; if the
@@ -421,6 +449,74 @@ class Service:
             )
             raise RunKept(rows.run_id) from exc
         return rows.run_id
+
+    def bundled_network(self) -> Network:
+        """The network ensembles run on: `oreshock ensemble` runs on the bundled dataset, so
+        a server on another dataset refuses them rather than describe one and run another."""
+        if self.data_path is not None:
+            raise ScenarioError(
+                "ensembles run on the bundled dataset (as `oreshock ensemble`); this server "
+                "was started on another one"
+            )
+        return self.context()[1]
+
+    def submit_ensemble(self, req: EnsembleRequest) -> tuple[Job, str]:
+        """Validate the request as the command does, then queue it; returns the job and the
+        ensemble's id."""
+        self.jobs.ensure_room()
+        ensemble_id = ensembles.check_request(
+            req, self.bundled_network(), self.settings.max_ensemble_runs
+        )
+        job = self.jobs.submit(
+            req.model_dump_json(), req.scenario, req.variant, req.seed, kind=ENSEMBLE
+        )
+        return job, ensemble_id
+
+    def execute_ensemble(self, request_json: str, control: Control) -> str:
+        """Run a job's ensemble with the command, following its batches for the progress,
+        and mark the job done once it is complete (an incomplete one fails, saying so)."""
+        req = EnsembleRequest.model_validate_json(request_json)
+        ensemble_id = ensembles.check_request(
+            req, self.bundled_network(), self.settings.max_ensemble_runs
+        )
+
+        def progress() -> None:
+            control.progress(ensembles.batches_done(lambda: self._ensemble_row(ensemble_id)))
+
+        ensembles.run_child(ensembles.command(req, self.db_path), control.check, progress)
+        row = self._ensemble_row(ensemble_id)
+        if not row or row["status"] != "complete":
+            status = row["status"] if row else "missing"
+            raise OreshockError(f"ensemble {ensemble_id} ended {status}; submit it again")
+        with self.db.write() as store:
+            control.stored(store, ensemble_id)
+        return ensemble_id
+
+    def _ensemble_row(self, ensemble_id: str) -> dict[str, Any] | None:
+        try:
+            with self.db.shared():
+                return get_ensemble(ensemble_id, self.db_path)
+        except UnknownIdError:
+            return None
+
+    def list_ensembles(self) -> tuple[list[dict[str, Any]], list[Job]]:
+        """Stored ensembles (as ``oreshock ensembles list --json``) and the ensemble jobs
+        still going."""
+        with self.db.shared():
+            frame = list_ensembles(self.db_path)
+        return frame_records(frame.drop(columns=["folder"])), self.jobs.pending(ENSEMBLE)
+
+    @staticmethod
+    def ensemble_rule(job: Job) -> str | None:
+        """The failure rule an ensemble job was started with (None: the default)."""
+        return EnsembleRequest.model_validate_json(job.request_json).fail
+
+    def ensemble(self, ensemble_id: str, lang: str, **rule: Any) -> dict[str, Any]:
+        """An ensemble's page as JSON (``web.ensembles.summary``), names in ``lang``."""
+        dataset, _ = self.context()
+        with self.data_lock, self.db.shared():
+            names = ReportNames(dataset, lang)
+            return ensembles.summary(ensemble_id, self.db_path, names, lang, **rule)
 
 
 def get_service(request: Request) -> Service:

@@ -38,6 +38,10 @@ class Settings:
       planner's steps.
     - ``max_plan_scenarios``: most sampled controls a plan (and its check in the engine) may
       ask for (422 beyond it); the flagship plan takes about 25 s for 50.
+    - ``ensemble_seconds``: the time an ensemble (``POST /api/ensembles``) may take, checked
+      every half second while its command runs; one stopped keeps its finished batches and
+      resumes when submitted again.
+    - ``max_ensemble_runs``: most runs an ensemble started through the API may ask for.
     - ``page_rows``: most rows one time series or flows page returns (Parquet for all).
     - ``series_at_once``: pages and Parquet files built at the same time; more wait up to
       ``series_wait`` seconds, then answer 503. With ``page_rows`` this bounds the memory
@@ -56,6 +60,8 @@ class Settings:
     max_queued: int = 8
     job_seconds: float = 300.0
     max_plan_scenarios: int = 200
+    ensemble_seconds: float = 3600.0
+    max_ensemble_runs: int = 20_000
     page_rows: int = 100_000
     series_at_once: int = 2
     series_wait: float = 30.0
@@ -63,6 +69,11 @@ class Settings:
     token: str | None = field(default_factory=_token, repr=False)
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     cors_origins: tuple[str, ...] = ()
+
+    def seconds(self, kind: str) -> float:
+        """The time a job of ``kind`` may take: ``ensemble_seconds`` for an ensemble, else
+        ``job_seconds``."""
+        return self.ensemble_seconds if kind == "ensemble" else self.job_seconds
 
     def limits(self) -> dict[str, Any]:
         """What clients may know (the route /api/limits): every bound, never the token."""
@@ -74,6 +85,8 @@ class Settings:
             "max_queued": self.max_queued,
             "job_seconds": self.job_seconds,
             "max_plan_scenarios": self.max_plan_scenarios,
+            "ensemble_seconds": self.ensemble_seconds,
+            "max_ensemble_runs": self.max_ensemble_runs,
             "page_rows": self.page_rows,
             "series_at_once": self.series_at_once,
             "retry_after": self.retry_after,

@@ -257,16 +257,37 @@ function coverageNote(r) {
 }
 
 // ---------------------------------------------------------------------- runs
-async function runsPage() {
-  const runs = await api("/api/runs");
+async function runsPage(params) {
+  const wanted = ["scenario", "label", "since"].filter((k) => params.get(k));
+  const query = wanted.map((k) => `${k}=${encodeURIComponent(params.get(k))}`).join("&");
+  const [runs, scenarios] = await Promise.all([api(`/api/runs${query ? "?" + query : ""}`), api("/api/scenarios")]);
   const rows = runs.map((r) => [
     r.status === "done" ? `<input type="checkbox" class="pick" value="${esc(r.run_id || r.id)}">` : "",
     r.status === "done" ? `<a href="#/run/${esc(r.run_id || r.id)}">${esc(r.run_id || r.id)}</a>` : esc(r.id),
-    esc(r.scenario), esc(r.variant || t("base")), esc(r.status), esc(r.created)]);
+    esc(scenarioTitle(scenarios, r.scenario)), esc(r.variant || t("base")), esc(r.label || ""),
+    { v: r.months ?? "–" }, esc(r.status), esc(String(r.created || "").replace("T", " ").slice(0, 19))]);
+  const scenarioOptions = [`<option value="">${esc(t("runs_all_scenarios"))}</option>`].concat(scenarios.map((s) => (
+    `<option value="${esc(s.name)}" ${s.name === params.get("scenario") ? "selected" : ""}>${esc(scenarioTitle(scenarios, s.name))}</option>`))).join("");
   view().innerHTML = `<h2>${esc(t("nav_runs"))}</h2>
-    ${table(["", t("run_id"), t("dash_scenario"), t("variant"), t("dash_status"), t("created")], rows)}
+    <form id="runs-filter"><fieldset><legend>${esc(t("runs_filter"))}</legend>
+      <label>${esc(t("dash_scenario"))} <select id="f-scenario">${scenarioOptions}</select></label>
+      <label>${esc(t("label"))} <input type="text" id="f-label" value="${esc(params.get("label") || "")}" maxlength="200"></label>
+      <label>${esc(t("runs_since"))} <input type="date" id="f-since" value="${esc(params.get("since") || "")}"></label>
+      <button class="primary" type="submit" id="f-apply">${esc(t("runs_filter"))}</button>
+    </fieldset></form>
+    <div id="runs-list">${table(["", t("run_id"), t("dash_scenario"), t("variant"), t("label"), t("horizon_months"),
+      t("dash_status"), t("created")], rows)}</div>
     <button class="primary" id="compare-btn">${esc(t("dash_compare_selected"))}</button>
-    <p class="muted"><a href="/api/runs">JSON</a></p>`;
+    <p class="muted"><a href="/api/runs${query ? "?" + esc(query) : ""}">JSON</a></p>`;
+  document.getElementById("runs-filter").onsubmit = (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    [["scenario", "f-scenario"], ["label", "f-label"], ["since", "f-since"]].forEach(([k, id]) => {
+      const v = document.getElementById(id).value.trim();
+      if (v) next.set(k, v);
+    });
+    location.hash = `#/runs?${next}`;
+  };
   document.getElementById("compare-btn").onclick = () => {
     const ids = [...document.querySelectorAll(".pick:checked")].map((x) => x.value);
     if (ids.length >= 2) location.hash = `#/compare?ids=${ids.join(",")}`;
@@ -288,9 +309,12 @@ async function comparePage(params) {
       return { v: s ? `${s.months_to_shortfall ?? t("never")} / ${num(s.cumulative_shortfall_pct)}%` : "–" };
     })];
   });
+  const notes = (c.notes || []).map((n) => `<p class="error">${esc(n[state.lang] || n.en)}</p>`).join("");
   view().innerHTML = `<h2>${esc(t("nav_compare"))}</h2>
+    ${notes ? `<section id="compare-notes">${notes}</section>` : ""}
     <p class="muted">${esc(t("months_to_shortfall"))} / ${esc(t("cumulative_shortfall_pct"))}</p>
-    <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => `${r.variant || t("base")} (${r.run_id})`)], rows)}</div>
+    <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => (
+      `${r.variant || t("base")}${r.label ? " · " + r.label : ""} (${r.run_id}, ${r.months} ${t("months_unit")})`))], rows)}</div>
     <p class="muted"><a href="/api/compare?${q}">JSON</a></p>`;
 }
 
@@ -373,6 +397,121 @@ async function planPage(id) {
       ${table([t("plan_member"), t("plan_exceed_pct"), t("plan_worst_pct"), t("plan_engine_mean_pct"), t("plan_program_mean_pct")], checked)}</section>` : ""}`;
 }
 
+// ----------------------------------------------------------------- ensembles
+// Ensembles: a form that starts one as a job (with its progress), the stored ones, and each
+// ensemble's page (runs short over time, failure probability, PRIM boxes, Sobol indices).
+function scenarioTitle(scenarios, nameId) {
+  const s = scenarios.find((x) => x.name === nameId);
+  if (!s) return nameId;
+  return state.lang === "ja" ? s.title_ja || s.title : s.title;
+}
+
+function ensembleStatus(status) {
+  const key = `ens_status_${status}`;
+  return state.text[key] ? t(key) : status;
+}
+
+async function ensemblesPage() {
+  const [list, scenarios] = await Promise.all([api("/api/ensembles"), api("/api/scenarios")]);
+  const scenarioOptions = scenarios.map((s) => s.variants.map((v) => (
+    `<option value="${esc(s.name)}|${esc(v)}">${esc(scenarioTitle(scenarios, s.name))} / ${esc(v)}</option>`
+  )).join("")).join("");
+  const countries = state.data.countries.filter((c) => !["WLD", "OTH", "XEU"].includes(c.iso3));
+  const targets = countries.map((c) => (
+    `<option value="${c.iso3}" ${c.iso3 === "JPN" ? "selected" : ""}>${esc(name(c))}</option>`)).join("");
+  const rows = list.map((e) => {
+    const id = e.ensemble_id || e.id;
+    const link = e.ensemble_id ? `<a href="#/ensemble/${esc(id)}">${esc(scenarioTitle(scenarios, e.scenario))}</a>`
+      : esc(scenarioTitle(scenarios, e.scenario));
+    return [link, esc(e.variant || t("base")), { v: e.runs ?? "–" }, esc(e.method ? t(`ens_method_${e.method}`) : ""),
+      esc(ensembleStatus(e.status)), esc(String(e.created || "").replace("T", " ").slice(0, 19)), `<code>${esc(id)}</code>`];
+  });
+  view().innerHTML = `<h2>${esc(t("nav_ensembles"))}</h2>
+    <form id="ens-form"><fieldset><legend>${esc(t("ens_new"))}</legend>
+      <label>${esc(t("dash_scenario"))} <select id="e-scenario">${scenarioOptions}</select></label>
+      <label>${esc(t("ens_runs"))} <input type="number" id="e-runs" value="20" min="1" max="100000" required></label>
+      <label>${esc(t("ens_method"))} <select id="e-method"><option value="lhs">${esc(t("ens_method_lhs"))}</option>
+        <option value="sobol">${esc(t("ens_method_sobol"))}</option></select></label>
+      <label>${esc(t("ens_seed"))} <input type="number" id="e-seed" value="0" min="0" required></label>
+      <label>${esc(t("ens_target"))} <select id="e-target">${targets}</select></label>
+      <label>${esc(t("ens_batch_size"))} <input type="number" id="e-batch" value="500" min="1" max="100000" required></label>
+      <label>${esc(t("ens_fail_rule"))} <input type="text" id="e-fail" placeholder="cumulative_shortfall_pct>5"></label>
+      <label><input type="checkbox" id="e-stock" checked> ${esc(t("ens_stock_ranges"))}</label>
+      <label>${esc(t("ens_extra_params"))} <textarea id="e-param" rows="2" cols="50" placeholder="responses.rerouting.growth=uniform:0.02:0.1"></textarea></label>
+      <button class="primary" type="submit" id="e-run">${esc(t("ens_start"))}</button>
+    </fieldset></form>
+    <div id="e-status"></div>
+    <div id="ens-list">${table([t("dash_scenario"), t("variant"), t("ens_runs"), t("ens_method"), t("dash_status"),
+      t("created"), t("ens_id")], rows)}</div>
+    <p class="muted"><a href="/api/ensembles">JSON</a></p>`;
+  document.getElementById("ens-form").onsubmit = (e) => { e.preventDefault(); startEnsemble(); };
+}
+
+async function startEnsemble() {
+  const val = (id) => document.getElementById(id).value;
+  const [scenario, variant] = val("e-scenario").split("|");
+  const body = { scenario, variant: variant || null, runs: Number(val("e-runs")), method: val("e-method"),
+    seed: Number(val("e-seed")), target: val("e-target"), batch_size: Number(val("e-batch")) };
+  if (val("e-fail").trim()) body.fail = val("e-fail").trim();
+  body.stock_ranges = document.getElementById("e-stock").checked;
+  body.param = val("e-param").split("\n").map((x) => x.trim()).filter(Boolean);
+  const box = document.getElementById("e-status");
+  box.innerHTML = "";
+  try {
+    const created = await api("/api/ensembles", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    box.innerHTML = `<p>${esc(t("dash_progress"))}: <progress id="e-progress" max="1" value="0"></progress> <span id="e-state">queued</span></p>`;
+    for (;;) {
+      const s = await api(`/api/ensembles/${created.id}`);
+      document.getElementById("e-progress").value = s.progress ?? 1;
+      document.getElementById("e-state").textContent = s.status;
+      if (s.status === "done") { location.hash = `#/ensemble/${created.id}`; return; }
+      if (s.status === "failed" || s.status === "cancelled") throw new Error(s.error);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch (err) {
+    box.innerHTML = `<p class="error" id="e-error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
+  }
+}
+
+async function ensemblePage(id) {
+  const [e, scenarios] = await Promise.all([api(`/api/ensembles/${id}?lang=${state.lang}`), api("/api/scenarios")]);
+  const head = `<h2 id="ens-title">${esc(scenarioTitle(scenarios, e.scenario))}${e.variant ? " / " + esc(e.variant) : ""}</h2>
+    <p class="muted">${esc(t("ens_id"))} <code>${esc(e.ensemble_id || id)}</code> · ${esc(t("ens_target"))} ${esc(e.target_name || "")} ·
+      ${esc(t("ens_runs"))} ${esc(e.runs ?? "")} · ${esc(e.method ? t(`ens_method_${e.method}`) : "")} · ${esc(t("ens_seed"))} ${esc(e.seed ?? "")}
+      · ${esc(t("horizon_months"))} ${esc(e.months ?? "")} · <a href="/api/ensembles/${id}?lang=${state.lang}">JSON</a></p>`;
+  if (e.status !== "done" || e.ensemble_status !== "complete") {
+    const text = t("ens_not_complete").replace("{status}", ensembleStatus(e.ensemble_status || e.status))
+      .replace("{done}", e.batches_done ?? 0).replace("{batches}", e.batches ?? "?");
+    view().innerHTML = `${head}<p class="error" id="ens-incomplete">${esc(text)}${e.error ? " " + esc(e.error) : ""}</p>`;
+    return;
+  }
+  const f = e.failure;
+  const failText = t("ens_failure_text").replace("{p}", `${pct(f.probability)}%`).replace("{failed}", f.failed)
+    .replace("{runs}", f.runs).replace("{rule}", f.rule);
+  const outcomes = e.outcomes.map((o) => [esc(o.name), esc(t(o.metric)), { v: num(o.p5, 2) }, { v: num(o.p50, 2) }, { v: num(o.p95, 2) }]);
+  const boxes = e.prim.flatMap((b, k) => b.limits.map((l, j) => [j ? "" : `${esc(t("ens_box"))} ${k + 1}`, `<code>${esc(l.parameter)}</code>`,
+    { v: num(l.low, 3) }, { v: num(l.high, 3) }, j ? "" : { v: num(b.coverage, 2) }, j ? "" : { v: num(b.density, 2) }]));
+  const prim = e.prim.length ? table([t("ens_box"), t("ens_parameter"), t("ens_low"), t("ens_high"), t("ens_coverage"), t("ens_density")], boxes)
+    : `<p>${esc(e.prim_skipped || "")}</p>`;
+  const sobol = e.sobol ? table([t("ens_parameter"), "S1", "± S1", "ST", "± ST"], e.sobol.map((s) => [`<code>${esc(s.parameter)}</code>`,
+    { v: num(s.S1, 3) }, { v: num(s.S1_conf, 3) }, { v: num(s.ST, 3) }, { v: num(s.ST_conf, 3) }]))
+    + (e.sobol_warnings || []).map((w) => `<p class="muted">${esc(w)}</p>`).join("")
+    : `<p class="muted">${esc(t("ens_sobol_none"))}</p>`;
+  const params = e.parameters.map((p) => [`<code>${esc(p.name)}</code>`, esc(t(`ens_source_${p.source}`)),
+    esc(Object.entries(p).filter(([k]) => !["name", "source", "integer"].includes(k)).map(([k, v]) => `${k} ${v}`).join(", "))]);
+  view().innerHTML = `${head}
+    <section id="ens-timeline"><h3>${esc(t("ens_timeline_heading"))}</h3><figure>${e.timeline.svg}</figure>
+      <p class="muted">${esc(t("ens_timeline_note"))}</p></section>
+    <section id="ens-failure"><h3>${esc(t("ens_failure_heading"))}</h3><p><b>${esc(failText)}</b></p><p class="muted">${esc(f.basis)}</p></section>
+    <section id="ens-outcomes"><h3>${esc(t("ens_outcomes_heading"))}</h3>
+      ${table([t("ens_cell"), t("ens_outcome"), "p5", "p50", "p95"], outcomes)}</section>
+    <section id="ens-prim"><h3>${esc(t("ens_prim_heading"))}</h3>${prim}</section>
+    <section id="ens-sobol"><h3>${esc(t("ens_sobol_heading"))}</h3>${sobol}</section>
+    <section id="ens-parameters"><h3>${esc(t("ens_parameters_heading"))}</h3>
+      ${table([t("ens_parameter"), t("ens_source"), ""], params)}</section>`;
+}
+
 // -------------------------------------------------------------------- router
 async function route() {
   const [path, query] = (location.hash.slice(1) || "/overview").split("?");
@@ -384,10 +523,12 @@ async function route() {
     if (path.startsWith("/run/")) await runPage(path.slice(5));
     else if (path === "/builder") await builder();
     else if (path === "/workbench") await scenarioWorkbench();  // builder.js
-    else if (path === "/runs") await runsPage();
+    else if (path === "/runs") await runsPage(params);
     else if (path === "/compare") await comparePage(params);
     else if (path === "/plans") await plansPage();
     else if (path.startsWith("/plan/")) await planPage(path.slice(6));
+    else if (path === "/ensembles") await ensemblesPage();
+    else if (path.startsWith("/ensemble/")) await ensemblePage(path.slice(10));
     else await overview(params);
     view().dataset.ready = path;
   } catch (err) {

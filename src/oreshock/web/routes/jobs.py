@@ -70,10 +70,14 @@ def job_or_stored(
     return shown
 
 
-def pending_and_stored(kind: str, pending: list[Job], stored: list[dict[str, Any]]) -> list:
-    """The jobs of ``kind`` still going, then every stored one as done (its id as ``id``)."""
+def pending_and_stored(
+    kind: str, pending: list[Job], stored: list[dict[str, Any]], *, keep_status: bool = False
+) -> list:
+    """The jobs of ``kind`` still going, then every stored one as done (its id as ``id``);
+    ``keep_status`` keeps a stored row's own status (an ensemble may be partial)."""
     column = KINDS[kind]
     for row in stored:
-        row["status"] = "done"
+        if not keep_status or "status" not in row:
+            row["status"] = "done"
         row["id"] = row[column]
     return [job.public() for job in pending] + clean(stored)

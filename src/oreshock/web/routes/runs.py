@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -18,20 +19,23 @@ from fastapi.responses import StreamingResponse
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.model.coverage import mark_rows
+from oreshock.report.comparison import mismatch_notes
 from oreshock.store.jobs import RUN
 from oreshock.web import series
-from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
+from oreshock.web.routes.jobs import job_or_stored
 from oreshock.web.schemas import (
     ERRORS,
     NOT_FINISHED,
     PAGE,
     FilterQ,
     Iso3Filter,
+    LabelQ,
     LimitQ,
     OffsetQ,
     RunCreated,
     RunId,
     RunRequest,
+    ScenarioNameQ,
 )
 from oreshock.web.service import Filters, Service, ServiceDep
 
@@ -63,11 +67,21 @@ def start_run(req: RunRequest, svc: ServiceDep) -> RunCreated:
     return RunCreated(id=job.id, status=job.status, url=f"/api/runs/{job.id}")
 
 
-@router.get("/api/runs")
-def list_runs(svc: ServiceDep) -> list[dict[str, Any]]:
-    """Stored runs (as `oreshock runs list --json`) and runs still queued or running."""
-    stored, pending = svc.list_runs()
-    return pending_and_stored(RUN, pending, stored)
+@router.get("/api/runs", responses={422: ERRORS[422], 503: ERRORS[503]})
+def list_runs(
+    svc: ServiceDep,
+    scenario: ScenarioNameQ = None,
+    label: LabelQ = None,
+    since: Annotated[date | None, Query(description="only runs stored on or after (UTC)")] = None,
+) -> list[dict[str, Any]]:
+    """Runs still queued or running, then the stored ones (as `oreshock runs list --json`,
+    with each run's label and horizon in months); only those of ``scenario``, whose label
+    contains ``label`` (any case) and stored on or after ``since``, when given."""
+    stored, pending = svc.list_runs(scenario, label, since)
+    for row in stored:
+        row["status"] = "done"
+        row["id"] = row["run_id"]
+    return pending + clean(stored)
 
 
 @router.get("/api/runs/{run_id}", responses=ERRORS)
@@ -226,6 +240,10 @@ def _side(svc: Service, run_or_job: str, country: str | None) -> dict[str, Any]:
         "scenario": record["scenario"],
         "variant": record["variant"],
         "months": record["months"],
+        "label": record.get("label"),
+        "dataset_name": record.get("dataset_name"),
+        "dataset_version": record.get("dataset_version"),
+        "dataset_hash": record.get("dataset_hash"),
         "summary": rows,
         "coverage": record["coverage"],
     }
@@ -237,5 +255,7 @@ def compare(
     svc: ServiceDep,
     country: Iso3Filter = None,
 ) -> dict[str, Any]:
-    """Side-by-side summaries of stored runs (as `oreshock runs compare --json`)."""
-    return clean({"runs": [_side(svc, rid, country) for rid in ids]})
+    """Side-by-side summaries of stored runs (as `oreshock runs compare --json`), and
+    ``notes`` (English and Japanese) when their horizons or datasets differ."""
+    sides = [_side(svc, rid, country) for rid in ids]
+    return clean({"runs": sides, "notes": mismatch_notes(sides)})
