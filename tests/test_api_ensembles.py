@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from oreshock.ensemble.runner import list_ensembles
@@ -216,3 +217,27 @@ def test_a_killed_server_stops_its_ensemble_and_the_next_one_resumes_it(tmp_path
         httpx.delete(f"{server.url}/api/jobs/{again['id']}")
     finally:
         server.kill()
+
+
+def test_an_inline_scenario_runs_as_an_ensemble_under_its_content_name(tmp_path):
+    """The workbench's scenario (a document, not a shipped name) runs as an ensemble: its
+    YAML is kept in the store's folder under its content hash, so the same document is the
+    same ensemble, and no list or page shows the server's folder."""
+    document = yaml.safe_load(Path(open_scenario(SCENARIO).path).read_text())
+    request = {"scenario": document, "variant": "full-response", "runs": 8, "batch_size": 4}
+    with TestClient(create_app(tmp_path / "runs.duckdb"), base_url=LOCAL) as client:
+        created = client.post("/api/ensembles", json=request)
+        assert created.status_code == 202, created.text
+        body = created.json()
+        assert finish(client, body["id"])["status"] == "done"
+        again = client.post("/api/ensembles", json=request).json()
+        assert again["ensemble_id"] == body["ensemble_id"]
+        finish(client, again["id"])
+        page = client.get(f"/api/ensembles/{body['id']}").json()
+        listed = client.get("/api/ensembles").json()
+        bad = dict(request, scenario={**document, "months": -3})
+        refused = client.post("/api/ensembles", json=bad)
+    kept = list((tmp_path / "ensembles" / "scenarios").glob("workbench-*.yaml"))
+    assert len(kept) == 1 and page["scenario"] == kept[0].stem
+    assert all("/" not in str(row.get("scenario", "")) for row in listed)
+    assert refused.status_code == 422 and "months" in refused.json()["detail"]

@@ -179,3 +179,19 @@ def test_a_long_legend_wraps_into_rows_and_cuts_nothing():
     height = float(re.search(r'viewBox="0 0 \d+ ([\d.]+)"', svg)[1])
     one = line_chart({"a": [1.0, 2.0]}, ["2026-01", "2026-02"], "t", "%")
     assert height > float(re.search(r'viewBox="0 0 \d+ ([\d.]+)"', one)[1]) + 30
+
+
+@needs_chromium
+def test_api_prints_the_japanese_report_to_an_a4_pdf(flagship):
+    """The dashboard's PDF link: the server prints the report with its Chromium, A4 unless
+    Letter is asked, named for the run and the language."""
+    db, ids = flagship
+    with TestClient(create_app(db), base_url="http://localhost") as client:
+        pdf = client.get(f"/api/runs/{ids[0]}/report.pdf", params={"lang": "ja"})
+        letter = client.get(f"/api/runs/{ids[0]}/report.pdf", params={"paper": "letter"})
+        bad = client.get(f"/api/runs/{ids[0]}/report.pdf", params={"paper": "b5"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert f"oreshock-{ids[0]}-ja.pdf" in pdf.headers["content-disposition"]
+    assert media_boxes(pdf.content) == {SIZES["a4"]}
+    assert media_boxes(letter.content) == {SIZES["letter"]}
+    assert bad.status_code == 422

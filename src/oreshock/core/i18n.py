@@ -1151,6 +1151,19 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "比較する実行は異なるデータセット（{datasets}）で計算されています。差はシナリオでは"
         "なくデータに由来する可能性があります。",
     },
+    # --- workbench: ensembles, plans and PDF reports of the scenario being edited ---
+    "wb_further": {
+        "en": "This scenario in an ensemble or a plan",
+        "ja": "このシナリオでアンサンブル・計画を実行",
+    },
+    "wb_ens_runs": {"en": "Runs", "ja": "実行回数"},
+    "wb_ensemble": {"en": "Run an ensemble", "ja": "アンサンブルを実行"},
+    "wb_plan": {"en": "Make a plan", "ja": "計画を作成"},
+    "wb_fix_first": {
+        "en": "Fix the problems listed above first.",
+        "ja": "先に上に示した問題を直してください。",
+    },
+    "dash_download_pdf": {"en": "Download PDF (A4)", "ja": "PDFをダウンロード（A4）"},
 }
 
 

@@ -412,6 +412,12 @@ def html_to_pdf(
     return out
 
 
+def pdf_bytes(html: str) -> bytes:
+    """HTML printed to PDF (``html_to_pdf``) and read back: what a server sends."""
+    with tempfile.TemporaryDirectory(prefix="oreshock-pdf-") as tmp:
+        return html_to_pdf(html, Path(tmp) / "report.pdf").read_bytes()
+
+
 def write_report(
     run_id: str,
     out: str | Path,

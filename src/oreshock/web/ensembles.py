@@ -20,6 +20,7 @@ the horizon, the share of runs already short at each month (from each run's
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -32,11 +33,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
+from oreshock.core.atomic import write_file
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import t
 from oreshock.ensemble.analysis import outcome_values, parse_fail, summarize
-from oreshock.ensemble.runner import EnsembleSpec, get_ensemble, load_results, plan_ensemble
+from oreshock.ensemble.runner import (
+    EnsembleSpec,
+    ensembles_folder,
+    get_ensemble,
+    load_results,
+    plan_ensemble,
+)
 from oreshock.ensemble.sampling import EnsembleError, parse_cli_spec
 from oreshock.model.network import Network
 from oreshock.model.scenario import open_scenario, shipped_scenarios
@@ -51,8 +60,31 @@ POLL = 0.5
 """Seconds between looks at a running ensemble's progress and at the job's stop signal."""
 
 
-def spec_of(req: EnsembleRequest) -> EnsembleSpec:
-    """The command's spec from a request; a bad ``param`` is refused naming which one."""
+def kept_scenarios(db: Path) -> list[Path]:
+    """The inline scenarios' files kept under the store's ``ensembles/scenarios/`` folder."""
+    return sorted((ensembles_folder(db) / "scenarios").glob("workbench-*.yaml"))
+
+
+def write_scenario(document: dict[str, Any], db: Path) -> Path:
+    """An inline scenario as YAML under the store's ``ensembles/scenarios/`` folder, named by
+    the hash of its text (written once; an existing file is the same document)."""
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = ensembles_folder(db) / "scenarios" / f"workbench-{digest}.yaml"
+    if not path.exists():
+        write_file(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path
+
+
+def shown_scenario(scenario: str) -> str:
+    """An ensemble's scenario as a person reads it: a shipped name, or the file name (without
+    the server's folder) of an inline one."""
+    return Path(scenario).stem if "/" in scenario else scenario
+
+
+def spec_of(req: EnsembleRequest, scenario: str) -> EnsembleSpec:
+    """The command's spec from a request, for ``scenario`` (a shipped name or the path
+    ``write_scenario`` gave an inline one); a bad ``param`` is refused naming which one."""
     extra: dict[str, dict] = {}
     for i, text in enumerate(req.param):
         try:
@@ -61,7 +93,7 @@ def spec_of(req: EnsembleRequest) -> EnsembleSpec:
             raise EnsembleError(f"param[{i}]: {exc}") from None
         extra[name] = dist
     return EnsembleSpec(
-        req.scenario,
+        scenario,
         req.variant,
         req.runs,
         req.seed,
@@ -73,11 +105,12 @@ def spec_of(req: EnsembleRequest) -> EnsembleSpec:
     )
 
 
-def check_request(req: EnsembleRequest, network: Network, max_runs: int) -> str:
-    """Validate a request as ``oreshock ensemble`` validates its options; returns the
-    ensemble's id (a hash of its spec, so the same request resumes the same ensemble)."""
+def check_request(req: EnsembleRequest, scenario: str, network: Network, max_runs: int) -> str:
+    """Validate a request as ``oreshock ensemble`` validates its options, on ``scenario`` (see
+    ``spec_of``); returns the ensemble's id (a hash of its spec, so the same request resumes
+    the same ensemble)."""
     shipped = shipped_scenarios()
-    if req.scenario not in shipped:
+    if isinstance(req.scenario, str) and req.scenario not in shipped:
         raise EnsembleError(
             f"scenario: unknown scenario {req.scenario!r}; expected one of: {', '.join(shipped)}"
         )
@@ -85,7 +118,7 @@ def check_request(req: EnsembleRequest, network: Network, max_runs: int) -> str:
         raise EnsembleError(
             f"runs: {req.runs} runs; expected at most {max_runs} on this server (see /api/limits)"
         )
-    plan = plan_ensemble(spec_of(req), network=network)
+    plan = plan_ensemble(spec_of(req, scenario), network=network)
     if req.fail is not None:
         try:
             rule = parse_fail(req.fail)
@@ -110,10 +143,10 @@ dies (a server killed outright), so no ensemble goes on computing for a server t
 SIGTERM makes the command record the ensemble ``interrupted``, its finished batches kept."""
 
 
-def command(req: EnsembleRequest, db: Path) -> list[str]:
-    """``oreshock ensemble`` with the request's options, one worker, on the service's store,
-    started through ``CHILD``."""
-    words = [sys.executable, "-c", CHILD, str(os.getpid()), "ensemble", req.scenario, "--runs", str(req.runs),
+def command(req: EnsembleRequest, scenario: str, db: Path) -> list[str]:
+    """``oreshock ensemble`` with the request's options on ``scenario`` (see ``spec_of``), one
+    worker, on the service's store, started through ``CHILD``."""
+    words = [sys.executable, "-c", CHILD, str(os.getpid()), "ensemble", scenario, "--runs", str(req.runs),
              "--seed", str(req.seed), "--method", req.method, "--target", req.target.upper(),
              "--batch-size", str(req.batch_size), "--workers", "1", "--db", str(db), "--json"]  # fmt: skip
     if req.variant:
@@ -215,6 +248,7 @@ def summary(
     """An ensemble's page as JSON: its record and, once complete, its analysis with names."""
     record = get_ensemble(ensemble_id, db)
     shown: dict[str, Any] = {k: record[k] for k in SHOWN}
+    shown["scenario"] = shown_scenario(str(record["scenario"]))
     shown["ensemble_status"] = record["status"]
     shown["created"] = str(shown["created"])[:19]
     shown["target_name"] = names.country(str(record["target"]))

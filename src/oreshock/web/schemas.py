@@ -130,14 +130,15 @@ class PlanCreated(RunCreated):
 
 
 class EnsembleRequest(BaseModel):
-    """Start an ensemble (as `oreshock ensemble`): a shipped scenario and variant, the number
+    """Start an ensemble (as `oreshock ensemble`): a shipped or inline scenario, a variant, the number
     of runs, the sampler and its seed, the target country, extra parameters and the failure
     rule its page applies."""
 
     model_config = ConfigDict(extra="forbid")
-    scenario: str = Field(
-        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$", description="shipped name"
-    )
+    scenario: (
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+        | dict[str, Any]
+    ) = Field(description="a shipped scenario's name, or a scenario object (the workbench's)")
     variant: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     runs: int = Field(ge=1, le=10**7, description="number of runs (Sobol: at least this many)")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed of the sampler")

@@ -84,13 +84,13 @@ def document_size(doc: Any) -> tuple[int, int]:
     return values, shocks
 
 
-def scenario_file(req: ScenarioRequest, settings: Settings) -> ScenarioFile:
+def scenario_file(scenario: str | dict[str, Any], settings: Settings) -> ScenarioFile:
     """A shipped scenario by name or an inline one; never a path, so no file is read.
 
     An inline scenario is held to ``max_values`` and ``max_shocks`` before it is parsed:
     checking a document costs time in proportion to its size (9,000 shocks took seconds)."""
-    if not isinstance(req.scenario, str):
-        values, shocks = document_size(req.scenario)
+    if not isinstance(scenario, str):
+        values, shocks = document_size(scenario)
         if shocks > settings.max_shocks:
             raise ScenarioError(
                 f"scenario.shocks: {shocks} shocks in the scenario and its variants; expected "
@@ -101,13 +101,11 @@ def scenario_file(req: ScenarioRequest, settings: Settings) -> ScenarioFile:
                 f"scenario: {values} values; expected at most {settings.max_values} in an "
                 "inline scenario on this server (see /api/limits)"
             )
-        return ScenarioFile.from_document(req.scenario, "<inline>")
+        return ScenarioFile.from_document(scenario, "<inline>")
     shipped = shipped_scenarios()
-    if req.scenario not in shipped:
-        raise ScenarioError(
-            f"unknown scenario {req.scenario!r}; expected one of: {', '.join(shipped)}"
-        )
-    return open_scenario(req.scenario)
+    if scenario not in shipped:
+        raise ScenarioError(f"unknown scenario {scenario!r}; expected one of: {', '.join(shipped)}")
+    return open_scenario(scenario)
 
 
 def checked(control: Control, allocate: Allocator = allocate_by_gap) -> Allocator:
@@ -317,7 +315,7 @@ class Service:
     ) -> Scenario:
         """A job's scenario built and checked against the network it runs on (its size,
         vintage, minerals, every variant), as the CLI checks it."""
-        scenario = scenario_file(req, self.settings).build(req.variant, overrides)
+        scenario = scenario_file(req.scenario, self.settings).build(req.variant, overrides)
         self.check_size(scenario)
         try:
             _, network = self.context(scenario.base_year)
@@ -464,26 +462,43 @@ class Service:
         """Validate the request as the command does, then queue it; returns the job and the
         ensemble's id."""
         self.jobs.ensure_room()
-        ensemble_id = ensembles.check_request(
-            req, self.bundled_network(), self.settings.max_ensemble_runs
-        )
-        job = self.jobs.submit(
-            req.model_dump_json(), req.scenario, req.variant, req.seed, kind=ENSEMBLE
-        )
+        kept = set(ensembles.kept_scenarios(self.db_path))
+        scenario = self.ensemble_scenario(req)
+        try:
+            ensemble_id = ensembles.check_request(
+                req, scenario, self.bundled_network(), self.settings.max_ensemble_runs
+            )
+        except Exception:
+            if Path(scenario) not in kept:  # a document refused leaves no file behind
+                Path(scenario).unlink(missing_ok=True)
+            raise
+        name = req.scenario if isinstance(req.scenario, str) else Path(scenario).stem
+        job = self.jobs.submit(req.model_dump_json(), name, req.variant, req.seed, kind=ENSEMBLE)
         return job, ensemble_id
+
+    def ensemble_scenario(self, req: EnsembleRequest) -> str:
+        """What ``oreshock ensemble`` is given: a shipped scenario's name, or for an inline
+        one (the workbench's) the path of its YAML, written once under the store's
+        ``ensembles/scenarios/`` folder and named by its content, so the same document is the
+        same ensemble (and resumes it) and the job reads it again after a restart."""
+        if isinstance(req.scenario, str):
+            return req.scenario
+        scenario_file(req.scenario, self.settings)  # the limits and the document's shape
+        return str(ensembles.write_scenario(req.scenario, self.db_path))
 
     def execute_ensemble(self, request_json: str, control: Control) -> str:
         """Run a job's ensemble with the command, following its batches for the progress,
         and mark the job done once it is complete (an incomplete one fails, saying so)."""
         req = EnsembleRequest.model_validate_json(request_json)
+        scenario = self.ensemble_scenario(req)
         ensemble_id = ensembles.check_request(
-            req, self.bundled_network(), self.settings.max_ensemble_runs
+            req, scenario, self.bundled_network(), self.settings.max_ensemble_runs
         )
 
         def progress() -> None:
             control.progress(ensembles.batches_done(lambda: self._ensemble_row(ensemble_id)))
 
-        ensembles.run_child(ensembles.command(req, self.db_path), control.check, progress)
+        ensembles.run_child(ensembles.command(req, scenario, self.db_path), control.check, progress)
         row = self._ensemble_row(ensemble_id)
         if not row or row["status"] != "complete":
             status = row["status"] if row else "missing"
@@ -504,6 +519,7 @@ class Service:
         still going."""
         with self.db.shared():
             frame = list_ensembles(self.db_path)
+        frame["scenario"] = frame["scenario"].astype(str).map(ensembles.shown_scenario)
         return frame_records(frame.drop(columns=["folder"])), self.jobs.pending(ENSEMBLE)
 
     @staticmethod

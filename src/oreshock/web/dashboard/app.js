@@ -203,6 +203,7 @@ async function runPage(id) {
     <h2 id="run-title">${esc(r.title)}${r.variant ? " / " + esc(r.variant) : ""}</h2>
     <p class="muted">${esc(t("run_id"))} ${esc(r.run_id)} ·
       <a href="/api/runs/${id}/report.html?lang=${state.lang}" download="oreshock-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
+      <a id="run-pdf" href="/api/runs/${id}/report.pdf?lang=${state.lang}&paper=a4">${esc(t("dash_download_pdf"))}</a> ·
       <a href="/api/runs/${id}/report?lang=${state.lang}">JSON</a></p>
     ${coverageNote(r)}
     <section id="run-summary"><h3>${esc(t("summary_heading"))}</h3><ul>${r.summary.map((s) => `<li>${s.html}</li>`).join("")}</ul></section>
@@ -385,6 +386,7 @@ async function planPage(id) {
     <h2 id="plan-title">${esc(t("plan_report_title"))}: ${esc(p.members)}</h2>
     <p class="muted">${esc(t("plan_id"))} ${esc(p.plan_id)} ·
       <a href="/api/plans/${id}/report.html?lang=${state.lang}" download="oreshock-plan-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
+      <a id="plan-pdf" href="/api/plans/${id}/report.pdf?lang=${state.lang}&paper=a4">${esc(t("dash_download_pdf"))}</a> ·
       <a href="/api/plans/${id}/report?lang=${state.lang}">JSON</a></p>
     <section id="plan-summary"><p>${esc(p.headline)}</p></section>
     <section id="plan-items"><h3>${esc(t("plan_items"))}</h3>

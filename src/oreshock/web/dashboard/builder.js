@@ -353,6 +353,7 @@ function wbRender() {
   if (!box) return;
   document.getElementById("wb-tabs").innerHTML = wbTabs();
   box.innerHTML = wbForm(wbResolve(WB.tab));
+  wbFurtherChoices();
   if (WB.tab) {
     const own = wbChanged(wbResolve(WB.tab), wbResolve(WB.variants[WB.tab].extends));
     box.querySelectorAll(".wb-field, .wb-item").forEach((el) => {
@@ -396,6 +397,16 @@ async function scenarioWorkbench() {
     <form id="wb-form" novalidate></form>
     <p><button class="primary" type="button" id="wb-run">${esc(t("wb_run_all"))}</button></p>
     <div id="wb-results"></div>
+    <fieldset id="wb-further"><legend>${esc(t("wb_further"))}</legend>
+      <label>${esc(t("variant"))} <select id="wb-ens-variant"></select></label>
+      <label>${esc(t("wb_ens_runs"))} <input type="number" id="wb-ens-runs" value="100" min="1" max="20000"></label>
+      <button type="button" id="wb-ensemble">${esc(t("wb_ensemble"))}</button>
+      <label>${esc(t("dash_members"))} <select id="wb-plan-members"></select></label>
+      <label>${esc(t("dash_cap"))} <input type="number" id="wb-plan-cap" value="0.05" min="0.001" max="1" step="any"></label>
+      <label>${esc(t("dash_plan_scenarios"))} <input type="number" id="wb-plan-scenarios" value="10" min="1" max="200"></label>
+      <button type="button" id="wb-plan">${esc(t("wb_plan"))}</button>
+      <p id="wb-further-status" aria-live="polite"></p>
+    </fieldset>
     </div>`;
   wbWire();
   wbRender();
@@ -562,6 +573,59 @@ function wbWire() {
   document.getElementById("wb-upload").onchange = (e) => wbUpload(e.target.files[0]);
   document.getElementById("wb-download").onclick = wbDownload;
   document.getElementById("wb-run").onclick = wbRunAll;
+  document.getElementById("wb-ensemble").onclick = wbEnsemble;
+  document.getElementById("wb-plan").onclick = wbPlan;
+}
+
+// ------------------------------------------------- ensembles and plans of it
+// The scenario as it stands goes to POST /api/ensembles or /api/plans as a document; the job
+// is followed here and its page opened when it is done.
+function wbFurtherChoices() {
+  const variants = document.getElementById("wb-ens-variant");
+  if (!variants) return;
+  const chosen = variants.value;
+  variants.innerHTML = [["", t("base")], ...Object.keys(WB.variants).map((v) => [v, v])].map(([v, label]) => (
+    `<option value="${esc(v)}" ${v === chosen ? "selected" : ""}>${esc(label)}</option>`)).join("");
+  const members = document.getElementById("wb-plan-members");
+  const group = members.value || "g7plus";
+  members.innerHTML = wbSorted(WB.choices.groups).map((g) => (
+    `<option value="${esc(g.group)}" ${g.group === group ? "selected" : ""}>${esc(wbName(g))}</option>`)).join("");
+}
+
+async function wbFollow(kind, body, page) {
+  const box = document.getElementById("wb-further-status");
+  const result = await wbValidate();
+  if (!result || !result.valid) { box.textContent = t("wb_fix_first"); return; }
+  box.innerHTML = `${esc(t("dash_progress"))}: <progress id="wb-further-progress" max="1" value="0"></progress>
+    <span id="wb-further-state">${esc(t("wb_status_queued"))}</span>`;
+  try {
+    const created = await api(`/api/${kind}`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ scenario: wbDocument(), ...body }) });
+    for (;;) {
+      const s = await api(`/api/${kind}/${created.id}`);
+      document.getElementById("wb-further-progress").value = s.progress ?? 1;
+      document.getElementById("wb-further-state").textContent = t(`wb_status_${s.status}`);
+      if (s.status === "done") { location.hash = page(created, s); return; }
+      if (["failed", "cancelled"].includes(s.status)) throw new Error(s.error || s.status);
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+  } catch (err) {
+    box.innerHTML = `<span class="error" id="wb-further-error">${esc(t("dash_error"))}: ${esc(err.message)}</span>`;
+  }
+}
+
+function wbEnsemble() {
+  const variant = document.getElementById("wb-ens-variant").value || null;
+  const runs = Number(document.getElementById("wb-ens-runs").value);
+  return wbFollow("ensembles", { variant, runs, batch_size: Math.min(100, Math.max(1, runs)) },
+    (created) => `#/ensemble/${created.id}`);
+}
+
+function wbPlan() {
+  const val = (id) => document.getElementById(id).value;
+  return wbFollow("plans", { variant: val("wb-ens-variant") || null, members: val("wb-plan-members"),
+    cap: Number(val("wb-plan-cap")), scenarios: Number(val("wb-plan-scenarios")) },
+  (created, s) => `#/plan/${s.plan_id}`);
 }
 
 // --------------------------------------------------------------- validation

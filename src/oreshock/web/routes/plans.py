@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.report.plan import render_plan_html
 from oreshock.store.jobs import PLAN
 from oreshock.web.routes.jobs import job_or_stored, pending_and_stored
-from oreshock.web.routes.reports import PaperQ
+from oreshock.web.routes.reports import PDF, PaperQ, pdf_response
 from oreshock.web.schemas import ERRORS, Lang, PlanCreated, PlanId, PlanRequest
 from oreshock.web.service import ServiceDep
 
@@ -79,3 +79,13 @@ def plan_report_html(
     """The same report as a standalone HTML page (what `oreshock plan --report` writes),
     sized for ``paper`` (a4 or letter) when printed."""
     return HTMLResponse(render_plan_html(svc.plan_report(plan_id, lang), paper))
+
+
+@router.get("/api/plans/{plan_id}/report.pdf", response_class=Response, responses={**ERRORS, **PDF})
+def plan_report_pdf(
+    plan_id: PlanId, svc: ServiceDep, lang: Lang = "en", paper: PaperQ = "a4"
+) -> Response:
+    """The plan's report as a PDF on ``paper`` (what `oreshock plan --report plan.pdf`
+    writes), printed by the server's Chromium."""
+    html = render_plan_html(svc.plan_report(plan_id, lang), paper)
+    return pdf_response(html, f"oreshock-plan-{plan_id}-{lang}.pdf")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from oreshock.core.serialize import json_safe as clean
 from oreshock.impact.assessment import shown_record
-from oreshock.report.builder import render_html
+from oreshock.report.builder import pdf_bytes, render_html
 from oreshock.web.schemas import NOT_FINISHED, Lang, RunId
 from oreshock.web.service import ServiceDep
 
@@ -38,6 +38,30 @@ def run_report_html(
     """The same report as a standalone HTML page (what `oreshock report` writes), its CSS
     ``@page`` sized for ``paper`` so a browser prints it on A4 or Letter."""
     return HTMLResponse(render_html(run_report(run_id, svc, lang), paper))
+
+
+PDF = {200: {"content": {"application/pdf": {}}, "description": "The report printed to PDF"}}
+
+
+def pdf_response(html: str, name: str) -> Response:
+    """HTML printed to PDF by the server's headless Chromium, as a download named ``name``."""
+    return Response(
+        pdf_bytes(html),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/api/runs/{run_id}/report.pdf", response_class=Response, responses={**NOT_FINISHED, **PDF}
+)
+def run_report_pdf(
+    run_id: RunId, svc: ServiceDep, lang: Lang = "en", paper: PaperQ = "a4"
+) -> Response:
+    """The report as a PDF on ``paper`` (what `oreshock report --format pdf` writes), printed
+    by the server's Chromium: a few seconds."""
+    html = render_html(run_report(run_id, svc, lang), paper)
+    return pdf_response(html, f"oreshock-{run_id}-{lang}.pdf")
 
 
 @router.get("/api/runs/{run_id}/impact", responses=NOT_FINISHED)
