@@ -40,7 +40,9 @@ def run_report_html(
     return HTMLResponse(render_html(run_report(run_id, svc, lang), paper))
 
 
-PDF = {200: {"content": {"application/pdf": {}}, "description": "The report printed to PDF"}}
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The report printed to PDF"}
+}
 
 
 def pdf_response(html: str, name: str) -> Response:
