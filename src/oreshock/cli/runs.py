@@ -21,6 +21,7 @@ from oreshock.cli.common import (
     DataOpt,
     DbOpt,
     JsonOpt,
+    LangOpt,
     exit_if_kept,
     friendly,
     out,
@@ -30,9 +31,12 @@ from oreshock.cli.common import (
     store_exists,
 )
 from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.model.labelled import LabelNames
 from oreshock.model.network import build_network
 from oreshock.model.simulate import RunResult, reproduce
+from oreshock.store.export import export_run
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -159,17 +163,42 @@ def runs_compare(
 
 def runs_export(
     run_id: str,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder to write timeseries and flows into.")
-    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="parquet or csv (a folder of tables: timeseries, flows, sectors, summary, "
+            "and run.json), netcdf (one .nc file, xarray's layout) or xlsx (one workbook, a "
+            "readme sheet first). Default: from --out's suffix, else parquet.",
+        ),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder (parquet, csv) or file (netcdf, xlsx); default RUN_ID or "
+            "RUN_ID.nc / RUN_ID.xlsx in the current folder.",
+        ),
+    ] = None,
     db: DbOpt = None,
+    data: DataOpt = None,
+    lang: LangOpt = "en",
+    json_out: JsonOpt = False,
 ) -> None:
-    """Write timeseries.parquet and flows.parquet (and CSV copies); refused for a damaged run."""
+    """Write a stored run's tables with its provenance and units (refused when damaged).
+
+    The time series, flows, sectors and summary, with the run, scenario, dataset and units
+    beside them; names of countries, chains and stages come from --data (default: the
+    bundled dataset)."""
     require_store(db, f"no run {run_id!r}")
+    names = LabelNames.read(data) if data is not None else None
     with open_read(db) as store:
-        files = store.export_run(run_id, out_dir)
+        files = export_run(store, run_id, fmt, out_path, lang=lang, names=names)
+    if json_out:
+        print_json({"run_id": run_id, "files": [str(f) for f in files]})
+        return
     for f in files:
-        out.print(str(f))
+        out.print(t("lr_wrote", lang, path=f), highlight=False, soft_wrap=True)
 
 
 def runs_delete(run_id: str, db: DbOpt = None) -> None:
