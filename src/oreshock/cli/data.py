@@ -36,7 +36,7 @@ Reader = Callable[[Path], pd.DataFrame | dict[str, pd.DataFrame]]
 READERS: dict[str, Reader] = {"usgs": load_usgs, "baci": load_baci, "comtrade": load_comtrade}
 
 
-def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
+def data_list(json_out: JsonOpt = False, data: DataOpt = None, lang: LangOpt = "en") -> None:
     """Tables of the dataset with row counts and file hashes."""
     ds = load_dataset(data)
     rows = []
@@ -54,8 +54,18 @@ def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
     if json_out:
         print_json(info)
         return
-    out.print(f"{ds.name} {ds.version} (base year {ds.base_year}, hash {ds.content_hash[:16]})")
-    print_frame(pd.DataFrame(rows))
+    out.print(
+        t(
+            "lr_dataset_line",
+            lang,
+            name=ds.name,
+            version=ds.version,
+            year=ds.base_year,
+            digest=ds.content_hash[:16],
+        ),
+        highlight=False,
+    )
+    print_frame(pd.DataFrame(rows), lang=lang)
 
 
 def data_show(
@@ -70,6 +80,7 @@ def data_show(
     country: Annotated[str | None, typer.Option(help="Only rows naming this ISO3 code.")] = None,
     json_out: JsonOpt = False,
     data: DataOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Show one table, optionally filtered."""
     ds = load_dataset(data)
@@ -86,7 +97,7 @@ def data_show(
     if json_out:
         print_json(json.loads(df.to_json(orient="records", force_ascii=False)))
         return
-    print_frame(df, title=name)
+    print_frame(df, title=name, lang=lang)
 
 
 def data_coverage(

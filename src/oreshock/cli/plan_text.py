@@ -19,7 +19,7 @@ Record = dict[str, Any]
 
 def say(text: str) -> None:
     """One line of plain text: names and numbers as they are, no markup read into them."""
-    out.print(text, highlight=False, markup=False, soft_wrap=True)
+    out.print(text, highlight=False, markup=False)
 
 
 def print_plan(record: Record, words: Names, lang: str) -> None:

@@ -24,6 +24,8 @@ from oreshock.cli.common import (
     LangOpt,
     exit_if_kept,
     friendly,
+    header,
+    named,
     out,
     print_frame,
     print_json,
@@ -74,6 +76,7 @@ def runs_list(
             "(the content column).",
         ),
     ] = True,
+    lang: LangOpt = "en",
 ) -> None:
     """Stored runs, each marked ok, damaged, unreadable or never hashed."""
     if not store_exists(db):
@@ -81,7 +84,7 @@ def runs_list(
         if json_out:
             print_json([])
         else:
-            print_frame(df)
+            print_frame(df, lang=lang)
         return
     with open_read(db) as store:
         try:
@@ -94,8 +97,20 @@ def runs_list(
     if json_out:
         print_json(json.loads(df.to_json(orient="records", date_format="iso")))
     else:
-        print_frame(df)
+        print_frame(_minutes(df), lang=lang, optional=LIST_OPTIONAL)
     _warn_damage(df, damage, path)
+
+
+LIST_OPTIONAL = ("code_version", "dataset_version", "seed", "months", "created")
+"""Columns of ``runs list`` a narrow terminal leaves out, first ones first."""
+
+
+def _minutes(df: pd.DataFrame) -> pd.DataFrame:
+    """``created`` to the minute (``YYYY-MM-DD HH:MM``, UTC): the seconds only widen the
+    table; ``--json`` keeps them."""
+    if df.empty or "created" not in df.columns:
+        return df
+    return df.assign(created=pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
@@ -119,7 +134,9 @@ def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
         )
 
 
-def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def runs_show(
+    run_id: str, db: DbOpt = None, json_out: JsonOpt = False, lang: LangOpt = "en"
+) -> None:
     """A run's provenance and summary (refused for a damaged run)."""
     require_store(db, f"no run {run_id!r}")
     with open_read(db) as store:
@@ -129,11 +146,12 @@ def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
         print_json(record)
         return
     for key in (*PROVENANCE, "content"):
-        out.print(f"{key}: {record[key]}", highlight=False)
+        label = key if lang == "en" else header(key, lang)
+        out.print(f"{label}: {record[key]}", highlight=False)
     summary = pd.DataFrame(record["summary"])
     if not summary.empty:
         summary = summary[summary["cumulative_shortfall_pct"] > 0]
-    print_frame(summary, title="shortfalls")
+    print_frame(named(summary, lang), title=t("lr_shortfalls", lang), lang=lang)
 
 
 def runs_compare(
@@ -141,6 +159,7 @@ def runs_compare(
     country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Side-by-side summaries of stored runs."""
     frames = []
@@ -158,7 +177,7 @@ def runs_compare(
     if json_out:
         print_json(json.loads(table.to_json(orient="records")))
         return
-    print_frame(table)
+    print_frame(named(table, lang), lang=lang)
 
 
 def runs_export(
@@ -277,7 +296,6 @@ def _print_rerun(
             f"stored run {run_id} is {status}: its content no longer matches the hash written "
             "when it was saved, so it cannot be trusted; compared with the rerun:",
             highlight=False,
-            soft_wrap=True,
         )
     elif status == NEVER_HASHED:
         out.print(f"{run_id} was stored before runs were hashed; compared in full", highlight=False)
@@ -289,7 +307,7 @@ def _print_rerun(
         return
     out.print(f"{new_id}: DIFFERENT from {run_id}", highlight=False)
     for diff in diffs:
-        out.print(f"  {diff.describe(run_id, new_id)}", highlight=False, soft_wrap=True)
+        out.print(f"  {diff.describe(run_id, new_id)}", highlight=False)
     if not same_summary:
         out.print("  summary: differs", highlight=False)
 

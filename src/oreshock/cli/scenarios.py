@@ -67,7 +67,7 @@ def validate(
         )
     else:
         for line in late:
-            out.print(f"warning: {line}", highlight=False, soft_wrap=True)
+            out.print(f"warning: {line}", highlight=False)
         if errors:
             typer.echo(f"error: {file} is not a valid scenario:", err=True)
             for line in errors:
