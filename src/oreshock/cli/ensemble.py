@@ -321,14 +321,21 @@ _ANALYSIS = ("outcomes", "failure", "variation", "prim", "prim_skipped", "sobol"
 
 def ensembles_export(
     ensemble_id: str,
-    out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="File to write: .parquet or .csv (default: ENSEMBLE_ID.parquet here)."
+        ),
+    ] = None,
     db: DbOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Write every run of an ensemble (parameters and outcomes) to one file."""
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.runner import get_ensemble, load_results
     from oreshock.ensemble.sampling import EnsembleError
 
+    out = out if out is not None else Path(f"{ensemble_id}.parquet")
     if out.suffix not in (".csv", ".parquet"):
         raise EnsembleError(f"--out {out}: expected a .parquet or .csv file name")
     record = get_ensemble(ensemble_id, db)
@@ -337,7 +344,7 @@ def ensembles_export(
         write_file(out, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         write_file(out, lambda tmp: frame.to_parquet(tmp, index=False))
-    typer.echo(f"wrote {len(frame)} runs to {out}")
+    typer.echo(t("lr_wrote_runs", lang, n=len(frame), path=out))
 
 
 def register(app: typer.Typer) -> None:

@@ -220,11 +220,11 @@ def runs_export(
         out.print(t("lr_wrote", lang, path=f), highlight=False, soft_wrap=True)
 
 
-def runs_delete(run_id: str, db: DbOpt = None) -> None:
+def runs_delete(run_id: str, db: DbOpt = None, lang: LangOpt = "en") -> None:
     """Delete a stored run."""
     with Store(db) as store:
         store.delete_run(run_id)
-    out.print(f"deleted {run_id}")
+    out.print(t("lr_deleted", lang, run_id=run_id), highlight=False)
 
 
 def runs_recover(
@@ -233,6 +233,7 @@ def runs_recover(
     ],
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Save the runs of a recovery folder into the database (again: stores nothing twice)."""
     done = restore(folder, db)
@@ -241,7 +242,7 @@ def runs_recover(
         return
     for run_id, what in done.items():
         out.print(f"{run_id}: {what}", highlight=False)
-    out.print(f"every run of {folder} is stored; the folder may be deleted", highlight=False)
+    out.print(t("lr_recovered", lang, folder=folder), highlight=False)
 
 
 def runs_rerun(

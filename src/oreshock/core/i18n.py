@@ -824,6 +824,15 @@ TEXT: dict[str, dict[str, str]] = {
     "lr_col_peak_shortfall_pct": {"en": "peak shortfall %", "ja": "最大不足率（%）"},
     "lr_col_cumulative_shortfall_pct": {"en": "cumulative shortfall %", "ja": "累積不足率（%）"},
     "lr_wrote": {"en": "wrote {path}", "ja": "{path} に書き出しました"},
+    "lr_deleted": {"en": "deleted {run_id}", "ja": "{run_id} を削除しました"},
+    "lr_recovered": {
+        "en": "every run of {folder} is stored; the folder may be deleted",
+        "ja": "{folder} の実行はすべて保存されました。フォルダーは削除して構いません",
+    },
+    "lr_wrote_runs": {
+        "en": "wrote {n} runs to {path}",
+        "ja": "{n} 件の実行を {path} に書き出しました",
+    },
 }
 
 
