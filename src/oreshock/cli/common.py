@@ -22,6 +22,7 @@ import typer
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.i18n import LANGUAGES, t
@@ -135,6 +136,16 @@ def exit_if_kept(outcome: SaveOutcome) -> None:
         return
     typer.echo(f"error: {outcome.message()}", err=True)
     raise typer.Exit(NOT_SAVED_EXIT)
+
+
+def say(text: str, console: Console | None = None) -> None:
+    """Print plain text (no markup read into it) wrapped at the terminal's width, counting a
+    Japanese character as two cells, with no space left at a line's end (so a line joined to
+    the next reads as the sentence did)."""
+    target = console if console is not None else out
+    for line in Text(text).wrap(target, target.width):
+        line.rstrip()
+        target.print(line, highlight=False, soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:

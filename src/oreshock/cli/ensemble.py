@@ -15,7 +15,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.cli.common import SEED_MAX, DbOpt, JsonOpt, LangOpt, friendly, print_frame, print_json
+from oreshock.cli.common import (
+    SEED_MAX,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    friendly,
+    print_frame,
+    print_json,
+    say,
+)
 from oreshock.cli.common import out as terminal
 from oreshock.core.atomic import write_file
 from oreshock.core.i18n import t
@@ -200,7 +209,7 @@ def _ensemble(
         return
     for p in report["parameters"]:
         about = f" ({p['about']})" if p["about"] else ""
-        console.print(f"parameter {p['name']}{about}", highlight=False)
+        say(f"parameter {p['name']}{about}", console)
     print_analysis(console, report, lang)
 
 

@@ -30,6 +30,7 @@ from oreshock.cli.common import (
     print_frame,
     print_json,
     require_store,
+    say,
     store_exists,
 )
 from oreshock.core.errors import OreshockError
@@ -293,10 +294,9 @@ def _print_rerun(
     run_id: str, new_id: str, status: str, diffs: list[TableDifference], same_summary: bool
 ) -> None:
     if status in (DAMAGED, UNREADABLE):
-        out.print(
+        say(
             f"stored run {run_id} is {status}: its content no longer matches the hash written "
             "when it was saved, so it cannot be trusted; compared with the rerun:",
-            highlight=False,
         )
     elif status == NEVER_HASHED:
         out.print(f"{run_id} was stored before runs were hashed; compared in full", highlight=False)
@@ -308,7 +308,7 @@ def _print_rerun(
         return
     out.print(f"{new_id}: DIFFERENT from {run_id}", highlight=False)
     for diff in diffs:
-        out.print(f"  {diff.describe(run_id, new_id)}", highlight=False)
+        say(f"  {diff.describe(run_id, new_id)}")
     if not same_summary:
         out.print("  summary: differs", highlight=False)
 

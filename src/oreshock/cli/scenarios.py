@@ -11,7 +11,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json, say
 from oreshock.core.atomic import write_text
 from oreshock.core.errors import OreshockWarning, ScenarioError
 from oreshock.data.datasets import load_dataset
@@ -67,7 +67,7 @@ def validate(
         )
     else:
         for line in late:
-            out.print(f"warning: {line}", highlight=False)
+            say(f"warning: {line}")
         if errors:
             typer.echo(f"error: {file} is not a valid scenario:", err=True)
             for line in errors:
