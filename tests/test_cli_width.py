@@ -62,6 +62,21 @@ COMMANDS = [
     ["data", "show", "minerals"],
     ["ensembles", "list", "--db", "{db}"],
     ["plans", "list", "--db", "{db}"],
+    ["backtest", "backtest-2023-gallium-germanium", "--db", "{db}"],
+    [
+        "ensemble",
+        FLAGSHIP,
+        "--variant",
+        "g7plus-sharing",
+        "--runs",
+        "4",
+        "--workers",
+        "1",
+        "--no-stock-ranges",
+        "--db",
+        "{db}",
+    ],
+    ["plan", FLAGSHIP, "--members", "JPN", "--scenarios", "2", "--caps", "0.1", "--db", "{db}"],
 ]
 
 

@@ -170,6 +170,9 @@ give way), so an id can be copied from the table."""
 NARROWEST = 10
 """Cells a column of text keeps at least (its words wrap inside), so a narrow terminal gets
 readable columns rather than a letter a line."""
+FIRST_WHOLE = 30
+"""A first column whose cells are this short (labels: a variant, a country) stays whole on
+one line; a longer one (a sentence) wraps like any text."""
 
 
 def print_frame(
@@ -179,8 +182,8 @@ def print_frame(
     lang: str | None = None,
     optional: tuple[str, ...] = (),
 ) -> None:
-    """A table that fits the terminal: the first column and id columns (``ID_COLUMNS``) stay
-    whole on one line, the others wrap. With ``lang``, headings in that language. The
+    """A table that fits the terminal: id columns and a first column of labels (``_is_id``)
+    stay whole on one line, the others wrap. With ``lang``, headings in that language. The
     ``optional`` columns (default: the text columns, last ones first) are left out, first
     ones first, while the table would not fit even with every text column 4 cells wide, and a
     line says which (``--json`` has them all)."""
@@ -193,7 +196,7 @@ def print_frame(
     for k, col in enumerate(shown.columns):
         heading = _heading(col, lang)
         widest = max((cell_len(row[k]) for row in cells), default=0)
-        if _is_id(k, col):
+        if _is_id(shown, k, col):
             table.add_column(heading, no_wrap=True, min_width=max(widest, 1))
         else:
             narrow = min(max(widest, cell_len(heading)), cap)
@@ -206,14 +209,20 @@ def print_frame(
         out.print(t("lr_left_out", lang or "en", columns=left_out), highlight=False)
 
 
-def _is_id(k: int, column: object) -> bool:
-    return k == 0 or str(column) in ID_COLUMNS
+def _is_id(df: pd.DataFrame, k: int, column: object) -> bool:
+    """An id column (``ID_COLUMNS``), or a first column of short labels (``FIRST_WHOLE``):
+    kept whole on one line."""
+    if str(column) in ID_COLUMNS:
+        return True
+    if k != 0:
+        return False
+    return max([0, *(cell_len(_cell(v)) for v in df.iloc[:, 0])]) <= FIRST_WHOLE
 
 
 def _text_width(df: pd.DataFrame, cells: list[list[str]], lang: str | None) -> int:
     """The width each text column keeps at least: ``NARROWEST``, less when the id columns
     leave less room (never under 4 cells), so the table fits when it can."""
-    ids = [k for k, c in enumerate(df.columns) if _is_id(k, c)]
+    ids = [k for k, c in enumerate(df.columns) if _is_id(df, k, c)]
     texts = len(df.columns) - len(ids)
     if not texts:
         return NARROWEST
@@ -237,13 +246,13 @@ def _too_wide(df: pd.DataFrame, lang: str | None, optional: tuple[str, ...]) -> 
         values = [cell_len(_cell(v)) for v in df[col]]
         widest = max([*values, 1])
         heading = cell_len(_heading(col, lang))
-        if _is_id(k, col):
+        if _is_id(df, k, col):
             return max(widest, heading)
         return min(max(widest, heading), 4)
 
     dropped: list[str] = []
     candidates = [c for c in optional if c in df.columns] or [
-        c for k, c in reversed(list(enumerate(df.columns))) if not _is_id(k, c)
+        c for k, c in reversed(list(enumerate(df.columns))) if not _is_id(df, k, c)
     ]
     while True:
         kept = [c for c in df.columns if c not in dropped]
