@@ -223,3 +223,27 @@ def test_unknown_run_is_refused(stored):
     done = _invoke("runs", "export", "nosuchrun", "--format", "xlsx", "--db", str(db))
     assert done.exit_code == 2
     assert "no run 'nosuchrun'" in done.output
+
+
+def test_a_run_with_no_shortfall_exports_in_every_format(tmp_path):
+    """The mini dataset's baseline: nothing runs short (no month to shortfall anywhere), its
+    names come from --data."""
+    mini = str(Path(__file__).parent / "data" / "mini_dataset")
+    db = str(tmp_path / "r.duckdb")
+    done = _invoke("run", "baseline", "--data", mini, "--db", db, "--months", "6", "--json")
+    assert done.exit_code == 0, done.output
+    run_id = json.loads(done.stdout)["runs"][0]["run_id"]
+    for fmt in ("netcdf", "xlsx", "csv", "parquet"):
+        out = tmp_path / fmt
+        args = ["runs", "export", run_id, "--format", fmt, "--db", db, "--data", mini]
+        suffix = {"netcdf": ".nc", "xlsx": ".xlsx"}.get(fmt, "")
+        written = _invoke(*args, "--out", f"{out}{suffix}")
+        assert written.exit_code == 0, (fmt, written.output)
+    with xr.open_dataset(tmp_path / "netcdf.nc", engine="h5netcdf", group="summary") as summary:
+        months = summary["months_to_shortfall"].to_numpy()
+    assert np.isnan(months).all()
+    pd.testing.assert_series_equal(
+        _tidy(xr.load_dataset(tmp_path / "netcdf.nc", engine="h5netcdf")),
+        _stored_series(Path(db), run_id),
+        check_names=False,
+    )

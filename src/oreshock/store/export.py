@@ -194,16 +194,27 @@ def _netcdf_writer(data: xr.Dataset, tables: dict[str, pd.DataFrame]) -> Callabl
 
 
 def _table_dataset(df: pd.DataFrame) -> xr.Dataset:
-    """A table as 1-D variables along ``row``; nullable integers become floats (NaN: none)."""
+    """A table as 1-D variables along ``row``: a column of numbers with gaps (None) as
+    floats with NaN, a column of texts as texts (a gap: empty), as netCDF holds them."""
     plain = df.reset_index(drop=True).copy()
     for column in plain.columns:
-        if isinstance(plain[column].dtype, pd.api.extensions.ExtensionDtype):
-            if pd.api.types.is_numeric_dtype(plain[column].dtype):
-                plain[column] = plain[column].astype("float64")
-            else:
-                plain[column] = plain[column].astype(object)
+        series = plain[column]
+        if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
+            continue
+        if pd.api.types.is_numeric_dtype(series.dtype) or _numbers(series):
+            plain[column] = pd.to_numeric(series, errors="coerce").astype("float64")
+        else:
+            plain[column] = ["" if pd.isna(v) else str(v) for v in series]
     plain.index.name = "row"
     return xr.Dataset.from_dataframe(plain)
+
+
+def _numbers(series: pd.Series) -> bool:
+    """Whether every value present is a number (a column of None too)."""
+    present = series.dropna()
+    return all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in present)
 
 
 def _excel_writer(
