@@ -121,6 +121,7 @@ def data_coverage(
 
 def data_validate(
     path: Annotated[Path | None, typer.Argument(help="Dataset folder (default: bundled).")] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Check every table and list all problems (exit 1 if any).
 
@@ -134,9 +135,19 @@ def data_validate(
     except DataFileError as exc:
         for p in exc.problems:
             out.print(str(p), highlight=False, markup=False)
-        out.print(f"{len(exc.problems)} problem(s) found in {folder}")
+        out.print(t("lr_problems", lang, n=len(exc.problems), folder=folder), highlight=False)
         raise typer.Exit(1) from None
-    out.print(f"{folder}: all {len(ds.files)} tables valid ({ds.name} {ds.version})")
+    out.print(
+        t(
+            "lr_tables_valid",
+            lang,
+            folder=folder,
+            n=len(ds.files),
+            name=ds.name,
+            version=ds.version,
+        ),
+        highlight=False,
+    )
 
 
 def _record(db: Path | None, kind: str, file: Path, sha: str, tables: Tables) -> str:

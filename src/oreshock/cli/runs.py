@@ -251,6 +251,7 @@ def runs_rerun(
     db: DbOpt = None,
     data: DataOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Run a stored run again from its record and check that the results are identical:
     the whole time series, flows and sectors by content hash, and the summary."""
@@ -280,7 +281,7 @@ def runs_rerun(
     if json_out:
         print_json(report)
     else:
-        _print_rerun(run_id, new_id, status, diffs, same_summary)
+        _print_rerun(run_id, new_id, status, diffs, same_summary, lang)
     if not identical:
         raise typer.Exit(1)
 
@@ -291,26 +292,26 @@ def reproduce_run(record: dict, data: Path | None) -> RunResult:
 
 
 def _print_rerun(
-    run_id: str, new_id: str, status: str, diffs: list[TableDifference], same_summary: bool
+    run_id: str,
+    new_id: str,
+    status: str,
+    diffs: list[TableDifference],
+    same_summary: bool,
+    lang: str = "en",
 ) -> None:
+    """Whether the rerun matches the stored run, and where not, in ``lang``."""
     if status in (DAMAGED, UNREADABLE):
-        say(
-            f"stored run {run_id} is {status}: its content no longer matches the hash written "
-            "when it was saved, so it cannot be trusted; compared with the rerun:",
-        )
+        say(t("lr_rerun_damaged", lang, run_id=run_id, status=status))
     elif status == NEVER_HASHED:
-        out.print(f"{run_id} was stored before runs were hashed; compared in full", highlight=False)
+        say(t("lr_rerun_unhashed", lang, run_id=run_id))
     if not diffs and same_summary:
-        out.print(
-            f"{new_id}: time series, flows, sectors and summary identical to {run_id}",
-            highlight=False,
-        )
+        say(t("lr_rerun_same", lang, new_id=new_id, run_id=run_id))
         return
-    out.print(f"{new_id}: DIFFERENT from {run_id}", highlight=False)
+    say(t("lr_rerun_different", lang, new_id=new_id, run_id=run_id))
     for diff in diffs:
         say(f"  {diff.describe(run_id, new_id)}")
     if not same_summary:
-        out.print("  summary: differs", highlight=False)
+        say(f"  {t('lr_rerun_summary', lang)}")
 
 
 def register(app: typer.Typer) -> None:

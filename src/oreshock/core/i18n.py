@@ -798,6 +798,46 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "lr_col_table": {"en": "table", "ja": "表"},
     "lr_col_rows": {"en": "rows", "ja": "行数"},
+    "lr_warning": {"en": "warning", "ja": "警告"},
+    "lr_not_valid": {
+        "en": "error: {file} is not a valid scenario:",
+        "ja": "エラー: {file} は有効なシナリオではありません:",
+    },
+    "lr_valid_base": {
+        "en": "{file}: valid (the base checked)",
+        "ja": "{file}: 有効（基本ケースを検査）",
+    },
+    "lr_valid_variants": {
+        "en": "{file}: valid (the base and {n} variant(s) checked)",
+        "ja": "{file}: 有効（基本ケースと{n}個のバリアントを検査）",
+    },
+    "lr_problems": {"en": "{n} problem(s) found in {folder}", "ja": "{folder} に{n}件の問題"},
+    "lr_tables_valid": {
+        "en": "{folder}: all {n} tables valid ({name} {version})",
+        "ja": "{folder}: {n}個の表はすべて有効（{name} {version}）",
+    },
+    "lr_col_name": {"en": "name", "ja": "名前"},
+    "lr_col_title": {"en": "title", "ja": "タイトル"},
+    "lr_col_variants": {"en": "variants", "ja": "バリアント"},
+    "lr_rerun_damaged": {
+        "en": "stored run {run_id} is {status}: its content no longer matches the hash written "
+        "when it was saved, so it cannot be trusted; compared with the rerun:",
+        "ja": "保存された実行 {run_id} は {status}: 内容が保存時のハッシュと一致せず、信頼できない。"
+        "再実行と比較した結果:",
+    },
+    "lr_rerun_unhashed": {
+        "en": "{run_id} was stored before runs were hashed; compared in full",
+        "ja": "{run_id} はハッシュ導入前に保存された実行のため、全体を比較した",
+    },
+    "lr_rerun_same": {
+        "en": "{new_id}: time series, flows, sectors and summary identical to {run_id}",
+        "ja": "{new_id}: 時系列・フロー・用途・要約はすべて {run_id} と同一",
+    },
+    "lr_rerun_different": {
+        "en": "{new_id}: DIFFERENT from {run_id}",
+        "ja": "{new_id}: {run_id} と異なる",
+    },
+    "lr_rerun_summary": {"en": "summary: differs", "ja": "要約: 異なる"},
     "lr_col_item": {"en": "item", "ja": "項目"},
     "lr_col_detail": {"en": "value", "ja": "内容"},
     "lr_col_month": {"en": "month", "ja": "月"},
