@@ -22,6 +22,7 @@ from oreshock.cli.common import (
     out,
     print_frame,
     print_json,
+    say,
 )
 from oreshock.core.errors import DataFileError, OreshockError
 from oreshock.core.i18n import t
@@ -183,6 +184,7 @@ def data_import(
     ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Read a published file; record its rows in the database and optionally extend a dataset.
 
@@ -217,9 +219,9 @@ def data_import(
     if json_out:
         print_json(report)
         return
-    out.print(f"imported {sum(counts.values())} rows from {file} as {import_id}: {counts}")
+    say(t("lr_imported", lang, n=sum(counts.values()), file=file, id=import_id, counts=counts))
     if into:
-        out.print(f"extended dataset {into}: {merged}; use it with --data {into}")
+        say(t("lr_extended", lang, folder=into, merged=merged))
 
 
 def register(app: typer.Typer) -> None:

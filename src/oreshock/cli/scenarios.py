@@ -98,13 +98,14 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
     ] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """The JSON Schema of scenario files, for editors (docs/scenario.schema.json)."""
     text = json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:
-        write_text(output, text)
+        say(t("lr_wrote", lang, path=write_text(output, text)))
 
 
 def register(app: typer.Typer) -> None:

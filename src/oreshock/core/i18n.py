@@ -838,6 +838,14 @@ TEXT: dict[str, dict[str, str]] = {
         "ja": "{new_id}: {run_id} と異なる",
     },
     "lr_rerun_summary": {"en": "summary: differs", "ja": "要約: 異なる"},
+    "lr_imported": {
+        "en": "imported {n} rows from {file} as {id}: {counts}",
+        "ja": "{file} から{n}行を取り込みました（{id}）: {counts}",
+    },
+    "lr_extended": {
+        "en": "extended dataset {folder}: {merged}; use it with --data {folder}",
+        "ja": "データセット {folder} を拡張しました: {merged}。--data {folder} で使えます",
+    },
     "lr_col_item": {"en": "item", "ja": "項目"},
     "lr_col_detail": {"en": "value", "ja": "内容"},
     "lr_col_month": {"en": "month", "ja": "月"},
