@@ -9,6 +9,7 @@ module (``data``, ``metrics``, ``runs``, ``web``, ``ensemble``, ``plan``, ``plan
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -25,6 +26,7 @@ from oreshock.cli import (
     scenarios,
     web,
 )
+from oreshock.cli.version import print_version
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -33,6 +35,21 @@ app = typer.Typer(
 )
 for group in (scenarios, data, metrics, runs, web, ensemble, backtest, plan, plans, run, impact):
     group.register(app)
+
+
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version of oreshock and of its bundled dataset, and exit.",
+            callback=print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Stress tests for critical-mineral supply chains."""
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,19 +13,22 @@ import math
 import os
 import shutil
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from oreshock.core.errors import OreshockError, UnknownIdError
-from oreshock.core.i18n import LANGUAGES
+from oreshock.core.i18n import LANGUAGES, t
 from oreshock.core.options import get_option
 from oreshock.core.serialize import json_safe
+from oreshock.model.labelled import LabelNames
 from oreshock.store.recovery import SaveOutcome
 from oreshock.store.store import default_path
 
@@ -151,19 +154,159 @@ def exit_if_kept(outcome: SaveOutcome) -> None:
     raise typer.Exit(NOT_SAVED_EXIT)
 
 
+def say(text: str, console: Console | None = None) -> None:
+    """Print plain text (no markup read into it) wrapped at the terminal's width, counting a
+    Japanese character as two cells, with no space left at a line's end (so a line joined to
+    the next reads as the sentence did)."""
+    target = console if console is not None else out
+    for line in Text(text).wrap(target, target.width):
+        line.rstrip()
+        target.print(line, highlight=False, soft_wrap=True)
+
+
 def print_json(obj: Any) -> None:
     typer.echo(json.dumps(json_safe(obj), ensure_ascii=False, indent=2, default=str))
 
 
-def print_frame(df: pd.DataFrame, title: str | None = None, limit: int = 200) -> None:
+ID_COLUMNS = frozenset(
+    {
+        "run_id",
+        "run",
+        "ensemble_id",
+        "plan_id",
+        "impact_id",
+        "import_id",
+        "scenario",
+        "variant",
+        "id",
+    }
+)
+"""Columns of ids: never wrapped nor cut, whatever the terminal's width (the other columns
+give way), so an id can be copied from the table."""
+NARROWEST = 10
+"""Cells a column of text keeps at least (its words wrap inside), so a narrow terminal gets
+readable columns rather than a letter a line."""
+FIRST_WHOLE = 30
+"""A first column whose cells are this short (labels: a variant, a country) stays whole on
+one line; a longer one (a sentence) wraps like any text."""
+
+
+def print_frame(
+    df: pd.DataFrame,
+    title: str | None = None,
+    limit: int = 200,
+    lang: str | None = None,
+    optional: tuple[str, ...] = (),
+) -> None:
+    """A table that fits the terminal: id columns and a first column of labels (``_is_id``)
+    stay whole on one line, the others wrap. With ``lang``, headings in that language. The
+    ``optional`` columns (default: the text columns, last ones first) are left out, first
+    ones first, while the table would not fit even with every text column 4 cells wide, and a
+    line says which (``--json`` has them all)."""
+    shown = df.head(limit)
+    dropped = _too_wide(shown, lang, optional)
+    shown = shown.drop(columns=dropped)
     table = Table(title=title, show_lines=False)
-    for k, col in enumerate(df.columns):
-        table.add_column(str(col), overflow="fold", no_wrap=k == 0)
-    for row in df.head(limit).itertuples(index=False):
-        table.add_row(*[_cell(v) for v in row])
+    cells = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
+    cap = _text_width(shown, cells, lang)
+    for k, col in enumerate(shown.columns):
+        heading = _heading(col, lang)
+        widest = max((cell_len(row[k]) for row in cells), default=0)
+        if _is_id(shown, k, col):
+            table.add_column(heading, no_wrap=True, min_width=max(widest, 1))
+        else:
+            narrow = min(max(widest, cell_len(heading)), cap)
+            table.add_column(heading, overflow="fold", min_width=narrow)
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
-    if len(df) > limit:
-        out.print(f"... {len(df) - limit} more rows (use --json for all)")
+    if dropped:
+        left_out = ", ".join(_heading(c, lang) for c in dropped)
+        out.print(t("lr_left_out", lang or "en", columns=left_out), highlight=False)
+
+
+def _is_id(df: pd.DataFrame, k: int, column: object) -> bool:
+    """An id column (``ID_COLUMNS``), or a first column of short labels (``FIRST_WHOLE``):
+    kept whole on one line."""
+    if str(column) in ID_COLUMNS:
+        return True
+    if k != 0:
+        return False
+    return max([0, *(cell_len(_cell(v)) for v in df.iloc[:, 0])]) <= FIRST_WHOLE
+
+
+def _text_width(df: pd.DataFrame, cells: list[list[str]], lang: str | None) -> int:
+    """The width each text column keeps at least: ``NARROWEST``, less when the id columns
+    leave less room (never under 4 cells), so the table fits when it can."""
+    ids = [k for k, c in enumerate(df.columns) if _is_id(df, k, c)]
+    texts = len(df.columns) - len(ids)
+    if not texts:
+        return NARROWEST
+    fixed = sum(
+        max([cell_len(_heading(df.columns[k], lang)), *(cell_len(row[k]) for row in cells)])
+        for k in ids
+    )
+    room = out.width - fixed - 3 * len(df.columns) - 1
+    return max(4, min(NARROWEST, room // texts))
+
+
+def _heading(column: object, lang: str | None) -> str:
+    return str(column) if lang is None else header(str(column), lang)
+
+
+def _too_wide(df: pd.DataFrame, lang: str | None, optional: tuple[str, ...]) -> list[str]:
+    """The ``optional`` columns to leave out so that the table's narrowest layout (id columns
+    whole, others at ``NARROWEST``, three cells of rule and padding each) fits."""
+
+    def least(col: object, k: int) -> int:
+        values = [cell_len(_cell(v)) for v in df[col]]
+        widest = max([*values, 1])
+        heading = cell_len(_heading(col, lang))
+        if _is_id(df, k, col):
+            return max(widest, heading)
+        return min(max(widest, heading), 4)
+
+    dropped: list[str] = []
+    candidates = [c for c in optional if c in df.columns] or [
+        c for k, c in reversed(list(enumerate(df.columns))) if not _is_id(df, k, c)
+    ]
+    while True:
+        kept = [c for c in df.columns if c not in dropped]
+        need = sum(least(c, k) + 3 for k, c in enumerate(kept)) + 1
+        if need <= out.width or not candidates:
+            return dropped
+        dropped.append(candidates.pop(0))
+
+
+def header(column: str, lang: str) -> str:
+    """A column id's heading in ``lang`` (the ``lr_col_`` or ``lr_meta_`` text), else the id."""
+    for key in (f"lr_col_{column}", f"lr_meta_{column}"):
+        text = t(key, lang)
+        if text != key:
+            return text
+    return column
+
+
+@lru_cache(maxsize=1)
+def _names() -> LabelNames:
+    return LabelNames.read()
+
+
+def named(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``df`` with countries, chains and stages by their names in ``lang`` (bundled dataset's
+    names; an id it does not name stays as it is)."""
+    names = _names()
+    found = df.copy()
+    countries, minerals = names.country(lang), names.mineral(lang)
+    stages = names.stage(f"name_{lang}")
+    if "stage" in found.columns and "mineral" in found.columns:
+        pairs = zip(found["mineral"], found["stage"], strict=True)
+        found["stage"] = [stages.get((m, st), st) for m, st in pairs]
+    if "mineral" in found.columns:
+        found["mineral"] = [minerals.get(m, m) for m in found["mineral"]]
+    if "country" in found.columns:
+        found["country"] = [countries.get(c, c) for c in found["country"]]
+    return found
 
 
 def _cell(v: Any) -> str:

@@ -22,6 +22,7 @@ from oreshock.cli.common import (
     out,
     print_frame,
     print_json,
+    say,
 )
 from oreshock.core.errors import DataFileError, OreshockError
 from oreshock.core.i18n import t
@@ -36,7 +37,7 @@ Reader = Callable[[Path], pd.DataFrame | dict[str, pd.DataFrame]]
 READERS: dict[str, Reader] = {"usgs": load_usgs, "baci": load_baci, "comtrade": load_comtrade}
 
 
-def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
+def data_list(json_out: JsonOpt = False, data: DataOpt = None, lang: LangOpt = "en") -> None:
     """Tables of the dataset with row counts and file hashes."""
     ds = load_dataset(data)
     rows = []
@@ -54,8 +55,18 @@ def data_list(json_out: JsonOpt = False, data: DataOpt = None) -> None:
     if json_out:
         print_json(info)
         return
-    out.print(f"{ds.name} {ds.version} (base year {ds.base_year}, hash {ds.content_hash[:16]})")
-    print_frame(pd.DataFrame(rows))
+    out.print(
+        t(
+            "lr_dataset_line",
+            lang,
+            name=ds.name,
+            version=ds.version,
+            year=ds.base_year,
+            digest=ds.content_hash[:16],
+        ),
+        highlight=False,
+    )
+    print_frame(pd.DataFrame(rows), lang=lang)
 
 
 def data_show(
@@ -70,6 +81,7 @@ def data_show(
     country: Annotated[str | None, typer.Option(help="Only rows naming this ISO3 code.")] = None,
     json_out: JsonOpt = False,
     data: DataOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Show one table, optionally filtered."""
     ds = load_dataset(data)
@@ -86,7 +98,7 @@ def data_show(
     if json_out:
         print_json(json.loads(df.to_json(orient="records", force_ascii=False)))
         return
-    print_frame(df, title=name)
+    print_frame(df, title=name, lang=lang)
 
 
 def data_coverage(
@@ -110,6 +122,7 @@ def data_coverage(
 
 def data_validate(
     path: Annotated[Path | None, typer.Argument(help="Dataset folder (default: bundled).")] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Check every table and list all problems (exit 1 if any).
 
@@ -123,9 +136,19 @@ def data_validate(
     except DataFileError as exc:
         for p in exc.problems:
             out.print(str(p), highlight=False, markup=False)
-        out.print(f"{len(exc.problems)} problem(s) found in {folder}")
+        out.print(t("lr_problems", lang, n=len(exc.problems), folder=folder), highlight=False)
         raise typer.Exit(1) from None
-    out.print(f"{folder}: all {len(ds.files)} tables valid ({ds.name} {ds.version})")
+    out.print(
+        t(
+            "lr_tables_valid",
+            lang,
+            folder=folder,
+            n=len(ds.files),
+            name=ds.name,
+            version=ds.version,
+        ),
+        highlight=False,
+    )
 
 
 def _record(db: Path | None, kind: str, file: Path, sha: str, tables: Tables) -> str:
@@ -161,6 +184,7 @@ def data_import(
     ] = None,
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Read a published file; record its rows in the database and optionally extend a dataset.
 
@@ -195,9 +219,9 @@ def data_import(
     if json_out:
         print_json(report)
         return
-    out.print(f"imported {sum(counts.values())} rows from {file} as {import_id}: {counts}")
+    say(t("lr_imported", lang, n=sum(counts.values()), file=file, id=import_id, counts=counts))
     if into:
-        out.print(f"extended dataset {into}: {merged}; use it with --data {into}")
+        say(t("lr_extended", lang, folder=into, merged=merged))
 
 
 def register(app: typer.Typer) -> None:

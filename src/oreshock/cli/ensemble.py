@@ -15,7 +15,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oreshock.cli.common import SEED_MAX, DbOpt, JsonOpt, LangOpt, friendly, print_json
+from oreshock.cli.common import (
+    SEED_MAX,
+    DbOpt,
+    JsonOpt,
+    LangOpt,
+    friendly,
+    print_frame,
+    print_json,
+    say,
+)
+from oreshock.cli.common import out as terminal
 from oreshock.core.atomic import write_file
 from oreshock.core.i18n import t
 from oreshock.core.serialize import json_safe
@@ -189,7 +199,7 @@ def _ensemble(
     if json_out:
         print_json(report)
         return
-    console = Console()
+    console = terminal
     console.print(
         f"ensemble [bold]{result.ensemble_id}[/]: {result.batches_done}/{result.batches} batches, "
         f"{result.runs} runs, {result.seconds:.1f} s ({report['evaluator']}) -> {result.folder}"
@@ -199,7 +209,7 @@ def _ensemble(
         return
     for p in report["parameters"]:
         about = f" ({p['about']})" if p["about"] else ""
-        console.print(f"parameter {p['name']}{about}", highlight=False, soft_wrap=True)
+        say(f"parameter {p['name']}{about}", console)
     print_analysis(console, report, lang)
 
 
@@ -211,7 +221,7 @@ def print_analysis(console: Console, report: dict, lang: str) -> None:
         table.add_row(name, *(f"{q[k]:.3g}" for k in ("p5", "p50", "p95")))
     console.print(table)
     fail = report["failure"]
-    say: Any = {"highlight": False, "soft_wrap": True}  # rich keyword options, as is
+    say: Any = {"highlight": False}  # rich keyword options; long lines wrap at the width
     key = "ens_fail_default" if fail["default"] else "ens_fail_stated"
     console.print(t(key, lang, rule=fail["rule"]), **say)
     console.print(
@@ -253,7 +263,7 @@ def _fields(note: dict) -> dict:
     return {k: v for k, v in note.items() if k not in ("code", "message")}
 
 
-def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False, lang: LangOpt = "en") -> None:
     """Ensembles indexed in the results database."""
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.runner import list_ensembles
@@ -262,10 +272,7 @@ def ensembles_list(db: DbOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(df.to_dict(orient="records"))
         return
-    table = Table(*df.columns)
-    for row in df.itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    print_frame(df, lang=lang)
 
 
 def ensembles_show(
@@ -307,7 +314,7 @@ def ensembles_show(
     if json_out:
         print_json(record)
     else:
-        console = Console()
+        console = terminal
         # Only a complete ensemble has an analysis; else "outcomes" is the list of names.
         analysed = "failure" in record
         analysis = {k: record.pop(k) for k in list(record) if analysed and k in _ANALYSIS}
@@ -323,14 +330,21 @@ _ANALYSIS = ("outcomes", "failure", "variation", "prim", "prim_skipped", "sobol"
 
 def ensembles_export(
     ensemble_id: str,
-    out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="File to write: .parquet or .csv (default: ENSEMBLE_ID.parquet here)."
+        ),
+    ] = None,
     db: DbOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Write every run of an ensemble (parameters and outcomes) to one file."""
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.ensemble.runner import get_ensemble, load_results
     from oreshock.ensemble.sampling import EnsembleError
 
+    out = out if out is not None else Path(f"{ensemble_id}.parquet")
     if out.suffix not in (".csv", ".parquet"):
         raise EnsembleError(f"--out {out}: expected a .parquet or .csv file name")
     record = get_ensemble(ensemble_id, db)
@@ -339,7 +353,7 @@ def ensembles_export(
         write_file(out, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         write_file(out, lambda tmp: frame.to_parquet(tmp, index=False))
-    typer.echo(f"wrote {len(frame)} runs to {out}")
+    typer.echo(t("lr_wrote_runs", lang, n=len(frame), path=out))
 
 
 def register(app: typer.Typer) -> None:

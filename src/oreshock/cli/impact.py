@@ -15,10 +15,10 @@ from oreshock.cli.common import (
     JsonOpt,
     LangOpt,
     friendly,
-    out,
     print_frame,
     print_json,
     require_store,
+    say,
 )
 from oreshock.cli.runs import reproduce_run
 from oreshock.core.i18n import t
@@ -136,8 +136,8 @@ def print_impact(record: dict[str, Any], names: Names, lang: str, base_year: int
     shown = section(record, names, lang, base_year)
     assert shown is not None
     if shown["none"]:
-        out.print(shown["title"], highlight=False, soft_wrap=True)
-        out.print(shown["none"], highlight=False, soft_wrap=True)
+        say(shown["title"])
+        say(shown["none"])
     else:
         print_frame(pd.DataFrame(shown["countries"]), title=shown["title"])
         print_frame(pd.DataFrame(shown["sectors"]), title=shown["sectors_title"])
@@ -150,7 +150,7 @@ def print_notes(record: dict[str, Any], names: Names, lang: str, base_year: int)
         coverage_sentence(record["coverage"], names, lang),
         money_sentence(record, lang, base_year),
     ):
-        out.print(line, highlight=False, soft_wrap=True)
+        say(line)
 
 
 def print_variant_impacts(

@@ -9,7 +9,16 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from oreshock.cli.common import DataOpt, JsonOpt, LangOpt, friendly, out, print_frame, print_json
+from oreshock.cli.common import (
+    DataOpt,
+    JsonOpt,
+    LangOpt,
+    friendly,
+    named,
+    out,
+    print_frame,
+    print_json,
+)
 from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.impact.embodied import (
@@ -234,6 +243,7 @@ def metrics_dependency(
     country: Annotated[str | None, typer.Option(help="Only this ISO3 code.")] = None,
     json_out: JsonOpt = False,
     data: DataOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Per stage and country: production share, China-origin share, import reliance, supply risk."""
     df = dependency_table(_network(data), mineral)
@@ -242,7 +252,7 @@ def metrics_dependency(
     if json_out:
         print_json(df.to_dict("records"))
         return
-    print_frame(df)
+    print_frame(named(df, lang), lang=lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,17 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from oreshock.cli.common import out, print_frame
+from oreshock.cli.common import print_frame, say
 from oreshock.core.i18n import t
 from oreshock.report.plan import item_holder, item_product, million, risk, share
 from oreshock.report.text import Names
 
 Record = dict[str, Any]
-
-
-def say(text: str) -> None:
-    """One line of plain text: names and numbers as they are, no markup read into them."""
-    out.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def print_plan(record: Record, words: Names, lang: str) -> None:

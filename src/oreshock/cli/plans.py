@@ -136,9 +136,14 @@ def plans_show(
 def plans_export(
     plan_id: Annotated[str, typer.Argument(help="Plan id (see `oreshock plans list`).")],
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder to write plan.json and the items into.")
-    ],
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write plan.json and the items into (default: PLAN_ID here).",
+        ),
+    ] = None,
     db: DbOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Write a stored plan's plan.json, items.csv and items.parquet into a folder.
 
@@ -146,9 +151,9 @@ def plans_export(
     each. Refused for a damaged plan; each file is written whole or not at all."""
     require_store(db, f"no plan {plan_id!r}", PLAN_FIRST)
     with open_read(db) as store:
-        files = export_plan(store, plan_id, out_dir)
+        files = export_plan(store, plan_id, out_dir if out_dir is not None else Path(plan_id))
     for f in files:
-        out.print(str(f), highlight=False)
+        out.print(t("lr_wrote", lang, path=f), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -52,15 +52,15 @@ def cli_reference() -> str:
         "",
     ]
     for path, command in _walk(root, ["oreshock"]):
-        if len(path) == 1:
+        params = [p for p in command.params if p.name != "help"]
+        if len(path) == 1 and not params:
             continue
         lines.append(f"## `{' '.join(path)}`")
         lines.append("")
         if command.help:
             lines.append(command.help.strip().splitlines()[0])
             lines.append("")
-        params = [p for p in command.params if p.name != "help"]
-        if params and not isinstance(command, TyperGroup):
+        if params and (len(path) == 1 or not isinstance(command, TyperGroup)):
             lines.extend(["| parameter | kind | description |", "| --- | --- | --- |"])
             lines.extend(_describe(p) for p in params)
             lines.append("")

@@ -23,9 +23,9 @@ from oreshock.cli.common import (
     exit_if_kept,
     friendly,
     kept_json,
-    out,
     print_frame,
     print_json,
+    say,
 )
 from oreshock.cli.impact import (
     RegionsOpt,
@@ -151,9 +151,7 @@ def run(
     if not json_out:
         for notice in dataset.notices:
             text = notice.message_ja if lang == "ja" else notice.message_en
-            err.print(
-                f"data {dataset.base_year}: {text}", highlight=False, markup=False, soft_wrap=True
-            )
+            say(f"data {dataset.base_year}: {text}", err)
     network = build_network(dataset)
     code = country.upper()
     # What the data cover is worked out before anything runs, for the country asked about too.
@@ -232,9 +230,7 @@ def run(
     _print_tables(results, network, code, run_ids, spreads, words, lang)
     _print_prices(results, words, lang)
     if any(sp is not None for sp in spreads):
-        out.print(
-            _spread_caption(spreads, uncertainty, seed, lang), highlight=False, soft_wrap=True
-        )
+        say(_spread_caption(spreads, uncertainty, seed, lang))
     products = [p for p in network.products(CLAIM_FAMILY) if p in results[0].runs]
     if code == "JPN" and products:  # the claim is about Japan's rare-earth-using production
         _print_claim(results, code, products, words, lang)
@@ -274,9 +270,9 @@ def _print_tables(
         title = f"{words.country(country)} · {words.mineral(mineral)}: "
         print_frame(table, title=title + t("months_to_shortfall", lang))
         for message in marked:
-            out.print(f"* {message}", highlight=False, soft_wrap=True)
+            say(f"* {message}")
     if caption:
-        out.print(caption, highlight=False, soft_wrap=True)
+        say(caption)
 
 
 def price_table(results: list[RunResult], words: Names, lang: str) -> pd.DataFrame:
@@ -329,10 +325,10 @@ def _print_claim(
             names[f"{p}:{s}"] = (
                 words.mineral(p) if len(stages) == 1 else f"{words.mineral(p)}: {label}"
             )
-    out.print(t("claim_title", lang), soft_wrap=True)
+    say(t("claim_title", lang))
     for r in results:
         line = claim_line(family_claim_check(r, country, products), lang, names)
-        out.print(f"  {r.scenario.variant or 'base'}: {line}", highlight=False, soft_wrap=True)
+        say(f"  {r.scenario.variant or 'base'}: {line}")
 
 
 @dataclass(frozen=True)
@@ -519,9 +515,9 @@ def _print_coverage(coverages: list[Coverage], words: Names, lang: str) -> None:
                 shown.setdefault(note.message(lang), t(f"cov_{note.level}", lang))
     if not shown and not asked:
         return
-    out.print(t("cov_heading", lang), soft_wrap=True)
+    say(t("cov_heading", lang))
     for message, level in shown.items():
-        out.print(f"  {level}: {message}", highlight=False, soft_wrap=True)
+        say(f"  {level}: {message}")
     sep = "、" if lang == "ja" else ", "
     for iso3, minerals in asked.items():
         line = t(
@@ -530,7 +526,7 @@ def _print_coverage(coverages: list[Coverage], words: Names, lang: str) -> None:
             country=words.country(iso3),
             minerals=sep.join(words.mineral(m) for m in minerals),
         )
-        out.print(f"  {t('cov_note', lang)}: {line}", highlight=False, soft_wrap=True)
+        say(f"  {t('cov_note', lang)}: {line}")
 
 
 def register(app: typer.Typer) -> None:

@@ -25,17 +25,23 @@ from oreshock.cli.common import (
     LangOpt,
     exit_if_kept,
     friendly,
+    header,
+    named,
     out,
     print_frame,
     print_json,
     require_store,
+    say,
     store_exists,
 )
 from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
+from oreshock.model.labelled import LabelNames
 from oreshock.model.network import build_network
 from oreshock.model.simulate import RunResult, reproduce
 from oreshock.report.comparison import mismatch_notes
+from oreshock.store.export import export_run
 from oreshock.store.integrity import (
     DAMAGED,
     NEVER_HASHED,
@@ -87,6 +93,7 @@ def runs_list(
             "--since", help="Only the runs stored on or after this date (UTC), YYYY-MM-DD."
         ),
     ] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Stored runs with their label and horizon (months), each marked ok, damaged,
     unreadable or never hashed."""
@@ -96,7 +103,7 @@ def runs_list(
         if json_out:
             print_json([])
         else:
-            print_frame(df)
+            print_frame(df, lang=lang)
         return
     with open_read(db) as store:
         try:
@@ -109,8 +116,22 @@ def runs_list(
     if json_out:
         print_json(json.loads(df.to_json(orient="records", date_format="iso")))
     else:  # a label is a person's text: shown as written, never read as rich markup
-        print_frame(df.assign(label=[escape(v) if isinstance(v, str) else v for v in df["label"]]))
+        shown = df.assign(label=[escape(v) if isinstance(v, str) else v for v in df["label"]])
+        print_frame(_minutes(shown), lang=lang, optional=LIST_OPTIONAL)
     _warn_damage(df, damage, path)
+
+
+LIST_OPTIONAL = ("code_version", "dataset_version", "seed", "created")
+"""Columns of ``runs list`` a narrow terminal leaves out, first ones first (the horizon,
+``months``, always stays: comparing runs of different horizons misleads)."""
+
+
+def _minutes(df: pd.DataFrame) -> pd.DataFrame:
+    """``created`` to the minute (``YYYY-MM-DD HH:MM``, UTC): the seconds only widen the
+    table; ``--json`` keeps them."""
+    if df.empty or "created" not in df.columns:
+        return df
+    return df.assign(created=pd.to_datetime(df["created"]).dt.strftime("%Y-%m-%d %H:%M"))
 
 
 def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
@@ -134,7 +155,9 @@ def _warn_damage(df: pd.DataFrame, damage: list[str], path: Path) -> None:
         )
 
 
-def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def runs_show(
+    run_id: str, db: DbOpt = None, json_out: JsonOpt = False, lang: LangOpt = "en"
+) -> None:
     """A run's provenance and summary (refused for a damaged run)."""
     require_store(db, f"no run {run_id!r}")
     with open_read(db) as store:
@@ -146,11 +169,12 @@ def runs_show(run_id: str, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     for key in (*PROVENANCE, "content"):
         if key == "label" and not record.get(key):
             continue  # no label given (or stored before runs had labels)
-        out.print(f"{key}: {record[key]}", highlight=False, markup=False)
+        label = key if lang == "en" else header(key, lang)
+        out.print(f"{label}: {record[key]}", highlight=False, markup=False)
     summary = pd.DataFrame(record["summary"])
     if not summary.empty:
         summary = summary[summary["cumulative_shortfall_pct"] > 0]
-    print_frame(summary, title="shortfalls")
+    print_frame(named(summary, lang), title=t("lr_shortfalls", lang), lang=lang)
 
 
 def runs_compare(
@@ -181,29 +205,54 @@ def runs_compare(
     if json_out:
         print_json(json.loads(table.to_json(orient="records")))
         return
-    print_frame(table)
+    print_frame(named(table, lang), lang=lang)
 
 
 def runs_export(
     run_id: str,
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder to write timeseries and flows into.")
-    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="parquet or csv (a folder of tables: timeseries, flows, sectors, summary, "
+            "and run.json), netcdf (one .nc file, xarray's layout) or xlsx (one workbook, a "
+            "readme sheet first). Default: from --out's suffix, else parquet.",
+        ),
+    ] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder (parquet, csv) or file (netcdf, xlsx); default RUN_ID or "
+            "RUN_ID.nc / RUN_ID.xlsx in the current folder.",
+        ),
+    ] = None,
     db: DbOpt = None,
+    data: DataOpt = None,
+    lang: LangOpt = "en",
+    json_out: JsonOpt = False,
 ) -> None:
-    """Write timeseries.parquet and flows.parquet (and CSV copies); refused for a damaged run."""
+    """Write a stored run's tables with its provenance and units (refused when damaged).
+
+    The time series, flows, sectors and summary, with the run, scenario, dataset and units
+    beside them; names of countries, chains and stages come from --data (default: the
+    bundled dataset)."""
     require_store(db, f"no run {run_id!r}")
+    names = LabelNames.read(data) if data is not None else None
     with open_read(db) as store:
-        files = store.export_run(run_id, out_dir)
+        files = export_run(store, run_id, fmt, out_path, lang=lang, names=names)
+    if json_out:
+        print_json({"run_id": run_id, "files": [str(f) for f in files]})
+        return
     for f in files:
-        out.print(str(f))
+        out.print(t("lr_wrote", lang, path=f), highlight=False, soft_wrap=True)
 
 
-def runs_delete(run_id: str, db: DbOpt = None) -> None:
+def runs_delete(run_id: str, db: DbOpt = None, lang: LangOpt = "en") -> None:
     """Delete a stored run."""
     with Store(db) as store:
         store.delete_run(run_id)
-    out.print(f"deleted {run_id}")
+    out.print(t("lr_deleted", lang, run_id=run_id), highlight=False)
 
 
 def runs_recover(
@@ -212,6 +261,7 @@ def runs_recover(
     ],
     db: DbOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Save the runs of a recovery folder into the database (again: stores nothing twice)."""
     done = restore(folder, db)
@@ -220,7 +270,7 @@ def runs_recover(
         return
     for run_id, what in done.items():
         out.print(f"{run_id}: {what}", highlight=False)
-    out.print(f"every run of {folder} is stored; the folder may be deleted", highlight=False)
+    out.print(t("lr_recovered", lang, folder=folder), highlight=False)
 
 
 def runs_rerun(
@@ -228,6 +278,7 @@ def runs_rerun(
     db: DbOpt = None,
     data: DataOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Run a stored run again from its record and check that the results are identical:
     the whole time series, flows and sectors by content hash, and the summary."""
@@ -257,7 +308,7 @@ def runs_rerun(
     if json_out:
         print_json(report)
     else:
-        _print_rerun(run_id, new_id, status, diffs, same_summary)
+        _print_rerun(run_id, new_id, status, diffs, same_summary, lang)
     if not identical:
         raise typer.Exit(1)
 
@@ -268,28 +319,26 @@ def reproduce_run(record: dict, data: Path | None) -> RunResult:
 
 
 def _print_rerun(
-    run_id: str, new_id: str, status: str, diffs: list[TableDifference], same_summary: bool
+    run_id: str,
+    new_id: str,
+    status: str,
+    diffs: list[TableDifference],
+    same_summary: bool,
+    lang: str = "en",
 ) -> None:
+    """Whether the rerun matches the stored run, and where not, in ``lang``."""
     if status in (DAMAGED, UNREADABLE):
-        out.print(
-            f"stored run {run_id} is {status}: its content no longer matches the hash written "
-            "when it was saved, so it cannot be trusted; compared with the rerun:",
-            highlight=False,
-            soft_wrap=True,
-        )
+        say(t("lr_rerun_damaged", lang, run_id=run_id, status=status))
     elif status == NEVER_HASHED:
-        out.print(f"{run_id} was stored before runs were hashed; compared in full", highlight=False)
+        say(t("lr_rerun_unhashed", lang, run_id=run_id))
     if not diffs and same_summary:
-        out.print(
-            f"{new_id}: time series, flows, sectors and summary identical to {run_id}",
-            highlight=False,
-        )
+        say(t("lr_rerun_same", lang, new_id=new_id, run_id=run_id))
         return
-    out.print(f"{new_id}: DIFFERENT from {run_id}", highlight=False)
+    say(t("lr_rerun_different", lang, new_id=new_id, run_id=run_id))
     for diff in diffs:
-        out.print(f"  {diff.describe(run_id, new_id)}", highlight=False, soft_wrap=True)
+        say(f"  {diff.describe(run_id, new_id)}")
     if not same_summary:
-        out.print("  summary: differs", highlight=False)
+        say(f"  {t('lr_rerun_summary', lang)}")
 
 
 def register(app: typer.Typer) -> None:

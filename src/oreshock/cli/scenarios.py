@@ -10,16 +10,25 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from oreshock.cli.common import DataOpt, JsonOpt, friendly, out, print_frame, print_json
+from oreshock.cli.common import (
+    DataOpt,
+    JsonOpt,
+    LangOpt,
+    friendly,
+    print_frame,
+    print_json,
+    say,
+)
 from oreshock.core.atomic import write_text
 from oreshock.core.errors import ScenarioError
+from oreshock.core.i18n import t
 from oreshock.data.datasets import load_dataset
 from oreshock.model.checks import problem_lines, validation
 from oreshock.model.network import build_network
 from oreshock.model.scenario import open_scenario, scenario_json_schema, shipped_scenarios
 
 
-def scenarios(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def scenarios(ctx: typer.Context, json_out: JsonOpt = False, lang: LangOpt = "en") -> None:
     """Shipped scenarios and their variants."""
     if ctx.invoked_subcommand is not None:
         return
@@ -27,18 +36,24 @@ def scenarios(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     for name, path in shipped_scenarios().items():
         file = open_scenario(path)
         rows.append(
-            {"name": name, "title": file.doc.get("title_en", ""), "variants": list(file.variants)}
+            {
+                "name": name,
+                "title": file.doc.get(f"title_{lang}") or file.doc.get("title_en", ""),
+                "variants": list(file.variants),
+            }
         )
     if json_out:
         print_json(rows)
         return
-    print_frame(pd.DataFrame([{**r, "variants": ", ".join(r["variants"])} for r in rows]))
+    table = pd.DataFrame([{**r, "variants": ", ".join(r["variants"])} for r in rows])
+    print_frame(table, lang=lang)
 
 
 def validate(
     file: Annotated[str, typer.Argument(help="Shipped scenario name or path to a YAML file.")],
     data: DataOpt = None,
     json_out: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Check a scenario and every one of its variants on a dataset; exit 2 when invalid."""
     errors: list[str] = []
@@ -64,14 +79,14 @@ def validate(
         )
     else:
         for line in late:
-            out.print(f"warning: {line}", highlight=False, soft_wrap=True)
+            say(f"{t('lr_warning', lang)}: {line}")
         if errors:
-            typer.echo(f"error: {file} is not a valid scenario:", err=True)
+            typer.echo(t("lr_not_valid", lang, file=file), err=True)
             for line in errors:
                 typer.echo(f"  {line}", err=True)
         else:
-            counted = f"the base and {len(variants)} variant(s)" if variants else "the base"
-            out.print(f"{file}: valid ({counted} checked)", highlight=False, soft_wrap=True)
+            key = "lr_valid_variants" if variants else "lr_valid_base"
+            say(t(key, lang, file=file, n=len(variants)))
     if errors:
         raise typer.Exit(2)
 
@@ -80,13 +95,14 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
     ] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """The JSON Schema of scenario files, for editors (docs/scenario.schema.json)."""
     text = json.dumps(scenario_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:
-        write_text(output, text)
+        say(t("lr_wrote", lang, path=write_text(output, text)))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from oreshock.cli.common import DataOpt, DbOpt, LangOpt, PaperOpt, friendly
 from oreshock.core.errors import OreshockError
+from oreshock.core.i18n import t
 from oreshock.report.builder import write_report
 from oreshock.web.settings import LOOPBACK_HOSTS, Settings
 
@@ -21,7 +22,10 @@ def register(app: typer.Typer) -> None:
     @friendly
     def report(
         run_id: Annotated[str, typer.Argument(help="Stored run id (see `oreshock runs list`).")],
-        out: Annotated[Path, typer.Option("--out", help="File to write.")],
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="File to write (default: RUN_ID.html or RUN_ID.pdf here)."),
+        ] = None,
         lang: LangOpt = "en",
         fmt: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
         paper: PaperOpt = "a4",
@@ -29,10 +33,11 @@ def register(app: typer.Typer) -> None:
         data: DataOpt = None,
     ) -> None:
         """Write a standalone report of a stored run (要約, 解説, charts, assumptions, sources)."""
+        target = out if out is not None else Path(f"{run_id}.{fmt}")
         path = write_report(
-            run_id, out, lang=lang, fmt=fmt, db_path=db, data_path=data, paper=paper
+            run_id, target, lang=lang, fmt=fmt, db_path=db, data_path=data, paper=paper
         )
-        typer.echo(str(path))
+        typer.echo(t("lr_wrote", lang, path=path))
 
     @app.command("serve")
     @friendly

@@ -17,6 +17,7 @@ import xarray as xr
 from oreshock.core.errors import UnknownIdError
 from oreshock.core.serialize import records
 from oreshock.model.coverage import Coverage
+from oreshock.model.labelled import LabelNames, timeseries_dataset
 from oreshock.model.outcomes import (
     NEVER,
     cumulative_shortfall_pct,
@@ -73,11 +74,26 @@ class RunResult:
     def months(self) -> list[str]:
         return self.scenario.month_labels()
 
-    def to_xarray(self, mineral: str) -> xr.Dataset:
-        """One chain's recorded paths as labelled arrays (first batch member): each node
-        variable over (month, country, stage), the price index and USD price over (month,
-        region, stage), with the
-        unit and meaning of each from ``RECORDED``."""
+    def to_xarray(
+        self,
+        mineral: str | None = None,
+        *,
+        names: LabelNames | None = None,
+        run_id: str | None = None,
+    ) -> xr.Dataset:
+        """The run's recorded paths as labelled arrays (first batch member).
+
+        Without ``mineral``: every chain, as stored (``model.labelled``): node variables over
+        (mineral, month, country, stage), prices over (mineral, month, region, stage), units
+        and long names in English and Japanese, names of countries, chains and stages from
+        ``names`` (default: the bundled dataset's), and the scenario, dataset and seed (and
+        ``run_id`` when given) as attributes; ``Store.timeseries`` of the saved run holds the
+        same numbers.
+
+        With ``mineral``: that chain alone, over (month, country, stage) and (month, region,
+        stage), with every variable, zero ones included."""
+        if mineral is None:
+            return timeseries_dataset(self.timeseries(), self.provenance(run_id), names)
         if mineral not in self.runs:
             raise UnknownIdError(
                 f"this run has no {mineral!r} chain; it covers: {', '.join(self.runs)}"
@@ -111,6 +127,25 @@ class RunResult:
             "mineral": mineral,
         }
         return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+    def provenance(self, run_id: str | None = None) -> dict[str, object]:
+        """What identifies the run: its id (when stored), scenario, variant, horizon, seed and
+        dataset; the attributes of ``to_xarray`` and of the exports."""
+        scenario, network = self.scenario, self.network
+        found: dict[str, object] = {"run_id": run_id} if run_id else {}
+        found.update(
+            {
+                "scenario": scenario.name,
+                "variant": scenario.variant or "",
+                "start_month": scenario.start,
+                "months": scenario.months,
+                "seed": int(self.seed),
+                "dataset_name": network.dataset_name,
+                "dataset_version": network.dataset_version,
+                "dataset_hash": network.dataset_hash,
+            }
+        )
+        return found
 
     @staticmethod
     def _usd(run: ChainRun) -> np.ndarray:
