@@ -194,10 +194,21 @@ async function startRun(body) {
 }
 
 // ---------------------------------------------------------------- run result
+// The assumptions as the report lists them: grouped, each with its value and unit, the range
+// ensembles sample and its source, in the reader's language.
+function assumptionsTable(rows) {
+  const head = ["asm_col_parameter", "asm_col_value", "asm_col_range", "asm_col_source"]
+    .map((k) => `<th>${esc(t(k))}</th>`).join("");
+  const body = rows.map((a, i) => `${i === 0 || a.group !== rows[i - 1].group
+    ? `<tr class="group"><th colspan="4">${esc(a.group || "")}</th></tr>` : ""}<tr><td>${esc(a.label)}</td>
+    <td class="num">${esc(a.value)}</td><td class="num">${esc(a.range || "")}</td><td class="muted">${esc(a.source || "")}</td></tr>`).join("");
+  return `<table class="assumptions"><tr>${head}</tr>${body}</table>`;
+}
+
 async function runPage(id) {
   const r = await api(`/api/runs/${id}/report?lang=${state.lang}`);
   const stages = r.stages.filter((s) => s.cumulative_shortfall_pct > 0.05).map((s) => [
-    esc(s.country), esc(s.stage), { v: s.months_to_shortfall ?? t("never") },
+    esc(s.country_name || s.country), esc(s.product_name || s.stage), { v: s.months_to_shortfall ?? t("never") },
     { v: num(s.peak_shortfall_pct) }, { v: num(s.cumulative_shortfall_pct) }]);
   view().innerHTML = `
     <h2 id="run-title">${esc(r.title)}${r.variant ? " / " + esc(r.variant) : ""}</h2>
@@ -211,7 +222,7 @@ async function runPage(id) {
       ${table([t("country"), t("stage"), t("months_to_shortfall"), t("peak_shortfall_pct"), t("cumulative_shortfall_pct")], stages)}</section>
     <section id="run-charts"><h3>${esc(t("charts_heading"))}</h3>${r.figures.map((f) => `<figure id="fig-${esc(f.id)}">${f.svg}</figure>`).join("")}</section>
     ${impactSection(r, id)}
-    <section><h3>${esc(t("assumptions_heading"))}</h3>${table(["", ""], r.assumptions.map((a) => [esc(a.label), `<code>${esc(a.value)}</code>`]))}</section>
+    <section id="run-assumptions"><h3>${esc(t("assumptions_heading"))}</h3>${assumptionsTable(r.assumptions)}</section>
     <section><h3>${esc(t("sources_heading"))}</h3><ol>${r.sources.map((s) => `<li><a href="${esc(s.url)}">${esc(s.title)}</a></li>`).join("")}</ol></section>`;
 }
 

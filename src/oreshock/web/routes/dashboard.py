@@ -48,11 +48,12 @@ def overview(
         stage=names.stage(mineral, c["stage"]),
         year=c["year"],
     )
+    countries = {k: names.country(k) for k in c["shares"]}
     return clean(
         {
             "concentration": c,
-            "map_svg": bubble_map(c["shares"], title),
+            "map_svg": bubble_map(c["shares"], title, countries),  # labels by name, not ISO3
             "dependency": frame_records(dep),
-            "names": {k: names.country(k) for k in c["shares"]},
+            "names": countries,
         }
     )
