@@ -112,6 +112,21 @@ def dask_speedup(network: Network, variant: str, runs: int, folder: Path) -> Non
         f"{rates[1]:.0f} vs {rates[2]:.0f} runs/s = {rates[2] / rates[1]:.2f}x",
         ">= 1.9x",
     )
+    spec = EnsembleSpec(SCENARIO, variant, runs=runs, seed=3, batch_size=250)
+    pool = run_ensemble(
+        spec,
+        network=network,
+        evaluator=PoolEvaluator(1),
+        out=folder / "pool1",
+        db=folder / "db.duckdb",
+    )
+    alone = runs / pool.seconds
+    print(f"local pool 1 worker, the same {runs} runs: {pool.seconds:.1f} s = {alone:.0f} runs/s")
+    report(
+        f"one Dask worker against one pool worker, the same {runs:,} runs",
+        f"{rates[1]:.0f} vs {alone:.0f} runs/s = {100 * rates[1] / alone:.0f}%",
+        ">= 90%",
+    )
 
 
 def peak_memory(variant: str, runs: int, folder: Path) -> None:
