@@ -149,7 +149,9 @@ def test_a_cancelled_ensemble_stops_and_keeps_its_finished_batches(tmp_path):
         assert page["ensemble_status"] == "interrupted"
         assert 0 < page["batches_done"] < page["batches"] == 100 and "outcomes" not in page
         written = list((db.parent / "ensembles" / created["ensemble_id"]).glob("batch-*.parquet"))
-        assert len(written) == page["batches_done"]
+        # one worker: at most the batch in flight was written and not yet indexed (a resume
+        # verifies such a file before it counts)
+        assert page["batches_done"] <= len(written) <= page["batches_done"] + 1
 
 
 def test_a_damaged_batch_file_is_the_servers_trouble_and_names_no_server_path(done, db):

@@ -52,7 +52,8 @@ def test_run_label_is_stored_and_lists_filter_by_scenario_label_and_date(tmp_pat
     assert len(_listed(db, "--since", today.isoformat())) == 2 * k
     assert _listed(db, "--since", (today + dt.timedelta(days=1)).isoformat()) == []
     # the table shows the label and the horizon too, and so does `runs show`
-    table = runner.invoke(app, ["runs", "list", "--db", str(db), "--no-check"])
+    wide = {"COLUMNS": "200"}  # as written, whole: not folded to fit 80 columns
+    table = runner.invoke(app, ["runs", "list", "--db", str(db), "--no-check"], env=wide)
     assert "[draft]" in table.stdout and "months" in table.stdout  # as written, not markup
     shown = runner.invoke(app, ["runs", "show", every[0]["run_id"], "--db", str(db)])
     assert "label: Baseline A [draft]" in shown.stdout

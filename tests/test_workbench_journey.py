@@ -108,6 +108,7 @@ def test_the_workbench_asks_for_a_valid_scenario_before_an_ensemble(tmp_path, la
         page.fill('[data-path="months"]', "-5")
         settled(page, "invalid")
         page.click("#wb-ensemble")
+        page.wait_for_function("document.querySelector('#wb-further-status').textContent !== ''")
         said = page.inner_text("#wb-further-status")
         assert said in (
             "先に上に示した問題を直してください。",

@@ -121,9 +121,10 @@ def runs_list(
     _warn_damage(df, damage, path)
 
 
-LIST_OPTIONAL = ("code_version", "dataset_version", "seed", "created")
+LIST_OPTIONAL = ("code_version", "dataset_version", "seed", "created", "content")
 """Columns of ``runs list`` a narrow terminal leaves out, first ones first (the horizon,
-``months``, always stays: comparing runs of different horizons misleads)."""
+``months``, and the label always stay: comparing runs of different horizons misleads; a
+damaged run is also named on stderr)."""
 
 
 def _minutes(df: pd.DataFrame) -> pd.DataFrame:
