@@ -52,6 +52,20 @@ def cli_validate(path: Path, monkeypatch) -> dict:
     return json.loads(result.stdout)
 
 
+def add_magnet_plant(pg, name: str) -> str:
+    """A 1,000 t/yr NdFeB magnet plant in the United States added to the scenario's new
+    capacity; returns its field path once the server finds the scenario valid."""
+    pg.click("#wb-add-new_capacity")
+    plant = "responses.new_capacity.0"
+    pg.fill(f'[data-path="{plant}.name"]', name)
+    pg.select_option(f'[data-path="{plant}.country"]', "USA")
+    pg.select_option(f'[data-path="{plant}.mineral"]', "rare_earths")
+    pg.select_option(f'[data-path="{plant}.stage"]', "magnets")
+    pg.fill(f'[data-path="{plant}.capacity"]', "1000")
+    settled(pg, "valid")
+    return plant
+
+
 def no_overflow(pg) -> None:
     assert pg.evaluate(OVERFLOW) == []
 
@@ -87,14 +101,7 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     settled(page, "valid")
 
     # a new plant (new capacity)
-    page.click("#wb-add-new_capacity")
-    plant = "responses.new_capacity.0"
-    page.fill(f'[data-path="{plant}.name"]', "Test magnet plant")
-    page.select_option(f'[data-path="{plant}.country"]', "USA")
-    page.select_option(f'[data-path="{plant}.mineral"]', "rare_earths")
-    page.select_option(f'[data-path="{plant}.stage"]', "magnets")
-    page.fill(f'[data-path="{plant}.capacity"]', "1000")
-    settled(page, "valid")
+    plant = add_magnet_plant(page, "Test magnet plant")
     assert "米国" in page.inner_text(f'[data-field="{plant}.country"]')
 
     # an uncertain lead time, written as a distribution

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tests.browser import needs_chromium, open_page
+from tests.test_builder import add_magnet_plant, settled
 from tests.test_web_faults import Server
 
 pytestmark = needs_chromium
@@ -25,12 +26,6 @@ def shown(page, route_start: str, timeout: float = 240_000) -> None:
     )
 
 
-def settled(page, state: str) -> None:
-    page.wait_for_function(
-        f"document.querySelector('#wb-status')?.dataset.state === '{state}'", timeout=30_000
-    )
-
-
 def edit_the_flagship(page) -> None:
     """The flagship with an export quota on China and a magnet plant in the United States."""
     page.select_option("#wb-shipped", "japan-rare-earths-2026")
@@ -41,14 +36,7 @@ def edit_the_flagship(page) -> None:
     page.select_option('[data-path="shocks.1.exporter"]', "CHN")
     page.fill('[data-path="shocks.1.allowed"]', "0.5")
     settled(page, "valid")
-    page.click("#wb-add-new_capacity")
-    plant = "responses.new_capacity.0"
-    page.fill(f'[data-path="{plant}.name"]', "Magnet plant")
-    page.select_option(f'[data-path="{plant}.country"]', "USA")
-    page.select_option(f'[data-path="{plant}.mineral"]', "rare_earths")
-    page.select_option(f'[data-path="{plant}.stage"]', "magnets")
-    page.fill(f'[data-path="{plant}.capacity"]', "1000")
-    settled(page, "valid")
+    add_magnet_plant(page, "Magnet plant")
 
 
 def test_from_the_workbench_to_an_ensemble_a_plan_and_its_japanese_pdf(tmp_path):

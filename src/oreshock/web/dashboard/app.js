@@ -363,6 +363,19 @@ async function plansPage() {
   document.getElementById("plan-form").onsubmit = (e) => { e.preventDefault(); startPlan(); };
 }
 
+// A job (plan, ensemble) followed until it is done: its progress and state shown in the
+// elements named, its last state returned; a failed or cancelled job throws its error.
+async function followJob(url, progressId, stateId, label = (status) => status) {
+  for (;;) {
+    const s = await api(url);
+    document.getElementById(progressId).value = s.progress ?? 1;
+    document.getElementById(stateId).textContent = label(s.status);
+    if (s.status === "done") return s;
+    if (["failed", "cancelled"].includes(s.status)) throw new Error(s.error || s.status);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function startPlan() {
   const val = (id) => document.getElementById(id).value;
   const caps = val("p-caps").split(",").map((x) => x.trim()).filter(Boolean).map(Number);
@@ -374,14 +387,8 @@ async function startPlan() {
     const created = await api("/api/plans", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     box.innerHTML = `<p>${esc(t("dash_progress"))}: <progress id="p-progress" max="1" value="0"></progress> <span id="p-state">queued</span></p>`;
-    for (;;) {
-      const s = await api(`/api/plans/${created.id}`);
-      document.getElementById("p-progress").value = s.progress ?? 1;
-      document.getElementById("p-state").textContent = s.status;
-      if (s.status === "done") { location.hash = `#/plan/${s.plan_id}`; return; }
-      if (s.status === "failed") throw new Error(s.error);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const s = await followJob(`/api/plans/${created.id}`, "p-progress", "p-state");
+    location.hash = `#/plan/${s.plan_id}`;
   } catch (err) {
     box.innerHTML = `<p class="error" id="p-error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
   }
@@ -474,14 +481,8 @@ async function startEnsemble() {
     const created = await api("/api/ensembles", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     box.innerHTML = `<p>${esc(t("dash_progress"))}: <progress id="e-progress" max="1" value="0"></progress> <span id="e-state">queued</span></p>`;
-    for (;;) {
-      const s = await api(`/api/ensembles/${created.id}`);
-      document.getElementById("e-progress").value = s.progress ?? 1;
-      document.getElementById("e-state").textContent = s.status;
-      if (s.status === "done") { location.hash = `#/ensemble/${created.id}`; return; }
-      if (s.status === "failed" || s.status === "cancelled") throw new Error(s.error);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await followJob(`/api/ensembles/${created.id}`, "e-progress", "e-state");
+    location.hash = `#/ensemble/${created.id}`;
   } catch (err) {
     box.innerHTML = `<p class="error" id="e-error">${esc(t("dash_error"))}: ${esc(err.message)}</p>`;
   }

@@ -601,14 +601,9 @@ async function wbFollow(kind, body, page) {
   try {
     const created = await api(`/api/${kind}`, { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ scenario: wbDocument(), ...body }) });
-    for (;;) {
-      const s = await api(`/api/${kind}/${created.id}`);
-      document.getElementById("wb-further-progress").value = s.progress ?? 1;
-      document.getElementById("wb-further-state").textContent = t(`wb_status_${s.status}`);
-      if (s.status === "done") { location.hash = page(created, s); return; }
-      if (["failed", "cancelled"].includes(s.status)) throw new Error(s.error || s.status);
-      await new Promise((ok) => setTimeout(ok, 500));
-    }
+    const s = await followJob(`/api/${kind}/${created.id}`, "wb-further-progress", "wb-further-state",
+      (status) => t(`wb_status_${status}`));  // app.js
+    location.hash = page(created, s);
   } catch (err) {
     box.innerHTML = `<span class="error" id="wb-further-error">${esc(t("dash_error"))}: ${esc(err.message)}</span>`;
   }
