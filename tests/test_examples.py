@@ -11,18 +11,21 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from oreshock.core.options import get_option
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-def test_the_four_workflows_are_there():
+def test_the_workflows_are_there():
     names = [p.stem for p in NOTEBOOKS]
     assert names == [
         "01_flagship",
         "02_own_scenario",
         "03_ensemble_discovery",
         "04_plan_cost_sharing",
+        "05_workbench_journey",
     ]
 
 
@@ -39,8 +42,13 @@ def test_notebook_is_stored_clean_and_bilingual(path: Path):
     assert prose and JAPANESE.search(prose[0]) and re.search(r"[A-Za-z]{4}", prose[0])
 
 
+PRINTS_PDF = {"05_workbench_journey"}  # needs Chromium (scripts/install-system-deps.sh)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    if path.stem in PRINTS_PDF and not Path(get_option("chromium")).exists():
+        pytest.skip("prints a PDF: needs Debian chromium (run scripts/install-system-deps.sh)")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     book = nbformat.read(path, as_version=4)
     client = NotebookClient(
