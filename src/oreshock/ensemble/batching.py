@@ -131,27 +131,29 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
     result = np.full((n, len(columns)), np.nan)
     recipes = {m: task.network.chain(m).recipe for m in minerals}
     checked = [False] * n  # each sample's scenario is checked once, by its first compile
-    for group in linked_groups(minerals, recipes):
-        if not any(c.mineral in group for c in task.cells):
-            continue
-        structures: dict[tuple, list[tuple[int, dict[str, ChainInputs]]]] = {}
-        for i, sc in enumerate(scenarios):
-            compiled = {
-                m: compile_chain(
-                    task.network.chain(m),
-                    sc,
-                    task.network,
-                    tracked_origins=task.tracked_origins,
-                    checked=checked[i],
-                )
-                for m in group
-            }
-            checked[i] = True
-            key = tuple(structure_key(compiled[m]) for m in group)
-            structures.setdefault(key, []).append((i, compiled))
-        for members in structures.values():
-            for lo in range(0, len(members), task.chunk):
-                part = members[lo : lo + task.chunk]
+    groups = [
+        g for g in linked_groups(minerals, recipes) if any(c.mineral in g for c in task.cells)
+    ]
+    # Samples are compiled a chunk at a time, so a batch's memory is that of one chunk of
+    # compiled inputs (a thousand samples' inputs at once took a worker past 1 GiB).
+    for lo in range(0, n, task.chunk):
+        for group in groups:
+            structures: dict[tuple, list[tuple[int, dict[str, ChainInputs]]]] = {}
+            for i in range(lo, min(lo + task.chunk, n)):
+                compiled = {
+                    m: compile_chain(
+                        task.network.chain(m),
+                        scenarios[i],
+                        task.network,
+                        tracked_origins=task.tracked_origins,
+                        checked=checked[i],
+                    )
+                    for m in group
+                }
+                checked[i] = True
+                key = tuple(structure_key(compiled[m]) for m in group)
+                structures.setdefault(key, []).append((i, compiled))
+            for part in structures.values():
                 runs = run_chains({m: stack_inputs([c[m] for _, c in part]) for m in group})
                 rows = [i for i, _ in part]
                 for mineral, run in runs.items():
