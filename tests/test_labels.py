@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from oreshock.cli import common
 from oreshock.cli.app import app
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
@@ -34,7 +35,7 @@ def _listed(db: Path, *options: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def test_run_label_is_stored_and_lists_filter_by_scenario_label_and_date(tmp_path):
+def test_run_label_is_stored_and_lists_filter_by_scenario_label_and_date(tmp_path, monkeypatch):
     db = tmp_path / "runs.duckdb"
     drill = str(write_drill(tmp_path, "store-drill"))
     for label in ("Baseline A [draft]", None):
@@ -52,8 +53,8 @@ def test_run_label_is_stored_and_lists_filter_by_scenario_label_and_date(tmp_pat
     assert len(_listed(db, "--since", today.isoformat())) == 2 * k
     assert _listed(db, "--since", (today + dt.timedelta(days=1)).isoformat()) == []
     # the table shows the label and the horizon too, and so does `runs show`
-    wide = {"COLUMNS": "200"}  # as written, whole: not folded to fit 80 columns
-    table = runner.invoke(app, ["runs", "list", "--db", str(db), "--no-check"], env=wide)
+    monkeypatch.setattr(common.out, "width", 200)  # the label whole, not folded to 80 columns
+    table = runner.invoke(app, ["runs", "list", "--db", str(db), "--no-check"])
     assert "[draft]" in table.stdout and "months" in table.stdout  # as written, not markup
     shown = runner.invoke(app, ["runs", "show", every[0]["run_id"], "--db", str(db)])
     assert "label: Baseline A [draft]" in shown.stdout
