@@ -14,6 +14,7 @@ from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.ensemble import runner
 from oreshock.model.scenario import open_scenario
 from oreshock.model.simulate import simulate
+from oreshock.store.export import export_run
 from oreshock.store.schema import SCHEMA_VERSION, TABLES, found_version, open_schema, table_names
 from oreshock.store.store import Store, run_rows
 
@@ -81,7 +82,8 @@ def test_export_passes_balance_identities(controlled, tmp_path):
     are by price region, not country, and take no part in the balance)."""
     with Store(tmp_path / "r.duckdb") as store:
         run_id = store.save_run(controlled)
-        store.export_run(run_id, tmp_path / "out")
+        for fmt in ("parquet", "csv"):  # both into one folder
+            export_run(store, run_id, fmt, tmp_path / "out")
     ts = tmp_path / "out" / "timeseries.parquet"
     flows = tmp_path / "out" / "flows.parquet"
     con = duckdb.connect()

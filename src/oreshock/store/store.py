@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from oreshock.core.atomic import write_file
 from oreshock.core.errors import OreshockError, UnknownIdError
 from oreshock.core.options import OPTIONS, get_option
 from oreshock.core.serialize import records
@@ -272,14 +271,6 @@ def run_filters(
         where.append("created >= ?")
         args.append(start.replace(tzinfo=None))
     return ("WHERE " + " AND ".join(where)) if where else "", args
-
-
-def _parquet_writer(df: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda tmp: df.to_parquet(tmp, index=False)
-
-
-def _csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda tmp: df.to_csv(tmp, index=False)
 
 
 class Store:
@@ -563,21 +554,6 @@ class Store:
         with self.transaction():
             for table in ("timeseries", "flows", "sectors", "impact_series", "impacts", "runs"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-
-    def export_run(self, run_id: str, out: str | Path, *, csv: bool = True) -> list[Path]:
-        """Write timeseries and flows as Parquet (and CSV) into ``out``; returns the files.
-
-        A damaged or unreadable run is refused before anything is written; each file is
-        written whole or not at all (``core.atomic.write_file``).
-        """
-        self.require_intact(run_id)
-        folder = Path(out)
-        written: list[Path] = []
-        for name, df in (("timeseries", self.timeseries(run_id)), ("flows", self.flows(run_id))):
-            written.append(write_file(folder / f"{name}.parquet", _parquet_writer(df)))
-            if csv:
-                written.append(write_file(folder / f"{name}.csv", _csv_writer(df)))
-        return written
 
     def save_import(
         self, kind: str, file: str, sha256: str, tables: dict[str, pd.DataFrame]
