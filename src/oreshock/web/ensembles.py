@@ -60,20 +60,17 @@ POLL = 0.5
 """Seconds between looks at a running ensemble's progress and at the job's stop signal."""
 
 
-def kept_scenarios(db: Path) -> list[Path]:
-    """The inline scenarios' files kept under the store's ``ensembles/scenarios/`` folder."""
-    return sorted((ensembles_folder(db) / "scenarios").glob("workbench-*.yaml"))
-
-
-def write_scenario(document: dict[str, Any], db: Path) -> Path:
+def write_scenario(document: dict[str, Any], db: Path) -> tuple[Path, bool]:
     """An inline scenario as YAML under the store's ``ensembles/scenarios/`` folder, named by
-    the hash of its text (written once; an existing file is the same document)."""
+    the hash of its text (written once; an existing file is the same document). Returns the
+    path and whether this call wrote it."""
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = ensembles_folder(db) / "scenarios" / f"workbench-{digest}.yaml"
-    if not path.exists():
-        write_file(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return path
+    if path.exists():
+        return path, False
+    write_file(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path, True
 
 
 def shown_scenario(scenario: str) -> str:

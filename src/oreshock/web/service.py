@@ -462,35 +462,36 @@ class Service:
         """Validate the request as the command does, then queue it; returns the job and the
         ensemble's id."""
         self.jobs.ensure_room()
-        kept = set(ensembles.kept_scenarios(self.db_path))
-        scenario = self.ensemble_scenario(req)
+        scenario, written = self.ensemble_scenario(req)
         try:
             ensemble_id = ensembles.check_request(
                 req, scenario, self.bundled_network(), self.settings.max_ensemble_runs
             )
         except Exception:
-            if Path(scenario) not in kept:  # a document refused leaves no file behind
+            if written:  # a document refused leaves no file behind
                 Path(scenario).unlink(missing_ok=True)
             raise
         name = req.scenario if isinstance(req.scenario, str) else Path(scenario).stem
         job = self.jobs.submit(req.model_dump_json(), name, req.variant, req.seed, kind=ENSEMBLE)
         return job, ensemble_id
 
-    def ensemble_scenario(self, req: EnsembleRequest) -> str:
+    def ensemble_scenario(self, req: EnsembleRequest) -> tuple[str, bool]:
         """What ``oreshock ensemble`` is given: a shipped scenario's name, or for an inline
         one (the workbench's) the path of its YAML, written once under the store's
         ``ensembles/scenarios/`` folder and named by its content, so the same document is the
-        same ensemble (and resumes it) and the job reads it again after a restart."""
+        same ensemble (and resumes it) and the job reads it again after a restart. The flag
+        says whether this call wrote the file."""
         if isinstance(req.scenario, str):
-            return req.scenario
+            return req.scenario, False
         scenario_file(req.scenario, self.settings)  # the limits and the document's shape
-        return str(ensembles.write_scenario(req.scenario, self.db_path))
+        path, written = ensembles.write_scenario(req.scenario, self.db_path)
+        return str(path), written
 
     def execute_ensemble(self, request_json: str, control: Control) -> str:
         """Run a job's ensemble with the command, following its batches for the progress,
         and mark the job done once it is complete (an incomplete one fails, saying so)."""
         req = EnsembleRequest.model_validate_json(request_json)
-        scenario = self.ensemble_scenario(req)
+        scenario, _ = self.ensemble_scenario(req)
         ensemble_id = ensembles.check_request(
             req, scenario, self.bundled_network(), self.settings.max_ensemble_runs
         )
