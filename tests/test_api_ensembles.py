@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -73,6 +74,13 @@ def test_an_ensemble_runs_as_a_job_and_its_page_has_the_analysis(done, db):
     for share in line["series"].values():
         assert len(share) == months and share == sorted(share) and 0 <= share[-1] <= 100
     assert line["svg"].startswith("<svg")
+    bands = page["bands"]  # per outcome cell, percentiles of the monthly shortfall
+    assert len(bands) == len(page["outcomes"]) // 3
+    for band in bands:
+        assert band["months"] == list(range(1, months + 1))
+        edges = np.array([band[q] for q in ("p5", "p25", "p50", "p75", "p95")])
+        assert edges.shape == (5, months) and (np.diff(edges, axis=0) >= 0).all()
+        assert band["svg"].count('class="band"') == 2 and "JPN" not in band["name"]
     # the batches are under the store's folder
     assert (
         len(list((db.parent / "ensembles" / created["ensemble_id"]).glob("batch-*.parquet"))) == 3

@@ -150,7 +150,7 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     page.click("#wb-run")
     page.wait_for_selector("#wb-side", timeout=300_000)
     heads = page.eval_on_selector_all("#wb-side th", "els => els.map(e => e.textContent)")
-    assert heads[2:] == ["基本ケース", "no-response", "full-response", "tight-quota"]
+    assert heads[2:] == ["基本ケース", "対応なし", "全対応", "tight-quota"]  # titles, else the id
     assert page.locator("#wb-side th a[href^='#/run/']").count() == 4
     side = page.inner_text("#wb-side")
     assert "日本" in side and "JPN" not in side
@@ -167,7 +167,7 @@ def test_workbench_builds_validates_downloads_and_runs(page, server, tmp_path, m
     page.screenshot(path=str(ARTIFACTS / "workbench-en.png"), full_page=True)
     page.click("#wb-side th a >> nth=2")
     ready(page, page.evaluate("location.hash.slice(1)"))
-    assert "full-response" in page.inner_text("#run-title")
+    assert "Full response" in page.inner_text("#run-title")  # the variant by its title
 
     away = [u for u in requests if not u.startswith((server, "blob:", "data:"))]
     assert away == []
@@ -224,7 +224,13 @@ def test_every_field_of_the_format_has_its_place(page, server):  # noqa: F811
         expected |= {f"{prefix}.{f}" for f in cls.model_fields if f != "stockpiles"}
     containers = {"shocks", "buffers", "responses", "market", "plan", "variant"}
     expected |= {f for f in sc.Scenario.model_fields if f not in containers}
-    assert expected - fields == set()
+    assert expected - fields == set(sc.VARIANT_TITLES)  # a variant's, in its tab
+    page.fill("#wb-new-variant", "mine")
+    page.click("#wb-add-variant")
+    page.wait_for_selector('[data-field="variant_title_ja"]')
+    page.fill('[data-path="variant_title_ja"]', "自前の案")
+    fields = set(page.eval_on_selector_all("[data-field]", "els => els.map(e => e.dataset.field)"))
+    assert set(sc.VARIANT_TITLES) <= fields
     no_overflow(page)
     page.screenshot(path=str(ARTIFACTS / "workbench-every-field-ja.png"), full_page=True)
 

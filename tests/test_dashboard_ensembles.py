@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import ARTIFACTS, needs_chromium, open_page
+from tests.test_report_layout import GEOMETRY, colliding_parts, texts_outside
 from tests.test_web_faults import Server
 
 pytestmark = needs_chromium
@@ -42,6 +43,10 @@ def test_the_ensemble_page_in_japanese_then_english(started):
     _, page = started
     assert "日本" in page.inner_text("#ens-title + p")
     assert page.locator("#ens-timeline svg").count() == 1
+    assert page.locator("#ens-bands figure.band svg polygon.band").count() >= 2
+    assert "中央値" in page.inner_text("#ens-bands") and "JPN" not in page.inner_text("#ens-bands")
+    charts = page.evaluate(GEOMETRY)  # the bands, runs short over time: nothing cut or piled
+    assert len(charts) >= 3 and not texts_outside(charts) and not colliding_parts(charts)
     assert "試行の" in page.inner_text("#ens-failure")
     outcomes = page.inner_text("#ens-outcomes")
     assert "日本・" in outcomes and "不足までの月数" in outcomes and "JPN" not in outcomes

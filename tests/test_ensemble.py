@@ -23,6 +23,7 @@ from oreshock.ensemble.runner import (
     run_ensemble,
 )
 from oreshock.ensemble.sampling import EnsembleError, ParameterError, sample, scenario_parameters
+from oreshock.model.outcomes import shortfall_pct_path
 from oreshock.model.scenario import open_scenario
 
 SCENARIO = "japan-rare-earths-2026"
@@ -53,6 +54,16 @@ def _batched_equal_single(network, tracked: bool) -> None:
                 assert frame.loc[i, f"{metric}.{key}"] == pytest.approx(
                     getattr(r, metric), abs=1e-9
                 )
+            chain = run.runs[r.mineral]
+            c, s = chain.chain.countries.index("JPN"), chain.chain.stages.index(r.stage)
+            short, demand = (chain.series[v][:, 0, c, s] for v in ("shortfall", "demand"))
+            path = frame.loc[i, f"path.shortfall_pct.{key}"]
+            assert path.dtype == np.float32 and len(path) == 60
+            # the monthly path, kept as float32: seven significant digits
+            np.testing.assert_allclose(
+                path, shortfall_pct_path(short, demand), rtol=1e-6, atol=1e-5
+            )
+            assert path.max() == pytest.approx(r.peak_shortfall_pct, rel=1e-6, abs=1e-5)
 
 
 def test_batched_runs_equal_single_runs_with_the_same_origin_buckets(network):

@@ -122,9 +122,8 @@ def test_folder_exports_hold_the_stored_tables(stored, tmp_path, fmt):
     assert done.exit_code == 0, done.output
     read = pd.read_parquet if fmt == "parquet" else pd.read_csv
     names = {p.name for p in folder.iterdir()}
-    assert names == {f"{t}.{fmt}" for t in ("timeseries", "flows", "sectors", "summary")} | {
-        "run.json"
-    }
+    tables = ("timeseries", "flows", "sectors", "sector_series", "summary")
+    assert names == {f"{t}.{fmt}" for t in tables} | {"run.json"}
     ts = read(folder / f"timeseries.{fmt}")
     ts["month"] = pd.to_datetime(ts["month"]).astype("datetime64[ns]")
     pd.testing.assert_series_equal(
@@ -132,6 +131,10 @@ def test_folder_exports_hold_the_stored_tables(stored, tmp_path, fmt):
     )
     with open_read(db) as store:
         flows, record = store.flows(run_id), store.run(run_id)
+        ends = store.sector_series(run_id)
+    got_ends = read(folder / f"sector_series.{fmt}")
+    assert len(ends) > 0 and got_ends["sector"].tolist() == ends["sector"].tolist()
+    np.testing.assert_allclose(got_ends["short"], ends["short"])
     got = read(folder / f"flows.{fmt}")
     np.testing.assert_allclose(got["value"], flows["value"])
     assert got["exporter"].tolist() == flows["exporter"].tolist()
@@ -167,7 +170,9 @@ def test_excel_export_has_a_readme_and_one_sheet_per_table(stored, tmp_path):
     done = _invoke(*args, "--lang", "ja")
     assert done.exit_code == 0, done.output
     book = openpyxl.load_workbook(path, read_only=True)
-    assert book.sheetnames == ["readme", "summary", "timeseries", "prices", "flows", "sectors"]
+    assert book.sheetnames == [
+        "readme", "summary", "timeseries", "prices", "flows", "sectors", "sector_series"
+    ]  # fmt: skip
     readme = {r[0]: r[1] for r in book["readme"].iter_rows(min_row=2, values_only=True)}
     with open_read(db) as store:
         record = store.run(run_id)

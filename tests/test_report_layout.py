@@ -99,6 +99,29 @@ GEOMETRY = """() => [...document.querySelectorAll('svg.chart')].map((svg) => {
 })"""
 
 
+def texts_outside(charts: list[dict]) -> list[tuple]:
+    """(chart title, text, box) of every text that reaches outside its chart (GEOMETRY)."""
+    return [
+        (c["title"], text, box)
+        for c in charts
+        for text, box in c["texts"]
+        if box[0] < c["svg"][0] - 0.5
+        or box[1] < c["svg"][1] - 0.5
+        or box[2] > c["svg"][2] + 0.5
+        or box[3] > c["svg"][3] + 0.5
+    ]
+
+
+def colliding_parts(charts: list[dict]) -> list[tuple]:
+    """(chart title, part, pairs) where legend items, labels or ticks overlap (GEOMETRY)."""
+    return [
+        (c["title"], part, _colliding(c[part]))
+        for c in charts
+        for part in ("legend", "labels", "ticks")
+        if _colliding(c[part])
+    ]
+
+
 def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
@@ -137,15 +160,7 @@ def test_chart_texts_lie_inside_their_svg(chart_geometry, lang):
     charts = chart_geometry[lang]
     kinds = {c["title"] for c in charts}
     assert len(charts) >= 10, kinds  # paths, prices, Sankeys, the map and the variants
-    outside = [
-        (c["title"], text, box)
-        for c in charts
-        for text, box in c["texts"]
-        if box[0] < c["svg"][0] - 0.5
-        or box[1] < c["svg"][1] - 0.5
-        or box[2] > c["svg"][2] + 0.5
-        or box[3] > c["svg"][3] + 0.5
-    ]
+    outside = texts_outside(charts)
     assert not outside, outside[:5]
 
 
@@ -155,9 +170,7 @@ def test_legend_items_ticks_and_map_labels_do_not_collide(chart_geometry, lang):
     charts = chart_geometry[lang]
     assert any(len(c["legend"]) >= 5 for c in charts)  # the variants' legend wraps
     assert any(len(c["labels"]) >= 3 for c in charts)  # the map and the Sankeys' nodes
-    for c in charts:
-        for part in ("legend", "labels", "ticks"):
-            assert not _colliding(c[part]), (c["title"], part, _colliding(c[part]))
+    assert not colliding_parts(charts)
 
 
 def test_month_ticks_fall_on_quarters_or_years():

@@ -124,3 +124,17 @@ def test_assumptions_are_a_named_table_in_the_readers_language(reports):
 )
 def test_numbers_have_sensible_significant_digits(value, shown):
     assert number(value) == shown
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_variants_are_named_by_their_titles(reports, lang):
+    """The variants compared (their sentences, the overlaid charts' legends) read by their
+    titles in the report's language; ids stay only in the run's provenance."""
+    sections = reports[("full-response", lang)]
+    text = "\n".join(v for k, v in sections.items() if k != "provenance")
+    titles = {
+        "ja": ("全対応", "第三国経由の再輸出も規制"),
+        "en": ("Full response", "Re-export control"),
+    }
+    assert all(title in text for title in titles[lang]), titles[lang]
+    assert "full-response" not in text and "reexport-control" not in text

@@ -36,6 +36,41 @@ def test_shipped_scenarios_validate():
         assert scenario.months == 60
 
 
+def test_every_shipped_variant_has_a_name_in_both_languages_of_its_own():
+    for scenario in shipped_scenarios():
+        file = open_scenario(scenario)
+        named = [
+            (file.build(v).variant_name("en"), file.build(v).variant_name("ja"))
+            for v in file.variants
+        ]
+        assert len(set(named)) == len(named), scenario  # no two variants read alike
+        for (en, ja), variant in zip(named, file.variants, strict=True):
+            assert en != variant and ja != variant and en != ja, (scenario, variant)
+
+
+def test_a_variant_title_names_that_variant_only(tmp_path):
+    """A variant extending a titled one does not take its title; an untitled variant reads
+    by its id, one titled in one language by that title in both; the base has no name."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmonths: 12\nvariants:\n"
+        "  a:\n    variant_title_en: Plan A\n    variant_title_ja: 案A\n"
+        "  b:\n    extends: a\n"
+        "  c:\n    extends: a\n    variant_title_en: Plan C\n"
+    )
+    file = ScenarioFile(path.read_text(), str(path))
+    assert (file.build("a").variant_name("en"), file.build("a").variant_name("ja")) == (
+        "Plan A",
+        "案A",
+    )
+    assert file.build("b").variant_name("ja") == "b"
+    assert file.build("c").variant_name("ja") == "Plan C"
+    assert file.build(None).variant_name("en") == ""
+    path.write_text("name: s\nvariants:\n  a:\n    variant_title_en: " + "x" * 81 + "\n")
+    with pytest.raises(ScenarioError, match="variant_title_en"):
+        ScenarioFile(path.read_text(), str(path)).build("a")
+
+
 def test_variants_extend_each_other():
     file = open_scenario("japan-rare-earths-2026")
     full = file.build("full-response")

@@ -155,8 +155,8 @@ def test_nan_infinity_and_negative_numbers_in_yaml(network, old, new, field):
 
 def test_variant_that_is_not_a_mapping(network):
     text = flagship(
-        "  no-response:\n    description: Direct",
-        "  broken: [1]\n  no-response:\n    description: Direct",
+        "  no-response:\n",
+        "  broken: [1]\n  no-response:\n",
     )
     raises(text, network, "field 'variants.broken'", "expected a mapping")
 
@@ -173,13 +173,13 @@ def test_list_in_extends(network):
 
 def test_extends_a_missing_variant_and_a_loop(network):
     text = flagship(
-        "  stockpiles:\n    extends: reexport-control",
-        "  stockpiles:\n    extends: reexport-contrl",
+        "備蓄の放出\n    extends: reexport-control",
+        "備蓄の放出\n    extends: reexport-contrl",
     )
     raises(text, network, "did you mean reexport-control?")
     text = flagship(
-        "  reexport-control:\n    description:",
-        "  reexport-control:\n    extends: stockpiles\n    description:",
+        "  reexport-control:\n",
+        "  reexport-control:\n    extends: stockpiles\n",
     )
     raises(text, network, "in a loop")
 

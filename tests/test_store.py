@@ -61,6 +61,9 @@ class BrokenResult:
     def sectors(self, c):
         return self.inner.sectors(c)
 
+    def sector_series(self, c):
+        return self.inner.sector_series(c)
+
     def flows(self):
         flows = self.inner.flows()
         flows["value"] = "not a number"

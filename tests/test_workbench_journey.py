@@ -53,6 +53,7 @@ def test_from_the_workbench_to_an_ensemble_a_plan_and_its_japanese_pdf(tmp_path)
         page.click("#wb-ensemble")
         shown(page, "/ensemble/")
         assert page.locator("#ens-timeline svg").count() == 1  # runs short over time
+        assert page.locator("#ens-bands figure.band polygon.band").count() >= 2  # the bands
         assert "日本" in page.inner_text("#ens-title + p")
         assert "試行の" in page.inner_text("#ens-failure")
 

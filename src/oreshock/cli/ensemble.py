@@ -1,4 +1,4 @@
-"""CLI for ensembles: ``oreshock ensemble ...`` and ``oreshock ensembles list|show|export``.
+"""CLI for ensembles: ``oreshock ensemble ...`` and ``oreshock ensembles list|show|bands|export``.
 
 Parsing and printing only; ``register(app)`` adds the commands to the main Typer app.
 """
@@ -356,11 +356,105 @@ def ensembles_export(
     typer.echo(t("lr_wrote_runs", lang, n=len(frame), path=out))
 
 
+def ensembles_bands(
+    ensemble_id: str,
+    cell: Annotated[
+        str | None,
+        typer.Option(
+            "--cell",
+            help="One outcome cell, MINERAL.STAGE or COUNTRY.MINERAL.STAGE (default: all).",
+        ),
+    ] = None,
+    every: Annotated[
+        int, typer.Option("--every", help="Months between the rows printed.", min=1)
+    ] = 3,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write every month of every cell: .csv or .parquet."),
+    ] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+    lang: LangOpt = "en",
+) -> None:
+    """Percentile bands of the monthly shortfall (% of demand) across an ensemble's runs."""
+    # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
+    from oreshock.data.datasets import load_dataset
+    from oreshock.ensemble.bands import shortfall_bands
+    from oreshock.ensemble.runner import get_ensemble
+    from oreshock.ensemble.sampling import EnsembleError
+    from oreshock.model.scenario import open_scenario
+    from oreshock.report.text import Names
+
+    if out is not None and out.suffix not in (".csv", ".parquet"):
+        raise EnsembleError(f"--out {out}: expected a .csv or .parquet file name")
+    record = get_ensemble(ensemble_id, db)
+    bands = shortfall_bands(record["folder"], db=db or default_path())
+    if not bands:
+        raise EnsembleError(t("ens_bands_none", lang))
+    bands = _chosen_cells(bands, cell, str(record["target"]))
+    start = open_scenario(str(record["scenario"])).build(record.get("variant") or None).start
+    tidy = _tidy_bands(bands, start)
+    if out is not None:
+        write_file(out, lambda tmp: _write_table(tidy, tmp, out.suffix))
+    if json_out:
+        print_json({"ensemble_id": ensemble_id, "runs": int(record["runs"]),
+                    "bands": tidy.to_dict(orient="records")})  # fmt: skip
+        return
+    names = Names(load_dataset(), lang)
+    for name, frame in tidy.groupby("cell", sort=False):
+        shown = frame.iloc[[*range(every - 1, len(frame) - 1, every), len(frame) - 1]]
+        say(names.cell(str(name)))  # as a table's title it would wrap inside the table
+        print_frame(shown.drop(columns=["cell", "mean"]).drop_duplicates(), lang=lang,
+                    limit=len(shown))  # fmt: skip
+    say(t("ens_bands_cli_note", lang, runs=int(record["runs"])))
+    if out is not None:
+        say(t("ens_bands_wrote", lang, n=len(tidy), path=out))
+
+
+def _chosen_cells(bands: dict, cell: str | None, target: str) -> dict:
+    """The bands of ``cell`` (with or without the target country), or all; an unknown cell
+    is refused naming those there are."""
+    if cell is None:
+        return bands
+    key = cell if cell.count(".") == 2 else f"{target}.{cell}"
+    if key not in bands:
+        from oreshock.ensemble.sampling import EnsembleError
+
+        raise EnsembleError(
+            f"--cell {cell}: no such outcome cell; expected one of: "
+            + ", ".join(c.split(".", 1)[1] for c in bands)
+        )
+    return {key: bands[key]}
+
+
+def _tidy_bands(bands: dict, start: str) -> Any:
+    """One row per cell and month: cell, month (YYYY-MM), p5, p25, p50, p75, p95, mean."""
+    import pandas as pd
+
+    from oreshock.core.months import add_months
+
+    frames = []
+    for cell, frame in bands.items():
+        rows = frame.round(3).reset_index()
+        rows.insert(0, "cell", cell)
+        rows["month"] = [add_months(start, int(m) - 1) for m in rows["month"]]
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_table(frame: Any, path: Path, suffix: str) -> None:
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``ensemble`` and the ``ensembles`` sub-app to the main CLI."""
     app.command("ensemble")(ensemble)
-    sub = typer.Typer(no_args_is_help=True, help="Stored ensembles: list, show, export.")
+    sub = typer.Typer(no_args_is_help=True, help="Stored ensembles: list, show, bands, export.")
     sub.command("list")(friendly(ensembles_list))
     sub.command("show")(friendly(ensembles_show))
+    sub.command("bands")(friendly(ensembles_bands))
     sub.command("export")(friendly(ensembles_export))
     app.add_typer(sub, name="ensembles")

@@ -309,6 +309,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{country} {stage} supply by origin, {month} (t/month)",
         "ja": "{country}の{stage}供給（原産地別、{month}、トン/月）",
     },
+    "chart_suppliers_before": {
+        "en": "Where {country} gets {stage}: share of supply by shipping country, base year",
+        "ja": "{country}の{stage}の調達先：出荷国別の供給シェア（基準年）",
+    },
+    "chart_suppliers_after": {
+        "en": "Where {country} gets {stage}: share of supply by shipping country, {month}",
+        "ja": "{country}の{stage}の調達先：出荷国別の供給シェア（{month}）",
+    },
     "chart_map": {
         "en": "World {mineral} {stage} output shares ({year})",
         "ja": "世界の{mineral}{stage}生産シェア（{year}年）",
@@ -815,6 +823,8 @@ TEXT: dict[str, dict[str, str]] = {
     "wbs_plan": {"en": "Plan control (oreshock plan)", "ja": "計画用の規制（oreshock plan）"},
     "wbf_name": {"en": "Name", "ja": "名前"},
     "wbf_title_en": {"en": "Title (English)", "ja": "タイトル（英語）"},
+    "wbf_variant_title_en": {"en": "Variant name (English)", "ja": "バリアント名（英語）"},
+    "wbf_variant_title_ja": {"en": "Variant name (Japanese)", "ja": "バリアント名（日本語）"},
     "wbf_title_ja": {"en": "Title (Japanese)", "ja": "タイトル（日本語）"},
     "wbf_description": {"en": "Description", "ja": "説明"},
     "wbf_start": {"en": "Start month", "ja": "開始月"},
@@ -1028,6 +1038,11 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "asm_src_scenario": {"en": "Scenario file", "ja": "シナリオファイル"},
     "chart_month": {"en": "Month", "ja": "年月"},
+    "chart_end_uses": {
+        "en": "{country}: shortfall by end use (first to fall short first)",
+        "ja": "{country}: 用途別の供給不足（不足が早い順）",
+    },
+    "chart_end_uses_y": {"en": "% of the use's demand", "ja": "用途の需要比 %"},
     "chart_variants_shortfall": {
         "en": "{country}: shortfall of {stage} by case (% of demand)",
         "ja": "{country}: {stage}の供給不足（ケース別、需要比 %）",
@@ -1124,11 +1139,37 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ens_timeline_y": {"en": "% of runs", "ja": "試行の%"},
     "ens_timeline_note": {
-        "en": "From each run's months to shortfall (an ensemble records one figure per run and "
-        "outcome, not a monthly series).",
-        "ja": "各試行の不足までの月数から算出（アンサンブルは試行・結果ごとに1つの値を記録し、"
-        "月次系列は記録しません）。",
+        "en": "From each run's months to shortfall: the first month short by more than the "
+        "scenario's threshold.",
+        "ja": "各試行の不足までの月数（シナリオの閾値を超えて不足した最初の月）から算出。",
     },
+    "ens_bands_heading": {
+        "en": "Shortfall over time across runs",
+        "ja": "試行間の不足の推移",
+    },
+    "ens_bands_note": {
+        "en": "Each month's shortfall as a share of that month's demand: the median run and "
+        "the bands holding the middle 50% and 90% of runs, from every run's monthly path.",
+        "ja": "各月の不足量（その月の需要に対する割合）：中央値の試行と、試行の中央50%・90%が"
+        "入る帯。各試行の月次経路から算出。",
+    },
+    "ens_bands_none": {
+        "en": "This ensemble was run before monthly paths were kept; run it again for bands "
+        "over time.",
+        "ja": "このアンサンブルは月次経路を記録する前に実行されました。推移の帯を見るには再実行して"
+        "ください。",
+    },
+    "ens_bands_cli_note": {
+        "en": "Shortfall as % of each month's demand, percentiles across {runs} runs; "
+        "--every sets the months between rows, --out writes every month.",
+        "ja": "各月の需要に対する不足（%）、{runs}試行間の分位点。--everyで行の間隔（月）、"
+        "--outで全月を書き出し。",
+    },
+    "ens_bands_wrote": {"en": "wrote {n} rows to {path}", "ja": "{n}行を{path}に書き出しました"},
+    "ens_band_median": {"en": "Median", "ja": "中央値"},
+    "ens_band_50": {"en": "Middle 50% of runs", "ja": "試行の中央50%"},
+    "ens_band_90": {"en": "Middle 90% of runs", "ja": "試行の中央90%"},
+    "ens_band_y": {"en": "Shortfall, % of demand", "ja": "不足（需要比%）"},
     "ens_parameters_heading": {"en": "Uncertain parameters", "ja": "不確実なパラメータ"},
     "ens_source": {"en": "Source", "ja": "出典"},
     "ens_source_dataset": {"en": "dataset stock range", "ja": "データセットの在庫範囲"},
@@ -1269,6 +1310,7 @@ TEXT: dict[str, dict[str, str]] = {
     "lr_col_item": {"en": "item", "ja": "項目"},
     "lr_col_detail": {"en": "value", "ja": "内容"},
     "lr_col_month": {"en": "month", "ja": "月"},
+    "lr_col_p50": {"en": "median", "ja": "中央値"},
     "lr_col_country": {"en": "country", "ja": "国"},
     "lr_col_country_name": {"en": "country name", "ja": "国名"},
     "lr_col_mineral": {"en": "chain", "ja": "チェーン"},

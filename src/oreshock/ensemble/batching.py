@@ -7,6 +7,11 @@ time windows, licence delays, substitution lags, ...) are stacked along the lead
 axis and stepped together by ``run_chains``; members that differ in structure (say, a sampled
 start month) go in separate stacks, so results never depend on how runs were grouped.
 
+Besides three figures per outcome cell, each run keeps its monthly path of shortfall (percent
+of that month's demand, as float32: seven significant digits, ample for percentile bands read
+to a tenth of a percent) in a list column ``path.shortfall_pct.COUNTRY.MINERAL.STAGE``, so an
+ensemble's page can draw bands over time without running anything again.
+
 A batch's results go to one Parquet file (``write_batch``: temporary file, fsync, rename),
 whose sha256 and row count the runner keeps in the index; ``check_batch`` says whether a
 file on disk is still that batch, so a cut or damaged file is recomputed, never trusted.
@@ -29,7 +34,7 @@ from oreshock.model.network import Network
 from oreshock.model.outcomes import (
     cumulative_shortfall_pct,
     months_to_shortfall,
-    peak_shortfall_pct,
+    shortfall_pct_path,
 )
 from oreshock.model.record import ChainRun
 from oreshock.model.scenario import ScenarioFile
@@ -37,6 +42,8 @@ from oreshock.model.simulate import run_chains
 from oreshock.model.stacking import stack_inputs, structure_key
 
 METRICS = ("months_to_shortfall", "peak_shortfall_pct", "cumulative_shortfall_pct")
+PATH_PREFIX = "path.shortfall_pct."
+"""Prefix of the list columns holding each run's monthly shortfall (% of demand) per cell."""
 
 
 def never_value(months: int) -> int:
@@ -54,6 +61,9 @@ class OutcomeCell:
 
     def columns(self, country: str) -> list[str]:
         return [f"{m}.{country}.{self.mineral}.{self.stage}" for m in METRICS]
+
+    def path_column(self, country: str) -> str:
+        return f"{PATH_PREFIX}{country}.{self.mineral}.{self.stage}"
 
 
 def outcome_cells(network: Network, summary: pd.DataFrame) -> list[OutcomeCell]:
@@ -84,38 +94,42 @@ class BatchTask:
     chunk: int = 100
 
 
-def _outcomes(run, country: int, cells: list[OutcomeCell], months: int) -> np.ndarray:
-    """(B, 3 x len(cells)) outcomes of one chain's stacked run for the target country."""
+def _outcomes(
+    run: ChainRun, country: int, cells: list[OutcomeCell], months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes of one chain's stacked run for the target country: (B, 3 x len(cells))
+    figures, and (B, len(cells), T) monthly shortfall paths (% of demand)."""
     short = run.series["shortfall"][:, :, country, :]  # (T, B, S)
     demand = run.series["demand"][:, :, country, :]
     first = months_to_shortfall(short, demand, run.inputs.threshold).astype(float)
     first[first < 0] = never_value(months)
-    peak = peak_shortfall_pct(short, demand)
+    path = shortfall_pct_path(short, demand)
+    peak = path.max(axis=0)
     cumulative = cumulative_shortfall_pct(short, demand)
-    cols = []
-    for cell in cells:
-        s = cell.stage_index
-        cols += [first[:, s], peak[:, s], cumulative[:, s]]
-    return np.column_stack(cols) if cols else np.zeros((short.shape[1], 0))
+    stages = [cell.stage_index for cell in cells]
+    figures = np.stack([first[:, stages], peak[:, stages], cumulative[:, stages]], axis=2)
+    return figures.reshape(len(figures), -1), path[:, :, stages].transpose(1, 2, 0)
 
 
 def _fill_outcomes(
     result: np.ndarray,
-    columns: list[str],
+    paths: np.ndarray,
     task: BatchTask,
     mineral: str,
     run: ChainRun,
     rows: list[int],
-    months: int,
 ) -> None:
-    """Write one chain's outcome columns for the target country into ``result``."""
+    """Write one chain's outcomes for the target country into ``result`` (figures, cells in
+    ``task.cells`` order, three each) and ``paths`` (run, cell, month)."""
     chain = task.network.chain(mineral)
-    cells = [c for c in task.cells if c.mineral == mineral]
-    if not cells or task.target not in chain.countries:
+    first = next((k for k, c in enumerate(task.cells) if c.mineral == mineral), None)
+    if first is None or task.target not in chain.countries:
         return
-    col0 = columns.index(cells[0].columns(task.target)[0])
+    cells = [c for c in task.cells if c.mineral == mineral]
     country = chain.countries.index(task.target)
-    result[rows, col0 : col0 + 3 * len(cells)] = _outcomes(run, country, cells, months)
+    figures, path = _outcomes(run, country, cells, paths.shape[2])
+    result[rows, 3 * first : 3 * (first + len(cells))] = figures
+    paths[rows, first : first + len(cells)] = path
 
 
 def evaluate_batch(task: BatchTask) -> pd.DataFrame:
@@ -129,6 +143,7 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
     minerals = task.network.covered(scenarios[0])
     columns = [c for cell in task.cells for c in cell.columns(task.target)]
     result = np.full((n, len(columns)), np.nan)
+    paths = np.full((n, len(task.cells), scenarios[0].months), np.nan, dtype=np.float32)
     recipes = {m: task.network.chain(m).recipe for m in minerals}
     checked = [False] * n  # each sample's scenario is checked once, by its first compile
     groups = [
@@ -157,10 +172,13 @@ def evaluate_batch(task: BatchTask) -> pd.DataFrame:
                 runs = run_chains({m: stack_inputs([c[m] for _, c in part]) for m in group})
                 rows = [i for i, _ in part]
                 for mineral, run in runs.items():
-                    _fill_outcomes(result, columns, task, mineral, run, rows, scenarios[0].months)
+                    _fill_outcomes(result, paths, task, mineral, run, rows)
     frame = pd.DataFrame(task.values, columns=task.names)
     frame.insert(0, "run", np.arange(task.first_run, task.first_run + n, dtype=np.int64))
-    return pd.concat([frame, pd.DataFrame(result, columns=columns)], axis=1)
+    monthly = {
+        cell.path_column(task.target): list(paths[:, k]) for k, cell in enumerate(task.cells)
+    }
+    return pd.concat([frame, pd.DataFrame(result, columns=columns), pd.DataFrame(monthly)], axis=1)
 
 
 # Batch files: each batch is one Parquet file, written atomically, and counts as done only

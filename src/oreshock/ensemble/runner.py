@@ -19,7 +19,10 @@ owner on this host is gone (or whose pid now belongs to a later process) reads
 Outcomes per run, for the target country and each stage where it has demand, are named
 ``METRIC.COUNTRY.MINERAL.STAGE`` with METRIC one of months_to_shortfall (months from the
 start to the first month short by more than the scenario's threshold; horizon + 1 when never),
-peak_shortfall_pct and cumulative_shortfall_pct.
+peak_shortfall_pct and cumulative_shortfall_pct; and each run's monthly shortfall (% of demand)
+per cell, a list column ``path.shortfall_pct.COUNTRY.MINERAL.STAGE`` (``paths`` in the
+manifest), from which ``ensemble.bands`` draws percentile bands over time. ``load_results``
+reads the figures; the paths are read only when asked for by name.
 
 Besides the scenario's own distributions, an ensemble samples every dataset stock range the
 scenario uses (``stock_parameters``, the same parameters as ``oreshock run --uncertainty``),
@@ -80,6 +83,9 @@ from oreshock.model.stocks import stock_ranges
 from oreshock.store.store import Store, default_path, open_read
 
 MANIFEST = "ensemble.json"
+BATCH_FORMAT = 2
+"""Version of the batch files' columns, part of the ensemble id (2: monthly paths kept), so an
+ensemble run before a change of columns is never resumed into files of another shape."""
 DATASET_STOCK_RANGE = "dataset stock range"
 """The ``about`` of a parameter drawn from a dataset stock range (not written in the scenario)."""
 
@@ -144,6 +150,11 @@ class Plan:
     @property
     def outcome_names(self) -> list[str]:
         return [c for cell in self.cells for c in cell.columns(self.spec.target)]
+
+    @property
+    def path_names(self) -> list[str]:
+        """The list columns of each run's monthly shortfall path, one per outcome cell."""
+        return [cell.path_column(self.spec.target) for cell in self.cells]
 
     def batch_file(self, index: int) -> Path:
         return self.folder / f"batch-{index:05d}.parquet"
@@ -270,6 +281,7 @@ def plan_ensemble(
         "parameters": [[p.name, p.spec] for p in params],
         "dataset_hash": network.dataset_hash,
         "code_version": __version__,
+        "batch_format": BATCH_FORMAT,
     }
     key.pop("params")
     # The parameters above already say whether stock ranges were sampled; left out of the id,
@@ -366,7 +378,7 @@ def _claim(plan: Plan, db: str | Path | None) -> Index:
 def _expect(plan: Plan, index: int) -> BatchExpect:
     lo = index * plan.spec.batch_size
     rows = min(plan.spec.batch_size, plan.runs - lo)
-    columns = ["run", *[p.name for p in plan.parameters], *plan.outcome_names]
+    columns = ["run", *[p.name for p in plan.parameters], *plan.outcome_names, *plan.path_names]
     return BatchExpect(plan.batch_file(index), lo, rows, columns)
 
 
@@ -429,6 +441,8 @@ def _write_manifest(plan: Plan) -> None:
         "batches": plan.batches,
         "parameters": plan.stored_parameters(),
         "outcomes": plan.outcome_names,
+        "paths": plan.path_names,
+        "batch_format": BATCH_FORMAT,
         "tracked_origins": plan.tracked_origins,
         "never_months_to_shortfall": "horizon + 1",
         "dataset_hash": plan.network.dataset_hash,
@@ -612,7 +626,8 @@ class DamagedBatchError(EnsembleError):
         )
 
 
-def _manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> dict:
+    """The ensemble folder's manifest ({} when it is missing or unreadable)."""
     try:
         manifest: dict = json.loads((folder / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
@@ -622,11 +637,16 @@ def _manifest(folder: Path) -> dict:
 
 def _folder_expectations(folder: Path, files: list[Path]) -> tuple[str | None, list[BatchExpect]]:
     """Each file's expected runs and columns, from the folder's manifest (None: unknown)."""
-    manifest = _manifest(folder)
+    manifest = read_manifest(folder)
     try:
         size = int(manifest["spec"]["batch_size"])
         runs = int(manifest["runs"])
-        columns = ["run", *manifest["parameters"], *manifest["outcomes"]]
+        columns = [
+            "run",
+            *manifest["parameters"],
+            *manifest["outcomes"],
+            *manifest.get("paths", []),  # none before batch format 2
+        ]
         eid = str(manifest["ensemble_id"])
     except (KeyError, TypeError, ValueError):
         return None, []
@@ -684,7 +704,8 @@ def _unreadable(path: Path) -> str | None:
 def load_results(
     folder: str | Path, columns: list[str] | None = None, *, db: str | Path | None = None
 ) -> pd.DataFrame:
-    """All runs written so far (or only ``columns``), in run order.
+    """All runs written so far, in run order: their parameters and outcome figures, or only
+    ``columns`` (which may name monthly path columns, read as arrays).
 
     Every batch file is verified first (``verify_folder``): a damaged one is refused with
     a ``DamagedBatchError`` that names it and the command that recomputes it.
@@ -692,6 +713,9 @@ def load_results(
     files = verify_folder(folder, db)
     if not files:
         raise EnsembleError(f"{folder}: no results written yet")
+    if columns is None:
+        manifest = read_manifest(Path(folder))
+        columns = [*manifest.get("parameters", []), *manifest.get("outcomes", [])] or None
     cols = None if columns is None else ["run", *[c for c in columns if c != "run"]]
     frame = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
     return frame.sort_values("run", ignore_index=True)

@@ -34,10 +34,16 @@ def _clean(ratio: np.ndarray) -> np.ndarray:
     return np.where(ratio < TOLERANCE, 0.0, ratio)
 
 
+def shortfall_pct_path(shortfall: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Each month's shortfall as percent of that month's demand (0 below the tolerance, and
+    where there is no demand): the path whose largest value is ``peak_shortfall_pct``."""
+    ratio = np.divide(shortfall, demand, out=np.zeros_like(shortfall), where=demand > 0)
+    return 100.0 * _clean(ratio)
+
+
 def peak_shortfall_pct(shortfall: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """Largest monthly shortfall as percent of that month's demand (0 below the tolerance)."""
-    ratio = np.divide(shortfall, demand, out=np.zeros_like(shortfall), where=demand > 0)
-    return 100.0 * _clean(ratio.max(axis=0))
+    return shortfall_pct_path(shortfall, demand).max(axis=0)
 
 
 def cumulative_shortfall_pct(shortfall: np.ndarray, demand: np.ndarray) -> np.ndarray:

@@ -322,6 +322,27 @@ class RunResult:
                 )
         return pd.DataFrame(rows)
 
+    def sector_series(self, country: str) -> pd.DataFrame:
+        """A country's end-use sectors month by month: tonnes wanted and short (``month``,
+        ``country``, ``mineral``, ``stage``, ``sector``, ``wanted``, ``short``), the paths
+        that ``sectors`` summarises."""
+        months = np.array(self.months(), dtype="datetime64[D]")
+        frames = [
+            pd.DataFrame(
+                {
+                    "month": np.repeat(months, len(path.uses)),
+                    "country": country,
+                    "mineral": path.mineral,
+                    "stage": path.stage,
+                    "sector": np.tile(path.uses["sector"].to_numpy(str), len(months)),
+                    "wanted": path.wanted.ravel(),
+                    "short": path.short.ravel(),
+                }
+            )
+            for path in self.end_use_paths(country)
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def end_use_paths(self, country: str) -> list[EndUsePath]:
         """Each of a country's end-use breakdowns: the tonnes its sectors want and lack per
         month. The impact layer values these; ``sectors`` summarises them."""

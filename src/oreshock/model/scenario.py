@@ -448,6 +448,10 @@ class PlanControl(Frozen):
         return value
 
 
+VARIANT_TITLES = ("variant_title_en", "variant_title_ja")
+"""The fields that name a variant; written in a variant, never inherited by one extending it."""
+
+
 class Scenario(Frozen):
     """A stress test: horizon, shocks, buffers and responses."""
 
@@ -480,8 +484,26 @@ class Scenario(Frozen):
         "order; the others share what is left in proportion",
     )
     variant: str | None = Field(None, description="set by the loader to the variant's name")
+    variant_title_en: str = Field(
+        "", max_length=80, description="a variant's name as a person reads it, in English"
+    )
+    variant_title_ja: str = Field(
+        "", max_length=80, description="a variant's name as a person reads it, in Japanese"
+    )
 
     _check_start = field_validator("start", mode="before")(_month)
+
+    def variant_name(self, lang: str) -> str:
+        """The variant as a reader names it: its title in ``lang`` (else in the other
+        language), else its id; "" for the base scenario."""
+        if self.variant is None:
+            return ""
+        first, second = (
+            (self.variant_title_ja, self.variant_title_en)
+            if lang == "ja"
+            else (self.variant_title_en, self.variant_title_ja)
+        )
+        return first or second or self.variant
 
     def month_index(self, month: str) -> int:
         """Months from the scenario start to ``month`` (negative if before)."""
@@ -911,6 +933,9 @@ class ScenarioFile:
         override = dict(self.variants[variant])
         parent = override.pop("extends", None)
         base = self.resolve(parent, (*_seen, variant))
+        for title in VARIANT_TITLES:  # a variant's title names it alone, not those extending it
+            if title not in override:
+                base.pop(title, None)
         merged = _merge(base, override)
         merged["variant"] = variant
         return merged

@@ -17,7 +17,7 @@ from typing import Any
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import TEXT, t
 from oreshock.model.scenario import Market, open_scenario, shipped_scenarios
-from oreshock.report.text import Names, month_label
+from oreshock.report.text import Names, month_label, scenario_variant_name
 
 Path = tuple[str | int, ...]
 
@@ -220,7 +220,7 @@ def general(table: Table) -> None:
     group = t("asm_general", lang)
     title = s.get(f"title_{lang}") or s.get("title_en") or s["name"]
     table.add(group, ("name",), t("asm_scenario", lang), title)
-    table.add(group, ("variant",), t("asm_variant", lang), s.get("variant") or t("base", lang))
+    table.add(group, ("variant",), t("asm_variant", lang), scenario_variant_name(s, lang))
     table.add(group, ("start",))
     table.add(group, ("months",), t("asm_horizon", lang))
     table.add(group, ("minerals",), value=_scope(s.get("minerals"), "minerals", words, lang))

@@ -43,6 +43,7 @@ from oreshock.report.text import (
     sibling_runs,
     summary_sentences,
     tonnes,
+    variant_name,
 )
 from oreshock.report.text import path as _path
 from oreshock.store.impacts import get_impact, impact_tables
@@ -169,6 +170,9 @@ def analysis(
                 start,
                 n_months,
             )
+            figs += charts.supplier_maps(
+                chain, flows, ts, names, iso3, mineral, stage, start, n_months
+            )
             try:
                 conc = concentration(ds, mineral, stage)
             except OreshockError:
@@ -228,6 +232,7 @@ def report_data(
     names = Names(ds, lang)
     summary = summary_sentences(record, siblings, names, sectors)
     text, figures = analysis(record, ts, flows, names, ds, network)
+    figures += end_uses(store, record, sectors, names)
     figures += compared(store, record, siblings, names)
     scen = record["scenario_json"]
     minerals = sorted(frame(record["summary"])["mineral"].unique().tolist())
@@ -246,6 +251,7 @@ def report_data(
         "run_id": run_id,
         "title": scen.get(f"title_{lang}") or scen.get("title_en") or scen["name"],
         "variant": record["variant"],
+        "variant_name": variant_name(record, lang) if record["variant"] else "",
         "summary": summary,
         "analysis": text,
         "figures": figures,
@@ -253,7 +259,7 @@ def report_data(
         "variants": [
             {
                 "run_id": r["run_id"],
-                "variant": r["variant"] or t("base", lang),
+                "variant": variant_name(r, lang),
                 "summary": named_rows(frame(r["summary"]), names),
             }
             for r in siblings
@@ -281,6 +287,18 @@ def report_data(
     }
 
 
+def end_uses(store: Store, record: dict, sectors: pd.DataFrame, names: Names) -> list[dict]:
+    """Shortfall by end use over time for the first focus country (none for a run stored
+    before the store kept end-use series)."""
+    focus = focus_countries(record["scenario_json"], frame(record["summary"]))
+    if not focus:
+        return []
+    start, months = record["start_month"], int(record["months"])
+    labels = [str(month_num(start, k, "", names.lang).value) for k in range(months)]
+    series = store.sector_series(record["run_id"])
+    return charts.end_use_chart(series, sectors, names, focus[0], labels)
+
+
 def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> list[dict]:
     """Charts of the stored variants overlaid (shortfall, stock cover, price) for the
     focus country's hardest-hit stage; none when the run has no stored siblings."""
@@ -294,7 +312,7 @@ def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> 
     worst = rows.sort_values("cumulative_shortfall_pct", ascending=False).iloc[0]
     mineral, stage = str(worst["mineral"]), str(worst["stage"])
     cases = {
-        r["variant"] or t("base", names.lang): stage_series(store, r["run_id"], mineral, stage)
+        variant_name(r, names.lang): stage_series(store, r["run_id"], mineral, stage)
         for r in siblings
     }
     n = int(record["months"])

@@ -87,12 +87,15 @@ def _svg_open(width: int, height: int, title: str, kind: str) -> str:
 
 
 LEGEND_ROW = 16
+BAND_OPACITY = (0.18, 0.36)
+"""Fill opacity of a chart's bands, widest first: nested bands darken where they overlap."""
 
 
 def legend(
     items: list[tuple[str, str, str]], x0: float, y0: float, width: float
 ) -> tuple[list[str], int]:
-    """Legend entries (label, colour, ``line``/``dot``/``box``) laid out left to right and
+    """Legend entries (label, colour, ``line``/``dot``/``box``/``band``/``band-inner``, the
+    last as an inner band looks where it lies over the outer one) laid out left to right and
     wrapped into rows within ``width``, never cut: the SVG parts and the rows used."""
     parts, x, row = [], x0, 0
     for label, fill, kind in items:
@@ -104,6 +107,8 @@ def legend(
             "line": f'<rect x="{x:.1f}" y="{y - 5:.1f}" width="12" height="3" fill="{fill}"/>',
             "dot": f'<circle cx="{x + 6:.1f}" cy="{y - 4:.1f}" r="3.5" fill="{fill}"/>',
             "box": f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="12" height="9" fill="{fill}"/>',
+            "band": _band_mark(x, y, fill, BAND_OPACITY[0]),
+            "band-inner": _band_mark(x, y, fill, 1 - (1 - BAND_OPACITY[0]) * (1 - BAND_OPACITY[1])),
         }[kind]
         parts.append(
             f'<g class="legend-item">{mark}<text x="{x + 16:.1f}" y="{y:.1f}" '
@@ -111,6 +116,13 @@ def legend(
         )
         x += w
     return parts, (row + 1 if items else 0)
+
+
+def _band_mark(x: float, y: float, fill: str, opacity: float) -> str:
+    return (
+        f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="12" height="9" fill="{fill}" '
+        f'fill-opacity="{opacity:.2f}"/>'
+    )
 
 
 def legend_rows(labels: list[str], width: float) -> int:
@@ -148,19 +160,24 @@ def line_chart(
     height: int = 300,
     points: dict[str, dict[int, float]] | None = None,
     x_label: str = "",
+    bands: list[tuple[str, list[float], list[float]]] | None = None,
 ) -> str:
     """Lines over months with a legend below (wrapped into rows); ``series`` maps a label
     to one value per month, and ``points`` a label to values at some months only (a
-    record), drawn as dots. ``y_label`` names the unit, ``x_label`` the axis below."""
+    record), drawn as dots. ``bands`` are (label, low, high) ranges shaded behind the lines
+    in the first series' colour, widest first (an ensemble's percentile bands). ``y_label``
+    names the unit, ``x_label`` the axis below."""
     left, right, top = 64, 16, 30
     pw = width - left - right
     dots = points or {}
-    entries = [*series, *dots]
+    shaded = bands or []
+    entries = [*series, *dots, *[b[0] for b in shaded]]
     rows = legend_rows(entries, pw)
     ph = height - top - 56
     height = top + ph + 44 + rows * LEGEND_ROW + 4
     n = max(len(x_labels), 1)
     highest = [max(v) for v in series.values() if v] + [max(p.values()) for p in dots.values() if p]
+    highest += [max(high) for _, _, high in shaded if high]
     ymax = _nice_max(max(highest, default=1.0))
     parts = [_svg_open(width, height, title, "line")]
     for k in range(5):
@@ -191,6 +208,17 @@ def line_chart(
             f'<text x="{left + pw / 2:.1f}" y="{top + ph + 32}" font-size="11" '
             f'text-anchor="middle">{escape(x_label)}</text>'
         )
+
+    def y_of(v: float) -> float:
+        return top + ph - ph * min(v, ymax) / ymax
+
+    for k, (label, low, high) in enumerate(shaded):
+        edge = [f"{at(i):.1f},{y_of(v):.1f}" for i, v in enumerate(high)]
+        edge += [f"{at(i):.1f},{y_of(v):.1f}" for i, v in reversed(list(enumerate(low)))]
+        parts.append(
+            f'<polygon class="band" data-label="{escape(label)}" fill="{color(0)}" '
+            f'fill-opacity="{BAND_OPACITY[min(k, 1)]}" stroke="none" points="{" ".join(edge)}"/>'
+        )
     for j, (label, values) in enumerate(series.items()):
         pts = " ".join(
             f"{at(i):.1f},{top + ph - ph * min(v, ymax) / ymax:.1f}" for i, v in enumerate(values)
@@ -206,6 +234,7 @@ def line_chart(
             parts.append(f'<circle cx="{at(i):.1f}" cy="{y:.1f}" r="3.5" fill="{color(j)}"/>')
     kinds = [(label, color(j), "line") for j, label in enumerate(series)]
     kinds += [(label, color(len(series) + k), "dot") for k, label in enumerate(dots)]
+    kinds += [(b[0], color(0), "band-inner" if k else "band") for k, b in enumerate(shaded)]
     parts += legend(kinds, left, top + ph + 44 + 10, pw)[0]
     parts.append("</svg>")
     return "".join(parts)
@@ -476,6 +505,44 @@ def share_label(share: float) -> str:
     return "<0.1%" if pct > 0 else "0%"
 
 
+END_USES_SHOWN = 8
+"""Most end uses one chart draws: the first to fall short, then the hardest hit."""
+
+
+def end_use_chart(
+    series: pd.DataFrame, sectors: pd.DataFrame, names, iso3: str, labels: list[str]
+) -> list[dict]:
+    """The focus country's end uses that fall short, each one's monthly shortfall as a share
+    of what it wants (``series``: a run's ``sector_series``; ``sectors``: its summaries, for
+    names and order); none when no end use falls short or the run has no series."""
+    if series.empty or sectors.empty:
+        return []
+    lang = names.lang
+    hit = sectors[(sectors["country"] == iso3) & (sectors["cumulative_shortfall_pct"] > 0)]
+    hit = hit.assign(first=hit["months_to_shortfall"].fillna(len(labels)))
+    hit = hit.sort_values(["first", "cumulative_shortfall_pct"], ascending=[True, False])
+    hit = hit.head(END_USES_SHOWN)
+    named = hit[f"name_{lang}"].tolist()
+    lines = {}
+    for row, name in zip(hit.itertuples(index=False), named, strict=True):
+        own = series[(series["country"] == iso3) & (series["mineral"] == row.mineral)
+                     & (series["stage"] == row.stage) & (series["sector"] == row.sector)]  # fmt: skip
+        wanted, short = own["wanted"].to_numpy(float), own["short"].to_numpy(float)
+        label = (
+            f"{name} ({names.product(row.mineral, row.stage)})" if named.count(name) > 1 else name
+        )
+        lines[label] = np.divide(
+            100 * short, wanted, out=np.zeros_like(short), where=wanted > 0
+        ).tolist()
+    if not lines:
+        return []
+    title = t("chart_end_uses", lang, country=names.country(iso3))
+    svg = line_chart(
+        lines, labels, title, t("chart_end_uses_y", lang), x_label=t("chart_month", lang)
+    )
+    return [{"id": f"end-uses-{iso3}", "title": title, "svg": svg}]
+
+
 def path_charts(ts, summary, names, iso3, mineral, stage, labels) -> list[dict]:
     lang = names.lang
     sname = names.product(mineral, stage)
@@ -617,6 +684,44 @@ def sankey_charts(
             [named(iso3) + "  "],
         ]
         figs.append({"id": f"{fid}-{iso3}", "title": title, "svg": sankey(links, cols, title)})
+    return figs
+
+
+def supplier_maps(chain, flows, ts, names, iso3, mineral, stage, start, n_months) -> list[dict]:
+    """Where ``iso3``'s supply of a stage comes from, by the country that ships it (its own
+    output included), as two maps: the base year's trade and output, and the run's last
+    month (``flows``; none shown when the run kept no flows)."""
+    lang = names.lang
+    s, c = chain.stage_index(stage), chain.index(iso3)
+    before = {
+        exporter: float(chain.trade[s][e, c])
+        for e, exporter in enumerate(chain.countries)
+        if exporter != iso3 and chain.trade[s][e, c] > 0
+    }
+    if chain.production[c, s] > 0:
+        before[iso3] = float(chain.production[c, s])
+    after: dict[str, float] = {}
+    sel = flows[
+        (flows["importer"] == iso3) & (flows["mineral"] == mineral) & (flows["stage"] == stage)
+    ] if not flows.empty else flows  # fmt: skip
+    if not sel.empty:
+        last = sel[pd.to_datetime(sel["month"]) == pd.to_datetime(sel["month"]).max()]
+        after = {e: float(v) for e, v in last.groupby("exporter")["value"].sum().items() if v > 0}
+    if (made := _path(ts, iso3, mineral, stage, "production")).size and made[-1] > 0:
+        after[iso3] = float(made[-1])
+    figs = []
+    country, product = names.country(iso3), names.product(mineral, stage)
+    for fid, amounts, title in (
+        ("suppliers-before", before, t("chart_suppliers_before", lang, country=country, stage=product)),
+        ("suppliers-after", after, t("chart_suppliers_after", lang, country=country, stage=product,
+                                     month=month_label(start, n_months - 1, lang))),
+    ):  # fmt: skip
+        total = sum(amounts.values())
+        if total <= 0:
+            continue
+        shares = {k: v / total for k, v in amounts.items()}
+        svg = bubble_map(shares, title, names.countries)
+        figs.append({"id": f"{fid}-{iso3}", "title": title, "svg": svg})
     return figs
 
 

@@ -8,6 +8,7 @@ digit in the text is a tagged number read from the stored run.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -109,6 +110,13 @@ class Names:
     def mineral(self, mineral: str) -> str:
         return self.minerals.get(mineral, mineral)
 
+    def cell(self, cell: str) -> str:
+        """An ensemble's outcome cell ``COUNTRY.MINERAL.STAGE`` by name: "Japan,
+        neodymium-praseodymium (metal)", 「日本・ネオジム・プラセオジム（金属）」."""
+        country, mineral, stage = cell.split(".", 2)
+        parts = self.country(country), self.mineral(mineral), self.stage(mineral, stage)
+        return "{}・{}（{}）".format(*parts) if self.lang == "ja" else "{}, {} ({})".format(*parts)
+
     def product(self, mineral: str, stage: str) -> str:
         """A mineral at one stage by name ("イットリウムの分離精製（酸化物）"): the stage
         alone would not say which of a chain's products ran short; a one-stage chain
@@ -138,6 +146,27 @@ def focus_countries(scenario: dict, summary: pd.DataFrame) -> list[str]:
     hit = summary[summary["cumulative_shortfall_pct"] > 0.05]
     worst = hit.groupby("country")["cumulative_shortfall_pct"].max().sort_values(ascending=False)
     return worst.index[:2].tolist()
+
+
+def variant_name(record: dict, lang: str) -> str:
+    """A stored run's variant as the reader names it (``scenario_variant_name`` of its stored
+    scenario). Runs stored before variants had titles show their id."""
+    scenario = record.get("scenario_json") or {}
+    if isinstance(scenario, str):
+        scenario = json.loads(scenario)
+    return scenario_variant_name({**scenario, "variant": record.get("variant")}, lang)
+
+
+def scenario_variant_name(scenario: dict, lang: str) -> str:
+    """A scenario's variant (the scenario as data) as the reader names it: its title in
+    ``lang``, else in the other language, else its id; "base" in ``lang`` for the base."""
+    variant = scenario.get("variant")
+    if not variant:
+        return t("base", lang)
+    first, second = ("ja", "en") if lang == "ja" else ("en", "ja")
+    return str(
+        scenario.get(f"variant_title_{first}") or scenario.get(f"variant_title_{second}") or variant
+    )
 
 
 def sibling_runs(store: Store, record: dict) -> list[dict]:
@@ -170,7 +199,7 @@ def summary_sentences(
     start, months = record["start_month"], int(record["months"])
     title = scen.get(f"title_{lang}") or scen.get("title_en") or scen["name"]
     if record["variant"]:
-        title += f" / {record['variant']}"
+        title += f" / {variant_name(record, lang)}"
     out = [
         sentence(
             "rep_scope",
@@ -353,14 +382,14 @@ def variant_sentences(
         )
         field = f"delta|{ref['run_id']}|{rec['run_id']}|{iso3}|{worst['mineral']}|{worst['stage']}"
         parts = {
-            "variant": rec["variant"],
+            "variant": variant_name(rec, lang),
             "country": names.country(iso3),
             "stage": names.product(worst["mineral"], worst["stage"]),
             "cum": pct(
                 row["cumulative_shortfall_pct"],
                 _fieldname(rec["run_id"], row, "cumulative_shortfall_pct"),
             ),
-            "ref": ref["variant"] or t("base", lang),
+            "ref": variant_name(ref, lang),
         }
         if key != "rep_variant_same":
             parts["delta"] = Num(round(abs(delta), 1), field, f"{abs(delta):.1f}")

@@ -126,6 +126,7 @@ def export_run(
         "timeseries": store.timeseries(run_id),
         "flows": store.flows(run_id),
         "sectors": store.sectors(run_id),
+        "sector_series": store.sector_series(run_id),
     }
     names = names if names is not None else LabelNames.read()
     try:
@@ -152,7 +153,18 @@ def units() -> list[dict[str, str]]:
         }
         for r in RECORDED
         if r.name != "flow"
-    ]
+    ] + END_USE_UNITS
+
+
+END_USE_UNITS = [
+    {"variable": "sector_series.wanted", "unit": "t/month",
+     "meaning_en": "what the end use wants of the stage's product",
+     "meaning_ja": "その用途が求める量（その段階の製品）"},
+    {"variable": "sector_series.short", "unit": "t/month",
+     "meaning_en": "what the end use wants and does not get",
+     "meaning_ja": "その用途が求めて得られない量"},
+]  # fmt: skip
+"""The units of the end-use series (``sector_series``), beside the recorded variables'."""
 
 
 def _write_folder(
@@ -187,7 +199,7 @@ def _netcdf_writer(data: xr.Dataset, tables: dict[str, pd.DataFrame]) -> Callabl
     def write(tmp: Path) -> None:
         packed = {name: {"zlib": True, "complevel": 4} for name in data.data_vars}
         data.to_netcdf(tmp, engine="h5netcdf", encoding=packed)
-        for name in ("summary", "flows", "sectors"):
+        for name in ("summary", "flows", "sectors", "sector_series"):
             _table_dataset(tables[name]).to_netcdf(tmp, mode="a", group=name, engine="h5netcdf")
 
     return write
@@ -256,6 +268,7 @@ def _sheets(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "prices": prices,
         "flows": tables["flows"],
         "sectors": tables["sectors"],
+        "sector_series": tables["sector_series"],
     }
 
 

@@ -5,13 +5,15 @@ read back from the database inside the transaction that writes them, so it descr
 DuckDB holds, not what the engine meant to write. The serialisation is fixed here and does not
 depend on DuckDB's or pandas' text formatting:
 
-- each table in the order of ``HASHED`` (timeseries, flows, sectors), its columns in that
-  order, without ``run_id``;
+- each table in the order of ``HASHED`` (timeseries, flows, sectors, sector_series), its
+  columns in that order, without ``run_id``; a table in ``COUNTED_WHEN_PRESENT`` (added
+  after runs were first hashed) counts only for a run that holds rows in it, so the hashes
+  of runs stored before it existed stay as they were;
 - rows sorted by every column (``ORDER BY ALL``), so insertion order does not matter;
 - text, dates and whole numbers as DuckDB's text of the value (a date as ``YYYY-MM-DD``),
   encoded as a JSON list (NULL as ``null``); doubles as 8-byte little-endian IEEE 754, with
   ``-0.0`` written as ``0.0`` and every NaN as one NaN, behind a bitmap of which are NULL;
-- per table ``sha256(header + columns)``; the run's hash is the sha256 of the three table
+- per table ``sha256(header + columns)``; the run's hash is the sha256 of the table
   digests, so a comparison can say which table differs.
 
 A whole-file check runs on every open (``check_file``): DuckDB opens a file cut short
@@ -48,6 +50,7 @@ HASHED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "cumulative_shortfall_pct",
         ),
     ),
+    "sector_series": (("month", "country", "mineral", "stage", "sector"), ("wanted", "short")),
 }
 """Table -> (the columns that identify a row, the numbers in it), as in ``store.schema``.
 
@@ -55,7 +58,11 @@ A test keeps these equal to the schema's columns (without ``run_id``), so a new 
 cannot be left out of the hash unnoticed.
 """
 
-DOUBLES = {"value", "share_of_stage_use", "peak_shortfall_pct", "cumulative_shortfall_pct"}
+COUNTED_WHEN_PRESENT = frozenset({"sector_series"})
+"""Tables added after runs were first hashed: part of a run's hash only when it has rows."""
+
+DOUBLES = {"value", "share_of_stage_use", "peak_shortfall_pct", "cumulative_shortfall_pct",
+           "wanted", "short"}  # fmt: skip
 """The DOUBLE columns: hashed as bytes; every other column as its text."""
 
 OK = "ok"
@@ -105,13 +112,23 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> str
 
 
 def table_digests(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
-    """Table -> its digest, for every table in ``HASHED``."""
-    return {table: table_digest(con, table, run_id) for table in HASHED}
+    """Table -> its digest, for every table in ``HASHED`` (one of ``COUNTED_WHEN_PRESENT``
+    only when the run has rows in it)."""
+    return {
+        table: table_digest(con, table, run_id)
+        for table in HASHED
+        if table not in COUNTED_WHEN_PRESENT or _has_rows(con, table, run_id)
+    }
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> bool:
+    found = con.execute(f'SELECT 1 FROM "{table}" WHERE run_id = ? LIMIT 1', [run_id])
+    return found.fetchone() is not None
 
 
 def combine(digests: dict[str, str]) -> str:
     """The run's content hash from its table digests."""
-    text = "".join(f"{table} {digests[table]}\n" for table in HASHED)
+    text = "".join(f"{table} {digests[table]}\n" for table in HASHED if table in digests)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

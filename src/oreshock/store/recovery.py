@@ -41,7 +41,9 @@ from oreshock.store.store import RECORD_COLUMNS, RunRows, Store, default_path, e
 
 MANIFEST = "recovery.json"
 FORMAT = "oreshock-recovery 1"
-TABLES = ("timeseries", "flows", "sectors")
+TABLES = ("timeseries", "flows", "sectors", "sector_series")
+"""The tables a recovery folder keeps per run; ``sector_series`` may be missing from a folder
+written before it existed (read as empty)."""
 
 SAVE_ERRORS = (OreshockError, duckdb.Error, OSError)
 """What a failed save raises: busy, damaged, not a store, read-only, disk errors."""
@@ -196,6 +198,8 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 
 def _table(folder: Path, entry: dict[str, Any], table: str) -> pd.DataFrame:
+    if table not in entry["files"] and table == "sector_series":  # kept before it existed
+        return pd.DataFrame()
     spec = entry["files"][table]
     file = folder / spec["file"]
     if not file.is_file() or file_sha256(file) != spec["sha256"]:
@@ -219,7 +223,7 @@ def read(path: str | Path) -> list[KeptRun]:
         record = dict(entry["record"])
         record["created"] = dt.datetime.fromisoformat(record["created"])
         tables = {t: _table(folder, entry, t) for t in TABLES}
-        rows = RunRows(record, tables["timeseries"], tables["flows"], tables["sectors"])
+        rows = RunRows(record, *(tables[t] for t in TABLES))
         kept.append(KeptRun(rows, entry["content_hash"]))
     return kept
 

@@ -29,7 +29,7 @@ import duckdb
 
 from oreshock.core.errors import OreshockError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Version of the layout below; raise it together with a migration from the previous one."""
 
 TABLES: dict[str, str] = {
@@ -64,6 +64,10 @@ TABLES: dict[str, str] = {
     run_id VARCHAR, country VARCHAR, mineral VARCHAR, stage VARCHAR, sector VARCHAR,
     name_en VARCHAR, name_ja VARCHAR, share_of_stage_use DOUBLE,
     months_to_shortfall INTEGER, peak_shortfall_pct DOUBLE, cumulative_shortfall_pct DOUBLE
+)""",
+    "sector_series": """CREATE TABLE IF NOT EXISTS sector_series (
+    run_id VARCHAR, month DATE, country VARCHAR, mineral VARCHAR, stage VARCHAR,
+    sector VARCHAR, wanted DOUBLE, short DOUBLE
 )""",
     "imports": """CREATE TABLE IF NOT EXISTS imports (
     import_id VARCHAR PRIMARY KEY, created TIMESTAMP, kind VARCHAR, file VARCHAR,
@@ -236,6 +240,15 @@ def _add_labels_and_ensemble_jobs(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(TABLES[table])
         elif name not in _columns(con, table):
             con.execute(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR")
+
+
+@migration(6)
+def _add_sector_series(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 6 -> 7: ``sector_series``, each end-use sector's monthly tonnes wanted and
+    short, so pages and reports draw shortfall by end use over time. Runs stored before
+    have none (their pages say so); their content hashes are unchanged, since the hash
+    counts this table only for runs that hold rows in it (``store.integrity``)."""
+    con.execute(TABLES["sector_series"])
 
 
 def create_schema(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> None:

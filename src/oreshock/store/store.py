@@ -100,13 +100,19 @@ class RunRows:
     timeseries: pd.DataFrame
     flows: pd.DataFrame
     sectors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sector_series: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def run_id(self) -> str:
         return str(self.record["run_id"])
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"timeseries": self.timeseries, "flows": self.flows, "sectors": self.sectors}
+        return {
+            "timeseries": self.timeseries,
+            "flows": self.flows,
+            "sectors": self.sectors,
+            "sector_series": self.sector_series,
+        }
 
 
 def check_label(label: str | None) -> str | None:
@@ -130,17 +136,14 @@ def run_rows(
     run_id: str | None = None,
     label: str | None = None,
 ) -> RunRows:
-    """The rows that store ``result``: its provenance, label, time series, flows and
-    sectors."""
+    """The rows that store ``result``: its provenance, label, time series, flows, and its
+    end-use sectors (summaries, and tonnes wanted and short by month)."""
     scenario = result.scenario
     countries = sector_countries or sorted(
         {c for r in result.runs.values() for c in r.chain.countries}
     )
-    sectors = (
-        pd.concat([result.sectors(c) for c in countries], ignore_index=True)
-        if countries
-        else pd.DataFrame()
-    )
+    sectors = _joined([result.sectors(c) for c in countries])
+    sector_series = _joined([result.sector_series(c) for c in countries])
     record = {
         "run_id": run_id or new_run_id(),
         "created": dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -158,7 +161,12 @@ def run_rows(
         "coverage_json": json.dumps(result.coverage.records(), ensure_ascii=False),
         "label": check_label(label),
     }
-    return RunRows(record, result.timeseries(), result.flows(), sectors)
+    return RunRows(record, result.timeseries(), result.flows(), sectors, sector_series)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def check_target(path: str | Path | None = None) -> Path:
@@ -541,6 +549,16 @@ class Store:
             run_id, "sectors", "SELECT * EXCLUDE (run_id) FROM sectors WHERE run_id = ?"
         )
 
+    def sector_series(self, run_id: str) -> pd.DataFrame:
+        """Each end-use sector's tonnes wanted and short by month (none for a run stored
+        before store schema 7)."""
+        return self._rows(
+            run_id,
+            "end-use series",
+            "SELECT month, country, mineral, stage, sector, wanted, short FROM sector_series "
+            "WHERE run_id = ? ORDER BY country, mineral, stage, sector, month",
+        )
+
     def differences(self, stored: str, new: str) -> list[integrity.TableDifference]:
         """The tables in which two runs differ, each compared row by row."""
         with self._reading(f"runs {stored} and {new}"):
@@ -552,7 +570,8 @@ class Store:
 
     def _delete(self, run_id: str) -> None:
         with self.transaction():
-            for table in ("timeseries", "flows", "sectors", "impact_series", "impacts", "runs"):
+            for table in ("timeseries", "flows", "sectors", "sector_series", "impact_series",
+                          "impacts", "runs"):  # fmt: skip
                 self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
 
     def save_import(

@@ -15,7 +15,9 @@ finished batches stay, and the same request later resumes it.
 with names in the reader's language, the failure probability, PRIM boxes, Sobol indices
 where computed (``ensemble.analysis.summarize``, as ``oreshock ensembles show``), and, over
 the horizon, the share of runs already short at each month (from each run's
-``months_to_shortfall``; an ensemble records one figure per run and outcome, not a series).
+``months_to_shortfall``) and, per outcome cell, percentile bands of the monthly shortfall
+(``ensemble.bands``, from each run's monthly path; absent for an ensemble run before paths
+were kept, which the page says).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ import yaml
 from oreshock.core.atomic import write_file
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import t
+from oreshock.core.months import add_months
 from oreshock.ensemble.analysis import outcome_values, parse_fail, summarize
+from oreshock.ensemble.bands import shortfall_bands
 from oreshock.ensemble.runner import (
     EnsembleSpec,
     ensembles_folder,
@@ -48,7 +52,7 @@ from oreshock.ensemble.runner import (
 )
 from oreshock.ensemble.sampling import EnsembleError, parse_cli_spec
 from oreshock.model.network import Network
-from oreshock.model.scenario import open_scenario, shipped_scenarios
+from oreshock.model.scenario import Scenario, open_scenario, shipped_scenarios
 from oreshock.report.charts import line_chart
 from oreshock.report.text import Names
 from oreshock.web.schemas import EnsembleRequest
@@ -195,26 +199,23 @@ def run_child(
             )
 
 
-def _cell_name(column: str, names: Names, lang: str) -> str:
-    """``METRIC.COUNTRY.MINERAL.STAGE`` as the reader's names: "Japan, neodymium-praseodymium
-    (metal)", 「日本・ネオジム・プラセオジム（金属）」."""
-    _, country, mineral, stage = column.split(".", 3)
-    parts = names.country(country), names.mineral(mineral), names.stage(mineral, stage)
-    return "{}・{}（{}）".format(*parts) if lang == "ja" else "{}, {} ({})".format(*parts)
+def _scenario(record: dict[str, Any]) -> Scenario:
+    """The central scenario an ensemble's runs vary (its start and horizon)."""
+    return open_scenario(str(record["scenario"])).build(record.get("variant") or None)
 
 
-def _horizon(record: dict[str, Any]) -> int:
-    """The months an ensemble's runs cover (its scenario's horizon)."""
-    return int(open_scenario(str(record["scenario"])).build(record.get("variant") or None).months)
+def calendar(start: str, months: int) -> list[str]:
+    """The months of a horizon as ``YYYY-MM``, so charts tick on quarters and years."""
+    return [add_months(start, i) for i in range(months)]
 
 
 def timeline(
-    frame: pd.DataFrame, outcomes: list[str], months: int, names: Names, lang: str
+    frame: pd.DataFrame, outcomes: list[str], scenario: Scenario, names: Names, lang: str
 ) -> dict[str, Any]:
     """Per outcome cell, the share of runs (%) already short at each month 1..``months``
     (a run's ``months_to_shortfall`` is ``months + 1`` when it is never short), with the
     chart drawn as SVG."""
-    axis = np.arange(1, months + 1)
+    axis = np.arange(1, scenario.months + 1)
     columns = [c for c in outcomes if c.startswith("months_to_shortfall.")]
     minerals = [c.split(".")[2] for c in columns]
     series: dict[str, list[float]] = {}
@@ -226,10 +227,38 @@ def timeline(
         if minerals.count(mineral) > 1:
             label += f" ({names.stage(mineral, stage)})"
         series[label] = [round(float(v), 2) for v in share]
-    labels = [str(m) for m in axis]
+    labels = calendar(scenario.start, scenario.months)
     title = t("ens_timeline_title", lang)
     svg = line_chart(series, labels, title, t("ens_timeline_y", lang)) if series else ""
     return {"months": axis.tolist(), "series": series, "svg": svg}
+
+
+def bands(
+    folder: str, db: Path, scenario: Scenario, names: Names, lang: str
+) -> list[dict[str, Any]]:
+    """Per outcome cell, percentiles across runs of the monthly shortfall (% of demand): the
+    median and the 50% and 90% bands, with the chart drawn as SVG. Empty for an ensemble
+    that kept no monthly paths."""
+    shown = []
+    for cell, frame in shortfall_bands(folder, db=db).items():
+        name = names.cell(cell)
+        labels = calendar(scenario.start, len(frame))
+        edges = {
+            q: [round(float(v), 3) for v in frame[q]] for q in ("p5", "p25", "p50", "p75", "p95")
+        }
+        svg = line_chart(
+            {t("ens_band_median", lang): edges["p50"]},
+            labels,
+            name,
+            t("ens_band_y", lang),
+            bands=[
+                (t("ens_band_90", lang), edges["p5"], edges["p95"]),
+                (t("ens_band_50", lang), edges["p25"], edges["p75"]),
+            ],
+        )
+        shown.append({"cell": cell, "name": name, "months": frame.index.tolist(), **edges,
+                      "mean": [round(float(v), 3) for v in frame["mean"]], "svg": svg})  # fmt: skip
+    return shown
 
 
 def summary(
@@ -249,7 +278,9 @@ def summary(
     shown["ensemble_status"] = record["status"]
     shown["created"] = str(shown["created"])[:19]
     shown["target_name"] = names.country(str(record["target"]))
-    shown["months"] = _horizon(record)
+    scenario = _scenario(record)
+    shown["months"] = scenario.months
+    shown["start"] = scenario.start
     shown["parameters"] = [{"name": k, **v} for k, v in record["parameters"].items()]
     if record["status"] != "complete":
         return shown
@@ -258,7 +289,7 @@ def summary(
                       outcome=outcome, threshold=threshold, method=str(record["method"]),
                       seed=int(record["seed"]))  # fmt: skip
     shown["outcomes"] = [
-        {"column": c, "metric": c.split(".", 1)[0], "name": _cell_name(c, names, lang), **q}
+        {"column": c, "metric": c.split(".", 1)[0], "name": names.cell(c.split(".", 1)[1]), **q}
         for c, q in found["outcomes"].items()
     ]
     failure = found["failure"]
@@ -274,7 +305,8 @@ def summary(
         shown["sobol_warnings"] = [
             t(n["code"], lang, **_fields(n)) for n in found.get("sobol_warnings", [])
         ]
-    shown["timeline"] = timeline(frame, record["outcomes"], shown["months"], names, lang)
+    shown["timeline"] = timeline(frame, record["outcomes"], scenario, names, lang)
+    shown["bands"] = bands(str(record["folder"]), db, scenario, names, lang)
     return shown
 
 

@@ -97,7 +97,7 @@ async function builder() {
   const countryOptions = (sel) => countries.map((c) => (
     `<option value="${c.iso3}" ${c.iso3 === sel ? "selected" : ""}>${c.iso3} ${esc(name(c))}</option>`)).join("");
   const scenarioOptions = scenarios.map((s) => s.variants.concat([""]).map((v) => (
-    `<option value="${esc(s.name)}|${esc(v)}">${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}${v ? " / " + esc(v) : ""}</option>`
+    `<option value="${esc(s.name)}|${esc(v)}">${esc(state.lang === "ja" ? s.title_ja || s.title : s.title)}${v ? " / " + esc(variantTitle(scenarios, s.name, v)) : ""}</option>`
   )).join("")).join("");
   const minerals = state.data.minerals.map((m) => (
     `<option value="${m.mineral}" ${m.mineral === "rare_earths" ? "selected" : ""}>${esc(name(m))}</option>`)).join("");
@@ -211,7 +211,7 @@ async function runPage(id) {
     esc(s.country_name || s.country), esc(s.product_name || s.stage), { v: s.months_to_shortfall ?? t("never") },
     { v: num(s.peak_shortfall_pct) }, { v: num(s.cumulative_shortfall_pct) }]);
   view().innerHTML = `
-    <h2 id="run-title">${esc(r.title)}${r.variant ? " / " + esc(r.variant) : ""}</h2>
+    <h2 id="run-title">${esc(r.title)}${r.variant ? " / " + esc(r.variant_name || r.variant) : ""}</h2>
     <p class="muted">${esc(t("run_id"))} ${esc(r.run_id)} ·
       <a href="/api/runs/${id}/report.html?lang=${state.lang}" download="oreshock-${id}-${state.lang}.html">${esc(t("dash_download"))}</a> ·
       <a id="run-pdf" href="/api/runs/${id}/report.pdf?lang=${state.lang}&paper=a4">${esc(t("dash_download_pdf"))}</a> ·
@@ -276,7 +276,7 @@ async function runsPage(params) {
   const rows = runs.map((r) => [
     r.status === "done" ? `<input type="checkbox" class="pick" value="${esc(r.run_id || r.id)}">` : "",
     r.status === "done" ? `<a href="#/run/${esc(r.run_id || r.id)}">${esc(r.run_id || r.id)}</a>` : esc(r.id),
-    esc(scenarioTitle(scenarios, r.scenario)), esc(r.variant || t("base")), esc(r.label || ""),
+    esc(scenarioTitle(scenarios, r.scenario)), esc(variantTitle(scenarios, r.scenario, r.variant)), esc(r.label || ""),
     { v: r.months ?? "–" }, esc(r.status), esc(String(r.created || "").replace("T", " ").slice(0, 19))]);
   const scenarioOptions = [`<option value="">${esc(t("runs_all_scenarios"))}</option>`].concat(scenarios.map((s) => (
     `<option value="${esc(s.name)}" ${s.name === params.get("scenario") ? "selected" : ""}>${esc(scenarioTitle(scenarios, s.name))}</option>`))).join("");
@@ -309,7 +309,7 @@ async function runsPage(params) {
 async function comparePage(params) {
   const ids = (params.get("ids") || "").split(",").filter(Boolean);
   const q = ids.map((id) => `ids=${encodeURIComponent(id)}`).join("&");
-  const c = await api(`/api/compare?${q}`);
+  const [c, scenarios] = await Promise.all([api(`/api/compare?${q}`), api("/api/scenarios")]);
   const keys = new Map();
   c.runs.forEach((run) => run.summary.forEach((s) => {
     if (s.cumulative_shortfall_pct > 0.05) keys.set(`${s.country}|${s.mineral}|${s.stage}`, s);
@@ -326,7 +326,7 @@ async function comparePage(params) {
     ${notes ? `<section id="compare-notes">${notes}</section>` : ""}
     <p class="muted">${esc(t("months_to_shortfall"))} / ${esc(t("cumulative_shortfall_pct"))}</p>
     <div id="compare-table">${table([t("country"), t("stage"), ...c.runs.map((r) => (
-      `${r.variant || t("base")}${r.label ? " · " + r.label : ""} (${r.run_id}, ${r.months} ${t("months_unit")})`))], rows)}</div>
+      `${variantTitle(scenarios, r.scenario, r.variant)}${r.label ? " · " + r.label : ""} (${r.run_id}, ${r.months} ${t("months_unit")})`))], rows)}</div>
     <p class="muted"><a href="/api/compare?${q}">JSON</a></p>`;
 }
 
@@ -426,6 +426,14 @@ function scenarioTitle(scenarios, nameId) {
   return state.lang === "ja" ? s.title_ja || s.title : s.title;
 }
 
+// A variant as the reader names it: its title in the reader's language (else the other's),
+// else its id; the base scenario is "base".
+function variantTitle(scenarios, nameId, variant) {
+  if (!variant) return t("base");
+  const titles = (scenarios.find((x) => x.name === nameId)?.variant_titles || {})[variant] || {};
+  return (state.lang === "ja" ? titles.ja || titles.en : titles.en || titles.ja) || variant;
+}
+
 function ensembleStatus(status) {
   const key = `ens_status_${status}`;
   return state.text[key] ? t(key) : status;
@@ -434,7 +442,7 @@ function ensembleStatus(status) {
 async function ensemblesPage() {
   const [list, scenarios] = await Promise.all([api("/api/ensembles"), api("/api/scenarios")]);
   const scenarioOptions = scenarios.map((s) => s.variants.map((v) => (
-    `<option value="${esc(s.name)}|${esc(v)}">${esc(scenarioTitle(scenarios, s.name))} / ${esc(v)}</option>`
+    `<option value="${esc(s.name)}|${esc(v)}">${esc(scenarioTitle(scenarios, s.name))} / ${esc(variantTitle(scenarios, s.name, v))}</option>`
   )).join("")).join("");
   const countries = state.data.countries.filter((c) => !["WLD", "OTH", "XEU"].includes(c.iso3));
   const targets = countries.map((c) => (
@@ -443,7 +451,7 @@ async function ensemblesPage() {
     const id = e.ensemble_id || e.id;
     const link = e.ensemble_id ? `<a href="#/ensemble/${esc(id)}">${esc(scenarioTitle(scenarios, e.scenario))}</a>`
       : esc(scenarioTitle(scenarios, e.scenario));
-    return [link, esc(e.variant || t("base")), { v: e.runs ?? "–" }, esc(e.method ? t(`ens_method_${e.method}`) : ""),
+    return [link, esc(variantTitle(scenarios, e.scenario, e.variant)), { v: e.runs ?? "–" }, esc(e.method ? t(`ens_method_${e.method}`) : ""),
       esc(ensembleStatus(e.status)), esc(String(e.created || "").replace("T", " ").slice(0, 19)), `<code>${esc(id)}</code>`];
   });
   view().innerHTML = `<h2>${esc(t("nav_ensembles"))}</h2>
@@ -490,7 +498,7 @@ async function startEnsemble() {
 
 async function ensemblePage(id) {
   const [e, scenarios] = await Promise.all([api(`/api/ensembles/${id}?lang=${state.lang}`), api("/api/scenarios")]);
-  const head = `<h2 id="ens-title">${esc(scenarioTitle(scenarios, e.scenario))}${e.variant ? " / " + esc(e.variant) : ""}</h2>
+  const head = `<h2 id="ens-title">${esc(scenarioTitle(scenarios, e.scenario))}${e.variant ? " / " + esc(variantTitle(scenarios, e.scenario, e.variant)) : ""}</h2>
     <p class="muted">${esc(t("ens_id"))} <code>${esc(e.ensemble_id || id)}</code> · ${esc(t("ens_target"))} ${esc(e.target_name || "")} ·
       ${esc(t("ens_runs"))} ${esc(e.runs ?? "")} · ${esc(e.method ? t(`ens_method_${e.method}`) : "")} · ${esc(t("ens_seed"))} ${esc(e.seed ?? "")}
       · ${esc(t("horizon_months"))} ${esc(e.months ?? "")} · <a href="/api/ensembles/${id}?lang=${state.lang}">JSON</a></p>`;
@@ -514,7 +522,11 @@ async function ensemblePage(id) {
     : `<p class="muted">${esc(t("ens_sobol_none"))}</p>`;
   const params = e.parameters.map((p) => [`<code>${esc(p.name)}</code>`, esc(t(`ens_source_${p.source}`)),
     esc(Object.entries(p).filter(([k]) => !["name", "source", "integer"].includes(k)).map(([k, v]) => `${k} ${v}`).join(", "))]);
+  const bands = (e.bands || []).map((c) => `<figure class="band" data-cell="${esc(c.cell)}">${c.svg}</figure>`).join("");
   view().innerHTML = `${head}
+    <section id="ens-bands"><h3>${esc(t("ens_bands_heading"))}</h3>
+      ${bands.length ? `<div class="band-grid">${bands}</div><p class="muted">${esc(t("ens_bands_note"))}</p>`
+        : `<p class="muted" id="ens-bands-none">${esc(t("ens_bands_none"))}</p>`}</section>
     <section id="ens-timeline"><h3>${esc(t("ens_timeline_heading"))}</h3><figure>${e.timeline.svg}</figure>
       <p class="muted">${esc(t("ens_timeline_note"))}</p></section>
     <section id="ens-failure"><h3>${esc(t("ens_failure_heading"))}</h3><p><b>${esc(failText)}</b></p><p class="muted">${esc(f.basis)}</p></section>

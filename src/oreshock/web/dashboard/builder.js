@@ -33,6 +33,7 @@ const WB_FIELDS = {
   general: [["name", "text"], ["title_en", "text"], ["title_ja", "text"], ["description", "textarea"],
     ["start", "month"], ["months", "num"], ["base_year", "num"], ["minerals", "minerals"],
     ["shortfall_threshold", "num"], ["end_use_priority", "sectors"]],
+  variant_titles: [["variant_title_en", "text"], ["variant_title_ja", "text"]],
   buffers: [["commercial_stocks", "bool"], ["commercial_months", "cmonths"]],
   stockpiles: [["holder", "country", { groups: true }], ["joint", "bool"], ["minerals", "minerals"],
     ["stages", "stages"], ["months_of_demand", "num"], ["trigger", "num"], ["rate", "num"],
@@ -304,7 +305,7 @@ function wbForm(doc) {
       <div class="wb-field" data-field="variants.${esc(WB.tab)}.extends"><label><span class="wb-label">${esc(t("wbf_extends"))}</span>
       <select data-kind="extends" id="wb-extends">${parents.map((p) => (
         `<option value="${esc(p)}" ${p === (variant.extends || "") ? "selected" : ""}>${esc(p || t("base"))}</option>`)).join("")}</select>
-      </label><span class="wb-err"></span></div>
+      </label><span class="wb-err"></span></div>${wbFields("", "variant_titles", doc)}
       <button type="button" data-action="drop-variant" id="wb-drop-variant">${esc(t("wb_drop_variant"))}</button></fieldset>` : "";
   return `${head}
     <fieldset><legend>${esc(t("wb_general"))}</legend>${wbFields("", "general", doc)}</fieldset>
@@ -330,7 +331,7 @@ function wbForm(doc) {
 function wbTabs() {
   const tab = (name, label) => `<button type="button" class="wb-tab ${WB.tab === name ? "active" : ""}"
     data-action="tab" data-tab="${esc(name)}">${esc(label)}</button>`;
-  return `${tab("", t("base"))}${Object.keys(WB.variants).map((v) => tab(v, v)).join("")}
+  return `${tab("", t("base"))}${Object.keys(WB.variants).map((v) => tab(v, wbVariantTitle(v))).join("")}
     <input type="text" id="wb-new-variant" size="14" placeholder="${esc(t("wb_variant_name"))}" pattern="[A-Za-z0-9_-]+">
     <button type="button" data-action="add-variant" id="wb-add-variant">${esc(t("wb_add_variant"))}</button>`;
 }
@@ -770,6 +771,15 @@ function wbStageName(mineral, stage) {
   return s ? wbName(s) : stage;
 }
 
+// A variant of the edited file as the reader names it: its own title in the reader's
+// language (else the other's), else its name.
+function wbVariantTitle(variant) {
+  if (!variant) return t("base");
+  const own = WB.variants[variant] || {};
+  const [first, second] = state.lang === "ja" ? ["variant_title_ja", "variant_title_en"] : ["variant_title_en", "variant_title_ja"];
+  return own[first] || own[second] || variant;
+}
+
 // The variants side by side: for each country and stage short in any of them, months to the
 // first shortfall, peak and cumulative shortfall (% of demand), each run's page linked.
 function wbRenderRuns() {
@@ -777,7 +787,7 @@ function wbRenderRuns() {
   if (!box) return;
   const runs = WB.runs;
   if (!runs) { box.innerHTML = ""; return; }
-  const label = (r) => r.variant || t("base");
+  const label = (r) => wbVariantTitle(r.variant);
   const progress = runs.map((r) => `<li>${esc(label(r))}: <progress max="1" value="${r.progress || 0}"></progress>
     ${esc(t(`wb_status_${r.status}`))}${r.error ? ` <span class="error">${esc(r.error)}</span>` : ""}</li>`).join("");
   const done = runs.filter((r) => r.status === "done");

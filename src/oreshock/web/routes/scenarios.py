@@ -113,6 +113,10 @@ def _describe(name: str, file: ScenarioFile) -> dict[str, Any]:
         "variant_descriptions": {
             k: (v or {}).get("description", "") for k, v in file.variants.items()
         },
+        "variant_titles": {
+            k: {lang: (v or {}).get(f"variant_title_{lang}", "") for lang in ("en", "ja")}
+            for k, v in file.variants.items()
+        },
         "plan": file.doc.get("plan") is not None,
     }
 
