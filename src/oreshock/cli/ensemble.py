@@ -380,9 +380,8 @@ def ensembles_bands(
     # Lazy: oreshock.ensemble loads scipy.stats (~0.6 s), which every `oreshock --help` would pay.
     from oreshock.data.datasets import load_dataset
     from oreshock.ensemble.bands import shortfall_bands
-    from oreshock.ensemble.runner import get_ensemble
+    from oreshock.ensemble.runner import central_scenario, get_ensemble
     from oreshock.ensemble.sampling import EnsembleError
-    from oreshock.model.scenario import open_scenario
     from oreshock.report.text import Names
 
     if out is not None and out.suffix not in (".csv", ".parquet"):
@@ -392,8 +391,7 @@ def ensembles_bands(
     if not bands:
         raise EnsembleError(t("ens_bands_none", lang))
     bands = _chosen_cells(bands, cell, str(record["target"]))
-    start = open_scenario(str(record["scenario"])).build(record.get("variant") or None).start
-    tidy = _tidy_bands(bands, start)
+    tidy = _tidy_bands(bands, central_scenario(record).month_labels())
     if out is not None:
         write_file(out, lambda tmp: _write_table(tidy, tmp, out.suffix))
     if json_out:
@@ -427,17 +425,16 @@ def _chosen_cells(bands: dict, cell: str | None, target: str) -> dict:
     return {key: bands[key]}
 
 
-def _tidy_bands(bands: dict, start: str) -> Any:
-    """One row per cell and month: cell, month (YYYY-MM), p5, p25, p50, p75, p95, mean."""
+def _tidy_bands(bands: dict, months: list[str]) -> Any:
+    """One row per cell and month: cell, month (YYYY-MM), p5, p25, p50, p75, p95, mean;
+    ``months`` are the horizon's first days (``Scenario.month_labels``)."""
     import pandas as pd
-
-    from oreshock.core.months import add_months
 
     frames = []
     for cell, frame in bands.items():
         rows = frame.round(3).reset_index()
         rows.insert(0, "cell", cell)
-        rows["month"] = [add_months(start, int(m) - 1) for m in rows["month"]]
+        rows["month"] = [months[int(m) - 1][:7] for m in rows["month"]]
         frames.append(rows)
     return pd.concat(frames, ignore_index=True)
 

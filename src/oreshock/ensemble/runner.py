@@ -797,6 +797,11 @@ def list_ensembles(db: str | Path | None = None) -> pd.DataFrame:
     return df.drop(columns=["owner_pid", "owner_host", "heartbeat"])
 
 
+def central_scenario(record: dict) -> Scenario:
+    """The central scenario an indexed ensemble's runs vary (its start and horizon)."""
+    return open_scenario(str(record["scenario"])).build(record.get("variant") or None)
+
+
 def get_ensemble(ensemble_id: str, db: str | Path | None = None) -> dict:
     """The indexed record of one ensemble, with its parameters and outcome names decoded
     and its status as it is now (see ``list_ensembles``)."""

@@ -452,6 +452,18 @@ VARIANT_TITLES = ("variant_title_en", "variant_title_ja")
 """The fields that name a variant; written in a variant, never inherited by one extending it."""
 
 
+def variant_title(scenario: Mapping[str, Any], lang: str) -> str:
+    """The variant of a scenario (as data, e.g. a stored run's scenario) as a reader names
+    it: its title in ``lang``, else in the other language, else its id; "" for the base."""
+    variant = scenario.get("variant")
+    if not variant:
+        return ""
+    first, second = ("ja", "en") if lang == "ja" else ("en", "ja")
+    return str(
+        scenario.get(f"variant_title_{first}") or scenario.get(f"variant_title_{second}") or variant
+    )
+
+
 class Scenario(Frozen):
     """A stress test: horizon, shocks, buffers and responses."""
 
@@ -494,16 +506,8 @@ class Scenario(Frozen):
     _check_start = field_validator("start", mode="before")(_month)
 
     def variant_name(self, lang: str) -> str:
-        """The variant as a reader names it: its title in ``lang`` (else in the other
-        language), else its id; "" for the base scenario."""
-        if self.variant is None:
-            return ""
-        first, second = (
-            (self.variant_title_ja, self.variant_title_en)
-            if lang == "ja"
-            else (self.variant_title_en, self.variant_title_ja)
-        )
-        return first or second or self.variant
+        """The variant as a reader names it (``variant_title``); "" for the base scenario."""
+        return variant_title(self.model_dump(include={"variant", *VARIANT_TITLES}), lang)
 
     def month_index(self, month: str) -> int:
         """Months from the scenario start to ``month`` (negative if before)."""

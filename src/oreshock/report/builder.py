@@ -64,6 +64,12 @@ CHROMIUM_FLAGS = (
 )
 
 
+def run_months(record: dict) -> list[str]:
+    """A stored run's months as ``YYYY-MM``: the x axis of its charts and the month of its
+    fields."""
+    return [add_months(record["start_month"], k) for k in range(int(record["months"]))]
+
+
 def analysis(
     record: dict,
     ts: pd.DataFrame,
@@ -77,8 +83,7 @@ def analysis(
     scen, start = record["scenario_json"], record["start_month"]
     summary = frame(record["summary"])
     n_months = int(record["months"])
-    month_axis = [str(month_num(start, k, "", lang).value) for k in range(n_months)]
-    labels = month_axis
+    month_axis = labels = run_months(record)
     text: list[dict] = []
     figs: list[dict] = []
     focus = focus_countries(scen, summary)
@@ -293,10 +298,8 @@ def end_uses(store: Store, record: dict, sectors: pd.DataFrame, names: Names) ->
     focus = focus_countries(record["scenario_json"], frame(record["summary"]))
     if not focus:
         return []
-    start, months = record["start_month"], int(record["months"])
-    labels = [str(month_num(start, k, "", names.lang).value) for k in range(months)]
     series = store.sector_series(record["run_id"])
-    return charts.end_use_chart(series, sectors, names, focus[0], labels)
+    return charts.end_use_chart(series, sectors, names, focus[0], run_months(record))
 
 
 def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> list[dict]:
@@ -315,9 +318,7 @@ def compared(store: Store, record: dict, siblings: list[dict], names: Names) -> 
         variant_name(r, names.lang): stage_series(store, r["run_id"], mineral, stage)
         for r in siblings
     }
-    n = int(record["months"])
-    labels = [add_months(record["start_month"], k) for k in range(n)]
-    return charts.variant_charts(cases, names, focus[0], mineral, stage, labels)
+    return charts.variant_charts(cases, names, focus[0], mineral, stage, run_months(record))
 
 
 def stage_series(store: Store, run_id: str, mineral: str, stage: str) -> pd.DataFrame:

@@ -614,6 +614,26 @@ def price_chart(ts, names, mineral: str, stage: str, labels) -> list[dict]:
     ]
 
 
+def last_month_imports(
+    flows: pd.DataFrame, iso3: str, mineral: str, stage: str
+) -> dict[tuple[str, str], float]:
+    """Tonnes into ``iso3`` of one stage in the run's last month, by (origin, exporter);
+    empty when the run kept no flows."""
+    if flows.empty:
+        return {}
+    sel = flows[
+        (flows["importer"] == iso3) & (flows["mineral"] == mineral) & (flows["stage"] == stage)
+    ]
+    if sel.empty:
+        return {}
+    months = pd.to_datetime(sel["month"])
+    totals = sel[months == months.max()].groupby(["origin", "exporter"])["value"].sum()
+    return {
+        (str(origin), str(exporter)): float(v)
+        for (origin, exporter), v in zip(totals.index, totals.to_numpy(), strict=True)
+    }
+
+
 def sankey_charts(
     chain, comp, flows, ts, names, iso3, mineral, stage, start, n_months
 ) -> list[dict]:
@@ -638,18 +658,9 @@ def sankey_charts(
     if prod > 0:
         before[(home, named(iso3))] = prod
     after: dict[tuple[str, str], float] = {}
-    if not flows.empty:
-        sel = flows[
-            (flows["importer"] == iso3) & (flows["mineral"] == mineral) & (flows["stage"] == stage)
-        ]
-        sel = (
-            sel[pd.to_datetime(sel["month"]) == pd.to_datetime(sel["month"]).max()]
-            if not sel.empty
-            else sel
-        )
-        for (orig, exporter), v in sel.groupby(["origin", "exporter"])["value"].sum().items():
-            if v > 1e-6:
-                after[(named(orig) + suffix, named(exporter))] = float(v)
+    for (orig, exporter), v in last_month_imports(flows, iso3, mineral, stage).items():
+        if v > 1e-6:
+            after[(named(orig) + suffix, named(exporter))] = v
     prod_after = _path(ts, iso3, mineral, stage, "production")
     if prod_after.size and prod_after[-1] > 0:
         after[(home, named(iso3))] = float(prod_after[-1])
@@ -701,12 +712,9 @@ def supplier_maps(chain, flows, ts, names, iso3, mineral, stage, start, n_months
     if chain.production[c, s] > 0:
         before[iso3] = float(chain.production[c, s])
     after: dict[str, float] = {}
-    sel = flows[
-        (flows["importer"] == iso3) & (flows["mineral"] == mineral) & (flows["stage"] == stage)
-    ] if not flows.empty else flows  # fmt: skip
-    if not sel.empty:
-        last = sel[pd.to_datetime(sel["month"]) == pd.to_datetime(sel["month"]).max()]
-        after = {e: float(v) for e, v in last.groupby("exporter")["value"].sum().items() if v > 0}
+    for (_, exporter), v in last_month_imports(flows, iso3, mineral, stage).items():
+        if v > 0:
+            after[exporter] = after.get(exporter, 0.0) + v
     if (made := _path(ts, iso3, mineral, stage, "production")).size and made[-1] > 0:
         after[iso3] = float(made[-1])
     figs = []

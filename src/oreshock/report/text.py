@@ -20,7 +20,7 @@ from oreshock.core.i18n import t
 from oreshock.core.months import add_months
 from oreshock.data.datasets import Dataset
 from oreshock.model.results import SUMMARY_COLUMNS
-from oreshock.model.scenario import open_scenario, shipped_scenarios
+from oreshock.model.scenario import open_scenario, shipped_scenarios, variant_title
 from oreshock.store.store import Store
 
 SHOCK_TARGETS = ("export_ban", "reexport_control", "export_quota", "licence_delay", "licensing")
@@ -158,15 +158,9 @@ def variant_name(record: dict, lang: str) -> str:
 
 
 def scenario_variant_name(scenario: dict, lang: str) -> str:
-    """A scenario's variant (the scenario as data) as the reader names it: its title in
-    ``lang``, else in the other language, else its id; "base" in ``lang`` for the base."""
-    variant = scenario.get("variant")
-    if not variant:
-        return t("base", lang)
-    first, second = ("ja", "en") if lang == "ja" else ("en", "ja")
-    return str(
-        scenario.get(f"variant_title_{first}") or scenario.get(f"variant_title_{second}") or variant
-    )
+    """A scenario's variant (the scenario as data) as the reader names it
+    (``model.scenario.variant_title``), "base" in ``lang`` for the base."""
+    return variant_title(scenario, lang) or t("base", lang)
 
 
 def sibling_runs(store: Store, record: dict) -> list[dict]:

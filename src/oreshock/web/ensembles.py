@@ -40,11 +40,11 @@ import yaml
 from oreshock.core.atomic import write_file
 from oreshock.core.errors import OreshockError
 from oreshock.core.i18n import t
-from oreshock.core.months import add_months
 from oreshock.ensemble.analysis import outcome_values, parse_fail, summarize
 from oreshock.ensemble.bands import shortfall_bands
 from oreshock.ensemble.runner import (
     EnsembleSpec,
+    central_scenario,
     ensembles_folder,
     get_ensemble,
     load_results,
@@ -52,7 +52,7 @@ from oreshock.ensemble.runner import (
 )
 from oreshock.ensemble.sampling import EnsembleError, parse_cli_spec
 from oreshock.model.network import Network
-from oreshock.model.scenario import Scenario, open_scenario, shipped_scenarios
+from oreshock.model.scenario import Scenario, shipped_scenarios
 from oreshock.report.charts import line_chart
 from oreshock.report.text import Names
 from oreshock.web.schemas import EnsembleRequest
@@ -199,16 +199,6 @@ def run_child(
             )
 
 
-def _scenario(record: dict[str, Any]) -> Scenario:
-    """The central scenario an ensemble's runs vary (its start and horizon)."""
-    return open_scenario(str(record["scenario"])).build(record.get("variant") or None)
-
-
-def calendar(start: str, months: int) -> list[str]:
-    """The months of a horizon as ``YYYY-MM``, so charts tick on quarters and years."""
-    return [add_months(start, i) for i in range(months)]
-
-
 def timeline(
     frame: pd.DataFrame, outcomes: list[str], scenario: Scenario, names: Names, lang: str
 ) -> dict[str, Any]:
@@ -227,7 +217,7 @@ def timeline(
         if minerals.count(mineral) > 1:
             label += f" ({names.stage(mineral, stage)})"
         series[label] = [round(float(v), 2) for v in share]
-    labels = calendar(scenario.start, scenario.months)
+    labels = scenario.month_labels()  # calendar months: ticks on quarters and years
     title = t("ens_timeline_title", lang)
     svg = line_chart(series, labels, title, t("ens_timeline_y", lang)) if series else ""
     return {"months": axis.tolist(), "series": series, "svg": svg}
@@ -242,7 +232,7 @@ def bands(
     shown = []
     for cell, frame in shortfall_bands(folder, db=db).items():
         name = names.cell(cell)
-        labels = calendar(scenario.start, len(frame))
+        labels = scenario.month_labels()
         edges = {
             q: [round(float(v), 3) for v in frame[q]] for q in ("p5", "p25", "p50", "p75", "p95")
         }
@@ -278,7 +268,7 @@ def summary(
     shown["ensemble_status"] = record["status"]
     shown["created"] = str(shown["created"])[:19]
     shown["target_name"] = names.country(str(record["target"]))
-    scenario = _scenario(record)
+    scenario = central_scenario(record)
     shown["months"] = scenario.months
     shown["start"] = scenario.start
     shown["parameters"] = [{"name": k, **v} for k, v in record["parameters"].items()]

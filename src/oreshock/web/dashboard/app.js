@@ -429,9 +429,14 @@ function scenarioTitle(scenarios, nameId) {
 // A variant as the reader names it: its title in the reader's language (else the other's),
 // else its id; the base scenario is "base".
 function variantTitle(scenarios, nameId, variant) {
-  if (!variant) return t("base");
   const titles = (scenarios.find((x) => x.name === nameId)?.variant_titles || {})[variant] || {};
-  return (state.lang === "ja" ? titles.ja || titles.en : titles.en || titles.ja) || variant;
+  return namedVariant(variant, titles.en, titles.ja);
+}
+
+// A variant's title in the reader's language, else in the other, else its id; "base" for none.
+function namedVariant(variant, en, ja) {
+  if (!variant) return t("base");
+  return (state.lang === "ja" ? ja || en : en || ja) || variant;
 }
 
 function ensembleStatus(status) {

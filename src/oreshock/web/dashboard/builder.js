@@ -774,10 +774,8 @@ function wbStageName(mineral, stage) {
 // A variant of the edited file as the reader names it: its own title in the reader's
 // language (else the other's), else its name.
 function wbVariantTitle(variant) {
-  if (!variant) return t("base");
   const own = WB.variants[variant] || {};
-  const [first, second] = state.lang === "ja" ? ["variant_title_ja", "variant_title_en"] : ["variant_title_en", "variant_title_ja"];
-  return own[first] || own[second] || variant;
+  return namedVariant(variant, own.variant_title_en, own.variant_title_ja);  // app.js
 }
 
 // The variants side by side: for each country and stage short in any of them, months to the
