@@ -24,6 +24,7 @@ from oreshock.ensemble.runner import (
     load_results,
     run_ensemble,
 )
+from oreshock.ensemble.sampling import EnsembleError
 from oreshock.report.charts import line_chart
 
 SCENARIO = "japan-rare-earths-2026"
@@ -119,3 +120,11 @@ def test_the_command_prints_names_fits_80_columns_and_writes_every_month(
     np.testing.assert_allclose(written["p95"], bands["p95"], atol=5e-4)  # 3 decimals
     wrong = CliRunner().invoke(app, [*args, "--cell", "nope.metal"])
     assert wrong.exit_code != 0 and "ree_ndpr.metal" in wrong.output  # names the cells there are
+
+
+def test_an_ensemble_with_no_batch_yet_is_said_to_have_none(ensemble, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / MANIFEST).write_bytes((ensemble.folder / MANIFEST).read_bytes())
+    with pytest.raises(EnsembleError, match="no results written yet"):
+        shortfall_bands(empty)

@@ -334,3 +334,17 @@ def test_an_unexpected_error_is_a_short_message_with_a_bug_report_hint(capsys):
     err = capsys.readouterr().err
     assert "unexpected ValueError: boom" in err and "bug in oreshock" in err
     assert "Traceback" not in err
+
+
+def test_an_error_in_a_variants_first_field_names_the_variants_line(tmp_path):
+    """The variant's own line, even for the field on its first line (where the variant's
+    mapping starts too), not the base document's line of that field."""
+    path = tmp_path / "first.yaml"
+    path.write_text(
+        "name: s\nmonths: 12\nvariants:\n  a:\n    variant_title_en: 5\n    months: x\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        ScenarioFile(path.read_text(), str(path)).build("a")
+    said = str(info.value)
+    assert f"{path}, line 5, field 'variant_title_en'" in said
+    assert f"{path}, line 6, field 'months'" in said

@@ -18,6 +18,7 @@ import pandas as pd
 
 from oreshock.ensemble.batching import PATH_PREFIX
 from oreshock.ensemble.runner import read_manifest, verify_folder
+from oreshock.ensemble.sampling import EnsembleError
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The band edges drawn: the 90% and 50% bands and the median."""
@@ -42,13 +43,16 @@ def shortfall_bands(
 ) -> dict[str, pd.DataFrame]:
     """Per outcome cell (``COUNTRY.MINERAL.STAGE``), a frame indexed by month 1..T with one
     column per quantile (``p5``, ``p25``, ...) and ``mean``, of the monthly shortfall in
-    percent of demand across runs. Empty when the ensemble kept no monthly paths.
+    percent of demand across runs. Empty when the ensemble kept no monthly paths; an
+    ``EnsembleError`` when it has no batch written yet.
 
     Every batch file is verified first (``verify_folder``), as ``load_results`` does.
     """
     columns = path_columns(folder)
     files = verify_folder(folder, db)
-    if not columns or not files:
+    if not files:
+        raise EnsembleError(f"{folder}: no results written yet")
+    if not columns:
         return {}
     names = [f"p{round(q * 100):g}" for q in quantiles]
     picks = ", ".join(f"q[{i + 1}] AS {n}" for i, n in enumerate(names))

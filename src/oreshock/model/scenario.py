@@ -917,9 +917,12 @@ class ScenarioFile:
     def where(self, variant: str | None, loc: tuple) -> str:
         """``file, line N`` of a field of a variant: the variant's own line for the field when
         it sets it, else the line of the base document's field."""
-        line = self.line_of(loc if variant is None else ("variants", variant, *loc))
-        if variant is not None and line == self.line_of(("variants", variant)):
-            line = self.line_of(loc) if loc else line
+        if variant is None:
+            line = self.line_of(loc)
+        elif not loc or loc[0] in (self.variants.get(variant) or {}):
+            line = self.line_of(("variants", variant, *loc))
+        else:
+            line = self.line_of(loc)
         return f"{self.path}, line {line}" if line else self.path
 
     def resolve(self, variant: str | None, _seen: tuple = ()) -> dict:
